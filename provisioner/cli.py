@@ -1,0 +1,124 @@
+"""The thin CLI: parse arguments, call one function per command, map errors to exit codes.
+
+Each command lives in ``provisioner/commands/<name>.py`` and exposes
+``add_parser(subparsers)``; the parser's ``run`` default takes the parsed
+namespace and calls the command function with explicit keyword arguments.
+Command modules import their heavy dependencies inside the function, so the
+start-up path stays light (``invoke bench`` measures it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from provisioner import __version__
+from provisioner.errors import ExitCode, ProvisionError
+
+# Order is the order of `provision --help`.
+COMMANDS: tuple[str, ...] = (
+    "validate",
+    "show",
+    "schema",
+    "render",
+    "facts",
+    "doctor",
+    "explain",
+    "lock",
+    "plan",
+    "apply",
+    "verify",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="provision",
+        description="Turn a YAML profile into a working, verified GPU ML environment.",
+    )
+    parser.add_argument("--version", action="version", version=f"provision {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log commands as they run")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"provisioner.commands.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"provisioner.commands.{name}":
+                continue  # not built yet
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code; never raises, never prints a traceback."""
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # argparse: usage error (2) or --help/--version (0)
+            return int(e.code or 0)
+        if args.verbose:
+            import logging
+
+            logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+        run: Callable[[argparse.Namespace], int] = args.run
+        return int(run(args))
+    except ProvisionError as e:
+        for line in e.lines():
+            print(f"provision: {line}", file=sys.stderr)
+        return int(e.exit_code)
+    except KeyboardInterrupt:
+        print("provision: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # the single error boundary for bugs
+        log = write_crash_log(argv)
+        print(
+            f"provision: internal error: {type(e).__name__}: {e} "
+            f"(this is a bug; details in {log})",
+            file=sys.stderr,
+        )
+        return int(ExitCode.INTERNAL)
+
+
+def write_crash_log(argv: Sequence[str] | None) -> Path:
+    """Write version, platform, argv and the traceback to a log file; return its path."""
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    text = (
+        f"provision {__version__}\n"
+        f"python {sys.version.split()[0]} on {platform.platform()}\n"
+        f"argv: {list(argv) if argv is not None else sys.argv[1:]}\n\n"
+        f"{traceback.format_exc()}"
+    )
+    for folder in (base / "provision" / "logs", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"provision-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return Path("<unwritable>")
+
+
+def entry() -> None:
+    """Console-script entry point.
+
+    py-rattler can crash the interpreter at exit (SIGABRT/SIGSEGV) after it has done
+    its work; when it was loaded, flush and leave with ``os._exit`` instead.
+    """
+    code = main()
+    if "rattler" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

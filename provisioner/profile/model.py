@@ -1,0 +1,215 @@
+"""The profile language: pydantic v2 models at the boundary, frozen values inside.
+
+Field names here are a public contract (README "Profile reference", and
+``schema/profile.schema.json`` is generated from these models). Every field has a
+description; it flows into the JSON Schema and editor tooltips.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetOS(str, enum.Enum):
+    wsl2 = "wsl2"
+    windows = "windows"
+    linux = "linux"
+
+
+class GpuApi(str, enum.Enum):
+    directml = "directml"
+    cuda = "cuda"
+    none = "none"
+
+
+class Manager(str, enum.Enum):
+    conda = "conda"
+    venv = "venv"
+
+
+class Framework(str, enum.Enum):
+    tensorflow_directml = "tensorflow-directml"
+    tensorflow_directml_plugin = "tensorflow-directml-plugin"
+    tensorflow = "tensorflow"
+    pytorch = "pytorch"
+    torch_directml = "torch-directml"
+
+
+class Device(str, enum.Enum):
+    dml = "dml"
+    cuda = "cuda"
+    cpu = "cpu"
+
+
+VERSION_RE = re.compile(r"^\d+(\.\d+){0,3}$")
+SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+Version = Annotated[
+    str,
+    Field(
+        pattern=r"^\d+(\.\d+){0,3}$",
+        description="A dotted version of 1 to 4 numbers, quoted in YAML (e.g. \"3.10\").",
+    ),
+]
+
+
+class Target(_Frozen):
+    os: TargetOS = Field(description="Where the environment runs: wsl2, windows or linux.")
+    arch: str = Field(
+        default="x86_64",
+        pattern=r"^(x86_64|aarch64|arm64)$",
+        description="CPU architecture of the target: x86_64, aarch64 or arm64.",
+    )
+
+
+class WindowsRequirements(_Frozen):
+    min_build: int = Field(
+        default=19044,
+        ge=10240,
+        le=99999,
+        description="Lowest Windows build (cmd /c ver third number). 19044 is Win 10 21H2, "
+        "22000 is Windows 11.",
+    )
+
+
+class WslRequirements(_Frozen):
+    version: int = Field(default=2, ge=1, le=2, description="WSL version: 2 for any GPU path.")
+    min_kernel: Version = Field(
+        default="5.10.43.3",
+        description="Lowest WSL kernel (first dotted number of /proc/version), 4 parts.",
+    )
+
+
+class VendorFloors(_Frozen):
+    amd: Version | None = Field(default=None, description="Lowest AMD driver, e.g. 20.20.01.05.")
+    intel: Version | None = Field(
+        default=None, description="Lowest Intel driver, e.g. 28.20.100.8322."
+    )
+    nvidia: Version | None = Field(
+        default=None,
+        description="Lowest NVIDIA driver as the familiar number (e.g. 460.20, R495 is 495).",
+    )
+
+
+class GpuRequirements(_Frozen):
+    api: GpuApi = Field(default=GpuApi.none, description="GPU API: directml, cuda or none.")
+    vendors: VendorFloors = Field(
+        default_factory=VendorFloors,
+        description="Driver floor per vendor; a vendor left out is not supported by the profile.",
+    )
+    notes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per-vendor notes shown by doctor next to the driver check (vendor: text).",
+    )
+
+
+class Requirements(_Frozen):
+    windows: WindowsRequirements | None = Field(
+        default=None, description="Windows build floor; omit for native Linux."
+    )
+    wsl: WslRequirements | None = Field(
+        default=None, description="WSL version and kernel floor; only for target.os wsl2."
+    )
+    gpu: GpuRequirements = Field(
+        default_factory=GpuRequirements, description="GPU API and driver floors."
+    )
+
+
+class Environment(_Frozen):
+    manager: Manager = Field(
+        default=Manager.conda,
+        description="conda: embedded py-rattler installs a conda prefix; venv: a host Python "
+        "plus pip.",
+    )
+    name: str = Field(
+        description="Environment name: letters, digits, '.', '_' and '-', at most 64 chars.",
+    )
+    channels: tuple[str, ...] = Field(
+        default=("conda-forge",),
+        description="Conda channels in priority order: a name, a URL, a file:// URL or a "
+        "local path (relative to the profile).",
+    )
+    python: Version = Field(description='Python version, quoted: "3.7", "3.10".')
+    conda: tuple[str, ...] = Field(
+        default=(),
+        description='Conda match specs (e.g. "numpy>=1.19,<1.20"). Merge by name under '
+        'extends; "!name" removes an inherited entry.',
+    )
+    pip: tuple[str, ...] = Field(
+        default=(),
+        description='PEP 508 requirements installed with pip (e.g. "tensorflow-cpu==2.10.1"). '
+        'Merge by name under extends; "!name" removes an inherited entry.',
+    )
+    variables: dict[str, str] = Field(
+        default_factory=dict,
+        description="Environment variables set in the environment (activation and smoke test).",
+    )
+    index_url: str | None = Field(
+        default=None, description="pip index URL replacing PyPI (also used by uv)."
+    )
+    extra_index_urls: tuple[str, ...] = Field(
+        default=(), description="Extra pip index URLs, searched after index_url."
+    )
+    find_links: tuple[str, ...] = Field(
+        default=(), description="Extra pip find-links locations (folders or URLs of wheels)."
+    )
+    proxy: str | None = Field(
+        default=None, description="HTTP(S) proxy for downloads, e.g. http://proxy:3128."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        if not SAFE_NAME_RE.match(v) or ".." in v:
+            raise ValueError(
+                f"environment name {v!r} is not a safe identifier: use letters, digits, "
+                "'.', '_' and '-' (no '/', '..', spaces or shell characters)"
+            )
+        return v
+
+
+class SmokeTest(_Frozen):
+    framework: Framework = Field(description="Framework the smoke test trains with.")
+    device: Device = Field(description="Device the smoke test must train on: dml, cuda or cpu.")
+    steps: int = Field(default=200, ge=10, le=100_000, description="Training steps.")
+    min_loss_drop: float = Field(
+        default=10.0,
+        gt=1.0,
+        description="The final loss must be at least this many times below the first.",
+    )
+    require_accelerator: bool = Field(
+        default=True,
+        description="Fail when no accelerator is used; false allows a reported CPU run.",
+    )
+    timeout_s: int = Field(default=600, ge=10, le=86_400, description="Smoke-test time limit.")
+
+
+class Profile(_Frozen):
+    """A resolved profile (after ``extends``): what every other module reads."""
+
+    name: str = Field(description="Profile name, shown in reports.", min_length=1)
+    description: str = Field(default="", description="One line saying what it is for.")
+    target: Target = Field(description="Where the environment runs.")
+    requires: Requirements = Field(
+        default_factory=Requirements, description="What the host must provide."
+    )
+    environment: Environment = Field(description="The environment to build.")
+    smoke_test: SmokeTest = Field(description="The training smoke test that proves the GPU.")
+
+
+class ProfileDocument(Profile):
+    """One profile file as written, before ``extends`` is resolved (the JSON Schema root)."""
+
+    extends: str | list[str] | None = Field(
+        default=None,
+        description="A path or list of paths, relative to this file, of profiles to extend. "
+        "Mappings deep-merge; package lists merge by name.",
+    )

@@ -1,0 +1,89 @@
+"""Render a resolved profile into files, and write them in one place.
+
+Renderers are pure functions ``(RenderContext) -> str`` registered in
+:data:`ARTIFACTS` (a plain dict: file name -> :class:`Artifact`). Each feature adds
+its own artifacts in ``provisioner/render/artifacts_*.py`` and registers them in
+``provisioner/render/registry.py``. :func:`write_files` is the only writer: it
+compares bytes first and reports ``create / identical / overwrite`` per file.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from provisioner.profile import ResolvedProfile
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """Everything a renderer may read. Renderers must not touch the host."""
+
+    resolved: ResolvedProfile
+    tool_version: str
+    # Extra inputs produced by other pipeline stages (e.g. the lockfile text), keyed by name.
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One rendered file: its name, the pure function that makes its text, and its mode."""
+
+    name: str
+    render: Callable[[RenderContext], str]
+    executable: bool = False
+    # Whether the artifact applies to this profile (e.g. bootstrap.ps1 only for windows).
+    applies: Callable[[ResolvedProfile], bool] = lambda _r: True
+
+
+class WriteAction(str, enum.Enum):
+    create = "create"
+    identical = "identical"
+    overwrite = "overwrite"
+
+
+@dataclass(frozen=True)
+class Written:
+    name: str
+    action: WriteAction
+    sha256: str
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_files(outdir: Path, files: Mapping[str, tuple[str, bool]]) -> list[Written]:
+    """Write ``{name: (text, executable)}`` under ``outdir``, comparing bytes first.
+
+    A file whose bytes are already identical is not touched (its mtime stays), so a
+    second render changes nothing. Writes go through a temp file and ``os.replace``
+    so an interrupted render never leaves a half-written file.
+    """
+    outdir.mkdir(parents=True, exist_ok=True)
+    results: list[Written] = []
+    for name, (text, executable) in files.items():
+        target = outdir / name
+        data = text.encode("utf-8")
+        mode = 0o755 if executable else 0o644
+        if target.exists():
+            same = target.read_bytes() == data
+            action = WriteAction.identical if same else WriteAction.overwrite
+        else:
+            same = False
+            action = WriteAction.create
+        if not same:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+            tmp.write_bytes(data)
+            tmp.chmod(mode)
+            os.replace(tmp, target)
+        elif (target.stat().st_mode & 0o777) != mode:
+            target.chmod(mode)
+        results.append(Written(name, action, hashlib.sha256(data).hexdigest()))
+    return results

@@ -1,0 +1,54 @@
+"""Every routine command of the project (invoke). `invoke --list` shows them."""
+
+from __future__ import annotations
+
+import sys
+
+from invoke import Context, task
+
+PY = sys.executable
+
+
+@task(help={"k": "only tests matching this expression", "fast": "skip tests marked slow"})
+def test(c: Context, k: str = "", fast: bool = False) -> None:
+    """Run the whole test suite (what .ci/run runs)."""
+    args = ["-q"]
+    if k:
+        args += ["-k", repr(k)]
+    if fast:
+        args += ["-m", "'not slow'"]
+    c.run(f"{PY} -m pytest {' '.join(args)}", pty=False)
+
+
+@task
+def lint(c: Context) -> None:
+    """ruff check and format check."""
+    c.run(f"{PY} -m ruff check provisioner tests benchmarks tasks.py")
+    c.run(f"{PY} -m ruff format --check provisioner tests benchmarks tasks.py")
+
+
+@task
+def typecheck(c: Context) -> None:
+    """mypy --strict with the pydantic plugin."""
+    c.run(f"{PY} -m mypy")
+
+
+@task
+def schema(c: Context) -> None:
+    """Regenerate schema/profile.schema.json from the models."""
+    c.run(f"{PY} -m provisioner schema -o schema/profile.schema.json")
+
+
+@task(name="render-examples")
+def render_examples(c: Context) -> None:
+    """Render every shipped profile into out/<name>/."""
+    c.run(
+        f"for p in profiles/*.yaml profiles/examples/*.yaml; do "
+        f'n=$(basename "$p" .yaml); {PY} -m provisioner render "$p" -o "out/$n" || exit 1; done'
+    )
+
+
+@task
+def bench(c: Context) -> None:
+    """Run every benchmark in benchmarks/ and print ratios against same-run baselines."""
+    c.run(f"{PY} -m benchmarks")
