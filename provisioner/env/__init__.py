@@ -1,0 +1,73 @@
+"""Environment backends: one small Protocol, one module per backend, a plain dict registry.
+
+- ``provisioner.env.conda``: embedded py-rattler installs the locked conda packages
+  (conda-meta written, so conda/mamba/micromamba can read the prefix), then pip
+  installs the locked pip part with hashes using the prefix's own Python.
+- ``provisioner.env.venv``: a host interpreter matching ``environment.python``,
+  then the locked pip part with hashes.
+
+Where environments live: ``$PROVISION_ENVS_DIR/<environment.name>``, default
+``$XDG_DATA_HOME/provision/envs`` (``~/.local/share/provision/envs``). Pointing
+``PROVISION_ENVS_DIR`` at a conda ``envs`` folder makes ``conda activate NAME`` work.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from provisioner.lock import Lock, LockedPackage
+
+
+def data_home() -> Path:
+    """``$PROVISION_HOME`` or ``$XDG_DATA_HOME/provision``: envs, state and reports live here."""
+    if os.environ.get("PROVISION_HOME"):
+        return Path(os.environ["PROVISION_HOME"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "provision"
+
+
+def envs_dir() -> Path:
+    return Path(os.environ.get("PROVISION_ENVS_DIR") or data_home() / "envs")
+
+
+def env_prefix(env_name: str, envs: Path | None = None) -> Path:
+    return (envs or envs_dir()) / env_name
+
+
+def env_python(prefix: Path, *, windows: bool = False, manager: str = "conda") -> Path:
+    """The environment's own interpreter."""
+    if windows:
+        return prefix / ("python.exe" if manager == "conda" else "Scripts/python.exe")
+    return prefix / "bin" / "python"
+
+
+@dataclass(frozen=True)
+class EnvDiff:
+    """How an existing prefix differs from the lock. Empty lists mean it matches exactly."""
+
+    add: tuple[LockedPackage, ...] = ()
+    remove: tuple[str, ...] = ()  # "manager:name" installed but not locked
+    change: tuple[tuple[str, LockedPackage], ...] = ()  # (installed spec, locked package)
+    exists: bool = True
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def matches(self) -> bool:
+        return self.exists and not (self.add or self.remove or self.change)
+
+
+class EnvBackend(Protocol):
+    """What apply needs from an environment manager."""
+
+    name: str
+
+    def diff(self, prefix: Path, lock: Lock, platform: str) -> EnvDiff:
+        """Compare an existing prefix with the lock without changing anything."""
+        ...
+
+    def install(self, prefix: Path, lock: Lock, platform: str, *, quiet: bool = False) -> None:
+        """Make ``prefix`` match the lock exactly (create or update)."""
+        ...

@@ -1,0 +1,65 @@
+"""Locks: the exact, hash-verified packages an environment is built from.
+
+Value types shared by the solver (``provisioner.lock.solve``), the conda-lock
+file reader/writer (``provisioner.lock.lockfile``), the environment backends and
+apply. The on-disk format is a conda-lock v1 unified lockfile written with
+conda-lock's own models; these frozen values are what the rest of the code reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+PackageManager = Literal["conda", "pip"]
+
+# Conda subdirs each target implies.
+PLATFORMS_FOR_TARGET: dict[str, tuple[str, ...]] = {
+    "wsl2": ("linux-64",),
+    "linux": ("linux-64",),
+    "windows": ("win-64",),
+}
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    """One package pinned for one platform."""
+
+    manager: PackageManager
+    name: str  # conda name, or the PEP 503-normalized pip name
+    version: str
+    platform: str  # conda subdir: linux-64, win-64 (pip entries too)
+    url: str
+    sha256: str | None
+    build: str = ""  # conda build string; empty for pip
+    md5: str | None = None
+    subdir: str = ""  # conda: linux-64 / win-64 / noarch
+    dependencies: tuple[str, ...] = ()
+    category: str = "main"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.manager, self.name)
+
+    def spec(self) -> str:
+        """``name==version`` (pip) or ``name=version=build`` (conda), for messages and diffs."""
+        if self.manager == "pip":
+            return f"{self.name}=={self.version}"
+        return f"{self.name}={self.version}={self.build}"
+
+
+@dataclass(frozen=True)
+class Lock:
+    """All locked packages of one profile, and the profile content hash they were made from."""
+
+    content_hash: str  # ResolvedProfile.content_hash when the lock was made
+    platforms: tuple[str, ...]
+    channels: tuple[str, ...]
+    packages: tuple[LockedPackage, ...]
+
+    def for_platform(self, platform: str, manager: PackageManager | None = None) -> tuple[LockedPackage, ...]:
+        return tuple(
+            p
+            for p in self.packages
+            if p.platform == platform and (manager is None or p.manager == manager)
+        )
