@@ -49,6 +49,10 @@ def render_examples(c: Context) -> None:
 
 
 @task
-def bench(c: Context) -> None:
-    """Run every benchmark in benchmarks/ and print ratios against same-run baselines."""
-    c.run(f"{PY} -m benchmarks")
+def bench(c: Context, only: str = "") -> None:
+    """Run every benchmark in benchmarks/ and print ratios against same-run baselines.
+
+    Installs the ``bench`` extra first (ansible-core, the fact-gathering baseline).
+    """
+    c.run(f"{PY} -m pip install -q -e '.[bench]'")
+    c.run(f"{PY} -m benchmarks {only}")
