@@ -1,0 +1,99 @@
+"""``provision lock PROFILE [-o FILE] [--check]``: write the conda-lock lockfile.
+
+``--check`` changes nothing: exit 0 when the lockfile exists and matches the
+profile, 1 when it is stale or missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from provisioner.errors import ExitCode, relpath
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "lock",
+        help="solve the profile and write a conda-lock lockfile (conda part + pip part)",
+        description="Solve the conda part with py-rattler and the pip part with uv for the "
+        "target's platforms, and write a conda-lock unified lockfile with hashes.",
+    )
+    p.add_argument("profile", type=Path, help="the profile YAML file")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="lockfile path (default: <profile stem>.conda-lock.yml beside the profile)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when the lockfile is stale or missing, 0 when fresh",
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(
+        run=lambda a: lock(profile=a.profile, output=a.output, check=a.check, json_out=a.json)
+    )
+
+
+def lock(
+    *, profile: Path, output: Path | None = None, check: bool = False, json_out: bool = False
+) -> int:
+    """Lock ``profile`` into ``output`` (or check that lockfile); return the exit code."""
+    from provisioner.lock.lockfile import (
+        default_lockfile_path,
+        is_stale,
+        lock_profile,
+        read_lockfile,
+        write_lockfile,
+    )
+    from provisioner.profile import load_profile
+
+    resolved = load_profile(profile)
+    path = output or default_lockfile_path(resolved)
+    if check:
+        if not path.is_file():
+            state, code = "missing", ExitCode.NOT_READY
+        else:
+            state = "stale" if is_stale(read_lockfile(path), resolved) else "fresh"
+            code = ExitCode.NOT_READY if state == "stale" else ExitCode.OK
+        if json_out:
+            print(json.dumps({"lockfile": str(path), "state": state}))
+        else:
+            fix = "" if state == "fresh" else f" (fix: provision lock {relpath(profile)})"
+            print(f"{relpath(path)}: {state}{fix}", file=sys.stdout if code == 0 else sys.stderr)
+        return int(code)
+    start = time.monotonic()
+    locked = lock_profile(resolved)
+    write_lockfile(locked, resolved, path)
+    elapsed = time.monotonic() - start
+    counts = {
+        platform: {
+            "conda": len(locked.for_platform(platform, "conda")),
+            "pip": len(locked.for_platform(platform, "pip")),
+        }
+        for platform in locked.platforms
+    }
+    if json_out:
+        print(
+            json.dumps(
+                {
+                    "lockfile": str(path),
+                    "content_hash": locked.content_hash,
+                    "platforms": counts,
+                    "seconds": round(elapsed, 3),
+                }
+            )
+        )
+    else:
+        summary = ", ".join(
+            f"{platform}: {c['conda']} conda + {c['pip']} pip" for platform, c in counts.items()
+        )
+        print(f"wrote {relpath(path)} ({summary}) in {elapsed:.1f}s")
+    return int(ExitCode.OK)

@@ -1,0 +1,289 @@
+"""The embedded conda backend: py-rattler links exactly the locked conda packages
+into a prefix (no conda executable), then the pip part is installed with hashes.
+
+Hash verification is ours, before rattler sees a package: rattler trusts the
+sha256 in the record it is given and does not check ``file://`` artifacts, and its
+package cache is keyed by name-version-build only. So every artifact is fetched
+into a content-addressed store (``$XDG_CACHE_HOME/provision/artifacts/<sha256>``),
+hashed while it is copied, and a mismatch with the lock stops the install before
+anything is linked (:class:`ArtifactMismatch`, naming the package). rattler then
+installs from the verified copies; ``conda-meta/*.json`` gets the lock's URL back,
+so conda, mamba and micromamba see where each package came from.
+
+rattler runs in-process: a child process would cost more than a small install
+(the bench compares against bare rattler). ``provisioner.cli.entry`` leaves with
+``os._exit`` after rattler ran (its crash-at-exit bug).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import json
+import os
+import shutil
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
+
+from provisioner.env import EnvDiff, env_python
+from provisioner.errors import ExternalFailure
+from provisioner.lock import Lock, LockedPackage
+
+if TYPE_CHECKING:
+    import rattler
+
+DOWNLOAD_TIMEOUT_S = 120
+CHUNK = 1 << 20
+
+
+class ArtifactMismatch(ExternalFailure):
+    """A downloaded package does not have the hash the lock recorded: refused."""
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "provision"
+
+
+def rattler_pkgs_dir() -> Path:
+    """rattler's package cache: ``$RATTLER_CACHE_DIR/pkgs`` or ``~/.cache/rattler/cache/pkgs``."""
+    root = os.environ.get("RATTLER_CACHE_DIR")
+    if root:
+        return Path(root) / "pkgs"
+    return Path.home() / ".cache" / "rattler" / "cache" / "pkgs"
+
+
+def filename(url: str) -> str:
+    return unquote(urlparse(url).path.rsplit("/", 1)[-1])
+
+
+def verified_artifact(pkg: LockedPackage, store: Path) -> Path:
+    """The package's archive in the verified store, fetched and hash-checked if missing."""
+    expected, algo = (pkg.sha256, "sha256") if pkg.sha256 else (pkg.md5, "md5")
+    if not expected:
+        raise ExternalFailure(
+            f"the lock has no sha256 or md5 for {pkg.spec()}",
+            hint="re-create the lock with `provision lock PROFILE`",
+        )
+    target = store / expected / filename(pkg.url)
+    if target.is_file():
+        return target  # only verified bytes are ever renamed into the store
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
+    digest = hashlib.new(algo)
+    try:
+        with _open_url(pkg) as src, tmp.open("wb") as out:
+            while chunk := src.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != expected:
+            raise ArtifactMismatch(
+                f"hash mismatch for conda package {pkg.spec()} from {pkg.url}: the lock has "
+                f"{algo} {expected[:16]}..., the download has {digest.hexdigest()[:16]}...; "
+                "refused, nothing installed",
+                hint="the channel's file changed after locking: if that is expected, re-lock "
+                "with `provision lock PROFILE`, otherwise treat the channel as compromised",
+            )
+        os.replace(tmp, target)
+    except OSError as e:
+        if e.errno == errno.ENOSPC:
+            raise ExternalFailure(
+                f"disk full while downloading {pkg.spec()} into {store}",
+                hint="free disk space or point XDG_CACHE_HOME at a larger disk",
+            ) from e
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _open_url(pkg: LockedPackage):  # type: ignore[no-untyped-def]
+    parsed = urlparse(pkg.url)
+    if parsed.scheme in ("", "file"):
+        path = Path(unquote(parsed.path)) if parsed.scheme else Path(pkg.url)
+        try:
+            return path.open("rb")
+        except FileNotFoundError as e:
+            raise ExternalFailure(
+                f"conda package {pkg.spec()} is missing from its channel: {path}",
+                hint="restore the channel, or re-lock against the channels you have",
+            ) from e
+    try:
+        return urllib.request.urlopen(pkg.url, timeout=DOWNLOAD_TIMEOUT_S)
+    except (urllib.error.URLError, TimeoutError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise ExternalFailure(
+            f"cannot download conda package {pkg.spec()} from {pkg.url}: {reason}",
+            hint="check the network or HTTPS_PROXY; offline, packages must already be in "
+            f"{cache_root() / 'artifacts'}",
+        ) from e
+
+
+def _record(pkg: LockedPackage, artifact: Path) -> rattler.RepoDataRecord:
+    """A rattler record for a verified artifact. ``noarch``, build number and constraints
+    come from the archive's own ``info/index.json`` (a lockfile does not keep them, and
+    ``noarch: python`` changes how files are linked)."""
+    import rattler
+
+    index = rattler.IndexJson.from_package_archive(artifact)
+    record = rattler.PackageRecord(
+        name=pkg.name,
+        version=pkg.version,
+        build=rattler.BuildString(pkg.build),
+        build_number=index.build_number,
+        subdir=pkg.subdir or pkg.platform,
+        arch=index.arch,
+        platform=index.platform,
+        noarch=index.noarch,
+        depends=list(index.depends),
+        constrains=list(index.constrains),
+        sha256=bytes.fromhex(pkg.sha256) if pkg.sha256 else None,
+        md5=bytes.fromhex(pkg.md5) if pkg.md5 else None,
+        size=artifact.stat().st_size,
+        license=index.license,
+        python_site_packages_path=index.python_site_packages_path,
+    )
+    channel = pkg.url.rsplit("/", 2)[0] + "/"
+    return rattler.RepoDataRecord(record, artifact.name, artifact.as_uri(), channel)
+
+
+def _drop_stale_cache_entries(packages: tuple[LockedPackage, ...], pkgs_dir: Path) -> None:
+    """rattler keys its cache by name-version-build; an entry extracted from other bytes
+    (its ``.lock`` file keeps the sha256 after an 8-byte revision) is removed so the
+    verified artifact is extracted again."""
+    for pkg in packages:
+        stem = f"{pkg.name}-{pkg.version}-{pkg.build}"
+        lock_file = pkgs_dir / f"{stem}.lock"
+        if not pkg.sha256 or not lock_file.is_file():
+            continue
+        recorded = lock_file.read_bytes()[8:40]
+        if recorded and recorded.hex() != pkg.sha256:
+            shutil.rmtree(pkgs_dir / stem, ignore_errors=True)
+            lock_file.unlink(missing_ok=True)
+
+
+class CondaBackend:
+    """``environment.manager: conda``: py-rattler prefix plus the pip part."""
+
+    name = "conda"
+
+    def install(self, prefix: Path, lock: Lock, platform: str, *, quiet: bool = False) -> None:
+        """Make ``prefix`` hold exactly the locked packages; hash-check every artifact first."""
+        conda_pkgs = lock.for_platform(platform, "conda")
+        store = cache_root() / "artifacts"
+        with ThreadPoolExecutor(max_workers=min(8, max(1, len(conda_pkgs)))) as pool:
+            artifacts = list(pool.map(lambda p: verified_artifact(p, store), conda_pkgs))
+        records = [_record(p, a) for p, a in zip(conda_pkgs, artifacts, strict=True)]
+        pkgs_dir = rattler_pkgs_dir()
+        _drop_stale_cache_entries(conda_pkgs, pkgs_dir)
+        asyncio.run(_link(records, prefix, pkgs_dir, platform, quiet))
+        _restore_urls(prefix, conda_pkgs)
+        pip_pkgs = lock.for_platform(platform, "pip")
+        if pip_pkgs:
+            from provisioner.env.pip_part import install_pip_part
+
+            python = env_python(prefix, windows=platform.startswith("win"), manager="conda")
+            install_pip_part(python, pip_pkgs, quiet=quiet)
+
+    def diff(self, prefix: Path, lock: Lock, platform: str) -> EnvDiff:
+        """Compare ``conda-meta`` (and the pip part) with the lock, without installing."""
+        locked = {p.name: p for p in lock.for_platform(platform, "conda")}
+        if not (prefix / "conda-meta").is_dir():
+            return EnvDiff(add=tuple(lock.for_platform(platform)), exists=False)
+        installed = read_conda_meta(prefix)
+        add = tuple(p for n, p in sorted(locked.items()) if n not in installed)
+        remove = tuple(f"conda:{n}" for n in sorted(installed) if n not in locked)
+        change = tuple(
+            (_spec(installed[n]), p)
+            for n, p in sorted(locked.items())
+            if n in installed and not _same(installed[n], p)
+        )
+        result = EnvDiff(add=add, remove=remove, change=change)
+        pip_pkgs = lock.for_platform(platform, "pip")
+        python = env_python(prefix, windows=platform.startswith("win"), manager="conda")
+        if pip_pkgs or python.exists():
+            from provisioner.env.pip_part import diff_pip_part
+
+            pip = diff_pip_part(python, pip_pkgs)
+            result = EnvDiff(
+                add=result.add + pip.add,
+                remove=result.remove + pip.remove,
+                change=result.change + pip.change,
+                exists=True,
+                notes=result.notes + pip.notes,
+            )
+        return result
+
+
+def read_conda_meta(prefix: Path) -> dict[str, dict[str, object]]:
+    """``conda-meta/*.json`` by package name: what conda and micromamba read too."""
+    out: dict[str, dict[str, object]] = {}
+    for meta in sorted((prefix / "conda-meta").glob("*.json")):
+        try:
+            data = json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and "name" in data:
+            out[str(data["name"])] = data
+    return out
+
+
+def _spec(meta: dict[str, object]) -> str:
+    return f"{meta.get('name')}={meta.get('version')}={meta.get('build')}"
+
+
+def _same(meta: dict[str, object], pkg: LockedPackage) -> bool:
+    if str(meta.get("version")) != pkg.version or str(meta.get("build")) != pkg.build:
+        return False
+    sha = meta.get("sha256")
+    return not (sha and pkg.sha256 and sha != pkg.sha256)
+
+
+async def _link(
+    records: list[rattler.RepoDataRecord], prefix: Path, pkgs_dir: Path, platform: str, quiet: bool
+) -> None:
+    import rattler
+    from rattler.exceptions import InstallerError, IoError, LinkError, TransactionError
+
+    try:
+        await rattler.install(
+            records,
+            target_prefix=prefix,
+            cache_dir=pkgs_dir,
+            platform=rattler.Subdir(platform),
+            execute_link_scripts=False,
+            show_progress=not quiet,
+        )
+    except (InstallerError, IoError, LinkError, TransactionError) as e:
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        full = str(e).lower()
+        if "no space left" in full:
+            raise ExternalFailure(
+                f"disk full while installing into {prefix}",
+                hint="free disk space or set PROVISION_ENVS_DIR to a larger disk",
+            ) from e
+        raise ExternalFailure(
+            f"installing the conda packages into {prefix} failed: {message}",
+            hint="check that the prefix is writable; run `provision apply` again to retry",
+        ) from e
+
+
+def _restore_urls(prefix: Path, packages: tuple[LockedPackage, ...]) -> None:
+    """Put the lock's URL and channel back into conda-meta (rattler saw the verified copy)."""
+    for pkg in packages:
+        meta = prefix / "conda-meta" / f"{pkg.name}-{pkg.version}-{pkg.build}.json"
+        if not meta.is_file():
+            continue
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        if data.get("url") == pkg.url:
+            continue
+        data["url"] = pkg.url
+        data["channel"] = pkg.url.rsplit("/", 2)[0]
+        tmp = meta.with_name(f".{meta.name}.tmp")
+        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        os.replace(tmp, meta)

@@ -1,0 +1,173 @@
+"""Resolve the pip part of a profile with uv, for the target's platform and Python.
+
+``uv pip compile --format pylock.toml --python-platform P --python-version X.Y``
+resolves for another platform and Python (Windows + 3.7 from Linux works) and
+records one URL and sha256 per package; we keep one artifact per package: the
+wheel uv picked for that platform, or the sdist when no wheel exists.
+
+uv ignores pip's configuration, so :mod:`provisioner.lock.pipconfig` translates
+it into uv flags: the profile's ``index_url``/``extra_index_urls``/``find_links``
+first, then ``PIP_*`` variables, then pip's config files. uv's default index
+strategy (``first-index``) is kept: find-links wheels are merged with every index,
+so a local ``torch-2.13.0+cpu`` wheel wins over PyPI's CUDA build of 2.13.0
+(``+cpu`` sorts above the bare version), and no nvidia-* wheels are pulled in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from provisioner import process
+from provisioner.errors import ExternalFailure, ProvisionError
+from provisioner.lock import LockedPackage
+from provisioner.lock.pipconfig import uv_index_args
+from provisioner.profile import ResolvedProfile
+
+# conda subdir -> uv --python-platform. manylinux_2_31 matches the __glibc the
+# conda part assumes (provisioner.lock.solve.DEFAULT_GLIBC).
+PYTHON_PLATFORM: dict[str, str] = {
+    "linux-64": "x86_64-manylinux_2_31",
+    "linux-aarch64": "aarch64-manylinux_2_31",
+    "win-64": "x86_64-pc-windows-msvc",
+}
+RESOLVE_TIMEOUT_S = 600.0
+
+
+def uv_executable() -> Path:
+    """uv next to our interpreter (installed with provisioner), else on PATH."""
+    beside = Path(sys.executable).parent / ("uv.exe" if os.name == "nt" else "uv")
+    if beside.exists():
+        return beside
+    found = shutil.which("uv")
+    if found:
+        return Path(found)
+    raise ProvisionError(
+        "uv is needed to lock pip requirements but was not found",
+        hint="pip install uv (or reinstall provisioner, which depends on it)",
+    )
+
+
+def resolve_pip(resolved: ResolvedProfile, platform: str) -> tuple[LockedPackage, ...]:
+    """Resolve ``environment.pip`` for ``platform`` and ``environment.python``; sorted by name."""
+    env = resolved.profile.environment
+    if not env.pip:
+        return ()
+    if platform not in PYTHON_PLATFORM:
+        raise ProvisionError(f"cannot lock pip requirements for platform {platform!r}")
+    index_args, uv_env = uv_index_args(env)
+    argv: list[str] = [
+        str(uv_executable()),
+        "pip",
+        "compile",
+        "-",
+        "--format",
+        "pylock.toml",
+        "--no-header",
+        "--quiet",
+        "--python-version",
+        env.python,
+        "--python-platform",
+        PYTHON_PLATFORM[platform],
+        *index_args,
+    ]
+    child_env = {**os.environ, **uv_env}
+    if env.proxy:
+        child_env.update(HTTPS_PROXY=env.proxy, HTTP_PROXY=env.proxy)
+    result = process.run(
+        argv,
+        stdin="\n".join(env.pip).encode() + b"\n",
+        env=child_env,
+        timeout=RESOLVE_TIMEOUT_S,
+        check=False,
+        cwd=resolved.path.resolve().parent,
+    )
+    if result.returncode != 0 or result.timed_out:
+        raise _resolve_error(result.err or result.out, platform, env.python)
+    return parse_pylock(result.out, platform)
+
+
+def parse_pylock(text: str, platform: str) -> tuple[LockedPackage, ...]:
+    """LockedPackages (manager pip) from a PEP 751 ``pylock.toml`` written by uv."""
+    data = _load_toml(text)
+    out: list[LockedPackage] = []
+    for pkg in data.get("packages", []):
+        artifact = _artifact(pkg)
+        if artifact is None:
+            raise ProvisionError(
+                f"pip requirement {pkg.get('name')!r} resolved to a source without a hash "
+                "(a VCS or local directory); lock it from an index or a wheel file instead"
+            )
+        url, sha256 = artifact
+        out.append(
+            LockedPackage(
+                manager="pip",
+                name=_normalize(str(pkg["name"])),
+                version=str(pkg["version"]),
+                platform=platform,
+                url=url,
+                sha256=sha256,
+                dependencies=tuple(
+                    str(d) for d in pkg.get("dependencies", ()) if isinstance(d, str)
+                ),
+            )
+        )
+    return tuple(sorted(out, key=lambda p: p.name))
+
+
+def _load_toml(text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib.loads(text)
+    import tomlkit  # Python 3.10: conda-lock's dependency reads TOML too
+
+    data: dict[str, Any] = tomlkit.loads(text).unwrap()
+    return data
+
+
+def _artifact(pkg: dict[str, Any]) -> tuple[str, str] | None:
+    for candidate in [*pkg.get("wheels", []), pkg.get("sdist") or {}, pkg.get("archive") or {}]:
+        url = candidate.get("url") or (
+            Path(candidate["path"]).resolve().as_uri() if candidate.get("path") else None
+        )
+        sha = (candidate.get("hashes") or {}).get("sha256")
+        if url and sha:
+            return str(url), str(sha)
+    return None
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _resolve_error(stderr: str, platform: str, python: str) -> ProvisionError:
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    text = " ".join(lines)
+    where = f"pip requirements for {platform} / Python {python}"
+    if re.search(
+        r"network (connectivity is )?(was )?disabled|error sending request|dns error|"
+        r"failed to fetch|connection refused|timed out|tcp connect",
+        text,
+        re.I,
+    ):
+        return ExternalFailure(
+            f"cannot reach the pip index while resolving {where}: {_short(text)}",
+            hint="check the network, environment.index_url/extra_index_urls or "
+            "environment.proxy (pip's own config is translated for uv)",
+        )
+    causes = [ln.removeprefix("cause:").strip() for ln in lines if not ln.startswith("hint:")]
+    return ExternalFailure(
+        f"cannot resolve {where}: {_short(' '.join(causes[1:] or causes))}",
+        hint="check the names and pins in environment.pip against environment.python "
+        "and the target platform (wheels must exist for it)",
+    )
+
+
+def _short(text: str, limit: int = 500) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
