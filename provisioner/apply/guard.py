@@ -1,0 +1,61 @@
+"""One apply at a time per environment: an exclusive, non-blocking lock on
+``data_home()/state/<env>.lock`` (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on
+Windows). The OS drops it when the process dies, even by SIGKILL, so a crashed
+apply never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from provisioner.errors import ExitCode, ProvisionError
+
+
+class ApplyBusy(ProvisionError):
+    """Another apply holds the environment."""
+
+    exit_code = ExitCode.NOT_READY
+
+
+@contextmanager
+def exclusive(path: Path, env: str) -> Iterator[None]:
+    """Hold the apply lock for ``env`` or raise :class:`ApplyBusy` at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if not _try_lock(fd):
+            holder = (
+                os.pread(fd, 64, 0).decode(errors="replace").strip() if hasattr(os, "pread") else ""
+            )
+            who = f" (pid {holder})" if holder else ""
+            raise ApplyBusy(
+                f"another `provision apply` is changing environment {env!r}{who}",
+                hint="wait for it to finish, then run apply again; it converges",
+            )
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _try_lock(fd: int) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False

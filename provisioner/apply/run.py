@@ -1,0 +1,133 @@
+"""The context one plan or apply works in: the profile, where the environment lives,
+what is known so far (state, lock, diff, diagnosis), and each step's outcome.
+
+Steps read and fill this object in order, as nox's workflow passes a session along.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from provisioner.apply.state import State, read_state
+from provisioner.env import EnvBackend, EnvDiff, env_prefix
+from provisioner.lock import Lock
+from provisioner.profile import ResolvedProfile
+
+Status = Literal["ok", "change", "fail", "skipped"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a step found (check) or did (change): a status, a one-line reason, details."""
+
+    status: Status
+    reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Options:
+    dry_run: bool = False
+    skip_checks: bool = False
+    quiet: bool = True
+    verify: str = "smoke"  # smoke | import
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step as it ended up: its final outcome and how long it took."""
+
+    name: str
+    outcome: Outcome
+    changed: bool
+    duration_s: float
+
+
+def host_platform() -> str:
+    """The conda subdir of the machine apply runs on (apply runs on the target)."""
+    if sys.platform == "win32":
+        return "win-64"
+    if sys.platform == "darwin":
+        return "osx-arm64" if os.uname().machine == "arm64" else "osx-64"
+    machine = os.uname().machine
+    return {"x86_64": "linux-64", "aarch64": "linux-aarch64"}.get(machine, f"linux-{machine}")
+
+
+@dataclass
+class Run:
+    """Mutable context shared by the steps of one plan/apply."""
+
+    resolved: ResolvedProfile
+    options: Options
+    platform: str = field(default_factory=host_platform)
+    prefix: Path = field(default=Path())
+    state: State | None = None
+    # Filled by the lock step.
+    lock_path: Path | None = None
+    lock_sha256: str = ""
+    lock_fresh: bool = False
+    _lock: Lock | None = None
+    # Filled by the environment step.
+    diff: EnvDiff | None = None
+    fingerprint: str = ""
+    env_action: str = "none"  # create | update | rebuild | none
+    # Filled by the checks and verify steps.
+    diagnosis: Any = None
+    verify: dict[str, Any] = field(default_factory=dict)
+    records: list[StepRecord] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        if self.prefix == Path():
+            self.prefix = env_prefix(self.env)
+        if self.state is None:
+            self.state = read_state(self.env)
+
+    @property
+    def env(self) -> str:
+        return self.resolved.profile.environment.name
+
+    @property
+    def manager(self) -> str:
+        return self.resolved.profile.environment.manager.value
+
+    def lock(self) -> Lock:
+        """The parsed lock; read on first use (the no-op fast path never needs it)."""
+        if self._lock is None:
+            from provisioner.lock.lockfile import read_lockfile
+
+            assert self.lock_path is not None, "the lock step runs before anything reads the lock"
+            self._lock = read_lockfile(self.lock_path)
+        return self._lock
+
+    def set_lock(self, lock: Lock | None) -> None:
+        self._lock = lock
+
+    def backend(self) -> EnvBackend:
+        """The environment backend the profile names (``environment.manager``)."""
+        if self.manager == "venv":
+            from provisioner.env.venv import VenvBackend
+
+            return VenvBackend(self.resolved.profile.environment.python)
+        from provisioner.env.conda import CondaBackend
+
+        backend: EnvBackend = CondaBackend()
+        return backend
+
+    def python(self) -> Path:
+        from provisioner.env import env_python
+
+        return env_python(self.prefix, windows=sys.platform == "win32", manager=self.manager)
+
+
+def pause_point(name: str) -> None:
+    """Test hook for crash-safety tests: with ``PROVISION_TEST_PAUSE_AT=<name>`` the run
+    announces the point on stderr and sleeps there so a test can SIGKILL it."""
+    if os.environ.get("PROVISION_TEST_PAUSE_AT") == name:
+        print(f"provision: paused at {name}", file=sys.stderr, flush=True)
+        time.sleep(3600)

@@ -1,0 +1,121 @@
+"""What apply remembers about an environment between runs, and the journal that makes
+it crash-safe.
+
+One JSON file per environment, ``data_home()/state/<env>.json``, always replaced
+atomically (write a temp file, fsync, ``os.replace``). ``phase`` is the journal:
+
+- ``building``: written *before* the first change to the prefix. If a run dies here,
+  the prefix may be half-built; the next apply removes it and builds it again.
+- ``built``: the prefix matched the lock when this was written (``fingerprint``
+  records it); the verify step has not passed yet.
+- ``verified``: built and verified. Only this phase marks an environment good, and
+  only for this exact ``lock_sha256`` + ``fingerprint``; a no-op apply trusts it and
+  neither diffs nor re-verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from provisioner.env import data_home
+
+Phase = Literal["building", "built", "verified"]
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class State:
+    """The last known state of one environment."""
+
+    env: str
+    prefix: str
+    manager: str
+    platform: str
+    phase: Phase
+    profile_hash: str = ""
+    lock_path: str = ""
+    lock_sha256: str = ""  # sha256 of the lockfile's bytes
+    fingerprint: str = ""  # env_fingerprint(prefix) after the build
+    verified_at: str = ""
+    verify_kind: str = ""  # smoke | import
+    updated_at: str = ""
+    packages: list[dict[str, Any]] = field(default_factory=list)  # the lock, for reports
+    version: int = STATE_VERSION
+
+    def good_for(self, *, lock_sha256: str, fingerprint: str, verify_kind: str) -> bool:
+        """Whether this state marks the environment built *and* verified for this lock
+        (a smoke-test pass also covers a request for the lighter import check)."""
+        return (
+            self.phase == "verified"
+            and self.verify_kind in {verify_kind, "smoke"}
+            and self.lock_sha256 == lock_sha256
+            and self.fingerprint == fingerprint
+        )
+
+    def but(self, **changes: object) -> State:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def state_dir() -> Path:
+    return data_home() / "state"
+
+
+def state_path(env: str) -> Path:
+    return state_dir() / f"{env}.json"
+
+
+def read_state(env: str) -> State | None:
+    """The recorded state, or ``None`` when there is none or it cannot be read."""
+    try:
+        data = json.loads(state_path(env).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            return None
+        return State(**data)
+    except (OSError, ValueError, TypeError):
+        return None  # unreadable state is treated as "nothing known": a full check runs
+
+
+def write_state(state: State) -> None:
+    """Replace the state file atomically and durably."""
+    path = state_path(state.env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(asdict(state), f, indent=2, sort_keys=True)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def env_fingerprint(prefix: Path) -> str:
+    """A cheap fingerprint of what is installed: the names in ``conda-meta`` and in
+    site-packages, with those folders' mtimes. Any install or removal changes it.
+    Empty when the prefix does not exist."""
+    if not prefix.is_dir():
+        return ""
+    h = hashlib.sha256(str(prefix).encode())
+    folders = [prefix / "conda-meta", prefix / "Lib" / "site-packages"]
+    folders += sorted((prefix / "lib").glob("python3*/site-packages"))
+    for folder in folders:
+        try:
+            names = sorted(os.listdir(folder))
+            mtime = folder.stat().st_mtime_ns
+        except OSError:
+            continue
+        h.update(f"{folder.relative_to(prefix)}|{mtime}|".encode())
+        h.update("\0".join(names).encode())
+    return h.hexdigest()

@@ -1,0 +1,70 @@
+"""The verify step: the profile's smoke test in the environment's own Python.
+
+When the smoke-test module (``provisioner.smoke``) is present it runs the real
+training smoke test. Without it, verification is an import check of the framework
+(``python -c "import torch"``), reported as ``kind: import`` so nobody mistakes it
+for a training run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from provisioner.process import run
+from provisioner.profile import ResolvedProfile
+
+# The module each framework is imported as.
+FRAMEWORK_MODULES: dict[str, str] = {
+    "pytorch": "torch",
+    "torch-directml": "torch_directml",
+    "tensorflow": "tensorflow",
+    "tensorflow-directml": "tensorflow",
+    "tensorflow-directml-plugin": "tensorflow",
+}
+
+
+def verify_environment(
+    resolved: ResolvedProfile, python: Path, kind: str = "smoke"
+) -> dict[str, Any]:
+    """Run the smoke test (or, with ``kind="import"`` or without the smoke module, the
+    import check); a JSON-ready result with ``passed``, ``kind`` and ``summary``."""
+    if kind == "import":
+        return import_check(resolved, python)
+    try:
+        from provisioner.smoke import run_smoke
+    except ImportError:
+        return import_check(resolved, python)
+    env = dict(resolved.profile.environment.variables)
+    result = run_smoke(resolved, python, extra_env=env or None)
+    summary = "; ".join(result.summary_lines()[:2]) or ("passed" if result.passed else "failed")
+    return {
+        "kind": "smoke",
+        "passed": bool(result.passed),
+        "summary": summary,
+        "result": result.as_json(),
+    }
+
+
+def import_check(resolved: ResolvedProfile, python: Path) -> dict[str, Any]:
+    """``import <framework>`` in the environment's Python, with the profile's variables."""
+    import os
+
+    module = FRAMEWORK_MODULES[resolved.profile.smoke_test.framework.value]
+    env = {**os.environ, **resolved.profile.environment.variables}
+    code = f"import {module}; print(getattr({module}, '__version__', '?'))"
+    try:
+        done = run([str(python), "-c", code], env=env, timeout=600, check=False)
+    except OSError as e:
+        return {"kind": "import", "passed": False, "summary": f"cannot run {python}: {e}"}
+    if done.returncode == 0:
+        version = done.out.strip().splitlines()[-1] if done.out.strip() else "?"
+        summary = f"import {module} ok ({version})"
+        return {"kind": "import", "passed": True, "summary": summary}
+    last = (done.tail(300).splitlines() or ["no output"])[-1]
+    return {
+        "kind": "import",
+        "passed": False,
+        "summary": f"import {module} failed: {last}",
+        "output": done.tail(2000),
+    }

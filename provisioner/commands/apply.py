@@ -1,0 +1,110 @@
+"""`provision apply [PROFILE]`: check the host, lock, create or update the environment,
+verify it, record state and write a report. A second run on a converged machine
+changes nothing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "apply", help="converge this machine to the profile's environment, then verify it"
+    )
+    p.add_argument(
+        "profile",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="profile YAML file (default: the built-in default profile)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="only check; change nothing")
+    p.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="do not ask (apply never asks; accepted for scripts)",
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    p.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
+    p.add_argument(
+        "--skip-checks", action="store_true", help="apply even when the host checks fail"
+    )
+    p.add_argument(
+        "--verify",
+        choices=("smoke", "import"),
+        default="smoke",
+        help="smoke: the training smoke test (default); import: only import the "
+        "framework (for images built without their GPU)",
+    )
+    p.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress output (also when CI=true or not a terminal)",
+    )
+    p.set_defaults(
+        run=lambda a: apply(
+            profile=a.profile,
+            dry_run=a.dry_run,
+            json_out=a.json,
+            junit=a.junit,
+            skip_checks=a.skip_checks,
+            verify=a.verify,
+            quiet=a.quiet,
+        )
+    )
+
+
+def default_profile() -> Path:
+    """The built-in default profile, or ``profiles/cpu.yaml`` before it exists."""
+    try:
+        from provisioner.profile import default_profile_path  # type: ignore[attr-defined]
+
+        return Path(default_profile_path())
+    except ImportError:
+        return Path("profiles/cpu.yaml")
+
+
+def apply(
+    *,
+    profile: Path | None = None,
+    dry_run: bool = False,
+    json_out: bool = False,
+    junit: Path | None = None,
+    skip_checks: bool = False,
+    verify: str = "smoke",
+    quiet: bool = False,
+) -> int:
+    """Converge, print the outcome (or the report as JSON), write JUnit if asked."""
+    from provisioner.apply.junit import write_junit
+    from provisioner.apply.run import Options
+    from provisioner.apply.workflow import converge
+    from provisioner.profile import load_profile
+
+    resolved = load_profile(profile or default_profile())
+    options = Options(
+        dry_run=dry_run, skip_checks=skip_checks, quiet=quiet or json_out, verify=verify
+    )
+    result = converge(resolved, options, change=not dry_run)
+    if junit is not None:
+        write_junit(result.report, junit)
+    show(result.report, json_out=json_out)
+    if result.report_path is not None and not json_out:
+        print(f"report: {result.report_path}")
+    return result.exit_code
+
+
+def show(report: dict[str, Any], *, json_out: bool) -> None:
+    """The report as JSON, or one line per step and the result."""
+    if json_out:
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    for s in report["steps"]:
+        print(f"{s['name']:<12} {s['status']:<8} {s['reason']}")
+    print(f"result: {report['result']} ({report['duration_s']:.2f}s)")

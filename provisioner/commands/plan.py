@@ -1,0 +1,38 @@
+"""`provision plan PROFILE [--json]`: what apply would do, step by step; changes nothing."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "plan", help="show what apply would do (checks, lock, environment, verify); no changes"
+    )
+    p.add_argument("profile", type=Path, help="profile YAML file")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON on stdout")
+    p.add_argument("--skip-checks", action="store_true", help="do not run the host checks")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(
+        run=lambda a: plan(
+            profile=a.profile, json_out=a.json, skip_checks=a.skip_checks, quiet=a.quiet
+        )
+    )
+
+
+def plan(
+    *, profile: Path, json_out: bool = False, skip_checks: bool = False, quiet: bool = False
+) -> int:
+    """Print each step with its status and reason; exit 1 when a check fails."""
+    from provisioner.apply.run import Options
+    from provisioner.apply.workflow import converge
+    from provisioner.commands.apply import show
+    from provisioner.profile import load_profile
+
+    resolved = load_profile(profile)
+    options = Options(dry_run=True, skip_checks=skip_checks, quiet=quiet or json_out)
+    result = converge(resolved, options, change=False)
+    show(result.report, json_out=json_out)
+    return result.exit_code

@@ -1,0 +1,268 @@
+"""The pip part of an environment: install the locked ``manager: pip`` entries with
+hashes, and compare what is installed with the lock without reinstalling.
+
+Install uses ``uv pip install --python <env python> --require-hashes --no-deps
+--compile-bytecode`` from the URLs recorded in the lock (uv ships with this tool, is
+several times faster than pip, and byte-compiles so the first import is fast even
+with ``PYTHONDONTWRITEBYTECODE=1``). Every line of the requirements file is
+``name @ url --hash=sha256:...``, so nothing is resolved again and pip's or uv's
+index configuration does not matter; a changed artifact is refused.
+
+The diff reads ``*.dist-info`` folders in the environment's site-packages directly
+(name, version, ``INSTALLER`` and ``direct_url.json``): no interpreter start, so a
+no-op apply stays fast. Only distributions installed by pip or uv count as the pip
+part; conda's own Python packages are the conda part's business.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from provisioner.env import EnvDiff
+from provisioner.errors import ExternalFailure
+from provisioner.lock import LockedPackage
+from provisioner.process import CommandFailed, run
+
+log = logging.getLogger("provisioner.env.pip_part")
+
+PIP_INSTALLERS = frozenset({"pip", "uv"})
+INSTALL_TIMEOUT_S = 3600.0
+
+
+@dataclass(frozen=True)
+class InstalledDist:
+    """One distribution found in site-packages."""
+
+    name: str  # PEP 503-normalized
+    version: str
+    installer: str
+    url: str | None  # direct_url.json "url", when installed from a URL
+    sha256: str | None  # direct_url.json archive hash, when recorded
+
+
+def normalize(name: str) -> str:
+    """PEP 503 name normalization: ``Foo_Bar.baz`` -> ``foo-bar-baz``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def uv_executable() -> str:
+    """The uv binary that ships with this tool (the ``uv`` dependency), else the one on PATH."""
+    try:
+        import uv
+
+        return str(uv.find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+        if found is None:
+            raise ExternalFailure(
+                "uv is not installed, and the pip part is installed with it",
+                hint="`pip install uv` into the environment that runs provision",
+            ) from None
+        return found
+
+
+def requirements_text(packages: tuple[LockedPackage, ...]) -> str:
+    """A hash-pinned requirements file: one ``name @ url --hash=sha256:...`` line per package."""
+    lines = []
+    for p in sorted(packages, key=lambda p: p.name):
+        if not p.sha256:
+            raise ExternalFailure(
+                f"the lock has no sha256 for pip package {p.spec()}",
+                hint="re-create the lock with `provision lock PROFILE`",
+            )
+        lines.append(f"{p.name} @ {p.url} --hash=sha256:{p.sha256}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def install_pip_part(
+    python: Path, packages: tuple[LockedPackage, ...], quiet: bool = False
+) -> None:
+    """Install exactly these locked pip packages into the environment of ``python``.
+
+    Packages installed by pip/uv but not in the lock are uninstalled first, so the
+    environment ends up matching the lock. A hash mismatch, an unreachable index or a
+    full disk raises one :class:`ExternalFailure` with the cause and a fix.
+    """
+    current = diff_pip_part(python, packages)
+    uv = uv_executable()
+    # Output is captured (and shown only on failure), so uv's own bars are off.
+    env = {**os.environ, "UV_NO_PROGRESS": "1"}
+    if current.remove:
+        names = [r.split(":", 1)[1] for r in current.remove]
+        _run_installer([uv, "pip", "uninstall", "--python", str(python), *names], env)
+    if not packages or not (current.add or current.change):
+        return
+    with tempfile.TemporaryDirectory(prefix="provision-pip-") as tmp:
+        req = Path(tmp) / "requirements.txt"
+        req.write_text(requirements_text(packages), encoding="utf-8")
+        argv = [uv, "pip", "install", "--python", str(python), "--require-hashes", "--no-deps"]
+        argv += ["--compile-bytecode", "-r", str(req)]
+        for _, pkg in current.change:  # same version, other artifact: uv would keep it
+            argv += ["--reinstall-package", pkg.name]
+        _run_installer(argv, env)
+
+
+def _run_installer(argv: list[str], env: dict[str, str]) -> None:
+    try:
+        run(argv, env=env, timeout=INSTALL_TIMEOUT_S)
+    except CommandFailed as e:
+        raise explain_install_failure(e.result.tail(4000), fallback=e) from e
+
+
+# Known installer messages -> (cause, fix). Order matters: the first match wins.
+_FAILURES: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (
+        re.compile(r"hash mismatch|do not match the hashes|THESE PACKAGES DO NOT MATCH", re.I),
+        "a downloaded package does not match the sha256 in the lock (tampered or "
+        "re-uploaded artifact); it was refused and not installed",
+        "check the package source, then re-lock with `provision lock PROFILE` if the "
+        "new artifact is trusted",
+    ),
+    (
+        re.compile(r"No space left on device|ENOSPC|\[Errno 28\]", re.I),
+        "the disk is full",
+        "free space on the disk that holds the environment and the package cache "
+        "(UV_CACHE_DIR), then apply again",
+    ),
+    (
+        re.compile(r"network (connectivity )?is disabled|--offline|not found in the cache", re.I),
+        "offline, and a locked package is not in the local cache",
+        "connect to the package index once (or copy the cache), then apply again",
+    ),
+    (
+        re.compile(
+            r"Failed to fetch|error sending request|dns error|Could not fetch URL|"
+            r"Connection refused|Name or service not known|Temporary failure in name "
+            r"resolution|Max retries exceeded|timed out",
+            re.I,
+        ),
+        "the pip package index is unreachable",
+        "check the network, the proxy (environment.proxy) and environment.index_url, "
+        "then apply again",
+    ),
+)
+
+
+def explain_install_failure(text: str, *, fallback: Exception | None = None) -> ExternalFailure:
+    """Turn an installer's output into one error with a cause and a fix."""
+    for pattern, cause, fix in _FAILURES:
+        if pattern.search(text):
+            return ExternalFailure(f"installing the pip part failed: {cause}", hint=fix)
+    last = next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), "")
+    detail = str(fallback) if fallback is not None and not last else last
+    return ExternalFailure(
+        f"installing the pip part failed: {detail}",
+        hint="run again with -v to see the installer's full output",
+    )
+
+
+def site_packages(python: Path) -> Path | None:
+    """The site-packages folder next to ``python`` (venv or conda layout), if it exists."""
+    prefix = python.parent.parent if python.parent.name in ("bin", "Scripts") else python.parent
+    win = prefix / "Lib" / "site-packages"
+    if win.is_dir():
+        return win
+    lib = prefix / "lib"
+    if lib.is_dir():
+        for d in sorted(lib.glob("python3*/site-packages")):
+            return d
+    return None
+
+
+def installed_distributions(python: Path) -> dict[str, InstalledDist]:
+    """Distributions in site-packages, keyed by normalized name (reads files only)."""
+    sp = site_packages(python)
+    found: dict[str, InstalledDist] = {}
+    if sp is None:
+        return found
+    for info in sp.glob("*.dist-info"):
+        meta = _read_metadata(info)
+        if meta is None:
+            continue
+        name, version = meta
+        installer = _read_text(info / "INSTALLER").strip()
+        url, sha = _read_direct_url(info)
+        found[normalize(name)] = InstalledDist(normalize(name), version, installer, url, sha)
+    return found
+
+
+def diff_pip_part(python: Path, packages: tuple[LockedPackage, ...]) -> EnvDiff:
+    """Compare the pip-installed distributions with the locked pip entries.
+
+    Names and versions are compared; where ``direct_url.json`` records the artifact
+    URL or its sha256 (uv records the URL, pip both), those are compared too.
+    """
+    if not python.exists():
+        return EnvDiff(add=packages, exists=False)
+    installed = installed_distributions(python)
+    locked = {normalize(p.name): p for p in packages}
+    add: list[LockedPackage] = []
+    change: list[tuple[str, LockedPackage]] = []
+    for name, pkg in sorted(locked.items()):
+        have = installed.get(name)
+        if have is None:
+            add.append(pkg)
+        elif have.version != pkg.version:
+            change.append((f"{name}=={have.version}", pkg))
+        elif have.sha256 and pkg.sha256 and have.sha256 != pkg.sha256:
+            change.append((f"{name}=={have.version} (sha256 {have.sha256[:12]})", pkg))
+        elif have.url and pkg.url and have.url != pkg.url:
+            change.append((f"{name}=={have.version} (from {have.url})", pkg))
+    remove = tuple(
+        f"pip:{name}"
+        for name, d in sorted(installed.items())
+        if name not in locked and d.installer in PIP_INSTALLERS
+    )
+    return EnvDiff(add=tuple(add), remove=remove, change=tuple(change))
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def _read_metadata(info: Path) -> tuple[str, str] | None:
+    name = version = None
+    for line in _read_text(info / "METADATA").splitlines():
+        if not line:
+            break  # headers end at the first blank line
+        if line.startswith("Name:"):
+            name = line.split(":", 1)[1].strip()
+        elif line.startswith("Version:"):
+            version = line.split(":", 1)[1].strip()
+    if name and version:
+        return name, version
+    stem = info.name[: -len(".dist-info")]
+    if "-" in stem:  # an incomplete dist-info: fall back to the folder name
+        n, v = stem.split("-", 1)
+        return n, v
+    return None
+
+
+def _read_direct_url(info: Path) -> tuple[str | None, str | None]:
+    text = _read_text(info / "direct_url.json")
+    if not text:
+        return None, None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, None
+    url = data.get("url") if isinstance(data, dict) else None
+    archive = data.get("archive_info", {}) if isinstance(data, dict) else {}
+    sha = None
+    if isinstance(archive, dict):
+        hashes = archive.get("hashes")
+        if isinstance(hashes, dict) and isinstance(hashes.get("sha256"), str):
+            sha = hashes["sha256"]
+        elif isinstance(archive.get("hash"), str) and archive["hash"].startswith("sha256="):
+            sha = archive["hash"].split("=", 1)[1]
+    return (url if isinstance(url, str) else None), sha

@@ -1,0 +1,153 @@
+"""The pip part: hash-pinned install of locked pip entries, and a diff read from
+site-packages. Real wheels from the machine's local PyPI mirror, a real venv."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provisioner.env.pip_part import (
+    diff_pip_part,
+    explain_install_failure,
+    install_pip_part,
+    installed_distributions,
+    requirements_text,
+    uv_executable,
+)
+from provisioner.errors import ExternalFailure
+from provisioner.lock import LockedPackage
+
+MIRROR = Path("/opt/pypi")
+
+
+def mirror_package(name: str, version: str, platform: str = "linux-64") -> LockedPackage:
+    """A locked pip entry for a pure-Python wheel of the local mirror, with its real sha256."""
+    index = (MIRROR / "simple" / name / "index.html").read_text()
+    pattern = rf'href="\.\./\.\./(files/{re.escape(name)}-{re.escape(version)}-[^"#]*none-any\.whl)#sha256=([0-9a-f]+)"'
+    m = re.search(pattern, index)
+    if m is None:
+        pytest.skip(f"the local PyPI mirror has no {name} {version} wheel")
+    return LockedPackage("pip", name, version, platform, (MIRROR / m[1]).as_uri(), m[2])
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    prefix = tmp_path_factory.mktemp("pip-part") / "env"
+    subprocess.run(
+        [uv_executable(), "venv", "--python", sys.executable, str(prefix)],
+        check=True,
+        capture_output=True,
+    )
+    return prefix / "bin" / "python"
+
+
+def test_requirements_text_pins_url_and_hash() -> None:
+    six = mirror_package("six", "1.17.0")
+    text = requirements_text((six,))
+    assert text == f"six @ {six.url} --hash=sha256:{six.sha256}\n"
+
+
+def test_install_then_diff_is_empty_and_reads_direct_url(venv: Path) -> None:
+    locked = (mirror_package("six", "1.17.0"), mirror_package("tabulate", "0.8.10"))
+    assert {p.name for p in diff_pip_part(venv, locked).add} == {"six", "tabulate"}
+    install_pip_part(venv, locked, quiet=True)
+    d = diff_pip_part(venv, locked)
+    assert d.matches, d
+    dists = installed_distributions(venv)
+    assert dists["tabulate"].version == "0.8.10"
+    assert dists["tabulate"].url == locked[1].url  # from direct_url.json
+    assert dists["six"].installer == "uv"
+    out = subprocess.run(
+        [str(venv), "-c", "import six, tabulate; print(tabulate.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "0.8.10"
+
+
+def test_changed_pin_and_extra_package_show_in_diff_and_converge(venv: Path) -> None:
+    old = (mirror_package("six", "1.17.0"), mirror_package("tabulate", "0.8.10"))
+    install_pip_part(venv, old, quiet=True)
+    new = (mirror_package("tabulate", "0.10.0"),)  # six dropped, tabulate bumped
+    d = diff_pip_part(venv, new)
+    assert d.remove == ("pip:six",)
+    assert [(o, p.version) for o, p in d.change] == [("tabulate==0.8.10", "0.10.0")]
+    six_info = next(
+        p for p in venv.parent.parent.glob("lib/python3*/site-packages/six-*.dist-info")
+    )
+    install_pip_part(venv, new, quiet=True)
+    assert diff_pip_part(venv, new).matches
+    assert not six_info.exists()
+
+
+def test_tampered_artifact_is_refused_and_not_installed(venv: Path, tmp_path: Path) -> None:
+    real = mirror_package("iniconfig", "2.3.0")
+    wheel = tmp_path / Path(real.url).name
+    # A well-formed wheel whose bytes changed after locking: one file rewritten.
+    with (
+        zipfile.ZipFile(Path(real.url.removeprefix("file://"))) as src,
+        zipfile.ZipFile(wheel, "w") as dst,
+    ):
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "iniconfig/__init__.py":
+                data += b"\nimport os; os.system('echo owned')\n"
+            dst.writestr(item, data)
+    tampered = LockedPackage(
+        "pip", real.name, real.version, real.platform, wheel.as_uri(), real.sha256
+    )
+    with pytest.raises(ExternalFailure) as e:
+        install_pip_part(venv, (tampered,), quiet=True)
+    assert "does not match the sha256 in the lock" in e.value.message
+    assert "iniconfig" not in installed_distributions(venv)
+
+
+def test_missing_hash_in_lock_is_refused() -> None:
+    six = mirror_package("six", "1.17.0")
+    unhashed = LockedPackage("pip", "six", "1.17.0", "linux-64", six.url, None)
+    with pytest.raises(ExternalFailure, match="no sha256"):
+        requirements_text((unhashed,))
+
+
+def test_offline_without_cache_is_one_clear_error(venv: Path) -> None:
+    # UV_OFFLINE=1 (set by the root conftest) and an https URL that is not cached.
+    pkg = LockedPackage(
+        "pip",
+        "not-cached-pkg",
+        "1.0",
+        "linux-64",
+        "https://files.pythonhosted.org/packages/xx/not_cached_pkg-1.0-py3-none-any.whl",
+        "0" * 64,
+    )
+    with pytest.raises(ExternalFailure) as e:
+        install_pip_part(venv, (pkg,), quiet=True)
+    assert "offline" in e.value.message or "unreachable" in e.value.message
+    assert e.value.hint
+
+
+@pytest.mark.parametrize(
+    ("output", "cause"),
+    [
+        (
+            "error: Failed to write to the filesystem\n  Caused by: No space left on device (os error 28)",
+            "disk is full",
+        ),
+        ("OSError: [Errno 28] No space left on device", "disk is full"),
+        (
+            "ERROR: Could not fetch URL https://pypi.org/simple/six/: connection error",
+            "unreachable",
+        ),
+        ("error: Failed to fetch: `https://idx.example/six.whl`\n  dns error", "unreachable"),
+        ("ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.", "sha256"),
+    ],
+)
+def test_installer_failures_map_to_cause_and_fix(output: str, cause: str) -> None:
+    err = explain_install_failure(output)
+    assert cause in err.message
+    assert err.hint

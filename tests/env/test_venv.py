@@ -1,0 +1,82 @@
+"""The venv backend: interpreter discovery (PATH, pyenv), a real venv, the locked pip
+part installed with hashes, and an exact diff. Wheels come from the local PyPI mirror."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_pip_part import mirror_package
+
+from provisioner.env.venv import VenvBackend, find_interpreter
+from provisioner.errors import HostNotReady
+from provisioner.lock import Lock
+
+
+def lock_of(*pkgs: tuple[str, str]) -> Lock:
+    return Lock("sha256:test", ("linux-64",), (), tuple(mirror_package(n, v) for n, v in pkgs))
+
+
+def test_finds_pyenv_interpreter_when_not_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = Path(os.environ["PYENV_ROOT"])
+    if not list((root / "versions").glob("3.7.*")):
+        pytest.skip("no pyenv Python 3.7 on this machine")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no pyenv shims
+    found = find_interpreter("3.7")
+    assert found.version == "3.7"
+    assert str(found.executable).startswith(str(root / "versions"))
+
+
+def test_no_match_lists_what_was_found(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.setenv("PATH", str(Path(os.environ["PYENV_ROOT"]).parent) + ":/usr/bin:/bin")
+    with pytest.raises(HostNotReady) as e:
+        find_interpreter("3.99")
+    msg = e.value.message
+    assert msg.startswith("no Python 3.99 interpreter found")
+    assert "found: " in msg
+    assert e.value.hint and "3.99" in e.value.hint
+
+
+def test_create_install_diff_update(tmp_path: Path) -> None:
+    backend = VenvBackend("3.11")
+    prefix = tmp_path / "envs" / "demo"
+    lock = lock_of(("six", "1.17.0"), ("tabulate", "0.8.10"))
+    before = backend.diff(prefix, lock, "linux-64")
+    assert not before.exists and len(before.add) == 2
+    backend.install(prefix, lock, "linux-64", quiet=True)
+    assert (prefix / "pyvenv.cfg").is_file()
+    assert backend.diff(prefix, lock, "linux-64").matches
+    six_meta = next(prefix.glob("lib/python3.11/site-packages/six-1.17.0.dist-info/METADATA"))
+    mtime = six_meta.stat().st_mtime_ns
+
+    bumped = lock_of(("six", "1.17.0"), ("tabulate", "0.10.0"))
+    d = backend.diff(prefix, bumped, "linux-64")
+    assert [p.spec() for _, p in d.change] == ["tabulate==0.10.0"] and not d.add and not d.remove
+    backend.install(prefix, bumped, "linux-64", quiet=True)
+    assert backend.diff(prefix, bumped, "linux-64").matches
+    assert six_meta.stat().st_mtime_ns == mtime  # only the changed package was touched
+    out = subprocess.run(
+        [str(prefix / "bin" / "python"), "-c", "import tabulate as t; print(t.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "0.10.0"
+
+
+def test_venv_of_another_python_is_recreated(tmp_path: Path) -> None:
+    root = Path(os.environ["PYENV_ROOT"])
+    if not list((root / "versions").glob("3.10.*")):
+        pytest.skip("no pyenv Python 3.10 on this machine")
+    prefix = tmp_path / "env"
+    lock = lock_of(("six", "1.17.0"))
+    VenvBackend("3.10").install(prefix, lock, "linux-64", quiet=True)
+    backend = VenvBackend("3.11")
+    d = backend.diff(prefix, lock, "linux-64")
+    assert not d.exists and "Python 3.10" in d.notes[0]
+    backend.install(prefix, lock, "linux-64", quiet=True)
+    assert backend.diff(prefix, lock, "linux-64").matches
+    assert "3.11" in (prefix / "pyvenv.cfg").read_text()
