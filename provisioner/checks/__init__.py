@@ -1,0 +1,5 @@
+"""Host checks as data: records (``data/checks.yaml``), planning for a profile, judging.
+
+Public API: :func:`~provisioner.checks.records.load_checks`,
+:func:`~provisioner.checks.plan.plan_checks` and :func:`~provisioner.checks.judge.judge`.
+"""

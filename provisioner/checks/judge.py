@@ -1,0 +1,195 @@
+"""Judge planned checks against observed facts: one :class:`Verdict` per check.
+
+The rule kinds here are mirrored line for line by ``templates/check.sh.j2`` and
+``templates/check.ps1.j2``; the parity tests hold the three to the same verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.checks.observed import Fact, Observed
+from provisioner.checks.plan import PlannedCheck
+from provisioner.host.facts import Unknown
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one check: status, a one-line summary of what was seen, and the fix."""
+
+    id: str
+    title: str
+    status: str  # pass | warn | fail | unknown | skip
+    summary: str
+    fix: str
+    severity: str
+
+    @property
+    def blocks(self) -> bool:
+        """Whether this verdict makes the host not ready."""
+        return self.status == "fail" or (self.status == "unknown" and self.severity == "fail")
+
+    def as_json(self) -> dict[str, str]:
+        return {"id": self.id, "status": self.status, "summary": self.summary, "fix": self.fix}
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in text.split("."))
+
+
+def version_ge(have: str, need: str) -> bool:
+    a, b = version_tuple(have), version_tuple(need)
+    width = max(len(a), len(b))
+    return a + (0,) * (width - len(a)) >= b + (0,) * (width - len(b))
+
+
+def _items(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return value if isinstance(value, tuple) else ((value,) if value else ())
+
+
+def _scalar(value: str | tuple[str, ...]) -> str:
+    return value if isinstance(value, str) else ", ".join(value)
+
+
+Outcome = tuple[bool, str]
+
+
+def _equals(f: Observed, p: dict[str, Any]) -> Outcome:
+    v = _scalar(f.value)
+    return (True, v) if v == p["value"] else (False, f"{v or f.note} (expected {p['value']})")
+
+
+def _not_equals(f: Observed, p: dict[str, Any]) -> Outcome:
+    v = _scalar(f.value)
+    return (False, f"{v} (must not be {p['value']})") if v == p["value"] else (True, v or f.note)
+
+
+def _one_of(f: Observed, p: dict[str, Any]) -> Outcome:
+    v = _scalar(f.value)
+    ok = v in p["values"]
+    return (True, v) if ok else (False, f"{v or f.note} (expected one of {', '.join(p['values'])})")
+
+
+def _version_at_least(f: Observed, p: dict[str, Any]) -> Outcome:
+    v = _scalar(f.value)
+    return version_ge(v, p["minimum"]), f"{v} (need >= {p['minimum']})"
+
+
+def _present(f: Observed, p: dict[str, Any]) -> Outcome:
+    v = _scalar(f.value)
+    return (True, v) if v else (False, f.note or "not found")
+
+
+def _absent(f: Observed, p: dict[str, Any]) -> Outcome:
+    items = _items(f.value)
+    return (False, ", ".join(items)) if items else (True, "none")
+
+
+def _contains_all(f: Observed, p: dict[str, Any]) -> Outcome:
+    have = set(_items(f.value))
+    missing = [i for i in p["items"] if i not in have]
+    if missing:
+        return False, "missing " + ", ".join(missing)
+    return True, "has " + ", ".join(p["items"])
+
+
+def _version_prefix(f: Observed, p: dict[str, Any]) -> Outcome:
+    want = p["version"]
+    for v in _items(f.value):
+        if v == want or v.startswith(want + "."):
+            return True, v
+    return False, f"no {want} (found: {', '.join(_items(f.value)) or 'none'})"
+
+
+def _adapters(f: Observed) -> list[tuple[str, str, str]]:
+    rows = []
+    for item in _items(f.value):
+        vendor, driver, name = item.split("|", 2)
+        rows.append((vendor, driver, name))
+    return rows
+
+
+def _adapter_vendor(f: Observed, p: dict[str, Any]) -> Outcome:
+    rows = _adapters(f)
+    for vendor, _driver, name in rows:
+        if vendor in p["vendors"]:
+            return True, f"{name} ({vendor})"
+    found = ", ".join(name for _v, _d, name in rows) or "none"
+    return False, f"no {'/'.join(p['vendors'])} adapter (found: {found})"
+
+
+def _adapter_driver(f: Observed, p: dict[str, Any]) -> Outcome:
+    floors: dict[str, str] = p["floors"]
+    first: str | None = None
+    for vendor, driver, name in _adapters(f):
+        if vendor not in floors:
+            continue
+        line = f"{name} driver {driver} (need >= {floors[vendor]})"
+        if version_ge(driver, floors[vendor]):
+            return True, line
+        first = first or line
+    return False, first or "no supported adapter"
+
+
+RULES: dict[str, Callable[[Observed, dict[str, Any]], Outcome]] = {
+    "equals": _equals,
+    "not_equals": _not_equals,
+    "one_of": _one_of,
+    "version_at_least": _version_at_least,
+    "present": _present,
+    "absent": _absent,
+    "contains_all": _contains_all,
+    "version_prefix": _version_prefix,
+    "adapter_vendor": _adapter_vendor,
+    "adapter_driver": _adapter_driver,
+}
+
+
+def judge(planned: list[PlannedCheck], facts: dict[str, Fact]) -> list[Verdict]:
+    """One verdict per planned check, in order; a check whose needs did not pass is skipped."""
+    verdicts: list[Verdict] = []
+    status_of: dict[str, str] = {}
+    applicable: set[str] = set()
+    for pc in planned:
+        rec = pc.record
+        if not pc.applicable:
+            verdict = Verdict(
+                rec.id, rec.title, "skip", f"skipped: {pc.skip_reason}", "", rec.severity
+            )
+        else:
+            applicable.add(rec.id)
+            unmet = [n for n in rec.needs if n in applicable and status_of.get(n) != "pass"]
+            if unmet:
+                verdict = Verdict(
+                    rec.id,
+                    rec.title,
+                    "skip",
+                    f"skipped: needs {unmet[0]} to pass",
+                    "",
+                    rec.severity,
+                )
+            else:
+                verdict = _evaluate(pc, facts.get(rec.rule.fact, Unknown("not observed")))
+        status_of[rec.id] = verdict.status
+        verdicts.append(verdict)
+    return verdicts
+
+
+def _evaluate(pc: PlannedCheck, fact: Fact) -> Verdict:
+    rec = pc.record
+    if isinstance(fact, Unknown):
+        return Verdict(
+            rec.id,
+            rec.title,
+            "unknown",
+            f"{rec.label}: unknown ({fact.reason})",
+            rec.fix,
+            rec.severity,
+        )
+    ok, detail = RULES[rec.rule.kind](fact, pc.params)
+    status = "pass" if ok else ("fail" if rec.severity == "fail" else "warn")
+    return Verdict(
+        rec.id, rec.title, status, f"{rec.label}: {detail}", "" if ok else rec.fix, rec.severity
+    )

@@ -1,0 +1,104 @@
+"""The check records of ``data/checks.yaml``, validated once and frozen.
+
+A record says which targets it applies to and how it is judged, using one of a small
+set of rule kinds. The same kinds are implemented in Python (:mod:`judge`), bash
+(``check.sh``) and PowerShell (``check.ps1``), so one record feeds all three.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+STATUSES = ("pass", "warn", "fail", "unknown", "skip")
+SEVERITIES = ("fail", "warn")
+RULE_KINDS = (
+    "equals",  # fact == value
+    "not_equals",  # fact != value (an unset fact passes)
+    "one_of",  # fact in values
+    "version_at_least",  # dotted fact >= minimum, compared number by number
+    "present",  # fact is non-empty
+    "absent",  # list fact is empty
+    "contains_all",  # list fact holds every item
+    "version_prefix",  # some version in the list fact starts with version's parts
+    "adapter_vendor",  # some adapter's vendor is in vendors
+    "adapter_driver",  # some supported adapter's driver >= its vendor floor
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    fact: str
+    params: tuple[tuple[str, Any], ...]  # raw: values may be {"profile": "dotted.path"}
+
+
+@dataclass(frozen=True)
+class Applies:
+    targets: tuple[str, ...] = ()
+    apis: tuple[str, ...] = ()
+    managers: tuple[str, ...] = ()
+    profile_sets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """One check: stable id, what it is, when it applies, how it is judged and the fix."""
+
+    id: str
+    title: str
+    label: str
+    applies: Applies
+    needs: tuple[str, ...]
+    rule: Rule
+    severity: str
+    fix: str
+
+
+def _record(entry: dict[str, Any], known: set[str]) -> CheckRecord:
+    cid = entry["id"]
+    rule = dict(entry["rule"])
+    kind, fact = rule.pop("kind"), rule.pop("fact")
+    if kind not in RULE_KINDS:
+        raise ValueError(f"check {cid}: unknown rule kind {kind!r}")
+    if entry["severity"] not in SEVERITIES:
+        raise ValueError(f"check {cid}: bad severity {entry['severity']!r}")
+    needs = tuple(entry.get("needs", ()))
+    for need in needs:
+        if need not in known:
+            raise ValueError(f"check {cid}: needs {need!r}, which is not defined before it")
+    applies = entry.get("applies", {})
+    return CheckRecord(
+        id=cid,
+        title=entry["title"],
+        label=str(entry["label"]),
+        applies=Applies(
+            targets=tuple(applies.get("targets", ())),
+            apis=tuple(applies.get("apis", ())),
+            managers=tuple(applies.get("managers", ())),
+            profile_sets=tuple(applies.get("profile_sets", ())),
+        ),
+        needs=needs,
+        rule=Rule(kind, fact, tuple(sorted(rule.items()))),
+        severity=entry["severity"],
+        fix=" ".join(str(entry["fix"]).split()),
+    )
+
+
+@cache
+def load_checks() -> tuple[CheckRecord, ...]:
+    """Every check record, in report order (a check's ``needs`` come before it)."""
+    text = resources.files("provisioner").joinpath("data/checks.yaml").read_text("utf-8")
+    records: list[CheckRecord] = []
+    known: set[str] = set()
+    for entry in yaml.safe_load(text):
+        rec = _record(entry, known)
+        if rec.id in known:
+            raise ValueError(f"check {rec.id}: duplicate id")
+        known.add(rec.id)
+        records.append(rec)
+    return tuple(records)

@@ -1,0 +1,67 @@
+"""`provision facts`: print what the host probe observes; save or replay a snapshot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "facts", help="show the host facts checks are judged on (save/replay a snapshot)"
+    )
+    p.add_argument("--root", type=Path, default=Path("/"), help="read host files under DIR")
+    p.add_argument("--facts", type=Path, metavar="FILE", help="replay a saved snapshot")
+    p.add_argument("--save", type=Path, metavar="FILE", help="save the raw probe results")
+    p.add_argument("--json", action="store_true", help="print the facts as JSON")
+    p.set_defaults(
+        run=lambda a: facts(root=a.root, facts_file=a.facts, save=a.save, json_out=a.json)
+    )
+
+
+def facts(
+    *,
+    root: Path = Path("/"),
+    facts_file: Path | None = None,
+    save: Path | None = None,
+    json_out: bool = False,
+    path: str | None = None,
+) -> int:
+    """Gather (or replay) the host facts and print them; exit 0."""
+    from provisioner.doctor import make_probe
+    from provisioner.errors import ProvisionError
+    from provisioner.host.facts import gather
+
+    probe = make_probe(root, facts_file, path)
+    observed = gather(probe)
+    if save is not None:
+        try:
+            probe.save(save)
+        except OSError as e:
+            raise ProvisionError(
+                f"{save}: cannot write the snapshot: {e.strerror}", hint="choose a writable path"
+            ) from e
+    data = observed.as_json()
+    if json_out:
+        print(json.dumps(data, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("fact", "value", title="host facts", title_justify="left")
+    for key, value in data.items():
+        table.add_row(key, _show(value))
+    Console().print(table)
+    if save is not None:
+        print(f"saved the raw probe results to {save}")
+    return 0
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"unknown"}:
+        return f"unknown ({value['unknown']})"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value) if value else "none"
+    return "none" if value is None else str(value)

@@ -1,0 +1,74 @@
+"""Python interpreters and conda-family tools a host offers, found through the probe.
+
+Sources: ``python``/``python3``/``python3.N`` in PATH folders (pyenv shim folders are
+skipped: the versions they front are read from ``$PYENV_ROOT/versions``), pyenv's
+version folders under the root, and the ``py -0p`` launcher list on Windows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from provisioner.host.parse_windows import py_launcher_interpreters
+from provisioner.host.probe import Probe
+
+_PY_NAME = re.compile(r"^python(3(\.\d+)?)?$")
+_PY_VERSION = re.compile(r"Python (\d+\.\d+(?:\.\d+)?)")
+_PYENV_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
+CONDA_TOOLS = ("conda", "mamba", "micromamba")
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """One Python: its version, where it lives, and how it was found (path|pyenv|py)."""
+
+    version: str
+    path: str
+    source: str
+
+
+def path_folders(path: str, windows: bool) -> list[str]:
+    sep = ";" if windows else ":"
+    return [d for d in path.split(sep) if d and not d.rstrip("/\\").endswith("shims")]
+
+
+def find_interpreters(probe: Probe) -> list[Interpreter]:
+    """Every distinct Python interpreter version the host offers, PATH first."""
+    found: list[Interpreter] = []
+    seen: set[str] = set()
+    windows = probe.platform == "win32"
+    if not windows:
+        for folder in path_folders(probe.path, windows):
+            for name in probe.host_listdir(folder) or []:
+                exe = f"{folder.rstrip('/')}/{name}"
+                if not _PY_NAME.match(name) or exe in seen:
+                    continue
+                seen.add(exe)
+                out = probe.command(exe, "-V")
+                if out is None or out.timed_out or out.returncode != 0:
+                    continue
+                m = _PY_VERSION.search((out.stdout + out.stderr).decode("utf-8", "replace"))
+                if m:
+                    found.append(Interpreter(m.group(1), exe, "path"))
+    pyenv_root = probe.env.get("PYENV_ROOT")
+    if pyenv_root:
+        for name in probe.listdir(f"{pyenv_root.rstrip('/')}/versions") or []:
+            if _PYENV_VERSION.match(name):
+                found.append(Interpreter(name, f"{pyenv_root}/versions/{name}", "pyenv"))
+    if windows:
+        out = probe.command("py", "-0p")
+        if out is not None and not out.timed_out and out.returncode == 0:
+            for version, where in py_launcher_interpreters(out.stdout.decode("utf-8", "replace")):
+                found.append(Interpreter(version, where, "py"))
+    return found
+
+
+def conda_tools(probe: Probe) -> dict[str, str]:
+    """conda/mamba/micromamba executables first on PATH: name -> path."""
+    tools: dict[str, str] = {}
+    for name in CONDA_TOOLS:
+        where = probe.which(name)
+        if where:
+            tools[name] = where
+    return tools
