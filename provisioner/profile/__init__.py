@@ -7,7 +7,10 @@ Public API (other modules import only these names):
   :class:`provisioner.errors.ValidationFailed` with every diagnostic.
 - :class:`ResolvedProfile`: the validated :class:`Profile`, its source files, the
   origin (file:line) of each value, and a content hash that locks and state use.
+- :func:`default_profile_path`: the embedded default profile (``cpu.yaml``).
 """
+
+from pathlib import Path
 
 from provisioner.profile.model import (
     Device,
@@ -21,6 +24,12 @@ from provisioner.profile.model import (
 )
 from provisioner.profile.resolved import ResolvedProfile, load_profile
 
+
+def default_profile_path() -> Path:
+    """The embedded default profile shipped inside the package (a copy of profiles/cpu.yaml)."""
+    return Path(__file__).resolve().parent.parent / "data" / "profiles" / "cpu.yaml"
+
+
 __all__ = [
     "Device",
     "Environment",
@@ -31,5 +40,6 @@ __all__ = [
     "ResolvedProfile",
     "SmokeTest",
     "TargetOS",
+    "default_profile_path",
     "load_profile",
 ]

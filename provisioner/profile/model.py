@@ -11,7 +11,9 @@ import enum
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from provisioner.profile.specs import check_conda_spec, check_pip_spec
 
 
 class _Frozen(BaseModel):
@@ -56,9 +58,13 @@ Version = Annotated[
     str,
     Field(
         pattern=r"^\d+(\.\d+){0,3}$",
-        description="A dotted version of 1 to 4 numbers, quoted in YAML (e.g. \"3.10\").",
+        description='A dotted version of 1 to 4 numbers, quoted in YAML (e.g. "3.10").',
     ),
 ]
+
+
+CondaSpec = Annotated[str, AfterValidator(check_conda_spec)]
+PipSpec = Annotated[str, AfterValidator(check_pip_spec)]
 
 
 class Target(_Frozen):
@@ -138,12 +144,12 @@ class Environment(_Frozen):
         "local path (relative to the profile).",
     )
     python: Version = Field(description='Python version, quoted: "3.7", "3.10".')
-    conda: tuple[str, ...] = Field(
+    conda: tuple[CondaSpec, ...] = Field(
         default=(),
         description='Conda match specs (e.g. "numpy>=1.19,<1.20"). Merge by name under '
         'extends; "!name" removes an inherited entry.',
     )
-    pip: tuple[str, ...] = Field(
+    pip: tuple[PipSpec, ...] = Field(
         default=(),
         description='PEP 508 requirements installed with pip (e.g. "tensorflow-cpu==2.10.1"). '
         'Merge by name under extends; "!name" removes an inherited entry.',

@@ -1,9 +1,10 @@
-"""The resolved profile value and the entry point that produces it.
+"""The resolved profile value, and :func:`load_profile`, the one way to get one.
 
-FIRST CUT (foundation): plain yaml.safe_load + naive extends. The full loader
-(marks, duplicate keys, did-you-mean, merge by package name, compat table) replaces
-the body of :func:`load_profile` but keeps its signature and the
-:class:`ResolvedProfile` fields.
+Loading is a short pipeline: read the ``extends`` chain with positions
+(:mod:`.extends`, :mod:`.yamlnodes`), validate the merge with the pydantic models
+(:mod:`.diagnostics` maps errors back to lines), then apply the compatibility
+table (:mod:`.compat`). Every problem found on the way is reported, not only the
+first.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from provisioner.errors import Diagnostic, Position, ValidationFailed
@@ -28,7 +28,9 @@ class ResolvedProfile:
     profile: Profile
     path: Path  # the file the user named
     sources: tuple[Path, ...]  # every file that contributed, base first
-    origins: dict[str, Position] = field(default_factory=dict)  # "environment.python" -> pos
+    # dotted path -> where it was set; package-list items by name: "environment.pip[torch]",
+    # other list items by index: "environment.channels[0]". Defaults have no entry.
+    origins: dict[str, Position] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -46,19 +48,24 @@ class ResolvedProfile:
 
 
 def load_profile(path: str | Path) -> ResolvedProfile:
+    """Load, merge and validate a profile; raise :class:`ValidationFailed` with every error."""
+    from provisioner.profile.compat import check_partial, check_profile
+    from provisioner.profile.diagnostics import from_validation_error
+    from provisioner.profile.extends import resolve
+
     p = Path(path)
+    merged, diags = resolve(p)
+    if merged is None:
+        raise ValidationFailed(diags or [Diagnostic("cannot load profile", Position(str(p), 1, 1))])
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ValidationFailed([Diagnostic(f"cannot read profile: {e.strerror}",
-                                           Position(str(p), 1, 1))]) from e
-    data = dict(data or {})
-    data.pop("extends", None)
-    try:
-        prof = Profile.model_validate(data)
+        profile = Profile.model_validate(merged.data)
     except ValidationError as e:
-        raise ValidationFailed(
-            [Diagnostic(err["msg"], Position(str(p), 1, 1), ".".join(map(str, err["loc"])))
-             for err in e.errors()]
-        ) from e
-    return ResolvedProfile(prof, p, (p,))
+        diags += from_validation_error(e, merged, Profile)
+        # The compatibility rules still run on what did validate, so one pass shows all.
+        bad = [tuple(err["loc"]) for err in e.errors()]
+        diags += check_partial(merged, bad)
+        raise ValidationFailed(diags) from None
+    diags += check_profile(profile.model_dump(mode="json"), merged)
+    if diags:
+        raise ValidationFailed(diags)
+    return ResolvedProfile(profile, p, tuple(merged.sources), merged.origins())

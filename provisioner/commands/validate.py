@@ -1,0 +1,58 @@
+"""``provision validate PROFILE...``: load every profile and report every error in each.
+
+Exit 0 when all are valid, 2 otherwise. Errors print like a compiler's
+(``file:line:col: error: path: message``); ``--json`` prints a list of
+``{file, line, col, path, message}`` on stdout instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from provisioner.errors import Diagnostic, ExitCode, ValidationFailed
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("validate", help="check profiles and report every error with its line")
+    p.add_argument("profile", nargs="+", type=Path, help="profile YAML files")
+    p.add_argument("--json", action="store_true", help="print errors as a JSON list")
+    p.set_defaults(run=lambda a: validate(profiles=a.profile, json_out=a.json))
+
+
+def validate(*, profiles: Sequence[str | Path], json_out: bool = False) -> int:
+    """Validate each profile; print the diagnostics; return 0 or 2."""
+    from provisioner.profile import load_profile
+
+    found: list[Diagnostic] = []
+    valid: list[str] = []
+    for path in profiles:
+        try:
+            load_profile(path)
+            valid.append(str(path))
+        except ValidationFailed as e:
+            found.extend(e.diagnostics)
+    if json_out:
+        print(json.dumps([_as_json(d) for d in found], indent=2, ensure_ascii=False))
+    else:
+        for name in valid:
+            print(f"ok: {name}")
+        for d in found:
+            print(d, file=sys.stderr)
+        if found:
+            print(f"{len(found)} error(s)", file=sys.stderr)
+    return int(ExitCode.INVALID if found else ExitCode.OK)
+
+
+def _as_json(d: Diagnostic) -> dict[str, object]:
+    pos = d.position
+    return {
+        "file": pos.file if pos else None,
+        "line": pos.line if pos else None,
+        "col": pos.col if pos else None,
+        "path": d.path,
+        "message": d.message,
+    }

@@ -1,0 +1,328 @@
+"""Cross-field rules from one compatibility table kept as data (``data/compat.yaml``).
+
+Each rule says when it applies and which check must pass; the checks are a
+small vocabulary of pure functions registered in :data:`CHECKS`. A failing rule
+becomes a diagnostic at the line that breaks it (the package entry, or the field).
+"""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from provisioner.errors import Diagnostic
+from provisioner.profile.diagnostics import model_of
+from provisioner.profile.extends import Merged, package_name
+from provisioner.profile.specs import pinned_version
+from provisioner.profile.yamlnodes import Loc, dotted
+
+COMPAT_TABLE = Path(__file__).resolve().parent.parent / "data" / "compat.yaml"
+_LISTS = ("conda", "pip")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the compatibility table."""
+
+    id: str
+    when: Mapping[str, Any]
+    check: str
+    args: Mapping[str, Any]
+    message: str
+    at: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Where a check failed and the values its message needs."""
+
+    loc: Loc
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    message: str | None = None  # replaces the rule's message for a case it does not cover
+
+
+@cache
+def rules(path: Path = COMPAT_TABLE) -> tuple[Rule, ...]:
+    """The parsed compatibility table."""
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    out = []
+    for row in raw["rules"]:
+        ((kind, args),) = row["check"].items()
+        out.append(
+            Rule(
+                id=row["id"],
+                when=row.get("when", {}),
+                check=kind,
+                args=args,
+                message=row["message"],
+                at=row.get("at"),
+                source=row.get("source", ""),
+            )
+        )
+    return tuple(out)
+
+
+def check_profile(data: Mapping[str, Any], merged: Merged) -> list[Diagnostic]:
+    """Every rule that applies to ``data`` (a validated profile as JSON data) and fails."""
+    out: list[Diagnostic] = []
+    for rule in rules():
+        if not all(_holds(get(data, f), cond) for f, cond in rule.when.items()):
+            continue
+        for failure in CHECKS[rule.check](data, rule.args):
+            loc = tuple(rule.at.split(".")) if rule.at else failure.loc
+            fields = {
+                "framework": get(data, "smoke_test.framework"),
+                **rule.args,
+                **failure.fields,
+            }
+            message = (failure.message or rule.message).format_map(_Defaulting(fields))
+            path = rule.at or dotted(failure.loc)
+            out.append(Diagnostic(message, merged.position(loc), path))
+    return out
+
+
+class _Defaulting(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def get(data: Mapping[str, Any], dotted_field: str) -> Any:
+    """``get(data, "requires.gpu.api")``; None when any part is missing."""
+    value: Any = data
+    for part in dotted_field.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _holds(value: Any, cond: Any) -> bool:
+    if isinstance(cond, Mapping):
+        if "not" in cond:
+            return not _holds(value, cond["not"])
+        if "present" in cond:
+            return _present(value) == bool(cond["present"])
+        return False
+    if isinstance(cond, list):
+        return value in cond
+    return bool(value == cond)
+
+
+def _present(value: Any) -> bool:
+    return value not in (None, "", [], {}, ())
+
+
+def _loc(dotted_field: str) -> Loc:
+    return tuple(dotted_field.split("."))
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts: list[int] = []
+    for piece in str(text).split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def _packages(data: Mapping[str, Any], kind: str) -> list[tuple[int, str, str]]:
+    """(index, spec, normalised name) of every entry of environment.<kind>."""
+    entries = get(data, f"environment.{kind}") or []
+    out = []
+    for i, spec in enumerate(entries):
+        name = package_name(spec, kind)
+        if name:
+            out.append((i, spec, name))
+    return out
+
+
+def _find(data: Mapping[str, Any], kind: str, package: str) -> tuple[int, str] | None:
+    wanted = package_name(package, kind)
+    for i, spec, name in _packages(data, kind):
+        if name == wanted:
+            return i, spec
+    return None
+
+
+# --- the check vocabulary ---------------------------------------------------------------
+
+Check = Callable[[Mapping[str, Any], Mapping[str, Any]], list[Failure]]
+
+
+def _python(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
+    value = get(data, "environment.python")
+    got = _version_tuple(value)[:2]
+    if _version_tuple(args["min"])[:2] <= got <= _version_tuple(args["max"])[:2]:
+        return []
+    return [Failure(("environment", "python"), {"value": value})]
+
+
+def _one_of(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
+    value = get(data, args["field"])
+    if value in args["values"]:
+        return []
+    return [Failure(_loc(args["field"]), {"value": value})]
+
+
+def _not_one_of(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
+    value = get(data, args["field"])
+    if value not in args["values"]:
+        return []
+    return [Failure(_loc(args["field"]), {"value": value})]
+
+
+def _at_least(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
+    value = get(data, args["field"])
+    floor = args["value"]
+    if value is None:
+        return [Failure(_loc(args["field"]), {"value": "not set"})]
+    if isinstance(floor, int) and isinstance(value, int):
+        ok = value >= floor
+    else:
+        ok = _version_tuple(value) >= _version_tuple(floor)
+    return [] if ok else [Failure(_loc(args["field"]), {"value": value})]
+
+
+def _present_check(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
+    value = get(data, args["field"])
+    return [] if _present(value) else [Failure(_loc(args["field"]), {"value": "not set"})]
+
+
+def _absent(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
+    value = get(data, args["field"])
+    return [Failure(_loc(args["field"]), {"value": value})] if _present(value) else []
+
+
+def _pinned(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
+    kind = args["list"]
+    found = _find(data, kind, args["package"])
+    if found is None:
+        return [Failure(("environment", kind), {"value": "not listed"})]
+    i, spec = found
+    version = pinned_version(spec, kind)
+    if version is not None and fnmatch.fnmatchcase(version, args["version"]):
+        return []
+    return [Failure(("environment", kind, i), {"value": spec, "entry": spec})]
+
+
+def _no_packages(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
+    out = []
+    for kind in args.get("lists", _LISTS):
+        for i, spec, name in _packages(data, kind):
+            if any(fnmatch.fnmatchcase(name, pattern) for pattern in args["names"]):
+                out.append(Failure(("environment", kind, i), {"name": name, "entry": spec}))
+    return out
+
+
+def _not_versions(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
+    out = []
+    for kind in args.get("lists", _LISTS):
+        found = _find(data, kind, args["package"])
+        if found is None:
+            continue
+        i, spec = found
+        version = pinned_version(spec, kind)
+        if version in args["versions"]:
+            out.append(Failure(("environment", kind, i), {"version": version, "entry": spec}))
+    return out
+
+
+def _pin_pairs(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
+    kind, package, partner_name = args["list"], args["package"], args["partner"]
+    known = ", ".join(args["pins"])
+    found = _find(data, kind, package)
+    if found is None:
+        text = f"the {{framework}} smoke test needs {package} in environment.{kind}"
+        return [Failure(("environment", kind), message=text)]
+    i, spec = found
+    version = pinned_version(spec, kind)
+    match = next(
+        (
+            v
+            for k, v in args["pins"].items()
+            if version and (version == k or version.startswith(k + "."))
+        ),
+        None,
+    )
+    if match is None:
+        if not args.get("require_pin", True):
+            return []
+        text = f'pin {package} to a known release ({known}), got "{spec}"'
+        return [Failure(("environment", kind, i), message=text)]
+    partner = _find(data, kind, partner_name)
+    partner_version = pinned_version(partner[1], kind) if partner else None
+    if partner_version == match:
+        return []
+    loc: Loc = ("environment", kind, partner[0]) if partner else ("environment", kind, i)
+    got = f'"{partner[1]}"' if partner else f"no {partner_name} entry"
+    return [Failure(loc, {"version": version, "expected": match, "value": got})]
+
+
+CHECKS: dict[str, Check] = {
+    "python": _python,
+    "one_of": _one_of,
+    "not_one_of": _not_one_of,
+    "at_least": _at_least,
+    "present": _present_check,
+    "absent": _absent,
+    "pinned": _pinned,
+    "no_packages": _no_packages,
+    "not_versions": _not_versions,
+    "pin_pairs": _pin_pairs,
+}
+
+
+def check_partial(merged: Merged, invalid: list[Loc]) -> list[Diagnostic]:
+    """The rules on a profile that failed validation: defaults filled in, and rules that
+    read an invalid field left out (that field already has its own error)."""
+    from provisioner.profile.model import Profile
+
+    data = with_defaults(Profile, merged.data)
+    bad = {".".join(str(p) for p in loc) for loc in invalid}
+    try:
+        found = check_profile(data, merged)
+    except (TypeError, ValueError, AttributeError, KeyError):  # ill-typed input; its own
+        return []  # errors are already reported
+    return [d for d in found if not any(_overlaps(d.path, b) for b in bad)]
+
+
+def _overlaps(path: str, bad: str) -> bool:
+    path = path.split("[")[0]
+    return path == bad or path.startswith(bad + ".") or bad.startswith(path + ".")
+
+
+def with_defaults(model: type[BaseModel], data: Any) -> Any:
+    """``data`` with each missing field of ``model`` set to its default, as JSON data."""
+    if not isinstance(data, Mapping):
+        return data
+    out = dict(data)
+    for name, info in model.model_fields.items():
+        sub = model_of(info.annotation)
+        if name in out:
+            if sub is not None:
+                out[name] = with_defaults(sub, out[name])
+        elif not info.is_required():
+            default = info.get_default(call_default_factory=True)
+            out[name] = _as_json(default)
+    return out
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value

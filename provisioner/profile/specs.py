@@ -1,0 +1,60 @@
+"""Check package specs without heavy imports: conda match specs and pip requirements.
+
+Conda specs are checked against a strict grammar of our own (a subset of what
+conda and rattler accept; a test cross-checks it with rattler's ``MatchSpec``),
+because importing rattler costs ~50 ms on the ``validate`` path. pip
+requirements are parsed by ``packaging.requirements`` (PEP 508).
+"""
+
+from __future__ import annotations
+
+import re
+
+_NAME = r"[A-Za-z0-9_][A-Za-z0-9._-]*"
+_CHANNEL = r"(?:[A-Za-z0-9_.\-/]+(?::[A-Za-z0-9_.\-/]+)*::)?"
+_OP = r"(?:==|!=|>=|<=|~=|>|<|=)"
+_ATOM = r"[0-9A-Za-z_.*+!]+"
+_CONSTRAINT = rf"{_OP}?\s*{_ATOM}"
+_VERSION = rf"{_CONSTRAINT}(?:\s*[,|]\s*{_CONSTRAINT})*"
+_BUILD = r"[A-Za-z0-9_.*+]+"
+_KEY_VALUE = r"[a-z_]+\s*=\s*(?:'[^'\]]*'|\"[^\"\]]*\"|[^\s,'\"\]]+)"
+_BRACKET = rf"\[\s*{_KEY_VALUE}(?:\s*,\s*{_KEY_VALUE})*\s*\]"
+CONDA_SPEC_RE = re.compile(
+    rf"^{_CHANNEL}(?P<name>{_NAME})"
+    rf"(?:\s*(?P<op_version>{_OP}\s*{_ATOM}(?:\s*[,|]\s*{_CONSTRAINT})*)"
+    rf"|\s+(?P<version>{_VERSION})(?:\s+(?P<build>{_BUILD}))?)?"
+    rf"\s*(?:{_BRACKET})?$"
+)
+_PIP_EXACT_RE = re.compile(r"^\s*[A-Za-z0-9._-]+\s*(?:\[[^\]]*\])?\s*===?\s*([^\s,;]+)\s*(?:;.*)?$")
+_CONDA_EXACT_RE = re.compile(
+    rf"^{_CHANNEL}{_NAME}\s*(?:==?\s*|\s+)([0-9][0-9A-Za-z_.+!*]*)(?:\s+{_BUILD})?\s*$"
+)
+
+
+def check_conda_spec(spec: str) -> str:
+    """Return ``spec`` if it is a conda match spec we understand, else raise ValueError."""
+    if not CONDA_SPEC_RE.match(spec):
+        raise ValueError(
+            f'"{spec}" is not a conda match spec: write name, name=1.2, "name>=1.2,<2" '
+            'or "name 1.2.* build"'
+        )
+    return spec
+
+
+def check_pip_spec(spec: str) -> str:
+    """Return ``spec`` if it is a PEP 508 requirement, else raise ValueError."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(spec)
+    except InvalidRequirement as e:
+        first = str(e).splitlines()[0] if str(e) else "invalid"
+        raise ValueError(f'"{spec}" is not a pip requirement (PEP 508): {first}') from None
+    return spec
+
+
+def pinned_version(spec: str, kind: str) -> str | None:
+    """The version an entry pins with ``==`` (``torch==2.4.1`` -> ``2.4.1``, ``tf==2.10.*``
+    -> ``2.10.*``); None when it is not pinned to one version or prefix."""
+    m = (_PIP_EXACT_RE if kind == "pip" else _CONDA_EXACT_RE).match(spec)
+    return m.group(1) if m else None
