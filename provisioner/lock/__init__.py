@@ -57,7 +57,9 @@ class Lock:
     channels: tuple[str, ...]
     packages: tuple[LockedPackage, ...]
 
-    def for_platform(self, platform: str, manager: PackageManager | None = None) -> tuple[LockedPackage, ...]:
+    def for_platform(
+        self, platform: str, manager: PackageManager | None = None
+    ) -> tuple[LockedPackage, ...]:
         return tuple(
             p
             for p in self.packages

@@ -1,0 +1,186 @@
+"""conda-lock lockfiles: written with conda-lock's own writer, read back equal, read by
+``conda-lock render``, staleness, and the ``provision lock`` command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from provisioner.cli import main
+from provisioner.errors import ExitCode, ProvisionError
+from provisioner.lock import Lock, LockedPackage
+from provisioner.lock.lockfile import (
+    canonical,
+    default_lockfile_path,
+    is_stale,
+    lock_profile,
+    read_lockfile,
+    write_lockfile,
+)
+from provisioner.profile import load_profile
+
+ProfileWriter = Callable[..., Path]
+CONDA_LOCK = Path(sys.executable).parent / "conda-lock"
+
+PIP_PACKAGE = LockedPackage(
+    manager="pip",
+    name="six",
+    version="1.16.0",
+    platform="linux-64",
+    url="https://files.pythonhosted.org/packages/six-1.16.0-py2.py3-none-any.whl",
+    sha256="8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254",
+)
+
+
+def test_lockfile_round_trips(
+    demo_channel: Path, write_profile: ProfileWriter, tmp_path: Path
+) -> None:
+    resolved = load_profile(write_profile([demo_channel.as_uri()]))
+    locked = lock_profile(resolved)
+    assert locked.platforms == ("linux-64",)
+    assert locked.content_hash == resolved.content_hash
+    path = write_lockfile(locked, resolved, tmp_path / "out" / "team.conda-lock.yml")
+    assert read_lockfile(path) == locked
+    # Two platforms, conda and pip entries: still equal after the file.
+    win = lock_profile(load_profile(write_profile([demo_channel.as_uri()], os_="windows")))
+    both = canonical(
+        Lock(
+            locked.content_hash,
+            ("linux-64", "win-64"),
+            locked.channels,
+            locked.packages + win.packages + (PIP_PACKAGE,),
+        )
+    )
+    path2 = write_lockfile(both, resolved, tmp_path / "both.conda-lock.yml")
+    assert read_lockfile(path2) == both
+
+
+def test_file_is_a_conda_lock_v1_file_with_our_hash(
+    demo_channel: Path, write_profile: ProfileWriter
+) -> None:
+    resolved = load_profile(write_profile([demo_channel.as_uri()], name="team.yaml"))
+    path = write_lockfile(lock_profile(resolved), resolved, default_lockfile_path(resolved))
+    assert path == resolved.path.parent / "team.conda-lock.yml"
+    data = yaml.safe_load(path.read_text())
+    assert data["version"] == 1
+    assert data["metadata"]["platforms"] == ["linux-64"]
+    assert data["metadata"]["sources"] == ["team.yaml"]
+    assert data["metadata"]["custom_metadata"]["provision_content_hash"] == resolved.content_hash
+    assert data["metadata"]["channels"] == [{"url": demo_channel.as_uri(), "used_env_vars": []}]
+    entries = {p["name"]: p for p in data["package"]}
+    assert entries["libcore"]["manager"] == "conda"
+    assert entries["libcore"]["dependencies"] == {"__glibc": ">=2.17", "liblinux": ""}
+    assert set(entries["libcore"]["hash"]) == {"md5", "sha256"}
+
+
+def test_conda_lock_render_reads_our_lockfile(
+    demo_channel: Path, write_profile: ProfileWriter, tmp_path: Path
+) -> None:
+    resolved = load_profile(write_profile([demo_channel.as_uri()]))
+    locked = lock_profile(resolved)
+    with_pip = canonical(
+        Lock(
+            locked.content_hash, locked.platforms, locked.channels, (*locked.packages, PIP_PACKAGE)
+        )
+    )
+    path = write_lockfile(with_pip, resolved, tmp_path / "team.conda-lock.yml")
+    out = tmp_path / "rendered"
+    out.mkdir()
+    for kind in ("env", "explicit"):
+        proc = subprocess.run(
+            [str(CONDA_LOCK), "render", "--kind", kind, "-p", "linux-64", str(path)],
+            cwd=out,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+    env = yaml.safe_load((out / "conda-linux-64.lock.yml").read_text())
+    assert env["channels"] == [demo_channel.as_uri()]
+    assert {d for d in env["dependencies"] if isinstance(d, str)} == {
+        "app=1.0=0",
+        "libcore=1.2=h1_0",
+        "liblinux=3.0=h0_0",
+        "tool=2.0=0",
+    }
+    pip_part = next(d for d in env["dependencies"] if isinstance(d, dict))["pip"]
+    assert pip_part == [f"six == 1.16.0 --hash=sha256:{PIP_PACKAGE.sha256}"]
+    explicit = (out / "conda-linux-64.lock").read_text()
+    for p in locked.packages:
+        assert f"{p.url}#{p.md5}" in explicit or f"{p.url}#sha256={p.sha256}" in explicit
+
+
+def test_staleness_follows_the_profile(
+    demo_channel: Path, write_profile: ProfileWriter, tmp_path: Path
+) -> None:
+    resolved = load_profile(write_profile([demo_channel.as_uri()]))
+    locked = lock_profile(resolved)
+    assert not is_stale(locked, resolved)
+    changed = load_profile(write_profile([demo_channel.as_uri()], conda=["app", "tool 1.*"]))
+    assert is_stale(locked, changed)
+    path = write_lockfile(locked, resolved, tmp_path / "x.conda-lock.yml")
+    assert is_stale(read_lockfile(path), changed)
+    assert not is_stale(read_lockfile(path), resolved)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "version: 1\nmetadata: {}\npackage: []\n",
+        "just: [unclosed\n",
+        "package: []\n",
+        "version: 7\n",
+    ],
+)
+def test_malformed_lockfile_is_one_clear_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bad.conda-lock.yml"
+    path.write_text(text)
+    with pytest.raises(ProvisionError) as info:
+        read_lockfile(path)
+    err = info.value
+    assert err.exit_code == ExitCode.INVALID
+    assert err.message.startswith(f"{path}: not a valid conda-lock file")
+    assert "\n" not in err.message and err.hint and "provision lock" in err.hint
+
+
+def test_missing_lockfile_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ProvisionError, match="lockfile not found"):
+        read_lockfile(tmp_path / "absent.conda-lock.yml")
+
+
+def test_lock_command_writes_and_checks(
+    demo_channel: Path,
+    write_profile: ProfileWriter,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    profile = write_profile([demo_channel.as_uri()], name="lab.yaml")
+    lockfile = profile.parent / "lab.conda-lock.yml"
+    assert main(["lock", str(profile), "--check"]) == ExitCode.NOT_READY
+    assert "missing" in capsys.readouterr().err
+    assert main(["lock", str(profile)]) == ExitCode.OK
+    assert "linux-64: 4 conda + 0 pip" in capsys.readouterr().out
+    assert lockfile.is_file()
+    assert main(["lock", str(profile), "--check"]) == ExitCode.OK
+    assert "fresh" in capsys.readouterr().out
+    write_profile([demo_channel.as_uri()], name="lab.yaml", conda=["app", "tool 1.*"])
+    assert main(["lock", str(profile), "--check"]) == ExitCode.NOT_READY
+    err = capsys.readouterr().err
+    assert "stale" in err and "provision lock" in err
+    other = profile.parent / "elsewhere" / "x.yml"
+    assert main(["lock", str(profile), "-o", str(other), "--json"]) == ExitCode.OK
+    assert other.is_file() and '"linux-64": {"conda": 4, "pip": 0}' in capsys.readouterr().out
+
+
+def test_lock_command_failure_is_one_line(
+    write_profile: ProfileWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = write_profile(["file:///nonexistent/chan"])
+    assert main(["lock", str(profile)]) == ExitCode.NOT_READY
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("provision: error: cannot read conda channel")
+    assert "(fix: " in err
