@@ -1,0 +1,106 @@
+"""``provision render [PROFILE] -o DIR``: write every artifact of a profile into DIR.
+
+PROFILE defaults to the embedded default profile. The artifacts come from
+``provisioner.render.registry``; ``manifest.json`` is written last and lists each
+file with its sha256, the resolved profile's content hash and the tool version.
+Writing compares bytes first, so a second render changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from provisioner.errors import ExitCode, ProvisionError
+
+if TYPE_CHECKING:
+    from provisioner.profile import ResolvedProfile
+    from provisioner.render import Artifact, RenderContext
+
+MANIFEST_NAME = "manifest.json"
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("render", help="write environment.yml, scripts and manifest.json")
+    p.add_argument(
+        "profile", nargs="?", type=Path, help="profile YAML file (default: the embedded cpu)"
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--lockfile",
+        type=Path,
+        help="conda-lock.yml to include (default: <profile dir>/<profile stem>.conda-lock.yml)",
+    )
+    p.set_defaults(run=lambda a: render(profile=a.profile, output=a.output, lockfile=a.lockfile))
+
+
+def render(*, profile: Path | None, output: Path, lockfile: Path | None = None) -> int:
+    """Render every artifact of ``profile`` into ``output``; print one action line per file."""
+    from provisioner import __version__
+    from provisioner.profile import default_profile_path, load_profile
+    from provisioner.render import RenderContext, write_files
+
+    path = profile if profile is not None else default_profile_path()
+    resolved = load_profile(path)
+    ctx = RenderContext(resolved, __version__, {"lock_text": read_lock_text(path, lockfile)})
+    files: dict[str, tuple[str, bool]] = {}
+    for artifact in artifacts(resolved, ctx):
+        files[artifact.name] = (artifact.render(ctx), artifact.executable)
+    files[MANIFEST_NAME] = (manifest_text(ctx, files), False)
+    try:
+        written = write_files(output, files)
+    except OSError as e:
+        raise ProvisionError(
+            f"cannot write to {output}: {e.strerror or e}", hint="choose a writable -o folder"
+        ) from e
+    for w in written:
+        print(f"{w.action.value:<9}  {output / w.name}")
+    sys.stdout.flush()
+    return int(ExitCode.OK)
+
+
+def read_lock_text(profile: Path, lockfile: Path | None) -> str | None:
+    """The lockfile's text: ``--lockfile``, else ``<profile stem>.conda-lock.yml`` beside the
+    profile when it exists, else None."""
+    candidate = lockfile or profile.with_name(f"{profile.stem}.conda-lock.yml")
+    if lockfile is None and not candidate.is_file():
+        return None
+    try:
+        return candidate.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
+        raise ProvisionError(f"cannot read lockfile {candidate}: {reason}") from e
+
+
+def artifacts(resolved: ResolvedProfile, ctx: RenderContext) -> list[Artifact]:
+    """The registry's artifacts for this profile, minus those whose module says they need
+    a context input that is missing (``APPLIES_WITH_CONTEXT``, e.g. no lock text)."""
+    from provisioner.render.registry import artifacts_for
+
+    chosen = []
+    for artifact in artifacts_for(resolved):
+        module = sys.modules.get(getattr(artifact.render, "__module__", ""))
+        predicates = getattr(module, "APPLIES_WITH_CONTEXT", {})
+        applies = predicates.get(artifact.name)
+        if applies is None or applies(ctx):
+            chosen.append(artifact)
+    return chosen
+
+
+def manifest_text(ctx: RenderContext, files: dict[str, tuple[str, bool]]) -> str:
+    """``manifest.json``: every rendered file with its sha256, plus the profile's hash."""
+    from provisioner.render import sha256_text
+
+    doc = {
+        "tool": "provision",
+        "tool_version": ctx.tool_version,
+        "profile": ctx.resolved.name,
+        "profile_hash": ctx.resolved.content_hash,
+        "files": [
+            {"name": name, "sha256": sha256_text(text), "executable": executable}
+            for name, (text, executable) in files.items()
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
