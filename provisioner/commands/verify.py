@@ -1,0 +1,75 @@
+"""``provision verify PROFILE``: run the training smoke test in the provisioned
+environment and print what it proved (exit 0 pass, 1 fail)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "verify",
+        help="run the training smoke test in the provisioned environment",
+        description="Run smoke_test.py with the environment's Python: device, placement, "
+        "training and speed. Exit 0 on pass, 1 on fail.",
+    )
+    p.add_argument("profile", type=Path, help="the profile YAML file")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
+    p.add_argument(
+        "--python",
+        type=Path,
+        metavar="PATH",
+        help="run with this interpreter instead of the environment's",
+    )
+    p.set_defaults(
+        run=lambda a: verify(profile=a.profile, json_out=a.json, junit=a.junit, python=a.python)
+    )
+
+
+def environment_python(profile_path: Path, resolved: Any) -> Path:
+    """The provisioned environment's interpreter, or a one-line error saying to apply."""
+    from provisioner.env import env_prefix, env_python
+    from provisioner.errors import HostNotReady
+
+    env = resolved.profile.environment
+    prefix = env_prefix(env.name)
+    python = env_python(prefix, windows=os.name == "nt", manager=env.manager.value)
+    if not python.exists():
+        raise HostNotReady(
+            f"environment {env.name} not found at {prefix}: run `provision apply {profile_path}`"
+        )
+    return python
+
+
+def verify(
+    *,
+    profile: Path,
+    json_out: bool = False,
+    junit: Path | None = None,
+    python: Path | None = None,
+) -> int:
+    """Run the smoke test for ``profile``; print a summary (or JSON); 0 pass, 1 fail."""
+    import json
+
+    from provisioner.errors import ExitCode, HostNotReady
+    from provisioner.profile import load_profile
+    from provisioner.smoke import run_smoke
+    from provisioner.smoke.junit import junit_xml
+
+    resolved = load_profile(profile)
+    if python is not None and not python.exists():
+        raise HostNotReady(f"interpreter {python} not found", hint="pass an existing --python")
+    interpreter = python or environment_python(profile, resolved)
+    result = run_smoke(resolved, interpreter)
+    if junit is not None:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(junit_xml(result), encoding="utf-8")
+    if json_out:
+        print(json.dumps(result.as_json(), indent=2, sort_keys=True))
+    else:
+        print("\n".join(result.summary_lines()))
+    return int(ExitCode.OK if result.passed else ExitCode.NOT_READY)
