@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import ExitCode, ProvisionError
 from provisioner.lock import PLATFORMS_FOR_TARGET, Lock, LockedPackage
-from provisioner.profile import ResolvedProfile
+from provisioner.profile import Manager, ResolvedProfile
 
 if TYPE_CHECKING:
     from conda_lock.lockfile.v2prelim.models import LockedDependency, Lockfile
@@ -35,20 +35,23 @@ def platforms_for(resolved: ResolvedProfile) -> tuple[str, ...]:
 
 
 def lock_profile(resolved: ResolvedProfile) -> Lock:
-    """Solve the conda part (py-rattler) and resolve the pip part (uv) for every platform."""
+    """Solve the conda part (py-rattler; conda manager only) and resolve the pip part (uv)
+    for every platform the target implies."""
     from provisioner.lock.pypi import resolve_pip
     from provisioner.lock.solve import channel_urls, solve_conda
 
     packages: list[LockedPackage] = []
     platforms = platforms_for(resolved)
+    conda = resolved.profile.environment.manager is Manager.conda
     for platform in platforms:
-        packages += solve_conda(resolved, platform)
+        if conda:  # a venv has no conda part: its Python comes from the host
+            packages += solve_conda(resolved, platform)
         packages += resolve_pip(resolved, platform)
     return canonical(
         Lock(
             content_hash=resolved.content_hash,
             platforms=platforms,
-            channels=channel_urls(resolved),
+            channels=channel_urls(resolved) if conda else (),
             packages=tuple(packages),
         )
     )

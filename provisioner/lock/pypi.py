@@ -146,12 +146,15 @@ def _normalize(name: str) -> str:
 
 
 def _resolve_error(stderr: str, platform: str, python: str) -> ProvisionError:
+    """uv's failure as one line: unreachable index, offline without a cache, or no solution."""
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     text = " ".join(lines)
     where = f"pip requirements for {platform} / Python {python}"
+    causes = [ln.removeprefix("cause:").strip() for ln in lines if not ln.startswith("hint:")]
+    cause = _short(" ".join(causes[1:] or causes))
     if re.search(
-        r"network (connectivity is )?(was )?disabled|error sending request|dns error|"
-        r"failed to fetch|connection refused|timed out|tcp connect",
+        r"error sending request|dns error|failed to fetch|connection refused|timed out|"
+        r"tcp connect|failed to connect|proxy",
         text,
         re.I,
     ):
@@ -160,9 +163,14 @@ def _resolve_error(stderr: str, platform: str, python: str) -> ProvisionError:
             hint="check the network, environment.index_url/extra_index_urls or "
             "environment.proxy (pip's own config is translated for uv)",
         )
-    causes = [ln.removeprefix("cause:").strip() for ln in lines if not ln.startswith("hint:")]
+    if re.search(r"network (connectivity )?(is|was) disabled|not found in the cache", text, re.I):
+        return ExternalFailure(
+            f"cannot resolve {where} offline: {cause}",
+            hint="uv is offline (UV_OFFLINE or --offline) and the cache lacks these packages: "
+            "lock once with the network, or check the names and pins in environment.pip",
+        )
     return ExternalFailure(
-        f"cannot resolve {where}: {_short(' '.join(causes[1:] or causes))}",
+        f"cannot resolve {where}: {cause}",
         hint="check the names and pins in environment.pip against environment.python "
         "and the target platform (wheels must exist for it)",
     )

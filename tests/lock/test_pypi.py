@@ -1,0 +1,297 @@
+"""The pip part of a lock: uv resolves for the target's platform and Python, with
+pip's configuration translated (uv ignores it). Real wheels, real indexes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import re
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from pypi_index import Wheel, build_simple_index, build_wheel
+
+from provisioner.errors import ExternalFailure
+from provisioner.lock.lockfile import lock_profile, read_lockfile, write_lockfile
+from provisioner.lock.pipconfig import read_pip_settings, uv_index_args
+from provisioner.lock.pypi import resolve_pip
+from provisioner.profile import load_profile
+
+ProfileWriter = Callable[..., Path]
+REPO = Path(__file__).resolve().parents[2]
+REAL_HOME = Path(pwd.getpwuid(os.getuid()).pw_dir)
+LOCAL_TORCH = Path("/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
+
+
+@pytest.fixture
+def pip_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A file:// simple index with a 'CUDA' torchlike 2.13.0 (needs nvidia-fake) and
+    platform wheels, and a find-links folder with torchlike 2.13.0+cpu. pip's own
+    configuration on this machine is hidden (PIP_CONFIG_FILE=/dev/null)."""
+    simple = build_simple_index(
+        tmp_path / "index",
+        [
+            Wheel("torchlike", "2.13.0", requires=("nvidia-fake==1.0",)),
+            Wheel("nvidia-fake", "1.0"),
+            Wheel("helper", "1.0"),
+            Wheel("plat", "1.0", "cp37-cp37m-win_amd64"),
+            Wheel("plat", "1.0", "cp311-cp311-manylinux_2_17_x86_64"),
+        ],
+    )
+    links = tmp_path / "wheels"
+    build_wheel(Wheel("torchlike", "2.13.0+cpu", requires=("helper",)), links)
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    for var in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return simple, links
+
+
+def test_pip_config_is_translated_for_uv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = tmp_path / "pip.conf"
+    conf.write_text(
+        "[global]\nindex-url = https://mirror.example/simple\n"
+        "extra-index-url = file:///a/simple file:///b/simple\nfind-links = /opt/w\n"
+        f"constraint = {conf}\ncert = /etc/ssl/x.pem\n"
+    )
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
+    monkeypatch.delenv("PIP_NO_INDEX", raising=False)
+    monkeypatch.setenv("PIP_FIND_LINKS", "/env/wheels")
+    monkeypatch.delenv("PIP_CERT", raising=False)
+    settings = read_pip_settings()
+    assert settings.index_url == "https://mirror.example/simple"
+    assert settings.extra_index_urls == ("file:///a/simple", "file:///b/simple")
+    assert settings.find_links == ("/env/wheels",)  # the variable overrides the file
+    from provisioner.profile.model import Environment
+
+    env = Environment(
+        name="x", python="3.11", extra_index_urls=("file:///profile/simple",), find_links=("/p",)
+    )
+    args, uv_env = uv_index_args(env)
+    assert args == [
+        "--index-url",
+        "https://mirror.example/simple",
+        "--extra-index-url",
+        "file:///profile/simple",
+        "--extra-index-url",
+        "file:///a/simple",
+        "--extra-index-url",
+        "file:///b/simple",
+        "--find-links",
+        "/p",
+        "--find-links",
+        "/env/wheels",
+        "--constraint",
+        str(conf),
+    ]
+    assert uv_env == {"SSL_CERT_FILE": "/etc/ssl/x.pem"}
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    assert "--no-index" in uv_index_args(env)[0]
+
+
+def test_find_links_cpu_build_wins_over_the_index_build(
+    pip_sources: tuple[Path, Path], write_profile: ProfileWriter
+) -> None:
+    simple, links = pip_sources
+    resolved = load_profile(
+        write_profile(
+            [],
+            manager="venv",
+            conda=[],
+            pip=["torchlike==2.13.0"],
+            extra_index_urls=[simple.as_uri()],
+            find_links=[str(links)],
+        )
+    )
+    locked = {p.name: p for p in resolve_pip(resolved, "linux-64")}
+    assert set(locked) == {"torchlike", "helper"}  # no nvidia-fake
+    torch = locked["torchlike"]
+    wheel = links / "torchlike-2.13.0+cpu-py3-none-any.whl"
+    assert torch.version == "2.13.0+cpu" and torch.url == unquote(wheel.as_uri())
+    assert torch.sha256 == hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert locked["helper"].url.startswith(simple.parent.as_uri() + "/files/")
+
+
+def test_pip_config_file_alone_is_enough(
+    pip_sources: tuple[Path, Path],
+    write_profile: ProfileWriter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    simple, links = pip_sources
+    conf = tmp_path / "pip.conf"
+    conf.write_text(f"[global]\nextra-index-url = {simple.as_uri()}\nfind-links = {links}\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
+    resolved = load_profile(write_profile([], manager="venv", conda=[], pip=["torchlike==2.13.0"]))
+    assert {p.name: p.version for p in resolve_pip(resolved, "linux-64")} == {
+        "helper": "1.0",
+        "torchlike": "2.13.0+cpu",
+    }
+
+
+@pytest.mark.parametrize(
+    ("platform", "python", "tag"),
+    [("win-64", "3.7", "cp37-cp37m-win_amd64"), ("linux-64", "3.11", "cp311-cp311-manylinux")],
+)
+def test_resolves_for_the_target_platform_and_python(
+    pip_sources: tuple[Path, Path],
+    write_profile: ProfileWriter,
+    platform: str,
+    python: str,
+    tag: str,
+) -> None:
+    simple, _ = pip_sources
+    resolved = load_profile(
+        write_profile(
+            [],
+            manager="venv",
+            conda=[],
+            python=python,
+            pip=["plat==1.0"],
+            index_url=simple.as_uri(),
+        )
+    )
+    (plat,) = resolve_pip(resolved, platform)
+    assert plat.manager == "pip" and plat.platform == platform
+    assert tag in plat.url and re.fullmatch(r"[0-9a-f]{64}", plat.sha256 or "")
+
+
+def test_lock_of_a_venv_profile_has_only_pip_entries(
+    pip_sources: tuple[Path, Path], write_profile: ProfileWriter, tmp_path: Path
+) -> None:
+    simple, links = pip_sources
+    resolved = load_profile(
+        write_profile(
+            ["conda-forge"],  # never contacted: a venv has no conda part
+            manager="venv",
+            conda=[],
+            pip=["torchlike==2.13.0"],
+            extra_index_urls=[simple.as_uri()],
+            find_links=[str(links)],
+        )
+    )
+    locked = lock_profile(resolved)
+    assert {(p.manager, p.name) for p in locked.packages} == {
+        ("pip", "helper"),
+        ("pip", "torchlike"),
+    }
+    assert locked.channels == ()
+    assert read_lockfile(write_lockfile(locked, resolved, tmp_path / "v.conda-lock.yml")) == locked
+
+
+def test_unknown_requirement_is_one_line_with_a_fix(
+    pip_sources: tuple[Path, Path], write_profile: ProfileWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simple, _ = pip_sources
+    monkeypatch.delenv("UV_OFFLINE")  # the only index is a local folder: no network used
+    resolved = load_profile(
+        write_profile(
+            [], manager="venv", conda=[], pip=["no-such-dist==1.0"], index_url=simple.as_uri()
+        )
+    )
+    with pytest.raises(ExternalFailure) as info:
+        resolve_pip(resolved, "linux-64")
+    err = info.value
+    assert err.message.startswith("cannot resolve pip requirements for linux-64 / Python 3.11")
+    assert "no-such-dist" in err.message and "\n" not in err.message and err.hint
+
+
+def test_offline_without_a_cache_says_so(
+    pip_sources: tuple[Path, Path], write_profile: ProfileWriter
+) -> None:
+    resolved = load_profile(
+        write_profile(
+            [], manager="venv", conda=[], pip=["six"], index_url="https://pypi.org/simple"
+        )
+    )
+    with pytest.raises(ExternalFailure) as info:
+        resolve_pip(resolved, "linux-64")
+    assert info.value.message.startswith("cannot resolve pip requirements for linux-64")
+    assert "offline" in info.value.message and "UV_OFFLINE" in (info.value.hint or "")
+
+
+def test_unreachable_index_is_one_line_with_a_fix(
+    pip_sources: tuple[Path, Path], write_profile: ProfileWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("UV_OFFLINE", raising=False)
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    resolved = load_profile(
+        write_profile(
+            [], manager="venv", conda=[], pip=["six"], index_url="http://127.0.0.1:9/simple"
+        )
+    )
+    with pytest.raises(ExternalFailure) as info:
+        resolve_pip(resolved, "linux-64")
+    assert info.value.message.startswith("cannot reach the pip index")
+    assert "\n" not in info.value.message
+
+
+def test_proxy_from_the_profile_is_used(
+    pip_sources: tuple[Path, Path], write_profile: ProfileWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on 127.0.0.1:9: the resolve can only fail if uv goes through it.
+    monkeypatch.delenv("UV_OFFLINE", raising=False)
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    for var in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    resolved = load_profile(
+        write_profile(
+            [],
+            manager="venv",
+            conda=[],
+            pip=["six"],
+            index_url="https://pypi.org/simple",
+            proxy="http://127.0.0.1:9",
+        )
+    )
+    with pytest.raises(ExternalFailure, match="cannot reach the pip index"):
+        resolve_pip(resolved, "linux-64")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not LOCAL_TORCH.exists(), reason="this machine has no local torch 2.13.0+cpu wheel mirror"
+)
+def test_cpu_profile_locks_the_local_cpu_torch_wheel(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pip's real configuration on this machine (find-links /opt/wheels, file:// mirrors),
+    # offline: the conftest's PIP_NO_INDEX is lifted, UV_OFFLINE stays. The user-level
+    # pip.conf holding the mirrors is read (never written) from the real home.
+    monkeypatch.delenv("PIP_NO_INDEX", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(REAL_HOME / ".config"))
+    resolved = load_profile(REPO / "profiles" / "cpu.yaml")
+    locked = {p.name: p for p in resolve_pip(resolved, "linux-64")}
+    assert {"torch", "numpy"} <= set(locked)
+    assert not [n for n in locked if n.startswith("nvidia")], sorted(locked)
+    torch = locked["torch"]
+    assert torch.version == "2.13.0+cpu" and torch.url == f"file://{LOCAL_TORCH}"
+    assert torch.sha256 == hashlib.sha256(LOCAL_TORCH.read_bytes()).hexdigest()
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_windows_python37_tensorflow_directml_from_pypi(
+    write_profile: ProfileWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PIP_NO_INDEX", raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")  # PyPI only
+    resolved = load_profile(
+        write_profile(
+            [],
+            os_="windows",
+            manager="venv",
+            conda=[],
+            python="3.7",
+            pip=["tensorflow-directml==1.15.8"],
+        )
+    )
+    locked = {p.name: p for p in resolve_pip(resolved, "win-64")}
+    tfdml = locked["tensorflow-directml"]
+    assert tfdml.version == "1.15.8"
+    assert tfdml.url.startswith("https://files.pythonhosted.org/")
+    assert tfdml.url.endswith("-cp37-cp37m-win_amd64.whl")
+    assert "numpy" in locked and "protobuf" in locked
+    for p in locked.values():
+        assert p.platform == "win-64" and re.fullmatch(r"[0-9a-f]{64}", p.sha256 or ""), p
+        assert not p.url.endswith(("linux_x86_64.whl", "manylinux1_x86_64.whl")), p.url
