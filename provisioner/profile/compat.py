@@ -72,13 +72,24 @@ def rules(path: Path = COMPAT_TABLE) -> tuple[Rule, ...]:
     return tuple(out)
 
 
-def check_profile(data: Mapping[str, Any], merged: Merged) -> list[Diagnostic]:
-    """Every rule that applies to ``data`` (a validated profile as JSON data) and fails."""
+def check_profile(
+    data: Mapping[str, Any], merged: Merged, skip: frozenset[str] = frozenset()
+) -> list[Diagnostic]:
+    """Every rule that applies to ``data`` (a validated profile as JSON data) and fails.
+
+    Rules that read a field in ``skip`` (dotted paths that already have an error) are left
+    out, so one mistake is reported once.
+    """
     out: list[Diagnostic] = []
     for rule in rules():
+        read = [*rule.when, rule.args.get("field", ""), rule.at or ""]
+        if any(_overlaps(f, b) for f in read if f for b in skip):
+            continue
         if not all(_holds(get(data, f), cond) for f, cond in rule.when.items()):
             continue
         for failure in CHECKS[rule.check](data, rule.args):
+            if any(_overlaps(dotted(failure.loc), b) for b in skip):
+                continue
             loc = tuple(rule.at.split(".")) if rule.at else failure.loc
             fields = {
                 "framework": get(data, "smoke_test.framework"),
@@ -289,12 +300,11 @@ def check_partial(merged: Merged, invalid: list[Loc]) -> list[Diagnostic]:
     from provisioner.profile.model import Profile
 
     data = with_defaults(Profile, merged.data)
-    bad = {".".join(str(p) for p in loc) for loc in invalid}
+    bad = frozenset(".".join(str(p) for p in loc) for loc in invalid)
     try:
-        found = check_profile(data, merged)
+        return check_profile(data, merged, skip=bad)
     except (TypeError, ValueError, AttributeError, KeyError):  # ill-typed input; its own
         return []  # errors are already reported
-    return [d for d in found if not any(_overlaps(d.path, b) for b in bad)]
 
 
 def _overlaps(path: str, bad: str) -> bool:

@@ -14,7 +14,8 @@ _NAME = r"[A-Za-z0-9_][A-Za-z0-9._-]*"
 _CHANNEL = r"(?:[A-Za-z0-9_.\-/]+(?::[A-Za-z0-9_.\-/]+)*::)?"
 _OP = r"(?:==|!=|>=|<=|~=|>|<|=)"
 _ATOM = r"[0-9A-Za-z_.*+!]+"
-_CONSTRAINT = rf"{_OP}?\s*{_ATOM}"
+_BARE = r"[0-9*][0-9A-Za-z_.*+!]*"  # a version without an operator starts with a digit or *
+_CONSTRAINT = rf"(?:{_OP}\s*{_ATOM}|{_BARE})"
 _VERSION = rf"{_CONSTRAINT}(?:\s*[,|]\s*{_CONSTRAINT})*"
 _BUILD = r"[A-Za-z0-9_.*+]+"
 _KEY_VALUE = r"[a-z_]+\s*=\s*(?:'[^'\]]*'|\"[^\"\]]*\"|[^\s,'\"\]]+)"
@@ -22,6 +23,7 @@ _BRACKET = rf"\[\s*{_KEY_VALUE}(?:\s*,\s*{_KEY_VALUE})*\s*\]"
 CONDA_SPEC_RE = re.compile(
     rf"^{_CHANNEL}(?P<name>{_NAME})"
     rf"(?:\s*(?P<op_version>{_OP}\s*{_ATOM}(?:\s*[,|]\s*{_CONSTRAINT})*)"
+    rf"|=(?P<eq_version>{_ATOM})=(?P<eq_build>{_BUILD})"
     rf"|\s+(?P<version>{_VERSION})(?:\s+(?P<build>{_BUILD}))?)?"
     rf"\s*(?:{_BRACKET})?$"
 )
