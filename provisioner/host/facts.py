@@ -97,7 +97,7 @@ def _failed(out: CommandOutput | None, name: str) -> Unknown | None:
     if out is None:
         return Unknown(f"{name} not found on PATH")
     if out.timed_out:
-        return Unknown(f"`{' '.join(out.argv)}` timed out")
+        return Unknown(f"{name} timed out")
     return None
 
 
@@ -238,7 +238,7 @@ def _wsl(probe: Probe) -> tuple[str | Unknown | None, str | Unknown]:
     # The inbox wsl.exe rejects --version: ask --status, and trust /proc/version anyway.
     status = probe.command(name, "--status")
     if status is None or status.timed_out:
-        return None, Unknown("`wsl --status` timed out")
+        return None, Unknown("wsl.exe --status timed out")
     found = parse_wsl.kernel_from_status(parse_wsl.decode_wsl_output(status.stdout))
     return None, found or Unknown("no kernel version in `wsl --status`")
 
@@ -249,7 +249,7 @@ def _nvidia_smi(probe: Probe) -> NvidiaSmi | Unknown | None:
     if out is None or where is None:
         return None
     if out.timed_out:
-        return Unknown("`nvidia-smi` timed out")
+        return Unknown("nvidia-smi timed out")
     text = (out.stdout + b"\n" + out.stderr).decode("utf-8", "replace")
     report = parse_nvidia.parse_smi(text) if out.returncode == 0 else None
     failure = None if report else parse_nvidia.failure_message(text)

@@ -20,8 +20,16 @@ from provisioner import process
 from provisioner.errors import ProvisionError
 
 SNAPSHOT_FORMAT = 1
-COMMAND_TIMEOUT_S = 10.0
+COMMAND_TIMEOUT_S = 10.0  # per command; PROVISION_COMMAND_TIMEOUT overrides it
 MAX_FILE_BYTES = 1 << 20  # dpkg status can be a few MB; we never need more than this
+
+
+def command_timeout() -> float:
+    """Seconds a probed command may run: $PROVISION_COMMAND_TIMEOUT, else 10."""
+    try:
+        return float(os.environ.get("PROVISION_COMMAND_TIMEOUT", COMMAND_TIMEOUT_S))
+    except ValueError:
+        return COMMAND_TIMEOUT_S
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ class Probe:
         path: str | None = None,
         env: dict[str, str] | None = None,
         platform: str | None = None,
-        timeout: float = COMMAND_TIMEOUT_S,
+        timeout: float | None = None,
     ) -> None:
         self.root = Path(root)
         self.path = path if path is not None else os.environ.get("PATH", os.defpath)
@@ -77,7 +85,7 @@ class Probe:
         # Only these variables are facts; the rest of the environment is not recorded.
         self.env = {k: source[k] for k in ("PYENV_ROOT", "WSL_UTF8") if k in source}
         self.platform = platform or sys.platform
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else command_timeout()
         self._files: dict[str, str | None] = {}
         self._dirs: dict[str, list[str] | None] = {}
         self._exists: dict[str, bool] = {}
