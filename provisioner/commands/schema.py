@@ -20,14 +20,58 @@ def add_parser(sub: Any) -> None:
 
 
 def schema_text() -> str:
-    """The JSON Schema of one profile file (``ProfileDocument``), as stable JSON text."""
+    """The JSON Schema of one profile file (``ProfileDocument``), as stable JSON text.
+
+    A file with ``extends`` may leave out required fields (its bases supply them), so
+    the required lists apply only to files without ``extends`` (an ``if``/``then``);
+    the loader checks required fields after merging either way.
+    """
     from provisioner.profile.model import ProfileDocument
 
+    generated = ProfileDocument.model_json_schema()
+    defs = generated.get("$defs", {})
+    then = _required_tree(generated, defs)
     doc: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        **ProfileDocument.model_json_schema(),
+        **_without_required(generated),
+        "if": {"not": {"required": ["extends"]}},
+        "then": then,
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return dict(defs[ref.removeprefix("#/$defs/")])
+    for option in node.get("anyOf", []):
+        if "$ref" in option:
+            return _resolve(option, defs)
+    return node
+
+
+def _required_tree(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """The ``required`` lists of ``node`` and of every object below it, as a schema."""
+    node = _resolve(node, defs)
+    out: dict[str, Any] = {}
+    if node.get("required"):
+        out["required"] = list(node["required"])
+    props = {}
+    for name, child in node.get("properties", {}).items():
+        sub = _required_tree(child, defs)
+        if sub:
+            props[name] = sub
+    if props:
+        out["properties"] = props
+    return out
+
+
+def _without_required(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_required(v) for k, v in node.items() if k != "required"}
+    if isinstance(node, list):
+        return [_without_required(v) for v in node]
+    return node
 
 
 def schema(*, output: Path | None = None) -> int:

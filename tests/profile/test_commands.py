@@ -1,0 +1,141 @@
+"""validate / show / schema through ``provisioner.cli.main``: exit codes and output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from provisioner.cli import main
+from provisioner.commands.schema import schema_text
+
+REPO = Path(__file__).resolve().parents[2]
+INVALID = REPO / "tests" / "data" / "invalid"
+SHIPPED = [str(p) for p in sorted((REPO / "profiles").glob("*.yaml"))] + [
+    str(p) for p in sorted((REPO / "profiles" / "examples").glob("*.yaml"))
+]
+
+
+def test_validate_all_shipped_profiles_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", *SHIPPED]) == 0
+    out = capsys.readouterr().out
+    assert out.count("ok: ") == len(SHIPPED)
+
+
+def test_validate_reports_every_error_of_every_file_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    files = [str(INVALID / "many-errors.yaml"), str(INVALID / "tab-indent.yaml"), SHIPPED[0]]
+    assert main(["validate", *files]) == 2
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if ": error: " in line]
+    assert len(lines) == 5  # 4 in many-errors, 1 in tab-indent
+    assert any("many-errors.yaml:7:7: error: target.os: " in line for line in lines)
+    assert captured.err.rstrip().endswith("5 error(s)")
+    assert "ok: " in captured.out  # the valid one is still reported
+
+
+def test_validate_json_lists_file_line_col_path_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    case = INVALID / "tfdml-python.yaml"
+    assert main(["validate", "--json", str(case)]) == 2
+    (item,) = json.loads(capsys.readouterr().out)
+    assert Path(item["file"]).resolve() == case
+    assert (item["line"], item["col"], item["path"]) == (13, 11, "environment.python")
+    assert item["message"] == 'tensorflow-directml supports Python 3.5–3.7, got "3.10"'
+
+
+def test_validate_json_is_an_empty_list_when_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--json", *SHIPPED]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_validate_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate"]) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_show_prints_the_resolved_profile_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "--json", str(REPO / "profiles/examples/vision-team.yaml")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["name"] == "vision-team"
+    assert data["target"]["os"] == "wsl2"  # inherited from cuda-wsl2.yaml
+    assert data["environment"]["conda"] == ["numpy>=1.26,<2", "pillow"]
+
+
+def test_show_origin_names_the_file_that_set_each_value(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["show", "--origin", str(REPO / "profiles/examples/vision-team.yaml")]) == 0
+    rows = {line.split(":")[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "profiles/cuda-wsl2.yaml:" in rows["target.os"]
+    assert "profiles/examples/vision-team.yaml:11:" in rows["environment.conda[numpy]"]
+    assert rows["environment.proxy"].endswith("# (default)")
+
+
+def test_show_origin_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "--json", "--origin", str(REPO / "profiles/cpu.yaml")]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["origins"]["environment.pip[torch]"].endswith("profiles/cpu.yaml:16:9")
+    assert doc["profile"]["name"] == "cpu"
+
+
+def test_show_yaml_round_trips(capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    assert main(["show", str(REPO / "profiles/directml-wsl2.yaml")]) == 0
+    data = yaml.safe_load(capsys.readouterr().out)
+    assert data["environment"]["python"] == "3.7"  # stays a string, not 3.7 the float
+
+
+def test_show_invalid_profile_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", str(INVALID / "enum-manager.yaml")]) == 2
+    assert '"pip" is not one of: conda, venv' in capsys.readouterr().err
+
+
+def test_committed_schema_is_current() -> None:
+    committed = (REPO / "schema" / "profile.schema.json").read_text(encoding="utf-8")
+    assert committed == schema_text(), (
+        "schema/profile.schema.json is stale: run `provision schema -o schema/profile.schema.json`"
+    )
+
+
+def test_schema_command_writes_then_reports_identical(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "s.json"
+    assert main(["schema", "-o", str(out)]) == 0
+    assert main(["schema", "-o", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("create") and lines[1].startswith("identical")
+    schema = json.loads(out.read_text(encoding="utf-8"))
+    assert schema["additionalProperties"] is False
+    assert "extends" in schema["properties"]
+    env = schema["$defs"]["Environment"]["properties"]
+    assert all("description" in field for field in env.values())
+
+
+def test_schema_accepts_every_shipped_profile() -> None:
+    """The committed schema (what editors use) agrees with the loader on shipped files."""
+    import jsonschema  # dev dependency
+    import yaml
+
+    schema = json.loads((REPO / "schema" / "profile.schema.json").read_text(encoding="utf-8"))
+    for path in SHIPPED:
+        jsonschema.validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")), schema)
+
+
+def test_schema_requires_fields_only_without_extends() -> None:
+    import jsonschema
+    import yaml
+
+    schema = json.loads((REPO / "schema" / "profile.schema.json").read_text(encoding="utf-8"))
+    standalone = yaml.safe_load((REPO / "profiles" / "cpu.yaml").read_text(encoding="utf-8"))
+    del standalone["environment"]["python"]
+    with pytest.raises(jsonschema.ValidationError, match="'python' is a required property"):
+        jsonschema.validate(standalone, schema)
+    jsonschema.validate({"extends": "cpu.yaml", "environment": {"pip": ["x"]}}, schema)
+    with pytest.raises(jsonschema.ValidationError, match="Additional properties"):
+        jsonschema.validate({"extends": "cpu.yaml", "enviroment": {}}, schema)
