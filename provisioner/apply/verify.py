@@ -37,7 +37,8 @@ def verify_environment(
         return import_check(resolved, python)
     env = dict(resolved.profile.environment.variables)
     result = run_smoke(resolved, python, extra_env=env or None)
-    summary = "; ".join(result.summary_lines()[:2]) or ("passed" if result.passed else "failed")
+    lines = [" ".join(line.split()) for line in result.summary_lines()[:2]]
+    summary = "; ".join(x for x in lines if x) or ("passed" if result.passed else "failed")
     return {
         "kind": "smoke",
         "passed": bool(result.passed),

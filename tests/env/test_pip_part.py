@@ -4,9 +4,9 @@ site-packages. Real wheels from the machine's local PyPI mirror, a real venv."""
 from __future__ import annotations
 
 import re
-import zipfile
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,8 @@ MIRROR = Path("/opt/pypi")
 def mirror_package(name: str, version: str, platform: str = "linux-64") -> LockedPackage:
     """A locked pip entry for a pure-Python wheel of the local mirror, with its real sha256."""
     index = (MIRROR / "simple" / name / "index.html").read_text()
-    pattern = rf'href="\.\./\.\./(files/{re.escape(name)}-{re.escape(version)}-[^"#]*none-any\.whl)#sha256=([0-9a-f]+)"'
+    wheel = rf"files/{re.escape(name)}-{re.escape(version)}-[^\"#]*none-any\.whl"
+    pattern = rf'href="\.\./\.\./({wheel})#sha256=([0-9a-f]+)"'
     m = re.search(pattern, index)
     if m is None:
         pytest.skip(f"the local PyPI mirror has no {name} {version} wheel")
@@ -135,7 +136,8 @@ def test_offline_without_cache_is_one_clear_error(venv: Path) -> None:
     ("output", "cause"),
     [
         (
-            "error: Failed to write to the filesystem\n  Caused by: No space left on device (os error 28)",
+            "error: Failed to write to the filesystem\n"
+            "  Caused by: No space left on device (os error 28)",
             "disk is full",
         ),
         ("OSError: [Errno 28] No space left on device", "disk is full"),

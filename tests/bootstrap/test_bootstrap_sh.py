@@ -1,0 +1,230 @@
+"""bootstrap.sh: shellcheck-clean, and executed for real on the venv path (real venv,
+real pip --require-hashes from the local mirror); the conda path against a stand-in
+micromamba that records its arguments."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import STUB_SMOKE_TEST, Renderer, small_profile
+
+from provisioner.render.artifacts_bootstrap import NO_LOCK_MESSAGE
+
+SHELLCHECK = Path(sys.executable).with_name("shellcheck")
+
+
+def run_bootstrap(
+    folder: Path, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(folder / "bootstrap.sh"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def reports(env: dict[str, str]) -> list[dict[str, object]]:
+    folder = Path(env["PROVISION_HOME"]) / "reports"
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+
+
+def test_shellcheck_clean(render: Renderer, tmp_path: Path) -> None:
+    folder = render(small_profile(tmp_path / "p"))
+    done = subprocess.run(
+        [str(SHELLCHECK), "-S", "style", str(folder / "bootstrap.sh")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def test_no_lockfile_exits_2_with_the_fix(
+    render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]
+) -> None:
+    folder = render(small_profile(tmp_path / "p"), lock=False)
+    assert not (folder / "conda-lock.yml").exists()
+    done = run_bootstrap(folder, bootstrap_env, "--skip-checks")
+    assert done.returncode == 2
+    assert NO_LOCK_MESSAGE in done.stderr
+
+
+def test_lock_changed_since_render_exits_2(
+    render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]
+) -> None:
+    folder = render(small_profile(tmp_path / "p"))
+    with open(folder / "conda-lock.yml", "a") as f:
+        f.write("# edited\n")
+    done = run_bootstrap(folder, bootstrap_env, "--skip-checks")
+    assert done.returncode == 2
+    assert "changed since this script was rendered" in done.stderr
+
+
+def test_venv_path_for_real_then_idempotent(
+    render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]
+) -> None:
+    folder = render(small_profile(tmp_path / "p"))
+    (folder / "smoke_test.py").write_text(STUB_SMOKE_TEST)  # STUB: no framework in this env
+    prefix = Path(bootstrap_env["PROVISION_HOME"]) / "envs" / "small-env"
+
+    dry = run_bootstrap(folder, bootstrap_env, "--skip-checks", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would create" in dry.stdout
+    assert not prefix.exists() and not (Path(bootstrap_env["PROVISION_HOME"]) / "reports").exists()
+
+    first = run_bootstrap(folder, bootstrap_env, "--skip-checks")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Successfully installed" in first.stdout  # real pip output
+    site = next(prefix.glob("lib/python3.11/site-packages"))
+    assert (site / "six.py").is_file() and (site / "iniconfig").is_dir()
+    assert (prefix / ".provision-bootstrap").read_text().strip() == _lock_sha(folder)
+    (report,) = reports(bootstrap_env)
+    assert report["schema"] == "provision-report/1" and report["result"] == "changed"
+    assert report["exit_code"] == 0
+    assert {p["name"] for p in report["packages"]} == {"six", "iniconfig"}  # type: ignore[union-attr]
+    assert report["verify"] == {"passed": True, "stub": True, "six": "1.17.0"}
+    assert [s["status"] for s in report["steps"]] == ["skipped", "change", "change"]  # type: ignore[union-attr]
+
+    stamp_mtime = (prefix / ".provision-bootstrap").stat().st_mtime_ns
+    second = run_bootstrap(folder, bootstrap_env, "--skip-checks")
+    assert second.returncode == 0, second.stderr
+    assert "matches the lock" in second.stdout and "Successfully installed" not in second.stdout
+    assert (prefix / ".provision-bootstrap").stat().st_mtime_ns == stamp_mtime
+    assert reports(bootstrap_env)[-1]["result"] == "converged"
+
+
+def test_tampered_wheel_is_refused(
+    render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]
+) -> None:
+    profile = small_profile(tmp_path / "p")
+    folder = render(profile)
+    lock_text = (folder / "conda-lock.yml").read_text()
+    urls = [ln.split("url: ", 1)[1] for ln in lock_text.splitlines() if "url: " in ln]
+    six_url = next(u for u in urls if "six-1.17.0" in u)
+    fake = tmp_path / "mirror" / Path(six_url).name
+    fake.parent.mkdir()
+    shutil.copy(six_url.removeprefix("file://"), fake)
+    with open(fake, "ab") as f:
+        f.write(b"\0")  # changed bytes at a URL the lock points to
+    (profile.parent / f"{profile.stem}.conda-lock.yml").write_text(
+        lock_text.replace(six_url, fake.as_uri())
+    )
+    folder = render(profile, lock=False, out=tmp_path / "tampered")
+    (folder / "smoke_test.py").write_text(STUB_SMOKE_TEST)
+    done = run_bootstrap(folder, bootstrap_env, "--skip-checks")
+    assert done.returncode == 1
+    assert "DO NOT MATCH THE HASHES" in done.stderr or "do not match" in done.stderr.lower()
+    prefix = Path(bootstrap_env["PROVISION_HOME"]) / "envs" / "small-env"
+    assert not list(prefix.glob("lib/python3.11/site-packages/six*"))
+    assert not (prefix / ".provision-bootstrap").exists()
+    assert reports(bootstrap_env)[-1]["result"] == "failed"
+
+
+def test_runs_the_check_script_first(
+    render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]
+) -> None:
+    folder = render(small_profile(tmp_path / "p"))
+    if not (folder / "check.sh").exists():
+        pytest.skip("check.sh is not rendered by this build (host checks artifact missing)")
+    (folder / "smoke_test.py").write_text(STUB_SMOKE_TEST)
+    done = run_bootstrap(folder, bootstrap_env)
+    report = reports(bootstrap_env)[-1]
+    assert report["steps"][0]["name"] == "checks"  # type: ignore[index]
+    assert report["checks"] is not None
+    ran = subprocess.run(["bash", str(folder / "check.sh")], capture_output=True)
+    assert (done.returncode == 0) == (ran.returncode == 0)
+
+
+STAND_IN_MICROMAMBA = """#!/bin/sh
+# STAND-IN micromamba (micromamba cannot be obtained here): records its arguments and
+# the explicit file, then makes a prefix whose python is the host's interpreter.
+printf '%s\\n' "$@" > "$MICROMAMBA_ARGS"
+while [ $# -gt 0 ]; do
+  case "$1" in -p) prefix=$2; shift ;; --file) file=$2; shift ;; esac; shift
+done
+cp "$file" "$MICROMAMBA_ARGS.explicit"
+mkdir -p "$prefix/conda-meta" "$prefix/bin"
+ln -s "{python}" "$prefix/bin/python"
+"""
+
+
+def test_conda_path_with_stand_in_micromamba(
+    render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]
+) -> None:
+    from channels import build_channel, demo_packages
+
+    channel = build_channel(tmp_path / "chan", demo_packages())
+    profile = tmp_path / "p" / "condaenv.yaml"
+    profile.parent.mkdir()
+    profile.write_text(
+        "name: condaenv\ntarget: {os: linux}\nenvironment:\n  name: conda-env\n"
+        f"  channels: ['{channel.as_uri()}']\n  python: '3.11'\n  conda: [app, tool=1.0]\n"
+        "smoke_test: {framework: pytorch, device: cpu, require_accelerator: false}\n"
+    )
+    folder = render(profile)
+    (folder / "smoke_test.py").write_text(
+        '"""STUB smoke test: no framework in this stand-in env."""\nimport sys, json\n'
+        'json.dump({"passed": True, "stub": True}, open(sys.argv[2], "w"))\n'
+    )
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    mm = bindir / "micromamba"
+    mm.write_text(STAND_IN_MICROMAMBA.format(python=sys.executable))
+    mm.chmod(0o755)
+    env = {
+        **bootstrap_env,
+        "PATH": f"{bindir}:{bootstrap_env['PATH']}",
+        "MICROMAMBA_ARGS": str(tmp_path / "args"),
+    }
+    done = run_bootstrap(folder, env, "--skip-checks")
+    assert done.returncode == 0, done.stdout + done.stderr
+    prefix = Path(env["PROVISION_HOME"]) / "envs" / "conda-env"
+    args = (tmp_path / "args").read_text().split("\n")
+    assert args[:4] == ["create", "-y", "-p", str(prefix)]
+    assert args[4] == "--file"
+    explicit = (tmp_path / "args.explicit").read_text().splitlines()
+    assert explicit[0] == "@EXPLICIT"
+    names = sorted(Path(u.split("#")[0]).name for u in explicit[1:])
+    assert names == [
+        "app-1.0-0.tar.bz2",
+        "libcore-1.2-h1_0.tar.bz2",
+        "liblinux-3.0-h0_0.tar.bz2",
+        "tool-1.0-0.tar.bz2",
+    ]
+    assert all(len(u.split("#")[1]) == 32 for u in explicit[1:])  # url#md5
+
+    (tmp_path / "args").unlink()
+    again = run_bootstrap(folder, env, "--skip-checks")
+    assert again.returncode == 0 and not (tmp_path / "args").exists()  # not called again
+
+    explicit_exe = run_bootstrap(
+        folder,
+        {**env, "PATH": bootstrap_env["PATH"]},
+        "--skip-checks",
+        "--prefix",
+        str(tmp_path / "other"),
+        "--conda-exe",
+        str(mm),
+    )
+    assert explicit_exe.returncode == 0, explicit_exe.stderr
+    none_found = run_bootstrap(
+        folder,
+        {**env, "PATH": "/usr/bin:/bin"},
+        "--skip-checks",
+        "--prefix",
+        str(tmp_path / "third"),
+    )
+    assert none_found.returncode == 1
+    assert "no micromamba, mamba or conda found" in none_found.stderr
+
+
+def _lock_sha(folder: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256((folder / "conda-lock.yml").read_bytes()).hexdigest()
