@@ -24,6 +24,7 @@ import asyncio
 import hashlib
 import io
 import json
+import sys
 import tarfile
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,6 +54,8 @@ class PackageSpec:
     link_scripts: Mapping[str, str] = field(default_factory=dict)
     format: PackageFormat = "tar.bz2"
     license: str = "MIT"
+    # Symbolic links by prefix-relative path -> target (absolute or relative).
+    symlinks: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def stem(self) -> str:
@@ -98,22 +101,25 @@ class PackageSpec:
         return data
 
 
-def _paths_json(payload: Mapping[str, bytes]) -> dict[str, object]:
-    return {
-        "paths": [
-            {
-                "_path": path,
-                "path_type": "hardlink",
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "size_in_bytes": len(data),
-            }
-            for path, data in sorted(payload.items())
-        ],
-        "paths_version": 1,
-    }
+def _paths_json(payload: Mapping[str, bytes], symlinks: Mapping[str, str]) -> dict[str, object]:
+    entries: list[dict[str, object]] = [
+        {
+            "_path": path,
+            "path_type": "hardlink",
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size_in_bytes": len(data),
+        }
+        for path, data in payload.items()
+    ]
+    entries += [{"_path": path, "path_type": "softlink"} for path in symlinks]
+    return {"paths": sorted(entries, key=lambda e: str(e["_path"])), "paths_version": 1}
 
 
-def _tar_bytes(members: Mapping[str, bytes], mode: Literal["w:bz2", "w"]) -> bytes:
+def _tar_bytes(
+    members: Mapping[str, bytes],
+    mode: Literal["w:bz2", "w"],
+    symlinks: Mapping[str, str] | None = None,
+) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode=mode) as tar:
         for path, data in sorted(members.items()):
@@ -122,6 +128,12 @@ def _tar_bytes(members: Mapping[str, bytes], mode: Literal["w:bz2", "w"]) -> byt
             info.mtime = EPOCH
             info.mode = 0o755 if path.startswith("bin/") else 0o644
             tar.addfile(info, io.BytesIO(data))
+        for path, target in sorted((symlinks or {}).items()):
+            link = tarfile.TarInfo(path)
+            link.type = tarfile.SYMTYPE
+            link.linkname = target
+            link.mtime = EPOCH
+            tar.addfile(link)
     return buf.getvalue()
 
 
@@ -130,8 +142,8 @@ def info_members(spec: PackageSpec) -> dict[str, bytes]:
     payload = spec.payload()
     return {
         "info/index.json": json.dumps(spec.index_json(), indent=2).encode(),
-        "info/paths.json": json.dumps(_paths_json(payload), indent=2).encode(),
-        "info/files": "".join(f"{p}\n" for p in sorted(payload)).encode(),
+        "info/paths.json": json.dumps(_paths_json(payload, spec.symlinks), indent=2).encode(),
+        "info/files": "".join(f"{p}\n" for p in sorted([*payload, *spec.symlinks])).encode(),
     }
 
 
@@ -142,16 +154,18 @@ def build_package(spec: PackageSpec, out_dir: Path) -> Path:
     info = info_members(spec)
     payload = spec.payload()
     if spec.format == "tar.bz2":
-        target.write_bytes(_tar_bytes({**info, **payload}, "w:bz2"))
+        target.write_bytes(_tar_bytes({**info, **payload}, "w:bz2", spec.symlinks))
         return target
     from backports import zstd  # installed with conda-package-streaming
 
-    def zst(members: Mapping[str, bytes]) -> bytes:
-        return zstd.compress(_tar_bytes(members, "w"))
+    def zst(members: Mapping[str, bytes], links: Mapping[str, str] | None = None) -> bytes:
+        return zstd.compress(_tar_bytes(members, "w", links))
 
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr("metadata.json", json.dumps({"conda_pkg_format_version": 2}))
-        zf.writestr(f"pkg-{spec.stem}.tar.zst", zst(payload))
+        zf.writestr(
+            f"pkg-{spec.stem}.tar.zst", zstd.compress(_tar_bytes(payload, "w", spec.symlinks))
+        )
         zf.writestr(f"info-{spec.stem}.tar.zst", zst(info))
     return target
 
@@ -199,6 +213,7 @@ def tamper(root: Path, spec: PackageSpec) -> Path:
         {},
         spec.format,
         spec.license,
+        spec.symlinks,
     )
     tmp = root / ".tamper"
     built = build_package(evil, tmp)
@@ -237,3 +252,27 @@ def demo_packages(
         PackageSpec("tool", "1.0", files={"share/tool/VERSION": "1.0\n"}, format=formats[-1]),
         PackageSpec("tool", "2.0", files={"share/tool/VERSION": "2.0\n"}, format=formats[-1]),
     ]
+
+
+def python_standin(
+    version: str | None = None, base_prefix: Path | None = None, build: str = "0_standin"
+) -> PackageSpec:
+    """A STAND-IN for conda-forge's ``python`` (no conda-forge here): a real linux-64 conda
+    package whose prefix becomes a venv of a host interpreter (``pyvenv.cfg`` plus a
+    ``bin/python`` symlink), so pip installs into the prefix as into a conda Python."""
+    base = Path(base_prefix or sys.base_prefix)
+    major, minor, micro = (version or ".".join(map(str, sys.version_info[:3]))).split(".")
+    host = base / "bin" / f"python{major}.{minor}"
+    site = f"lib/python{major}.{minor}/site-packages"
+    return PackageSpec(
+        "python",
+        f"{major}.{minor}.{micro}",
+        build,
+        "linux-64",
+        files={
+            "pyvenv.cfg": f"home = {base / 'bin'}\ninclude-system-site-packages = false\n"
+            f"version = {major}.{minor}.{micro}\n",
+            f"{site}/README.txt": "stand-in python: site-packages of the prefix\n",
+        },
+        symlinks={"bin/python": str(host), f"bin/python{major}.{minor}": str(host)},
+    )

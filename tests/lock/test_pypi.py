@@ -203,7 +203,11 @@ def test_offline_without_a_cache_says_so(
 ) -> None:
     resolved = load_profile(
         write_profile(
-            [], manager="venv", conda=[], pip=["six"], index_url="https://pypi.org/simple"
+            [],
+            manager="venv",
+            conda=[],
+            pip=["provision-never-cached==0.0.1"],
+            index_url="https://pypi.org/simple",
         )
     )
     with pytest.raises(ExternalFailure) as info:
