@@ -1,0 +1,92 @@
+"""Helpers for the smoke-test tests: real framework venvs (cached), captured logs, and
+the rendered script.
+
+The venvs are real: ``python -m venv`` plus ``pip install`` (pip honours this
+machine's config: the local wheel folder and mirrors; uv would not). Each is cached
+under ``<repo>/.cache/tests/venvs/<key>``, keyed by the interpreter's version and the
+requirements, built in a ``.partial`` folder and renamed when complete, so an
+interrupted build is never reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from provisioner.profile import ResolvedProfile
+from provisioner.render import RenderContext
+from provisioner.render.artifacts_smoke import render_smoke_test
+
+REPO = Path(__file__).resolve().parents[2]
+CACHE = REPO / ".cache" / "tests"
+VENVS = CACHE / "venvs"
+LOGS = REPO / "tests" / "data" / "logs"
+PROFILES = Path(__file__).resolve().parent / "profiles"
+PYENV = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+
+PY37 = PYENV / "3.7.16" / "bin" / "python"
+PY311 = PYENV / "3.11.7" / "bin" / "python"
+
+# What each framework path needs. tensorflow-directml 1.15.8 wants numpy < 1.19 and
+# protobuf < 4 (TF 1.15's generated code breaks on protobuf 4); pip picks these
+# versions by itself today, pinned so a new release cannot change the test.
+TF_CPU = ("tensorflow-cpu==2.21.0",)
+TF_DIRECTML = ("tensorflow-directml==1.15.8", "numpy==1.18.5", "protobuf==3.20.3")
+TORCH_CPU = ("torch==2.13.0",)
+
+
+def venv_key(python: Path, requirements: tuple[str, ...]) -> str:
+    version = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.version)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    blob = json.dumps({"python": version, "requirements": sorted(requirements)})
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def build_venv(python: Path, requirements: tuple[str, ...]) -> Path:
+    """A cached venv with ``requirements`` installed; returns its interpreter."""
+    if not python.exists():
+        pytest.skip(f"interpreter {python} is not installed (pyenv)")
+    target = VENVS / venv_key(python, requirements)
+    interpreter = target / "bin" / "python"
+    if interpreter.exists():
+        return interpreter
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PIP_NO_INDEX", "PYTHONPATH")}
+    env["PIP_CACHE_DIR"] = str(CACHE / "pip")
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    subprocess.run([str(python), "-m", "venv", str(partial)], check=True, env=env)
+    done = subprocess.run(
+        [str(partial / "bin" / "python"), "-m", "pip", "install", "-q", *requirements],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"pip install {' '.join(requirements)} failed:\n{done.stdout}\n{done.stderr}")
+    (partial / "provision-test-venv.json").write_text(
+        json.dumps({"python": str(python), "requirements": list(requirements)}), "utf-8"
+    )
+    partial.rename(target)
+    return interpreter
+
+
+def render_script(resolved: ResolvedProfile, folder: Path) -> Path:
+    path = folder / "smoke_test.py"
+    path.write_text(render_smoke_test(RenderContext(resolved, "0.0.0-test")), "utf-8")
+    return path
+
+
+def read_log(name: str) -> str:
+    return (LOGS / name).read_text("utf-8")

@@ -1,0 +1,315 @@
+"""Diagnosis against captured failure logs, through the real runner.
+
+A STAND-IN framework run takes the place of the environment's Python: it is passed to
+``run_smoke`` as ``python``, prints a captured log (copied from the shared fixtures
+into tests/data/logs) and exits the way the real run did. It stands in for what cannot
+exist here: a DirectML adapter, an NVIDIA GPU, a hung GPU. Crashes and hangs are real:
+the stand-in kills itself with a signal or sleeps past the timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from smoke_fixtures import LOGS
+
+from provisioner.profile import ResolvedProfile
+from provisioner.smoke import SmokeResult, run_smoke
+from provisioner.smoke.diagnosis import decide, findings_in
+
+STAND_IN = '''#!{python}
+"""STAND-IN for a framework run: prints a captured log and exits like the real run."""
+import json, os, signal, subprocess, sys, time
+
+args = sys.argv[1:]
+out = args[args.index("--json-out") + 1] if "--json-out" in args else None
+log = os.environ.get("STANDIN_LOG")
+if log:
+    stream = sys.stdout if os.environ.get("STANDIN_STREAM") == "stdout" else sys.stderr
+    with open(log, encoding="utf-8") as f:
+        stream.write(f.read())
+    stream.flush()
+if os.environ.get("STANDIN_RESULT") and out:
+    with open(out, "w") as f:
+        f.write(os.environ["STANDIN_RESULT"])
+if os.environ.get("STANDIN_SLEEP"):
+    subprocess.Popen(["sleep", os.environ["STANDIN_SLEEP"]])  # a grandchild holding the pipes
+    time.sleep(float(os.environ["STANDIN_SLEEP"]))
+if os.environ.get("STANDIN_SIGNAL"):
+    os.kill(os.getpid(), getattr(signal, os.environ["STANDIN_SIGNAL"]))
+sys.exit(int(os.environ.get("STANDIN_EXIT", "0")))
+'''
+
+
+@pytest.fixture
+def stand_in(tmp_path: Path) -> Path:
+    path = tmp_path / "stand-in-python"
+    path.write_text(STAND_IN.format(python=sys.executable), "utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def passing_result(device: str, name: str, accelerator: bool = True) -> str:
+    """What smoke_test.py writes after a passing run (keys as in its JSON result)."""
+    return json.dumps(
+        {
+            "schema": "provision.smoke/1",
+            "verdict": "pass",
+            "reason": f"trained on {device}",
+            "framework_version": "1.15.8",
+            "python": "3.7.16",
+            "device_requested": device.split(":")[0],
+            "device_used": device,
+            "device_name": name,
+            "accelerator_used": accelerator,
+            "adapters": [{"index": 0, "name": name, "kind": device.split(":")[0]}],
+            "steps": 200,
+            "loss_first": 255.4,
+            "loss_last": 0.0192,
+            "loss_drop": 13302.0,
+            "steps_per_s": 2100.0,
+            "cpu_steps_per_s": 430.0,
+            "speedup": 4.88,
+            "time_to_first_step_s": 3.1,
+            "warnings": [],
+            "stages": [
+                {"name": s, "status": "pass", "detail": "ok", "duration_s": 0.1}
+                for s in ("import", "device", "placement", "training", "speed")
+            ],
+        }
+    )
+
+
+def run_stand_in(
+    resolved: ResolvedProfile,
+    stand_in: Path,
+    log: str | None,
+    *,
+    exit_code: int = 0,
+    result: str | None = None,
+    timeout_s: float | None = None,
+    **extra: str,
+) -> SmokeResult:
+    env: dict[str, str] = {"STANDIN_EXIT": str(exit_code), **extra}
+    if log:
+        env["STANDIN_LOG"] = str(LOGS / log)
+    if result:
+        env["STANDIN_RESULT"] = result
+    return run_smoke(resolved, stand_in, extra_env=env, timeout_s=timeout_s)
+
+
+def ids(result: SmokeResult, severity: str | None = None) -> list[str]:
+    return [f.id for f in result.diagnosis if severity is None or f.severity == severity]
+
+
+# The INDEX.md verdict for each captured log, run as the real framework run ended:
+# (log, exit code, writes a passing result?, verdict, signature id, its severity)
+CASES = [
+    ("tfdml_log_no_adapter_amd_vega8_wsl.txt", 0, None, "fail", "dml.no-adapter", "fail"),
+    ("tfdml_timeout_message_doc_sample.txt", 1, None, "fail", "dml.device-hung", "fail"),
+    (
+        "torch_cuda_wsl_devices_busy_or_unavailable_build20170.txt",
+        1,
+        None,
+        "fail",
+        "cuda.devices-busy",
+        "fail",
+    ),
+    (
+        "cuda_sample_code35_insufficient_driver_win10_18363.txt",
+        1,
+        None,
+        "fail",
+        "cuda.insufficient-driver",
+        "fail",
+    ),
+    (
+        "torch_directml_cpu_fallback_warning_windows.txt",
+        0,
+        ("dml:0", "AMD Radeon RX 6600"),
+        "pass",
+        "dml.cpu-fallback",
+        "warn",
+    ),
+    (
+        "ldconfig_libcuda_not_symlink_warning.txt",
+        0,
+        ("cuda:0", "NVIDIA GeForce RTX 4070"),
+        "pass",
+        "benign.ldconfig-libcuda",
+        "benign",
+    ),
+    (
+        "tfdml_log_ok_two_adapters_intel_amd_windows.txt",
+        0,
+        ("dml:0", "Intel(R) UHD Graphics 620"),
+        "pass",
+        "dml.several-adapters",
+        "warn",
+    ),
+]
+
+
+@pytest.mark.parametrize(("log", "code", "passing", "verdict", "sig", "severity"), CASES)
+def test_captured_log_gets_the_fixture_verdict(
+    resolved_profile: Callable[..., ResolvedProfile],
+    stand_in: Path,
+    log: str,
+    code: int,
+    passing: tuple[str, str] | None,
+    verdict: str,
+    sig: str,
+    severity: str,
+) -> None:
+    result = run_stand_in(
+        resolved_profile("tf-directml"),
+        stand_in,
+        log,
+        exit_code=code,
+        result=passing_result(*passing) if passing else None,
+    )
+    assert result.verdict == verdict, result.reason
+    assert sig in ids(result, severity)
+    finding = next(f for f in result.diagnosis if f.id == sig)
+    assert finding.meaning and finding.fix
+    if verdict == "fail":
+        assert f"[{sig}]" in result.reason
+        assert any(sig in line for line in result.summary_lines())
+        assert any(line.strip().startswith("fix") for line in result.summary_lines())
+    if severity == "warn":
+        assert any(w.startswith(f"{sig}: ") for w in result.warnings)
+    if severity == "benign":
+        assert result.warnings == ()
+        assert any(line.strip().startswith("benign") for line in result.summary_lines())
+
+
+def test_ok_log_passes_with_no_findings(
+    resolved_profile: Callable[..., ResolvedProfile], stand_in: Path
+) -> None:
+    result = run_stand_in(
+        resolved_profile("tf-directml"),
+        stand_in,
+        "tfdml_log_ok_amd_radeonvii_wsl_doc_sample.txt",
+        result=passing_result("dml:0", "AMD Radeon VII"),
+    )
+    assert result.passed, result.reason
+    assert result.diagnosis == () and result.warnings == ()
+    assert (result.device_used, result.device_name) == ("dml:0", "AMD Radeon VII")
+    assert result.speedup == 4.88
+    assert result.as_json()["verdict"] == "pass"
+
+
+def test_no_adapter_on_stdout_is_found_too(
+    resolved_profile: Callable[..., ResolvedProfile], stand_in: Path
+) -> None:
+    result = run_stand_in(
+        resolved_profile("tf-directml"),
+        stand_in,
+        "tfdml_log_no_adapter_amd_vega8_wsl.txt",
+        STANDIN_STREAM="stdout",
+    )
+    assert result.verdict == "fail" and ids(result, "fail") == ["dml.no-adapter"]
+
+
+def test_device_hung_fails_a_run_whose_script_said_pass(
+    resolved_profile: Callable[..., ResolvedProfile], stand_in: Path
+) -> None:
+    """An accelerator run that printed DXGI_ERROR_DEVICE_HUNG is not trusted."""
+    result = run_stand_in(
+        resolved_profile("tf-directml"),
+        stand_in,
+        "tfdml_timeout_message_doc_sample.txt",
+        result=passing_result("dml:0", "AMD Radeon VII"),
+    )
+    assert result.verdict == "fail"
+    assert result.reason.startswith("trained, but The GPU timed out (TDR)")
+
+
+@pytest.mark.parametrize(("sig", "name"), [("SIGSEGV", "SIGSEGV"), ("SIGABRT", "SIGABRT")])
+def test_crash_is_a_failed_verdict_with_the_log_tail(
+    resolved_profile: Callable[..., ResolvedProfile], stand_in: Path, sig: str, name: str
+) -> None:
+    result = run_stand_in(
+        resolved_profile("tf-directml"),
+        stand_in,
+        "tfdml_timeout_message_doc_sample.txt",
+        STANDIN_SIGNAL=sig,
+    )
+    assert result.verdict == "fail"
+    assert result.returncode is not None and result.returncode < 0
+    assert result.reason.startswith(f"crashed with {name} (exit {result.returncode})")
+    assert "[dml.device-hung]" in result.reason
+    assert "readback_heap->Map" in result.log_tail
+    assert any("readback_heap->Map" in line for line in result.summary_lines())
+
+
+def test_timeout_is_a_failed_verdict_promptly(
+    resolved_profile: Callable[..., ResolvedProfile], stand_in: Path
+) -> None:
+    start = time.monotonic()
+    result = run_stand_in(
+        resolved_profile("tf-directml"),
+        stand_in,
+        "tfdml_log_ok_amd_radeonvii_wsl_doc_sample.txt",
+        timeout_s=2,
+        STANDIN_SLEEP="120",
+    )
+    elapsed = time.monotonic() - start
+    assert elapsed < 20, f"the runner waited {elapsed:.0f} s"
+    assert result.verdict == "fail" and result.timed_out
+    assert result.reason == "timed out after 2 s"
+    assert "creating device on adapter 0 (AMD Radeon VII)" in result.log_tail
+
+
+def test_missing_interpreter_is_a_failed_verdict(
+    resolved_profile: Callable[..., ResolvedProfile], tmp_path: Path
+) -> None:
+    result = run_smoke(resolved_profile("tf-directml"), tmp_path / "no-such-python")
+    assert result.verdict == "fail"
+    assert result.reason.startswith(f"cannot run {tmp_path / 'no-such-python'}: ")
+
+
+def test_exit_without_result_and_no_signature(
+    resolved_profile: Callable[..., ResolvedProfile], stand_in: Path
+) -> None:
+    result = run_stand_in(resolved_profile("tf-directml"), stand_in, None, exit_code=3)
+    assert result.verdict == "fail"
+    assert result.reason == "exited 3 without writing a result"
+
+
+def test_findings_are_real_catalogue_matches_in_log_order() -> None:
+    text = (LOGS / "ldconfig_libcuda_not_symlink_warning.txt").read_text() + (
+        LOGS / "torch_cuda_wsl_devices_busy_or_unavailable_build20170.txt"
+    ).read_text()
+    assert [(f.id, f.severity, f.line) for f in findings_in(text)] == [
+        ("benign.ldconfig-libcuda", "benign", 1),
+        ("cuda.devices-busy", "fail", 14),
+    ]
+
+
+SCRIPT_PASS_CPU: Mapping[str, Any] = {"verdict": "pass", "reason": "trained on the CPU"}
+
+
+def test_cpu_run_allowed_keeps_pass_and_explains_missing_adapter() -> None:
+    """require_accelerator false: 0 adapters explains the CPU run; it does not fail it."""
+    findings = findings_in((LOGS / "tfdml_log_no_adapter_amd_vega8_wsl.txt").read_text())
+    v = decide(
+        script={**SCRIPT_PASS_CPU, "accelerator_used": False},
+        returncode=0,
+        timed_out=False,
+        timeout_s=60,
+        findings=findings,
+    )
+    assert v.verdict == "pass"
+    assert v.warnings[0].startswith("dml.no-adapter (no accelerator used): ")
+
+
+def test_script_pass_with_nonzero_exit_fails() -> None:
+    v = decide(script=SCRIPT_PASS_CPU, returncode=2, timed_out=False, timeout_s=60, findings=())
+    assert v.verdict == "fail" and "exited 2" in v.reason
