@@ -14,9 +14,10 @@ Linux laptop can lock a Windows profile: see :func:`virtual_packages`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -144,7 +145,27 @@ def conda_specs(resolved: ResolvedProfile, python_available: bool) -> list[str]:
 def solve_conda(resolved: ResolvedProfile, platform: str) -> tuple[LockedPackage, ...]:
     """Solve ``environment.conda`` (+ Python) for ``platform``; one LockedPackage per record."""
     channels = channel_urls(resolved)
-    return asyncio.run(_solve(resolved, platform, channels))
+    with proxy_environment(resolved.profile.environment.proxy):
+        return asyncio.run(_solve(resolved, platform, channels))
+
+
+@contextlib.contextmanager
+def proxy_environment(proxy: str | None) -> Iterator[None]:
+    """``environment.proxy`` as HTTPS_PROXY/HTTP_PROXY while rattler builds its HTTP client
+    (it reads the standard variables), restored afterwards."""
+    if not proxy:
+        yield
+        return
+    saved = {k: os.environ.get(k) for k in ("HTTPS_PROXY", "HTTP_PROXY")}
+    os.environ.update(HTTPS_PROXY=proxy, HTTP_PROXY=proxy)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 async def _solve(

@@ -4,8 +4,11 @@ reinstall, and a tampered artifact is refused before anything is linked."""
 
 from __future__ import annotations
 
+import functools
 import subprocess
+import threading
 from collections.abc import Callable
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -258,3 +261,25 @@ def test_pip_part_installs_after_the_conda_part(
     diff = backend.diff(prefix, lock_profile(load_profile(profile2)), LINUX)
     assert not diff.add and not diff.remove
     assert [(old, new.spec()) for old, new in diff.change] == [("greeting==1.0", "greeting==1.1")]
+
+
+@pytest.mark.usefixtures("fresh_caches")
+def test_install_from_an_http_channel(tmp_path: Path, channel: Path) -> None:
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(channel))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        profile = tmp_path / "http.yaml"
+        write_profile(tmp_path, channel, ["app"]).rename(profile)
+        profile.write_text(profile.read_text().replace(channel.as_uri(), url))
+        lock = lock_profile(load_profile(profile))
+        assert all(p.url.startswith(url) for p in lock.packages)
+        prefix = tmp_path / "env"
+        CondaBackend().install(prefix, lock, LINUX, quiet=True)
+        assert CondaBackend().diff(prefix, lock, LINUX).matches
+        assert read_conda_meta(prefix)["app"]["url"] == f"{url}/noarch/app-1.0-0.tar.bz2"
+    finally:
+        server.shutdown()
+        server.server_close()

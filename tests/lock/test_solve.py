@@ -3,8 +3,11 @@ profile's platform and virtual packages (not this machine's)."""
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -159,3 +162,37 @@ def test_unreachable_channel_is_one_line_with_a_fix(
     assert err.message.startswith("cannot read conda channel")
     assert channel in err.message and "\n" not in err.message
     assert err.hint and "environment.channels" in err.hint
+
+
+@pytest.fixture
+def http_channel(demo_channel: Path) -> Iterator[str]:
+    """The demo channel served over HTTP on 127.0.0.1 (a real server, in a thread)."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(demo_channel))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_channel_and_the_profiles_proxy(
+    http_channel: str,
+    write_profile: ProfileWriter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for var in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("RATTLER_CACHE_DIR", str(tmp_path / "direct"))
+    direct = load_profile(write_profile([http_channel]))
+    locked = solve_conda(direct, "linux-64")
+    assert {p.name for p in locked} == {"app", "libcore", "liblinux", "tool"}
+    assert all(p.url.startswith(http_channel + "/") for p in locked)
+    # The same channel through a proxy where nothing listens: only the proxy can fail it.
+    monkeypatch.setenv("RATTLER_CACHE_DIR", str(tmp_path / "proxied"))
+    proxied = load_profile(write_profile([http_channel], proxy="http://127.0.0.1:9", name="p.yaml"))
+    with pytest.raises(ExternalFailure, match="cannot read conda channel"):
+        solve_conda(proxied, "linux-64")
+    assert "HTTPS_PROXY" not in os.environ  # restored
