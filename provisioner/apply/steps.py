@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from provisioner.apply.run import Outcome, Run, pause_point
 from provisioner.apply.state import State, env_fingerprint, file_sha256, write_state
 from provisioner.env import data_home
-from provisioner.errors import ExternalFailure
+from provisioner.errors import ExternalFailure, HostNotReady
 
 
 class Step(Protocol):
@@ -72,8 +72,17 @@ class LockStep:
     name = "lock"
 
     def check(self, run: Run) -> Outcome:
-        from provisioner.lock.lockfile import default_lockfile_path, is_stale
+        from provisioner.lock.lockfile import default_lockfile_path, is_stale, platforms_for
 
+        wanted = platforms_for(run.resolved)
+        if run.platform not in wanted:
+            target = run.resolved.profile.target.os.value
+            raise HostNotReady(
+                f"the profile targets {target} ({', '.join(wanted)}); this machine is "
+                f"{run.platform}, and apply builds environments for the machine it runs on",
+                hint="run apply on a target machine, or `provision render` the profile and "
+                "run its bootstrap script there",
+            )
         candidates = [default_lockfile_path(run.resolved), data_lock_path(run)]
         stale: list[str] = []
         for path in candidates:

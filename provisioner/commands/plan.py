@@ -32,7 +32,7 @@ def plan(
     from provisioner.profile import load_profile
 
     resolved = load_profile(profile)
-    options = Options(dry_run=True, skip_checks=skip_checks, quiet=quiet or json_out)
+    options = Options(skip_checks=skip_checks, quiet=quiet or json_out)
     result = converge(resolved, options, change=False)
     show(result.report, json_out=json_out)
     return result.exit_code

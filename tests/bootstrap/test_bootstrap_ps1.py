@@ -1,0 +1,104 @@
+"""bootstrap.ps1: parses cleanly under tree-sitter-powershell, and its structure is
+right (options, steps, exit codes, every profile value a single-quoted literal).
+PowerShell cannot run here, so the script is parsed, not executed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tree_sitter
+import tree_sitter_powershell
+import yaml
+from conftest import LOCAL_INDEX, Renderer
+
+from provisioner.render.jinja import quote_ps
+
+HOSTILE = "it's $(Remove-Item C:\\) `n \u2019smart\u2019 & ; *"
+
+
+def windows_profile(folder: Path) -> Path:
+    data = {
+        "name": "win-small",
+        "target": {"os": "windows"},
+        "requires": {"windows": {"min_build": 19044}},
+        "environment": {
+            "manager": "venv",
+            "name": "win-small-env",
+            "python": "3.11",
+            "pip": ["six==1.17.0", "iniconfig==2.3.0"],
+            "index_url": LOCAL_INDEX,
+            "variables": {"HOSTILE_VALUE": HOSTILE, "DML_VISIBLE_DEVICES": "0"},
+        },
+        "smoke_test": {"framework": "pytorch", "device": "cpu", "require_accelerator": False},
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "win-small.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def parse(text: str) -> tree_sitter.Tree:
+    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
+    return parser.parse(text.encode("utf-8"))
+
+
+def nodes(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    out = [node]
+    for child in node.children:
+        out += nodes(child)
+    return out
+
+
+@pytest.fixture
+def script(render: Renderer, tmp_path: Path) -> str:
+    folder = render(windows_profile(tmp_path / "p"))
+    assert not (folder / "bootstrap.sh").exists()  # a windows target gets the ps1 only
+    return (folder / "bootstrap.ps1").read_text(encoding="utf-8")
+
+
+def test_parses_without_errors(script: str) -> None:
+    tree = parse(script)
+    bad = [n for n in nodes(tree.root_node) if n.type == "ERROR" or n.is_missing]
+    assert not bad, [(n.start_point, n.text[:60]) for n in bad]
+
+
+def test_profile_values_are_single_quoted_literals(script: str) -> None:
+    literals = {
+        n.text.decode()
+        for n in nodes(parse(script).root_node)
+        if n.type == "verbatim_string_characters"
+    }
+    for value in ("win-small", "win-small-env", "3.11", "venv", "win-64", HOSTILE, "0"):
+        assert quote_ps(value) in literals, value
+    assert "$(Remove-Item" not in script.replace(quote_ps(HOSTILE), "")
+
+
+def test_embeds_hash_pinned_requirements_for_win_64(script: str) -> None:
+    reqs = [ln.strip() for ln in script.splitlines() if " --hash=sha256:" in ln]
+    assert len(reqs) == 2
+    assert all(r.startswith("'") and r.endswith("'") for r in reqs)
+    assert any(r.startswith("'six @ file://") for r in reqs)
+    assert "--require-hashes --no-deps" in script
+
+
+def test_structure_options_steps_and_exit_codes(script: str) -> None:
+    for option in (
+        "[switch]$DryRun",
+        "[switch]$SkipChecks",
+        "[string]$Prefix",
+        "[string]$Python",
+        "[string]$CondaExe",
+        "[string]$Report",
+    ):
+        assert option in script
+    steps = ["# 1. host checks", "# 2. environment", "# 3. smoke test", "# 4. report"]
+    positions = [script.index(s) for s in steps]
+    assert positions == sorted(positions)
+    assert "check.ps1" in script and "smoke_test.py" in script
+    assert "# Exit codes: 0" in script
+    for code in ("exit $Code", "Die 2 $NoLock", "Finish 1 'not-ready'", "Finish 0 'converged'"):
+        assert code in script
+    assert "'provision-report/1'" in script
+    assert "Get-FileHash -Algorithm SHA256" in script
+    assert "micromamba" in script and "create -y -p $Prefix --file" in script
