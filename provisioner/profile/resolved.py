@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ def load_profile(path: str | Path) -> ResolvedProfile:
     p = Path(path)
     merged, diags = resolve(p)
     if merged is None:
-        raise ValidationFailed(diags or [Diagnostic("cannot load profile", Position(str(p), 1, 1))])
+        raise _failed(diags or [Diagnostic("cannot load profile", Position(str(p), 1, 1))])
     try:
         profile = Profile.model_validate(merged.data)
     except ValidationError as e:
@@ -64,8 +64,22 @@ def load_profile(path: str | Path) -> ResolvedProfile:
         # The compatibility rules still run on what did validate, so one pass shows all.
         bad = [tuple(err["loc"]) for err in e.errors()]
         diags += check_partial(merged, bad)
-        raise ValidationFailed(diags) from None
+        raise _failed(diags) from None
     diags += check_profile(profile.model_dump(mode="json"), merged)
     if diags:
-        raise ValidationFailed(diags)
+        raise _failed(diags)
     return ResolvedProfile(profile, p, tuple(merged.sources), merged.origins())
+
+
+def _failed(diags: list[Diagnostic]) -> ValidationFailed:
+    """Every diagnostic printable on one line: control characters from the file escaped."""
+    return ValidationFailed(
+        [replace(d, message=one_line(d.message), path=one_line(d.path)) for d in diags]
+    )
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters written as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
