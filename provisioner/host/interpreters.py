@@ -52,7 +52,7 @@ def find_interpreters(probe: Probe) -> list[Interpreter]:
                 if m:
                     found.append(Interpreter(m.group(1), exe, "path"))
     pyenv_root = probe.env.get("PYENV_ROOT")
-    if pyenv_root:
+    if pyenv_root and pyenv_root.startswith("/"):
         for name in probe.listdir(f"{pyenv_root.rstrip('/')}/versions") or []:
             if _PYENV_VERSION.match(name):
                 found.append(Interpreter(name, f"{pyenv_root}/versions/{name}", "pyenv"))

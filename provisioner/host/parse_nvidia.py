@@ -12,7 +12,9 @@ from dataclasses import dataclass
 _SMI = re.compile(r"NVIDIA-SMI\s+(\d+(?:\.\d+)+)")
 _DRIVER = re.compile(r"Driver Version:\s*(\d+(?:\.\d+)+)")
 _CUDA = re.compile(r"CUDA Version:\s*(\d+(?:\.\d+)+)")
-_GPU_ROW = re.compile(r"^\|\s+(\d+)\s+(.+?)\s{2,}(WDDM|TCC|On|Off)\s*\|")
+# The first cell of a GPU row: index, name, then the driver model (Windows) or the
+# persistence mode (Linux/WSL) after two or more spaces.
+_GPU_CELL = re.compile(r"^\s+(\d+)\s+(.+?)\s{2,}(WDDM|TCC|On|Off)\s*$")
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,8 @@ def parse_smi(output: str) -> SmiReport | None:
     gpus: list[str] = []
     models: set[str] = set()
     for line in text.splitlines():
-        m = _GPU_ROW.match(line)
+        cells = line.split("|")
+        m = _GPU_CELL.match(cells[1]) if line.startswith("|") and len(cells) > 2 else None
         if m:
             gpus.append(m.group(2).strip())
             if m.group(3) in {"WDDM", "TCC"}:

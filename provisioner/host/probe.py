@@ -21,7 +21,7 @@ from provisioner.errors import ProvisionError
 
 SNAPSHOT_FORMAT = 1
 COMMAND_TIMEOUT_S = 10.0  # per command; PROVISION_COMMAND_TIMEOUT overrides it
-MAX_FILE_BYTES = 1 << 20  # dpkg status can be a few MB; we never need more than this
+MAX_FILE_BYTES = 64 << 20  # dpkg status is a few MB; never read a runaway file whole
 
 
 def command_timeout() -> float:

@@ -16,7 +16,22 @@ import yaml
 HOSTS_DIR = Path(__file__).resolve().parent.parent / "data" / "hosts"
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "data" / "profiles"
 # What check.sh calls besides bash builtins; all are in stock Debian/Ubuntu.
-POSIX_TOOLS = ("cat", "grep", "sed", "awk", "tr", "head", "iconv", "timeout", "sleep", "od", "sort", "ls")
+POSIX_TOOLS = (
+    "awk",
+    "cat",
+    "grep",
+    "head",
+    "iconv",
+    "ls",
+    "mktemp",
+    "rm",
+    "sed",
+    "sleep",
+    "sort",
+    "timeout",
+    "tr",
+    "wc",
+)
 
 
 def host_names() -> list[str]:

@@ -1,0 +1,80 @@
+"""check.sh and check.ps1: the host checks as standalone scripts, rendered from the same
+check records and plan that ``provision doctor`` judges (no Python needed to run them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provisioner.checks.plan import PlannedCheck, plan_checks
+from provisioner.host.parse_windows import SOFTWARE_ADAPTERS, WINDOWS_QUERY
+from provisioner.render import Artifact, RenderContext
+from provisioner.render.jinja import render_template
+
+
+def script_args(pc: PlannedCheck) -> list[str]:
+    """The rule's parameters as the positional arguments both scripts' rules take."""
+    p, kind = pc.params, pc.record.rule.kind
+    if kind in ("equals", "not_equals"):
+        return [str(p["value"])]
+    if kind == "one_of":
+        return [str(v) for v in p["values"]]
+    if kind == "version_at_least":
+        return [str(p["minimum"])]
+    if kind == "contains_all":
+        return [str(v) for v in p["items"]]
+    if kind == "version_prefix":
+        return [str(p["version"])]
+    if kind == "adapter_vendor":
+        return [str(v) for v in p["vendors"]]
+    if kind == "adapter_driver":
+        return [f"{vendor}={floor}" for vendor, floor in p["floors"].items()]
+    return []
+
+
+def fact_var(fact: str) -> str:
+    """A fact name as a shell variable suffix: ``nvidia.driver-model`` -> ``nvidia_driver_model``."""
+    return fact.replace(".", "_").replace("-", "_")
+
+
+def script_context(ctx: RenderContext) -> dict[str, Any]:
+    checks = []
+    for pc in plan_checks(ctx.resolved):
+        rec = pc.record
+        checks.append(
+            {
+                "id": rec.id,
+                "title": rec.title,
+                "severity": rec.severity,
+                "label": rec.label,
+                "fix": rec.fix,
+                "fact_var": fact_var(rec.rule.fact),
+                "needs": " ".join(rec.needs),
+                "kind": rec.rule.kind,
+                "args": script_args(pc) if pc.applicable else [],
+                "applicable": pc.applicable,
+                "skip_reason": pc.skip_reason,
+            }
+        )
+    return {
+        "profile_name": ctx.resolved.name,
+        "tool_version": ctx.tool_version,
+        "checks": checks,
+        "windows_query": WINDOWS_QUERY,
+        "software_adapters": SOFTWARE_ADAPTERS,
+    }
+
+
+def render_check_sh(ctx: RenderContext) -> str:
+    return render_template("check.sh.j2", **script_context(ctx))
+
+
+def render_check_ps1(ctx: RenderContext) -> str:
+    # Windows PowerShell 5.1 reads a BOM-less script as the ANSI code page; keep it ASCII
+    # by construction (the template is ASCII, profile values are quoted literals).
+    return render_template("check.ps1.j2", **script_context(ctx))
+
+
+ARTIFACTS: tuple[Artifact, ...] = (
+    Artifact("check.sh", render_check_sh, executable=True),
+    Artifact("check.ps1", render_check_ps1),
+)

@@ -1,0 +1,88 @@
+"""check.sh: rendered from the same records, shellcheck-clean, and in parity with doctor.
+
+The parity test runs the generated script under bash with the replayed host's root and
+stand-in PATH and requires exactly the JSON ``provision doctor --json`` gives.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import diagnose_host
+from replay import ReplayedHost, host_names, profile_paths
+
+from provisioner.profile import load_profile
+from provisioner.render import RenderContext
+from provisioner.render.artifacts_checks import render_check_sh
+
+REPO = Path(__file__).resolve().parents[2]
+SHELLCHECK = REPO / ".venv" / "bin" / "shellcheck"
+LINUX_HOSTS = [n for n in host_names() if "windows-" not in n]
+
+
+def render(profile: Path, target: Path) -> Path:
+    target.write_text(render_check_sh(RenderContext(load_profile(profile), "test")))
+    target.chmod(0o755)
+    return target
+
+
+def run_check_sh(script: Path, h: ReplayedHost) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["/bin/bash", str(script), "--root", str(h.root), "--json"],
+        env=h.process_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("profile", profile_paths(), ids=lambda p: p.stem)
+def test_check_sh_is_shellcheck_clean(profile: Path, tmp_path: Path) -> None:
+    script = render(profile, tmp_path / "check.sh")
+    done = subprocess.run([str(SHELLCHECK), str(script)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LINUX_HOSTS)
+def test_check_sh_parity_with_doctor(
+    name: str, host: Callable[[str], ReplayedHost], tmp_path: Path
+) -> None:
+    h = host(name)
+    for profile in profile_paths():
+        want = diagnose_host(h, profile, tmp_path).as_json()
+        done = run_check_sh(render(profile, tmp_path / f"{profile.stem}.sh"), h)
+        assert done.returncode == (0 if want["ready"] else 1), done.stderr
+        got = json.loads(done.stdout)
+        assert got == want, f"{name} / {profile.stem}"
+
+
+def test_check_sh_on_this_machine_matches_doctor(tmp_path: Path) -> None:
+    """No replay: the real root and PATH of the CI machine, cpu and a WSL profile."""
+    from provisioner.doctor import diagnose
+
+    for profile in ("cpu", "directml-wsl2"):
+        path = Path(__file__).parents[1] / "data" / "profiles" / f"{profile}.yaml"
+        want = diagnose(load_profile(path)).as_json()
+        done = subprocess.run(
+            ["/bin/bash", str(render(path, tmp_path / "c.sh")), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert json.loads(done.stdout) == want
+        assert done.returncode == (0 if want["ready"] else 1)
+
+
+def test_check_sh_usage_errors_exit_2(tmp_path: Path) -> None:
+    script = render(profile_paths()[0], tmp_path / "check.sh")
+    bad = subprocess.run(["/bin/bash", str(script), "--frobnicate"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown option" in bad.stderr
+    missing = subprocess.run(
+        ["/bin/bash", str(script), "--root", str(tmp_path / "nope")], capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and "not a directory" in missing.stderr
