@@ -1,0 +1,75 @@
+"""End to end with the venv backend on real packages: the shipped cpu profile (torch
+CPU wheel from this machine's pip config, the real training smoke test), and a
+DirectML profile under pyenv's Python 3.7 with tensorflow-directml from PyPI."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, Provision
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def with_pip_config(provision: Provision) -> Provision:
+    """Locking reads pip's real configuration (find-links /opt/wheels, the local mirrors),
+    offline: the guard's PIP_NO_INDEX is lifted, UV_OFFLINE stays. The user-level pip.conf
+    is read (never written) from the real home."""
+    provision.env.pop("PIP_NO_INDEX", None)
+    real_home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    provision.env["XDG_CONFIG_HOME"] = str(real_home / ".config")
+    return provision
+
+
+def test_cpu_profile_apply_verify_and_noop(with_pip_config: Provision, tmp_path: Path) -> None:
+    provision = with_pip_config
+    profile = tmp_path / "cpu.yaml"
+    shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
+    first = provision("apply", str(profile), "--json")
+    assert first.returncode == 0, first.stderr[-3000:]
+    report = json.loads(first.stdout)
+    assert report["result"] == "changed"
+    assert report["verify"]["passed"] is True and report["verify"]["kind"] == "smoke"
+    torch = next(p for p in report["packages"] if p["name"] == "torch")
+    assert torch["version"] == "2.13.0+cpu"  # the local CPU wheel, not a CUDA build
+    assert not any(p["name"].startswith("nvidia-") for p in report["packages"])
+    prefix = provision.home / "envs" / "cpu"
+    assert (prefix / "pyvenv.cfg").is_file()
+
+    second = provision("apply", str(profile), "--json")
+    assert second.returncode == 0
+    again = json.loads(second.stdout)
+    assert again["result"] == "converged"
+    assert again["verify"]["cached"] is True
+    assert [p["name"] for p in again["packages"]] == [p["name"] for p in report["packages"]]
+
+
+@pytest.mark.network
+def test_directml_profile_under_python_37(provision: Provision, tmp_path: Path) -> None:
+    if not list((Path(os.environ["PYENV_ROOT"]) / "versions").glob("3.7.*")):
+        pytest.skip("no pyenv Python 3.7 on this machine")
+    data = yaml.safe_load((REPO / "profiles" / "directml-wsl2.yaml").read_text())
+    data["environment"].update(manager="venv", conda=[])
+    data["environment"].pop("channels", None)
+    # No GPU here: let the smoke test train on the CPU and report it plainly.
+    data["smoke_test"].update(require_accelerator=False, steps=50)
+    profile = tmp_path / "directml.yaml"
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
+    provision.env.pop("PIP_NO_INDEX", None)
+    provision.env.pop("UV_OFFLINE", None)
+    done = provision("apply", str(profile), "--skip-checks", "--json", timeout=1500)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    names = {p["name"]: p["version"] for p in report["packages"]}
+    assert names["tensorflow-directml"] == "1.15.8"
+    assert report["steps"][0]["status"] == "skipped"
+    cfg = (provision.home / "envs" / data["environment"]["name"] / "pyvenv.cfg").read_text()
+    assert "3.7." in cfg
+    assert report["verify"]["passed"] is True
