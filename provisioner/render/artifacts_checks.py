@@ -32,7 +32,7 @@ def script_args(pc: PlannedCheck) -> list[str]:
 
 
 def fact_var(fact: str) -> str:
-    """A fact name as a shell variable suffix: ``nvidia.driver-model`` -> ``nvidia_driver_model``."""
+    """Shell variable suffix of a fact: ``nvidia.driver-model`` -> ``nvidia_driver_model``"""
     return fact.replace(".", "_").replace("-", "_")
 
 

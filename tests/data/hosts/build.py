@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (host descriptions are one line each, on purpose)
 """Assemble the replayed hosts under tests/data/hosts/<name>/ from captured outputs.
 
 Run `python tests/data/hosts/build.py` after changing a spec; the result is committed.
@@ -282,7 +283,7 @@ host(
     wsl_root(PROC_WSL1, dxg=False, libs=[]),
     {
         "cmd.exe": {"/c ver": ok(ver_from("10.0.20236.0"))},
-        "wsl.exe": {"--version": ok(WSL_INBOX, "utf-16-le")[:1] + (1, "utf-16-le")},
+        "wsl.exe": {"--version": (WSL_INBOX, 1, "utf-16-le")},
         "powershell.exe": {"*": ok(inventory("Microsoft Windows 10 Pro", 1, "20236", DXDIAG))},
     },
     ["cmd /c ver from the issue's 'Windows build number: 10.0.20236.0'"],
@@ -570,7 +571,6 @@ def build(name: str, spec: dict) -> None:
         exe.chmod(0o755)
     (base / "bin" / ".keep").write_text("")
     meta = {k: spec[k] for k in ("description", "platform", "env", "derived")}
-    old = HERE / name / "expected.yaml"
     (base / "host.yaml").write_text(
         yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
     )
