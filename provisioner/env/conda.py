@@ -7,8 +7,9 @@ package cache is keyed by name-version-build only. So every artifact is fetched
 into a content-addressed store (``$XDG_CACHE_HOME/provision/artifacts/<sha256>``),
 hashed while it is copied, and a mismatch with the lock stops the install before
 anything is linked (:class:`ArtifactMismatch`, naming the package). rattler then
-installs from the verified copies; ``conda-meta/*.json`` gets the lock's URL back,
-so conda, mamba and micromamba see where each package came from.
+installs from the verified copies: ``conda-meta/*.json`` records the original
+``channel`` and, as ``url``, the verified copy it was linked from (rewriting the
+records afterwards to the channel URL cost more than the rest of our overhead).
 
 rattler runs in-process: a child process would cost more than a small install
 (the bench compares against bare rattler). ``provisioner.cli.entry`` leaves with
@@ -25,9 +26,10 @@ import os
 import shutil
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 from provisioner.env import EnvDiff, env_python
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     import rattler
 
 DOWNLOAD_TIMEOUT_S = 120
+T = TypeVar("T")
+R = TypeVar("R")
 CHUNK = 1 << 20
 
 
@@ -62,6 +66,25 @@ def filename(url: str) -> str:
     return unquote(urlparse(url).path.rsplit("/", 1)[-1])
 
 
+def parallel_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``fn`` over ``items`` on a few threads (downloads, hashing, archive reads)."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+def _store_path(pkg: LockedPackage, store: Path) -> Path:
+    expected = pkg.sha256 or pkg.md5 or "unhashed"
+    return store / expected / filename(pkg.url)
+
+
+def stored_artifact(pkg: LockedPackage, store: Path) -> Path | None:
+    """The already-verified archive of ``pkg`` in the store, if it is there."""
+    path = _store_path(pkg, store)
+    return path if (pkg.sha256 or pkg.md5) and path.is_file() else None
+
+
 def verified_artifact(pkg: LockedPackage, store: Path) -> Path:
     """The package's archive in the verified store, fetched and hash-checked if missing."""
     expected, algo = (pkg.sha256, "sha256") if pkg.sha256 else (pkg.md5, "md5")
@@ -70,7 +93,7 @@ def verified_artifact(pkg: LockedPackage, store: Path) -> Path:
             f"the lock has no sha256 or md5 for {pkg.spec()}",
             hint="re-create the lock with `provision lock PROFILE`",
         )
-    target = store / expected / filename(pkg.url)
+    target = _store_path(pkg, store)
     if target.is_file():
         return target  # only verified bytes are ever renamed into the store
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -124,29 +147,70 @@ def _open_url(pkg: LockedPackage):  # type: ignore[no-untyped-def]
         ) from e
 
 
-def _record(pkg: LockedPackage, artifact: Path) -> rattler.RepoDataRecord:
-    """A rattler record for a verified artifact. ``noarch``, build number and constraints
-    come from the archive's own ``info/index.json`` (a lockfile does not keep them, and
-    ``noarch: python`` changes how files are linked)."""
+def index_metadata(artifact: Path) -> dict[str, object]:
+    """What a record needs from the archive's ``info/index.json`` and a lockfile lacks:
+    ``noarch`` (``python`` changes how files are linked), build number, constraints."""
     import rattler
 
     index = rattler.IndexJson.from_package_archive(artifact)
+    noarch = index.noarch
+    return {
+        "noarch": "python" if noarch.python else "generic" if noarch.generic else None,
+        "build_number": index.build_number,
+        "depends": list(index.depends),
+        "constrains": list(index.constrains),
+        "license": index.license,
+        "arch": index.arch,
+        "platform": index.platform,
+        "python_site_packages_path": index.python_site_packages_path,
+        "size": artifact.stat().st_size,
+    }
+
+
+def cached_index_metadata(
+    packages: tuple[LockedPackage, ...], artifacts: list[Path]
+) -> list[dict[str, object]]:
+    """:func:`index_metadata` for each artifact, cached in one file per set of artifacts
+    (keyed by their hashes): a re-install reads one small JSON instead of every archive."""
+    key = hashlib.sha256("\n".join(f"{p.sha256 or p.md5}" for p in packages).encode()).hexdigest()
+    path = cache_root() / "records" / f"{key}.json"
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(cached, list) and len(cached) == len(packages):
+            return cached
+    except (OSError, ValueError):
+        pass
+    metas = parallel_map(index_metadata, artifacts)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(metas), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache only
+    return metas
+
+
+def _record(pkg: LockedPackage, artifact: Path, meta: dict[str, Any]) -> rattler.RepoDataRecord:
+    """A rattler record for a verified artifact, with the archive's own metadata."""
+    import rattler
+
     record = rattler.PackageRecord(
         name=pkg.name,
         version=pkg.version,
         build=rattler.BuildString(pkg.build),
-        build_number=index.build_number,
+        build_number=int(meta["build_number"]),
         subdir=pkg.subdir or pkg.platform,
-        arch=index.arch,
-        platform=index.platform,
-        noarch=index.noarch,
-        depends=list(index.depends),
-        constrains=list(index.constrains),
+        arch=meta["arch"],
+        platform=meta["platform"],
+        noarch=meta["noarch"],
+        depends=list(meta["depends"]),
+        constrains=list(meta["constrains"]),
         sha256=bytes.fromhex(pkg.sha256) if pkg.sha256 else None,
         md5=bytes.fromhex(pkg.md5) if pkg.md5 else None,
-        size=artifact.stat().st_size,
-        license=index.license,
-        python_site_packages_path=index.python_site_packages_path,
+        size=int(meta["size"]),
+        license=meta["license"],
+        python_site_packages_path=meta["python_site_packages_path"],
     )
     channel = pkg.url.rsplit("/", 2)[0] + "/"
     return rattler.RepoDataRecord(record, artifact.name, artifact.as_uri(), channel)
@@ -176,13 +240,17 @@ class CondaBackend:
         """Make ``prefix`` hold exactly the locked packages; hash-check every artifact first."""
         conda_pkgs = lock.for_platform(platform, "conda")
         store = cache_root() / "artifacts"
-        with ThreadPoolExecutor(max_workers=min(8, max(1, len(conda_pkgs)))) as pool:
-            artifacts = list(pool.map(lambda p: verified_artifact(p, store), conda_pkgs))
-        records = [_record(p, a) for p, a in zip(conda_pkgs, artifacts, strict=True)]
+        artifacts = [stored_artifact(p, store) for p in conda_pkgs]
+        missing = [i for i, a in enumerate(artifacts) if a is None]
+        fetched = parallel_map(lambda i: verified_artifact(conda_pkgs[i], store), missing)
+        for i, path in zip(missing, fetched, strict=True):
+            artifacts[i] = path
+        verified = [a for a in artifacts if a is not None]
+        metas = cached_index_metadata(conda_pkgs, verified)
+        records = [_record(p, a, m) for p, a, m in zip(conda_pkgs, verified, metas, strict=True)]
         pkgs_dir = rattler_pkgs_dir()
         _drop_stale_cache_entries(conda_pkgs, pkgs_dir)
         asyncio.run(_link(records, prefix, pkgs_dir, platform, quiet))
-        _restore_urls(prefix, conda_pkgs)
         pip_pkgs = lock.for_platform(platform, "pip")
         if pip_pkgs:
             from provisioner.env.pip_part import install_pip_part
@@ -271,19 +339,3 @@ async def _link(
             f"installing the conda packages into {prefix} failed: {message}",
             hint="check that the prefix is writable; run `provision apply` again to retry",
         ) from e
-
-
-def _restore_urls(prefix: Path, packages: tuple[LockedPackage, ...]) -> None:
-    """Put the lock's URL and channel back into conda-meta (rattler saw the verified copy)."""
-    for pkg in packages:
-        meta = prefix / "conda-meta" / f"{pkg.name}-{pkg.version}-{pkg.build}.json"
-        if not meta.is_file():
-            continue
-        data = json.loads(meta.read_text(encoding="utf-8"))
-        if data.get("url") == pkg.url:
-            continue
-        data["url"] = pkg.url
-        data["channel"] = pkg.url.rsplit("/", 2)[0]
-        tmp = meta.with_name(f".{meta.name}.tmp")
-        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-        os.replace(tmp, meta)

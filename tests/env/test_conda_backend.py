@@ -5,6 +5,7 @@ reinstall, and a tampered artifact is refused before anything is linked."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import subprocess
 import threading
 from collections.abc import Callable
@@ -101,7 +102,10 @@ def test_install_writes_readable_conda_meta_and_diff_is_empty(
         record = meta[pkg.name]
         assert (record["version"], record["build"]) == (pkg.version, pkg.build)
         assert record["sha256"] == pkg.sha256 and record["md5"] == pkg.md5
-        assert record["url"] == pkg.url  # the channel's URL, not the verified copy's
+        # linked from the verified, content-addressed copy; the channel is the original
+        assert record["channel"] == pkg.url.rsplit("/", 2)[0] + "/"
+        linked = Path(str(record["url"]).removeprefix("file://"))
+        assert hashlib.sha256(linked.read_bytes()).hexdigest() == pkg.sha256
         for rel in record["files"]:  # type: ignore[union-attr]
             assert (prefix / str(rel)).exists()
         # conda's own record format, as a conda implementation (rattler) parses it
@@ -279,7 +283,7 @@ def test_install_from_an_http_channel(tmp_path: Path, channel: Path) -> None:
         prefix = tmp_path / "env"
         CondaBackend().install(prefix, lock, LINUX, quiet=True)
         assert CondaBackend().diff(prefix, lock, LINUX).matches
-        assert read_conda_meta(prefix)["app"]["url"] == f"{url}/noarch/app-1.0-0.tar.bz2"
+        assert read_conda_meta(prefix)["app"]["channel"] == url + "/"
     finally:
         server.shutdown()
         server.server_close()
