@@ -1,8 +1,9 @@
 """`provision doctor profiles/cpu.yaml` against `ansible localhost -m setup -c local`.
 
 Ansible's setup module is the fact-gathering step users know; both gather host facts
-from a cold start (our package byte-compiled first, as an installed wheel is). Both run as fresh processes, interleaved in the same session, and
-their medians are compared. Target: doctor at least 5x faster (ratio <= 0.2x).
+from a cold start (our package byte-compiled first, as an installed wheel is). Both
+run as fresh processes, interleaved in the same session, and their medians are
+compared. Target: doctor at least 5x faster (ratio <= 0.2x).
 Needs ansible-core: ``pip install -e '.[bench]'``.
 """
 
