@@ -48,17 +48,26 @@ class ChecksStep:
         run.diagnosis = diagnosis
         if diagnosis.ready:
             return Outcome("ok", "the host is ready")
-        failing = [str(v) for v in getattr(diagnosis, "verdicts", ()) if _is_fail(v)]
-        reason = "; ".join(failing[:3]) or "the host is not ready"
+        failing = [_verdict_line(v) for v in getattr(diagnosis, "verdicts", ()) if _blocks(v)]
+        reason = "; ".join(failing) or "the host is not ready"
         return Outcome("fail", f"host not ready: {reason}", {"failing": failing})
 
     def change(self, run: Run, found: Outcome) -> Outcome:
         return found  # checks never change anything
 
 
-def _is_fail(verdict: Any) -> bool:
-    status = getattr(verdict, "status", getattr(verdict, "severity", ""))
-    return str(getattr(status, "value", status)).lower() in {"fail", "error"}
+def _blocks(verdict: Any) -> bool:
+    """Whether a doctor verdict makes the host not ready."""
+    if hasattr(verdict, "blocks"):
+        return bool(verdict.blocks)
+    return str(getattr(verdict, "status", "")).lower() == "fail"
+
+
+def _verdict_line(verdict: Any) -> str:
+    """``id: what was seen (fix: ...)`` for one blocking verdict."""
+    fix = getattr(verdict, "fix", "")
+    line = f"{getattr(verdict, 'id', '?')}: {getattr(verdict, 'summary', verdict)}"
+    return f"{line} (fix: {fix})" if fix else line
 
 
 def data_lock_path(run: Run) -> Path:
@@ -76,9 +85,9 @@ class LockStep:
 
         wanted = platforms_for(run.resolved)
         if run.platform not in wanted:
-            target = run.resolved.profile.target.os.value
+            target_os = run.resolved.profile.target.os.value
             raise HostNotReady(
-                f"the profile targets {target} ({', '.join(wanted)}); this machine is "
+                f"the profile targets {target_os} ({', '.join(wanted)}); this machine is "
                 f"{run.platform}, and apply builds environments for the machine it runs on",
                 hint="run apply on a target machine, or `provision render` the profile and "
                 "run its bootstrap script there",

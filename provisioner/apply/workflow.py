@@ -4,17 +4,18 @@ changing. Plan and ``apply --dry-run`` are the same loop with changes turned off
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from provisioner.apply.progress import Progress
 from provisioner.apply.run import Options, Outcome, Run, StepRecord
 from provisioner.apply.steps import STEPS, Step
-from provisioner.errors import ProvisionError
+from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.profile import ResolvedProfile
 
 
@@ -43,6 +44,18 @@ def execute(run: Run, *, change: bool, progress: Progress, steps: Sequence[Step]
     return True
 
 
+def disk_full(e: OSError) -> ProvisionError | OSError:
+    """ENOSPC as one clear error; any other OSError is returned as is (a bug to report)."""
+    if e.errno != errno.ENOSPC:
+        return e
+    where = f" writing {e.filename}" if e.filename else ""
+    return ExternalFailure(
+        f"the disk is full{where}",
+        hint="free space on the disk that holds PROVISION_HOME and the package caches, "
+        "then apply again (it resumes)",
+    )
+
+
 @dataclass(frozen=True)
 class Converged:
     """The result of a plan/apply: the exit code, the report, where it was written."""
@@ -64,8 +77,9 @@ def converge(resolved: ResolvedProfile, options: Options, *, change: bool) -> Co
     from provisioner.apply.report import build_report, write_report
     from provisioner.apply.state import state_dir
 
+    options = replace(options, quiet=want_quiet(options.quiet))
     run = Run(resolved, options)
-    progress = Progress(quiet=want_quiet(options.quiet))
+    progress = Progress(quiet=options.quiet)
     mode = "apply" if change else ("dry-run" if options.dry_run else "plan")
     error: ProvisionError | None = None
     guard: AbstractContextManager[None] = (
@@ -73,7 +87,13 @@ def converge(resolved: ResolvedProfile, options: Options, *, change: bool) -> Co
     )
     with guard:
         try:
-            ok = execute(run, change=change, progress=progress)
+            try:
+                ok = execute(run, change=change, progress=progress)
+            except OSError as e:
+                mapped = disk_full(e)
+                if mapped is e:
+                    raise
+                raise mapped from e
         except ProvisionError as e:
             ok, error = False, e
             done = {r.name for r in run.records}

@@ -61,13 +61,10 @@ def add_parser(sub: Any) -> None:
 
 
 def default_profile() -> Path:
-    """The built-in default profile, or ``profiles/cpu.yaml`` before it exists."""
-    try:
-        from provisioner.profile import default_profile_path  # type: ignore[attr-defined]
+    """The built-in default profile (the shipped cpu profile)."""
+    from provisioner.profile import default_profile_path
 
-        return Path(default_profile_path())
-    except ImportError:
-        return Path("profiles/cpu.yaml")
+    return Path(default_profile_path())
 
 
 def apply(

@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +107,43 @@ def install_pip_part(
         argv += ["--compile-bytecode", "-r", str(req)]
         for _, pkg in current.change:  # same version, other artifact: uv would keep it
             argv += ["--reinstall-package", pkg.name]
-        _run_installer(argv, env)
+        if quiet or not sys.stderr.isatty():
+            _run_installer(argv, env)
+        else:
+            _run_with_bar(argv, env, python, packages)
+
+
+def _run_with_bar(
+    argv: list[str], env: dict[str, str], python: Path, packages: tuple[LockedPackage, ...]
+) -> None:
+    """Run the installer in a thread while a rich bar counts the locked distributions
+    that have appeared in site-packages (the installer's own output is captured)."""
+    import threading
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            _run_installer(argv, env)
+        except BaseException as e:  # handed to the caller's thread below
+            failure.append(e)
+
+    wanted = {normalize(p.name): p.version for p in packages}
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    columns = ("pip packages", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("install", total=len(wanted))
+        while thread.is_alive():
+            thread.join(0.25)
+            have = installed_distributions(python)
+            done = sum(1 for n, v in wanted.items() if n in have and have[n].version == v)
+            bar.update(task, completed=done)
+    if failure:
+        raise failure[0]
 
 
 def _run_installer(argv: list[str], env: dict[str, str]) -> None:

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import Provision, conda_meta_mtimes, conda_profile
+from apply_e2e import Provision, conda_meta_mtimes, conda_profile
 
 pytestmark = pytest.mark.slow
 
@@ -150,3 +150,12 @@ def test_invalid_profile_exits_2(provision: Provision, tmp_path: Path) -> None:
     done = provision("apply", str(bad))
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+def test_apply_without_profile_uses_the_embedded_default(provision: Provision) -> None:
+    done = provision("apply", "--dry-run", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["profile"]["name"] == "cpu" and report["mode"] == "dry-run"
+    assert report["environment"]["prefix"] == str(provision.home / "envs" / "cpu")
+    assert not (provision.home / "envs").exists()

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Provision, conda_meta_mtimes, conda_profile, kill_tree, wait_for_pause
+from apply_e2e import Provision, conda_meta_mtimes, conda_profile, kill_tree, wait_for_pause
 
 pytestmark = pytest.mark.slow
 

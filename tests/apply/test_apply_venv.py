@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, Provision
+from apply_e2e import REPO, Provision
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 import tree_sitter
 import tree_sitter_powershell
 import yaml
-from conftest import LOCAL_INDEX, Renderer
+from bootstrap_e2e import LOCAL_INDEX, Renderer
 
 from provisioner.render.jinja import quote_ps
 

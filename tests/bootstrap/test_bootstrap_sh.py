@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import STUB_SMOKE_TEST, Renderer, small_profile
+from bootstrap_e2e import STUB_SMOKE_TEST, Renderer, small_profile
 
 from provisioner.render.artifacts_bootstrap import NO_LOCK_MESSAGE
 
