@@ -56,6 +56,9 @@ class PackageSpec:
     license: str = "MIT"
     # Symbolic links by prefix-relative path -> target (absolute or relative).
     symlinks: Mapping[str, str] = field(default_factory=dict)
+    # For subdir noarch: "generic" (files as they are) or "python" (site-packages/ is
+    # linked into the prefix's lib/pythonX.Y/site-packages).
+    noarch: Literal["generic", "python"] = "generic"
 
     @property
     def stem(self) -> str:
@@ -90,7 +93,7 @@ class PackageSpec:
             "timestamp": EPOCH * 1000,
         }
         if self.subdir == "noarch":
-            data["noarch"] = "generic"
+            data["noarch"] = self.noarch
         else:
             data["platform"], data["arch"] = {
                 "linux-64": ("linux", "x86_64"),
@@ -214,6 +217,7 @@ def tamper(root: Path, spec: PackageSpec) -> Path:
         spec.format,
         spec.license,
         spec.symlinks,
+        spec.noarch,
     )
     tmp = root / ".tamper"
     built = build_package(evil, tmp)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,8 @@ from provisioner.lock.lockfile import lock_profile
 from provisioner.profile import load_profile
 
 LINUX = "linux-64"
+# The python stand-in is a venv of this interpreter, so profiles ask for its version.
+HOST_PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def write_profile(folder: Path, channel: Path, conda: list[str], **env: object) -> Path:
@@ -38,7 +41,7 @@ def write_profile(folder: Path, channel: Path, conda: list[str], **env: object) 
                     "name": "condatest",
                     "manager": "conda",
                     "channels": [channel.as_uri()],
-                    "python": "3.11",
+                    "python": HOST_PY,
                     "conda": conda,
                     **env,
                 },
@@ -225,7 +228,7 @@ def test_pip_part_installs_after_the_conda_part(
     channels.python_standin), then the locked pip part with hashes into the prefix."""
     monkeypatch.delenv("PIP_NO_INDEX")  # the index is a local folder
     monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
-    chan = build_channel(tmp_path / "chan", [*demo_packages(), python_standin("3.11.9")])
+    chan = build_channel(tmp_path / "chan", [*demo_packages(), python_standin()])
     simple = build_simple_index(
         tmp_path / "index",
         [
@@ -255,7 +258,7 @@ def test_pip_part_installs_after_the_conda_part(
         check=True,
     )
     assert Path(out.stdout.strip()) == prefix
-    site = prefix / "lib" / "python3.11" / "site-packages"
+    site = prefix / "lib" / f"python{HOST_PY}" / "site-packages"
     assert (site / "greeting" / "__init__.py").is_file()
     assert backend.diff(prefix, lock, LINUX).matches
     # One pip pin changed: only that package differs.
@@ -287,3 +290,34 @@ def test_install_from_an_http_channel(tmp_path: Path, channel: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.slow
+def test_noarch_python_package_lands_in_site_packages(tmp_path: Path) -> None:
+    # A lockfile does not say noarch: python; the backend reads it from the archive, and
+    # rattler links site-packages/ into lib/pythonX.Y/site-packages of the prefix.
+    purepy = PackageSpec(
+        "purepy",
+        "1.0",
+        "pyh0_0",
+        depends=("python >=3.8",),
+        files={"site-packages/purepy/__init__.py": "VALUE = 42\n"},
+        noarch="python",
+    )
+    chan = build_channel(tmp_path / "chan", [python_standin(), purepy])
+    lock = lock_profile(load_profile(write_profile(tmp_path, chan, ["purepy"])))
+    assert {p.name for p in lock.packages} == {"python", "purepy"}  # python added: available
+    prefix = tmp_path / "env"
+    CondaBackend().install(prefix, lock, LINUX, quiet=True)
+    assert (
+        prefix / "lib" / f"python{HOST_PY}" / "site-packages" / "purepy" / "__init__.py"
+    ).is_file()
+    out = subprocess.run(
+        [str(prefix / "bin" / "python"), "-c", "import purepy; print(purepy.VALUE)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "42"
+    assert read_conda_meta(prefix)["purepy"]["noarch"] == "python"
+    assert CondaBackend().diff(prefix, lock, LINUX).matches
