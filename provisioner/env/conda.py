@@ -252,10 +252,10 @@ class CondaBackend:
         _drop_stale_cache_entries(conda_pkgs, pkgs_dir)
         asyncio.run(_link(records, prefix, pkgs_dir, platform, quiet))
         pip_pkgs = lock.for_platform(platform, "pip")
-        if pip_pkgs:
+        python = env_python(prefix, windows=platform.startswith("win"), manager="conda")
+        if pip_pkgs or python.exists():  # also removes pip-installed extras the lock lacks
             from provisioner.env.pip_part import install_pip_part
 
-            python = env_python(prefix, windows=platform.startswith("win"), manager="conda")
             install_pip_part(python, pip_pkgs, quiet=quiet)
 
     def diff(self, prefix: Path, lock: Lock, platform: str) -> EnvDiff:

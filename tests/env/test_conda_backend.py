@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 from channels import PackageSpec, build_channel, demo_packages, python_standin, tamper
-from pypi_index import Wheel, build_simple_index
+from pypi_index import Wheel, build_simple_index, build_wheel
 
 from provisioner.env import EnvBackend
 from provisioner.env.conda import ArtifactMismatch, CondaBackend, read_conda_meta
+from provisioner.env.pip_part import uv_executable
 from provisioner.errors import ExitCode, ExternalFailure
 from provisioner.lock import Lock
 from provisioner.lock.lockfile import lock_profile
@@ -321,3 +322,23 @@ def test_noarch_python_package_lands_in_site_packages(tmp_path: Path) -> None:
     assert out.stdout.strip() == "42"
     assert read_conda_meta(prefix)["purepy"]["noarch"] == "python"
     assert CondaBackend().diff(prefix, lock, LINUX).matches
+
+
+@pytest.mark.slow
+def test_pip_extras_in_a_conda_env_without_pip_part_are_removed(tmp_path: Path) -> None:
+    chan = build_channel(tmp_path / "chan", [python_standin(), *demo_packages()])
+    lock = lock_profile(load_profile(write_profile(tmp_path, chan, ["tool"])))
+    assert not lock.for_platform(LINUX, "pip")
+    prefix = tmp_path / "env"
+    backend = CondaBackend()
+    backend.install(prefix, lock, LINUX, quiet=True)
+    assert backend.diff(prefix, lock, LINUX).matches
+    wheel = build_wheel(Wheel("stray", "1.0"), tmp_path / "wheels")
+    subprocess.run(
+        [uv_executable(), "pip", "install", "--python", str(prefix / "bin" / "python"), wheel],
+        check=True,
+        capture_output=True,
+    )
+    assert backend.diff(prefix, lock, LINUX).remove == ("pip:stray",)
+    backend.install(prefix, lock, LINUX, quiet=True)
+    assert backend.diff(prefix, lock, LINUX).matches
