@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from apply_e2e import Provision, conda_meta_mtimes, conda_profile
+from apply_e2e import REPO, Provision, conda_meta_mtimes, conda_profile
 
 pytestmark = pytest.mark.slow
 
@@ -159,3 +159,32 @@ def test_apply_without_profile_uses_the_embedded_default(provision: Provision) -
     assert report["profile"]["name"] == "cpu" and report["mode"] == "dry-run"
     assert report["environment"]["prefix"] == str(provision.home / "envs" / "cpu")
     assert not (provision.home / "envs").exists()
+
+
+def documented_report_keys() -> set[str]:
+    """The top-level keys of the report schema table in docs/apply.md."""
+    text = (REPO / "docs" / "apply.md").read_text()
+    table = text.split("Report schema `provision-report/1`", 1)[1].split("\n## ", 1)[0]
+    keys: set[str] = set()
+    for line in table.splitlines():
+        if line.startswith("| `"):
+            cell = line.split("|")[1]
+            keys |= {k.strip("` ") for k in cell.split(",")}
+    return keys
+
+
+def test_committed_lockfile_is_used_and_report_matches_the_documented_schema(
+    provision: Provision, channel: Path, tmp_path: Path
+) -> None:
+    profile = conda_profile(tmp_path / "p", channel)
+    assert provision("lock", str(profile)).returncode == 0
+    committed = profile.parent / "e2e.conda-lock.yml"
+    done = provision("apply", str(profile), "--verify", "import", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["lock"]["path"] == str(committed)
+    assert report["steps"][1]["status"] == "ok"
+    assert not (provision.home / "locks").exists()  # nothing locked into PROVISION_HOME
+    assert set(report) == documented_report_keys()
+    written = json.loads(provision.reports()[-1].read_text())
+    assert written == report
