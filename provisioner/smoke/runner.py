@@ -63,6 +63,25 @@ def read_script_result(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def read_captured_stderr(out: Path) -> str:
+    """The stderr copy the script keeps on disk next to its result (``.stderr``)."""
+    try:
+        return out.with_name(out.name + ".stderr").read_text("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def join_log(stdout: str, stderr: str, captured: str) -> str:
+    """stdout, stderr, then the captured lines stderr lacks: a process killed by a
+    signal can die before its last stderr lines were passed on."""
+    parts = [stdout.rstrip("\n"), stderr.rstrip("\n")]
+    seen = set(stderr.splitlines())
+    lost = [line for line in captured.splitlines() if line not in seen]
+    if lost:
+        parts.append("\n".join(lost))
+    return "\n".join(p for p in parts if p) + "\n"
+
+
 def run_smoke(
     resolved: ResolvedProfile,
     python: Path,
@@ -95,7 +114,8 @@ def run_smoke(
         except OSError as e:
             return _not_started(resolved, python, e, time.monotonic() - start)
         data = read_script_result(out)
-    log = done.out + ("\n" if done.out and not done.out.endswith("\n") else "") + done.err
+        captured = read_captured_stderr(out) if data is None or done.timed_out else ""
+    log = join_log(done.out, done.err, captured)
     findings = findings_in(log)
     verdict = decide(
         script=data,

@@ -313,3 +313,35 @@ def test_cpu_run_allowed_keeps_pass_and_explains_missing_adapter() -> None:
 def test_script_pass_with_nonzero_exit_fails() -> None:
     v = decide(script=SCRIPT_PASS_CPU, returncode=2, timed_out=False, timeout_s=60, findings=())
     assert v.verdict == "fail" and "exited 2" in v.reason
+
+
+# A STAND-IN framework for a GPU that hangs (cannot exist here): importing it writes
+# the captured DEVICE_HUNG message straight to file descriptor 2, as DirectML's C++
+# does, and aborts the process at once.
+HUNG_TENSORFLOW = """import os
+with open({log!r}, "rb") as f:
+    os.write(2, f.read())
+os.abort()
+"""
+
+
+def test_real_script_keeps_the_log_of_a_process_that_aborts(
+    resolved_profile: Callable[..., ResolvedProfile], tmp_path: Path
+) -> None:
+    """The rendered script's stderr copy survives the abort, so the runner still sees
+    the cause even when the process died before passing its last lines on."""
+    site = tmp_path / "stand-in-site"
+    site.mkdir()
+    log = LOGS / "tfdml_timeout_message_doc_sample.txt"
+    (site / "tensorflow.py").write_text(HUNG_TENSORFLOW.format(log=str(log)))
+    interpreter = tmp_path / "stand-in-python"
+    interpreter.write_text(
+        f"#!/bin/sh\n# STAND-IN interpreter: the real one, with the stand-in framework first\n"
+        f'shift 2\nPYTHONPATH={site} exec {sys.executable} -u "$@"\n'
+    )
+    interpreter.chmod(0o755)
+    result = run_smoke(resolved_profile("tf-directml"), interpreter)
+    assert result.verdict == "fail"
+    assert result.reason.startswith("crashed with SIGABRT (exit -6) [dml.device-hung]")
+    assert "readback_heap->Map" in result.log_tail
+    assert "smoke: " not in result.log_tail.split("readback_heap->Map")[1]
