@@ -6,15 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from replay import ReplayedHost, make_tools_dir, replayed
-
-from provisioner.checks.judge import judge
-from provisioner.checks.observed import observe
-from provisioner.checks.plan import plan_checks
-from provisioner.doctor import Diagnosis, diagnose
-from provisioner.host.facts import gather
-from provisioner.host.probe import Probe
-from provisioner.profile import load_profile
+from host_replay import ReplayedHost, make_tools_dir, replayed
 
 
 @pytest.fixture(scope="session")
@@ -32,23 +24,3 @@ def host(tools_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Re
         return h
 
     return load
-
-
-def diagnose_host(h: ReplayedHost, profile: Path, snapshot_dir: Path) -> Diagnosis:
-    """Diagnose a replayed host. Native Windows hosts go through a saved snapshot
-    (record on a win32-claiming probe, then ``diagnose(facts_file=...)``): the replay path."""
-    resolved = load_profile(profile)
-    if h.platform == "linux":
-        return diagnose(resolved, root=h.root, path=h.path)
-    probe = Probe(h.root, path=h.path, env=h.env, platform=h.platform)
-    gather(probe)
-    snap = snapshot_dir / f"{h.name}.json"
-    probe.save(snap)
-    return diagnose(resolved, facts_file=snap)
-
-
-def statuses(d: Diagnosis) -> dict[str, object]:
-    return {"ready": d.ready, **{v.id: v.status for v in d.verdicts if v.status != "skip"}}
-
-
-__all__ = ["diagnose_host", "gather", "judge", "observe", "plan_checks", "statuses"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import tree_sitter_powershell
-from replay import profile_paths
+from host_replay import profile_paths
 from tree_sitter import Language, Node, Parser
 
 from provisioner.checks.plan import plan_checks

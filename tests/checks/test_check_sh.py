@@ -12,8 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import diagnose_host
-from replay import ReplayedHost, host_names, profile_paths
+from host_replay import ReplayedHost, diagnose_host, host_names, profile_paths
 
 from provisioner.profile import load_profile
 from provisioner.render import RenderContext
@@ -86,3 +85,10 @@ def test_check_sh_usage_errors_exit_2(tmp_path: Path) -> None:
         ["/bin/bash", str(script), "--root", str(tmp_path / "nope")], capture_output=True, text=True
     )
     assert missing.returncode == 2 and "not a directory" in missing.stderr
+
+
+def test_render_registry_writes_both_scripts() -> None:
+    from provisioner.render.registry import artifacts_for
+
+    names = {a.name: a for a in artifacts_for(load_profile(profile_paths()[0]))}
+    assert names["check.sh"].executable and "check.ps1" in names

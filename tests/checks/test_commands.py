@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from replay import PROFILES_DIR, ReplayedHost
+from host_replay import PROFILES_DIR, ReplayedHost
 
 from provisioner.cli import main
 from provisioner.commands.facts import facts

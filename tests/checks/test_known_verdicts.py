@@ -6,8 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import diagnose_host
-from replay import PROFILES_DIR, ReplayedHost
+from host_replay import PROFILES_DIR, ReplayedHost, diagnose_host
 
 from provisioner.doctor import Diagnosis
 

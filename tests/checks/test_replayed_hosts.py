@@ -10,8 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import diagnose_host, statuses
-from replay import ReplayedHost, host_names, profile_paths
+from host_replay import ReplayedHost, diagnose_host, host_names, profile_paths, statuses
 
 PROFILES = {p.stem: p for p in profile_paths()}
 

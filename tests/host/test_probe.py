@@ -14,7 +14,7 @@ from provisioner.host.facts import Unknown, gather
 from provisioner.host.probe import Probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
-from replay import make_tools_dir, replayed
+from host_replay import make_tools_dir, replayed
 
 
 def test_this_machine_is_plain_linux_with_python() -> None:

@@ -13,6 +13,11 @@ from pathlib import Path
 
 import yaml
 
+from provisioner.doctor import Diagnosis, diagnose
+from provisioner.host.facts import gather
+from provisioner.host.probe import Probe
+from provisioner.profile import load_profile
+
 HOSTS_DIR = Path(__file__).resolve().parent.parent / "data" / "hosts"
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "data" / "profiles"
 # What check.sh calls besides bash builtins; all are in stock Debian/Ubuntu.
@@ -84,3 +89,20 @@ def replayed(name: str, tools: Path) -> ReplayedHost:
         platform=meta["platform"],
         description=meta["description"],
     )
+
+
+def diagnose_host(h: ReplayedHost, profile: Path, snapshot_dir: Path) -> Diagnosis:
+    """Diagnose a replayed host. Native Windows hosts go through a saved snapshot
+    (record on a win32-claiming probe, then ``diagnose(facts_file=...)``): the replay path."""
+    resolved = load_profile(profile)
+    if h.platform == "linux":
+        return diagnose(resolved, root=h.root, path=h.path)
+    probe = Probe(h.root, path=h.path, env=h.env, platform=h.platform)
+    gather(probe)
+    snap = snapshot_dir / f"{h.name}.json"
+    probe.save(snap)
+    return diagnose(resolved, facts_file=snap)
+
+
+def statuses(d: Diagnosis) -> dict[str, object]:
+    return {"ready": d.ready, **{v.id: v.status for v in d.verdicts if v.status != "skip"}}
