@@ -57,10 +57,14 @@ def script(render: Renderer, tmp_path: Path) -> str:
     return (folder / "bootstrap.ps1").read_text(encoding="utf-8")
 
 
+def parse_errors(text: str) -> list[tree_sitter.Node]:
+    return [n for n in nodes(parse(text).root_node) if n.type == "ERROR" or n.is_missing]
+
+
 def test_parses_without_errors(script: str) -> None:
-    tree = parse(script)
-    bad = [n for n in nodes(tree.root_node) if n.type == "ERROR" or n.is_missing]
+    bad = parse_errors(script)
     assert not bad, [(n.start_point, n.text[:60]) for n in bad]
+    assert parse_errors(script + "\nif ($x -eq { \n")  # the check does catch a broken script
 
 
 def test_profile_values_are_single_quoted_literals(script: str) -> None:
@@ -80,6 +84,10 @@ def test_embeds_hash_pinned_requirements_for_win_64(script: str) -> None:
     assert all(r.startswith("'") and r.endswith("'") for r in reqs)
     assert any(r.startswith("'six @ file://") for r in reqs)
     assert "--require-hashes --no-deps" in script
+    packages = [
+        ln.strip() for ln in script.splitlines() if ln.strip().startswith("[ordered]@{ manager")
+    ]
+    assert len(packages) == 2 and "name = 'six'; version = '1.17.0'" in "".join(packages)
 
 
 def test_structure_options_steps_and_exit_codes(script: str) -> None:

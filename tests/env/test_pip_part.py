@@ -153,3 +153,20 @@ def test_installer_failures_map_to_cause_and_fix(output: str, cause: str) -> Non
     err = explain_install_failure(output)
     assert cause in err.message
     assert err.hint
+
+
+def test_unreachable_index_is_one_clear_error(venv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A real connection attempt to a closed local port (the network guard allows localhost).
+    monkeypatch.delenv("UV_OFFLINE", raising=False)
+    pkg = LockedPackage(
+        "pip",
+        "unreachable-pkg",
+        "1.0",
+        "linux-64",
+        "http://127.0.0.1:9/files/unreachable_pkg-1.0-py3-none-any.whl",
+        "0" * 64,
+    )
+    with pytest.raises(ExternalFailure) as e:
+        install_pip_part(venv, (pkg,), quiet=True)
+    assert e.value.message == "installing the pip part failed: the pip package index is unreachable"
+    assert e.value.hint and "proxy" in e.value.hint
