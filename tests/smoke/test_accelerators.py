@@ -102,7 +102,7 @@ def test_torch_directml_branch_catches_a_device_that_is_really_the_cpu(
     out = tmp_path / "result.json"
     env = {**os.environ, "PYTHONPATH": str(stand_in)}
     done = subprocess.run(
-        [str(torch_cpu_python), str(script), "--json-out", str(out), "--no-cpu-baseline"],
+        [str(torch_cpu_python), str(script), "--json-out", str(out)],
         capture_output=True,
         text=True,
         env=env,
@@ -125,3 +125,11 @@ def test_torch_directml_branch_catches_a_device_that_is_really_the_cpu(
     )
     assert stages["training"]["status"] == "pass"
     assert result["reason"].startswith("placement: training ops ran on CPU:0")
+    # The speed stage compared the "accelerator" with the CPU baseline.
+    assert result["cpu_steps_per_s"] > 0 and result["steps_per_s"] > 0
+    assert result["speedup"] == pytest.approx(
+        result["steps_per_s"] / result["cpu_steps_per_s"], rel=0.01
+    )
+    slower = [w for w in result["warnings"] if "is no faster than the CPU" in w]
+    assert bool(slower) == (result["speedup"] <= 1.0)
+    assert stages["speed"]["status"] == ("warn" if slower else "pass")

@@ -176,6 +176,25 @@ def test_training_and_speed_judgements(smoke_module: Callable[..., ModuleType]) 
     )
 
 
+SHIPPED = sorted((Path(__file__).resolve().parents[2] / "profiles").glob("**/*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_shipped_profile_renders_a_compilable_smoke_test(path: Path) -> None:
+    from provisioner.profile import load_profile
+    from provisioner.render import RenderContext
+    from provisioner.render.registry import artifacts_for
+
+    resolved = load_profile(path)
+    (artifact,) = [a for a in artifacts_for(resolved) if a.name == "smoke_test.py"]
+    assert artifact.executable
+    text = artifact.render(RenderContext(resolved, "0.0.0-test"))
+    compile(text, "smoke_test.py", "exec")
+    smoke = resolved.profile.smoke_test
+    assert f"FRAMEWORK = {smoke.framework.value!r}" in text
+    assert f"STEPS = {smoke.steps!r}" in text
+
+
 PYTHONS = ["3.7.16", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
 
 
