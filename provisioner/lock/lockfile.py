@@ -44,9 +44,10 @@ def lock_profile(resolved: ResolvedProfile) -> Lock:
     platforms = platforms_for(resolved)
     conda = resolved.profile.environment.manager is Manager.conda
     for platform in platforms:
-        if conda:  # a venv has no conda part: its Python comes from the host
-            packages += solve_conda(resolved, platform)
-        packages += resolve_pip(resolved, platform)
+        # A venv has no conda part: its Python comes from the host.
+        conda_part = solve_conda(resolved, platform) if conda else ()
+        packages += conda_part
+        packages += resolve_pip(resolved, platform, conda_part)
     return canonical(
         Lock(
             content_hash=resolved.content_hash,

@@ -19,6 +19,8 @@ import os
 import re
 import shutil
 import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,15 @@ PYTHON_PLATFORM: dict[str, str] = {
     "win-64": "x86_64-pc-windows-msvc",
 }
 RESOLVE_TIMEOUT_S = 600.0
+# conda package names whose PyPI name differs (for the conda-provided constraints).
+CONDA_TO_PYPI: dict[str, str] = {
+    "pytorch": "torch",
+    "py-opencv": "opencv-python",
+    "tensorflow-base": "tensorflow",
+    "matplotlib-base": "matplotlib",
+    "msgpack-python": "msgpack",
+    "pytables": "tables",
+}
 
 
 def uv_executable() -> Path:
@@ -52,13 +63,59 @@ def uv_executable() -> Path:
     )
 
 
-def resolve_pip(resolved: ResolvedProfile, platform: str) -> tuple[LockedPackage, ...]:
-    """Resolve ``environment.pip`` for ``platform`` and ``environment.python``; sorted by name."""
+def conda_provided(conda_packages: Sequence[LockedPackage]) -> dict[str, str]:
+    """PyPI name -> version of the Python libraries the conda part installs (those that
+    depend on ``python``), so pip does not install a second copy over them."""
+    from packaging.version import InvalidVersion, Version
+
+    out: dict[str, str] = {}
+    for pkg in conda_packages:
+        if pkg.name == "python" or not any(
+            d.split(" ", 1)[0] == "python" for d in pkg.dependencies
+        ):
+            continue
+        try:
+            Version(pkg.version)
+        except InvalidVersion:
+            continue  # not a PEP 440 version: pip could not pin it anyway
+        out[_normalize(CONDA_TO_PYPI.get(pkg.name, pkg.name))] = pkg.version
+    return out
+
+
+def resolve_pip(
+    resolved: ResolvedProfile, platform: str, conda_packages: Sequence[LockedPackage] = ()
+) -> tuple[LockedPackage, ...]:
+    """Resolve ``environment.pip`` for ``platform`` and ``environment.python``; sorted by name.
+
+    Python libraries the conda part already installs (``conda_packages``) are pinned for
+    uv as constraints and left out of the pip part, as conda-lock does: the pip part
+    must agree with them instead of overwriting them."""
     env = resolved.profile.environment
     if not env.pip:
         return ()
     if platform not in PYTHON_PLATFORM:
         raise ProvisionError(f"cannot lock pip requirements for platform {platform!r}")
+    provided = conda_provided(conda_packages)
+    with tempfile.TemporaryDirectory(prefix="provision-lock-") as tmp:
+        constraints = Path(tmp) / "conda-provided.txt"
+        constraints.write_text("".join(f"{n}=={v}\n" for n, v in sorted(provided.items())))
+        try:
+            packages = _compile(resolved, platform, ["--constraint", str(constraints)])
+        except ExternalFailure as e:
+            named = [f"{n}=={v}" for n, v in sorted(provided.items()) if n in e.message.lower()]
+            if named:
+                e.message += f" (pinned by the conda part: {', '.join(named)})"
+                e.hint = "make environment.pip agree with environment.conda, or move the " + (
+                    "package from environment.conda to environment.pip"
+                )
+            raise
+    return tuple(p for p in packages if p.name not in provided)
+
+
+def _compile(
+    resolved: ResolvedProfile, platform: str, extra_args: list[str]
+) -> tuple[LockedPackage, ...]:
+    env = resolved.profile.environment
     index_args, uv_env = uv_index_args(env)
     argv: list[str] = [
         str(uv_executable()),
@@ -74,6 +131,7 @@ def resolve_pip(resolved: ResolvedProfile, platform: str) -> tuple[LockedPackage
         "--python-platform",
         PYTHON_PLATFORM[platform],
         *index_args,
+        *extra_args,
     ]
     child_env = {**os.environ, **uv_env}
     if env.proxy:

@@ -7,17 +7,20 @@ import hashlib
 import os
 import pwd
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from channels import PackageSpec, build_channel, python_standin
 from pypi_index import Wheel, build_simple_index, build_wheel
 
 from provisioner.errors import ExternalFailure
+from provisioner.lock import Lock, LockedPackage
 from provisioner.lock.lockfile import lock_profile, read_lockfile, write_lockfile
 from provisioner.lock.pipconfig import read_pip_settings, uv_index_args
-from provisioner.lock.pypi import resolve_pip
+from provisioner.lock.pypi import conda_provided, resolve_pip
 from provisioner.profile import load_profile
 
 ProfileWriter = Callable[..., Path]
@@ -299,3 +302,73 @@ def test_windows_python37_tensorflow_directml_from_pypi(
     for p in locked.values():
         assert p.platform == "win-64" and re.fullmatch(r"[0-9a-f]{64}", p.sha256 or ""), p
         assert not p.url.endswith(("linux_x86_64.whl", "manylinux1_x86_64.whl")), p.url
+
+
+def test_conda_provided_lists_python_libraries_by_pypi_name() -> None:
+    def conda(name: str, version: str, *deps: str) -> LockedPackage:
+        return LockedPackage(
+            "conda", name, version, "linux-64", f"file:///c/{name}", "0" * 64, dependencies=deps
+        )
+
+    provided = conda_provided(
+        [
+            conda("python", "3.11.9", "libzlib"),
+            conda("pytorch", "2.4.1", "python >=3.11,<3.12.0a0", "numpy"),
+            conda("numpy", "1.26.4", "python_abi 3.11.*", "python >=3.11"),
+            conda("libzlib", "1.3.1"),  # not a Python library
+            conda("weird", "1.0_rc!x", "python"),  # not a PEP 440 version
+        ]
+    )
+    assert provided == {"torch": "2.4.1", "numpy": "1.26.4"}
+
+
+@pytest.mark.slow
+def test_pip_part_agrees_with_conda_provided_libraries(
+    pip_sources: tuple[Path, Path],
+    write_profile: ProfileWriter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("UV_OFFLINE")  # the only index is a local folder
+    host_py = f"{sys.version_info.major}.{sys.version_info.minor}"
+    helper = PackageSpec(
+        "helper",
+        "1.0",
+        "pyh0_0",
+        depends=("python",),
+        files={"site-packages/helper/__init__.py": ""},
+        noarch="python",
+    )
+    chan = build_channel(tmp_path / "chan", [python_standin(), helper])
+    simple = build_simple_index(
+        tmp_path / "index2",
+        [
+            Wheel("greeting", "1.0", requires=("helper",)),
+            Wheel("greeting", "2.0", requires=("helper>=2",)),
+            Wheel("helper", "1.0"),
+            Wheel("helper", "2.0"),
+        ],
+    )
+
+    def lock(pin: str) -> Lock:
+        return lock_profile(
+            load_profile(
+                write_profile(
+                    [chan.as_uri()],
+                    conda=["helper"],
+                    python=host_py,
+                    pip=[pin],
+                    index_url=simple.as_uri(),
+                )
+            )
+        )
+
+    locked = lock("greeting==1.0")
+    assert {(p.manager, p.name, p.version) for p in locked.packages} == {
+        ("conda", "python", python_standin().version),
+        ("conda", "helper", "1.0"),
+        ("pip", "greeting", "1.0"),  # helper comes from conda, not a second time from pip
+    }
+    with pytest.raises(ExternalFailure) as info:
+        lock("greeting==2.0")  # needs helper>=2, conda has 1.0
+    assert info.value.message.endswith("(pinned by the conda part: helper==1.0)")
