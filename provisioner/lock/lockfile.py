@@ -100,7 +100,10 @@ def _split_dep(dep: str) -> tuple[str, str]:
 
 
 def write_lockfile(lock: Lock, resolved: ResolvedProfile, path: Path) -> Path:
-    """Write ``lock`` to ``path`` atomically with conda-lock's writer; return the path."""
+    """Write ``lock`` to ``path`` atomically with conda-lock's writer; return the path.
+
+    No timestamp is written: the same lock always gives the same bytes (clean diffs,
+    and apply can tell an unchanged lockfile by its sha256)."""
     from conda_lock.lockfile import write_conda_lock_file
 
     path = Path(path)
@@ -110,12 +113,16 @@ def write_lockfile(lock: Lock, resolved: ResolvedProfile, path: Path) -> Path:
     except ValueError:  # another drive on Windows
         source = str(resolved.path.resolve())
     model = _to_model(lock, [Path(source).as_posix()])
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    # A temp folder, not a temp name: conda-lock's help text names the file it writes.
+    tmp_dir = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp_dir.mkdir(exist_ok=True)
+    tmp = tmp_dir / path.name
     try:
         write_conda_lock_file(model, tmp, metadata_choices=None, include_help_text=True)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+        tmp_dir.rmdir()
     return path
 
 

@@ -60,6 +60,17 @@ def test_lockfile_round_trips(
     assert read_lockfile(path2) == both
 
 
+def test_same_lock_same_bytes(
+    demo_channel: Path, write_profile: ProfileWriter, tmp_path: Path
+) -> None:
+    resolved = load_profile(write_profile([demo_channel.as_uri()]))
+    first = write_lockfile(lock_profile(resolved), resolved, tmp_path / "a" / "t.conda-lock.yml")
+    second = write_lockfile(lock_profile(resolved), resolved, tmp_path / "b" / "t.conda-lock.yml")
+    assert first.read_bytes() == second.read_bytes()
+    assert "conda-lock install -n YOURENV t.conda-lock.yml" in first.read_text()
+    assert sorted(p.name for p in first.parent.iterdir()) == ["t.conda-lock.yml"]
+
+
 def test_file_is_a_conda_lock_v1_file_with_our_hash(
     demo_channel: Path, write_profile: ProfileWriter
 ) -> None:
