@@ -35,7 +35,8 @@ def doctor(
     from provisioner.doctor import diagnose
     from provisioner.profile import load_profile
 
-    diagnosis = diagnose(load_profile(profile), root=root, facts_file=facts_file, path=path)
+    resolved = load_profile(profile)
+    diagnosis = diagnose(resolved, root=root, facts_file=facts_file, path=path)
     if json_out:
         print(json.dumps(diagnosis.as_json(), indent=2))
     else:
@@ -50,6 +51,10 @@ def doctor(
         for v in diagnosis.verdicts:
             if v.fix:
                 console.print(f"[{STYLE[v.status]}]{v.status}[/] {v.id}: {v.fix}", soft_wrap=True)
+        judged = {v.id for v in diagnosis.verdicts if v.status != "skip"}
+        if "gpu.driver" in judged:  # the profile's per-vendor notes belong next to it
+            for vendor, text in resolved.profile.requires.gpu.notes.items():
+                console.print(f"note gpu.driver ({vendor}): {text}", soft_wrap=True)
         word = "ready" if diagnosis.ready else "NOT ready"
         console.print(f"{diagnosis.profile}: this host is {word}")
     return 0 if diagnosis.ready else 1

@@ -140,3 +140,15 @@ def test_explain_stdin_and_nothing_found(
 def test_explain_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", str(tmp_path / "nope.log")]) == 2
     assert "cannot read the log" in capsys.readouterr().err
+
+
+def test_doctor_shows_the_profiles_gpu_notes_next_to_the_driver_check(
+    host: Callable[[str], ReplayedHost], capsys: pytest.CaptureFixture[str]
+) -> None:
+    h = host("wsl2-win11-nvidia-555")
+    from provisioner.commands.doctor import doctor
+
+    assert doctor(profile=PROFILES_DIR / "cuda-wsl2.yaml", root=h.root, path=h.path) == 0
+    out = capsys.readouterr().out
+    assert "note gpu.driver (nvidia): Pascal or newer, in WDDM mode" in out
+    assert "cuda-wsl2: this host is ready" in out
