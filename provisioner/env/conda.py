@@ -19,8 +19,10 @@ rattler runs in-process: a child process would cost more than a small install
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -29,7 +31,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import unquote, urlparse
 
 from provisioner.env import EnvDiff, env_python
@@ -85,7 +87,9 @@ def stored_artifact(pkg: LockedPackage, store: Path) -> Path | None:
     return path if (pkg.sha256 or pkg.md5) and path.is_file() else None
 
 
-def verified_artifact(pkg: LockedPackage, store: Path) -> Path:
+def verified_artifact(
+    pkg: LockedPackage, store: Path, progress: DownloadProgress | None = None
+) -> Path:
     """The package's archive in the verified store, fetched and hash-checked if missing."""
     expected, algo = (pkg.sha256, "sha256") if pkg.sha256 else (pkg.md5, "md5")
     if not expected:
@@ -101,9 +105,12 @@ def verified_artifact(pkg: LockedPackage, store: Path) -> Path:
     digest = hashlib.new(algo)
     try:
         with _open_url(pkg) as src, tmp.open("wb") as out:
+            task = progress.start(pkg, _length(src)) if progress else None
             while chunk := src.read(CHUNK):
                 digest.update(chunk)
                 out.write(chunk)
+                if progress and task is not None:
+                    progress.advance(task, len(chunk))
         if digest.hexdigest() != expected:
             raise ArtifactMismatch(
                 f"hash mismatch for conda package {pkg.spec()} from {pkg.url}: the lock has "
@@ -125,7 +132,52 @@ def verified_artifact(pkg: LockedPackage, store: Path) -> Path:
     return target
 
 
-def _open_url(pkg: LockedPackage):  # type: ignore[no-untyped-def]
+def _length(src: BinaryIO) -> int | None:
+    """The size of what ``src`` will deliver, when known (file size or Content-Length)."""
+    try:
+        if isinstance(src, io.BufferedReader):
+            return os.fstat(src.fileno()).st_size
+        length = getattr(src, "headers", {}).get("Content-Length")
+        return int(length) if length else None
+    except (OSError, ValueError):
+        return None
+
+
+class DownloadProgress:
+    """Download bars (rich, on stderr; NO_COLOR respected), one per fetched package."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TransferSpeedColumn,
+        )
+
+        self._bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            transient=True,
+        )
+
+    def __enter__(self) -> DownloadProgress:
+        self._bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bars.stop()
+
+    def start(self, pkg: LockedPackage, total: int | None) -> int:
+        return int(self._bars.add_task(f"{pkg.name} {pkg.version}", total=total))
+
+    def advance(self, task: int, nbytes: int) -> None:
+        self._bars.advance(task, nbytes)  # type: ignore[arg-type]
+
+
+def _open_url(pkg: LockedPackage) -> BinaryIO:
     parsed = urlparse(pkg.url)
     if parsed.scheme in ("", "file"):
         path = Path(unquote(parsed.path)) if parsed.scheme else Path(pkg.url)
@@ -137,7 +189,8 @@ def _open_url(pkg: LockedPackage):  # type: ignore[no-untyped-def]
                 hint="restore the channel, or re-lock against the channels you have",
             ) from e
     try:
-        return urllib.request.urlopen(pkg.url, timeout=DOWNLOAD_TIMEOUT_S)
+        response: BinaryIO = urllib.request.urlopen(pkg.url, timeout=DOWNLOAD_TIMEOUT_S)
+        return response
     except (urllib.error.URLError, TimeoutError, OSError) as e:
         reason = getattr(e, "reason", e)
         raise ExternalFailure(
@@ -242,7 +295,9 @@ class CondaBackend:
         store = cache_root() / "artifacts"
         artifacts = [stored_artifact(p, store) for p in conda_pkgs]
         missing = [i for i, a in enumerate(artifacts) if a is None]
-        fetched = parallel_map(lambda i: verified_artifact(conda_pkgs[i], store), missing)
+        with contextlib.ExitStack() as stack:
+            bars = None if quiet or not missing else stack.enter_context(DownloadProgress())
+            fetched = parallel_map(lambda i: verified_artifact(conda_pkgs[i], store, bars), missing)
         for i, path in zip(missing, fetched, strict=True):
             artifacts[i] = path
         verified = [a for a in artifacts if a is not None]

@@ -285,7 +285,7 @@ def test_install_from_an_http_channel(tmp_path: Path, channel: Path) -> None:
         lock = lock_profile(load_profile(profile))
         assert all(p.url.startswith(url) for p in lock.packages)
         prefix = tmp_path / "env"
-        CondaBackend().install(prefix, lock, LINUX, quiet=True)
+        CondaBackend().install(prefix, lock, LINUX, quiet=False)  # with download bars
         assert CondaBackend().diff(prefix, lock, LINUX).matches
         assert read_conda_meta(prefix)["app"]["channel"] == url + "/"
     finally:
