@@ -90,18 +90,26 @@ def apply(
     result = converge(resolved, options, change=not dry_run)
     if junit is not None:
         write_junit(result.report, junit)
-    show(result.report, json_out=json_out)
+    show(result.report, json_out=json_out, steps=not progress_shown(quiet or json_out))
     if result.report_path is not None and not json_out:
         print(f"report: {result.report_path}")
     return result.exit_code
 
 
-def show(report: dict[str, Any], *, json_out: bool) -> None:
-    """The report as JSON, or one line per step and the result."""
+def progress_shown(quiet: bool) -> bool:
+    """Whether the step lines already went to the terminal as progress (stderr)."""
+    from provisioner.apply.progress import want_quiet
+
+    return not want_quiet(quiet)
+
+
+def show(report: dict[str, Any], *, json_out: bool, steps: bool = True) -> None:
+    """The report as JSON, or one line per step (unless progress showed them) and the
+    result."""
     if json_out:
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    for s in report["steps"]:
+    for s in report["steps"] if steps else ():
         print(f"{s['name']:<12} {s['status']:<8} {s['reason']}")
     print(f"result: {report['result']} ({report['duration_s']:.2f}s)")

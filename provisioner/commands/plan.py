@@ -28,11 +28,11 @@ def plan(
     """Print each step with its status and reason; exit 1 when a check fails."""
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
-    from provisioner.commands.apply import show
+    from provisioner.commands.apply import progress_shown, show
     from provisioner.profile import load_profile
 
     resolved = load_profile(profile)
     options = Options(skip_checks=skip_checks, quiet=quiet or json_out)
     result = converge(resolved, options, change=False)
-    show(result.report, json_out=json_out)
+    show(result.report, json_out=json_out, steps=not progress_shown(quiet or json_out))
     return result.exit_code
