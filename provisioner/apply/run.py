@@ -110,14 +110,9 @@ class Run:
 
     def backend(self) -> EnvBackend:
         """The environment backend the profile names (``environment.manager``)."""
-        if self.manager == "venv":
-            from provisioner.env.venv import VenvBackend
+        from provisioner.env import BACKENDS
 
-            return VenvBackend(self.resolved.profile.environment.python)
-        from provisioner.env.conda import CondaBackend
-
-        backend: EnvBackend = CondaBackend()
-        return backend
+        return BACKENDS[self.manager](self.resolved.profile.environment.python)
 
     def python(self) -> Path:
         from provisioner.env import env_python

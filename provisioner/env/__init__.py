@@ -14,6 +14,7 @@ Where environments live: ``$PROVISION_ENVS_DIR/<environment.name>``, default
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -71,3 +72,23 @@ class EnvBackend(Protocol):
     def install(self, prefix: Path, lock: Lock, platform: str, *, quiet: bool = False) -> None:
         """Make ``prefix`` match the lock exactly (create or update)."""
         ...
+
+
+def _conda_backend(python: str) -> EnvBackend:
+    from provisioner.env.conda import CondaBackend
+
+    return CondaBackend()  # the conda part brings its own Python (locked)
+
+
+def _venv_backend(python: str) -> EnvBackend:
+    from provisioner.env.venv import VenvBackend
+
+    return VenvBackend(python)
+
+
+# environment.manager -> a factory taking environment.python. Backends are imported on
+# use: the conda one loads py-rattler, which a venv apply never needs.
+BACKENDS: dict[str, Callable[[str], EnvBackend]] = {
+    "conda": _conda_backend,
+    "venv": _venv_backend,
+}
