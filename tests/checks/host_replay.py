@@ -19,7 +19,8 @@ from provisioner.host.probe import Probe
 from provisioner.profile import load_profile
 
 HOSTS_DIR = Path(__file__).resolve().parent.parent / "data" / "hosts"
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "data" / "profiles"
+# The shipped profiles: every replayed host has verdicts asserted for each of them.
+PROFILES_DIR = Path(__file__).resolve().parents[2] / "profiles"
 # What check.sh calls besides bash builtins; all are in stock Debian/Ubuntu.
 POSIX_TOOLS = (
     "awk",

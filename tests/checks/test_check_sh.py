@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from host_replay import ReplayedHost, diagnose_host, host_names, profile_paths
+from host_replay import PROFILES_DIR, ReplayedHost, diagnose_host, host_names, profile_paths
 
 from provisioner.profile import load_profile
 from provisioner.render import RenderContext
@@ -65,7 +65,7 @@ def test_check_sh_on_this_machine_matches_doctor(tmp_path: Path) -> None:
     from provisioner.doctor import diagnose
 
     for profile in ("cpu", "directml-wsl2"):
-        path = Path(__file__).parents[1] / "data" / "profiles" / f"{profile}.yaml"
+        path = PROFILES_DIR / f"{profile}.yaml"
         want = diagnose(load_profile(path)).as_json()
         done = subprocess.run(
             ["/bin/bash", str(render(path, tmp_path / "c.sh")), "--json"],
