@@ -153,6 +153,8 @@ class SmokeResult:
             lines.append(
                 f"  device      {self.device_used}{name}, requested {self.device_requested}, {used}"
             )
+        elif (device := self.stage("device")) is not None and device.status == "fail":
+            lines.append(f"  device      requested {self.device_requested}: {device.detail}")
         if self.loss_first is not None and self.loss_last is not None:
             drop = f" ({self.loss_drop:.3g}x lower)" if self.loss_drop else ""
             lines.append(

@@ -35,15 +35,15 @@ def test_hostile_profile_values_stay_literals(
     from provisioner.profile import load_profile
 
     data = yaml.safe_load((Path(__file__).parent / "profiles/torch-cpu.yaml").read_text())
-    data["name"] = "x'\"\"\"; import os; os.system('echo pwned') #\nBAD = 1"
-    data["environment"]["variables"] = {"WEIRD": "a'b\"c\\d\n$(echo no)"}
+    data["name"] = "x'\"\"\"; import os; os.system('echo pwned') # BAD = 1"
+    data["environment"]["variables"] = {"WEIRD": "a'b\"c\\d\n$(echo no)\nBAD = 1"}
     path = tmp_path / "hostile.yaml"
     path.write_text(yaml.safe_dump(data))
     script = render_script(load_profile(path), tmp_path)
     namespace: dict[str, object] = {}
     exec(compile(script.read_text(), str(script), "exec"), namespace)
     assert namespace["PROFILE"] == data["name"]
-    assert namespace["ENV_VARIABLES"] == {"WEIRD": "a'b\"c\\d\n$(echo no)"}
+    assert namespace["ENV_VARIABLES"] == {"WEIRD": "a'b\"c\\d\n$(echo no)\nBAD = 1"}
     assert "BAD" not in namespace
 
 
