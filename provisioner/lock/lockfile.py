@@ -19,7 +19,7 @@ from provisioner.lock import PLATFORMS_FOR_TARGET, Lock, LockedPackage
 from provisioner.profile import Manager, ResolvedProfile
 
 if TYPE_CHECKING:
-    from conda_lock.lockfile.v2prelim.models import LockedDependency, Lockfile
+    from conda_lock.lockfile.v2prelim.models import Lockfile
 
 HASH_KEY = "provision_content_hash"
 CHANNELS_KEY = "provision_channels"
@@ -127,58 +127,94 @@ def write_lockfile(lock: Lock, resolved: ResolvedProfile, path: Path) -> Path:
 
 
 def read_lockfile(path: Path) -> Lock:
-    """Read a conda-lock v1 (or v2) lockfile; a missing or malformed file is one clear error."""
+    """Read a conda-lock v1 lockfile; a missing or malformed file is one clear error.
+
+    Parsed with PyYAML and checked field by field against conda-lock's v1 schema
+    (the fields its models require), not with conda-lock itself: importing it costs
+    0.7 s, which ``--check`` and every apply would pay."""
     import yaml
-    from conda_lock.lockfile import parse_conda_lock_file
-    from pydantic import ValidationError
 
     path = Path(path)
     fix = f"re-create it with `provision lock` (or delete {path.name})"
     if not path.is_file():
         raise ProvisionError(f"{path}: lockfile not found", hint=fix, exit_code=ExitCode.INVALID)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        model = parse_conda_lock_file(path)
-    except (yaml.YAMLError, ValidationError, ValueError, AttributeError, TypeError) as e:
+        return _parse(yaml.load(path.read_text(encoding="utf-8"), Loader=loader))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, Malformed) as e:
         first = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
         raise ProvisionError(
             f"{path}: not a valid conda-lock file: {first}", hint=fix, exit_code=ExitCode.INVALID
         ) from e
-    return _from_model(model)
 
 
-def _from_model(model: Lockfile) -> Lock:
-    meta = model.metadata
-    custom = meta.custom_metadata or {}
-    content_hash = custom.get(HASH_KEY) or "sha256:" + next(iter(meta.content_hash.values()), "")
+class Malformed(ValueError):
+    """A lockfile field is missing or has the wrong type."""
+
+
+def _field(data: Any, key: str, kind: type, where: str, default: Any = ...) -> Any:
+    if not isinstance(data, dict):
+        raise Malformed(f"{where or 'the document'}: expected a mapping")
+    if key not in data or data[key] is None:
+        if default is ...:
+            raise Malformed(f"{where + '.' if where else ''}{key}: missing")
+        return default
+    value = data[key]
+    if not isinstance(value, kind):
+        raise Malformed(f"{where + '.' if where else ''}{key}: expected {kind.__name__}")
+    return value
+
+
+def _parse(data: Any) -> Lock:
+    version = _field(data, "version", int, "")
+    if version != 1:
+        raise Malformed(f"version {version} is not supported (conda-lock format v1 expected)")
+    meta = _field(data, "metadata", dict, "")
+    platforms = _field(meta, "platforms", list, "metadata")
+    channels = [
+        c if isinstance(c, str) else _field(c, "url", str, f"metadata.channels[{i}]")
+        for i, c in enumerate(_field(meta, "channels", list, "metadata"))
+    ]
+    content_hashes = _field(meta, "content_hash", dict, "metadata")
+    custom = _field(meta, "custom_metadata", dict, "metadata", {})
+    content_hash = custom.get(HASH_KEY) or "sha256:" + str(next(iter(content_hashes.values()), ""))
     packages = tuple(
-        _package(dep, category)
-        for dep in model.package
-        for category in sorted(dep.categories or {"main"})
+        _package(entry, f"package[{i}]")
+        for i, entry in enumerate(_field(data, "package", list, ""))
     )
     return Lock(
-        content_hash=content_hash,
-        platforms=tuple(meta.platforms),
-        channels=tuple(c.url for c in meta.channels),
+        content_hash=str(content_hash),
+        platforms=tuple(str(p) for p in platforms),
+        channels=tuple(channels),
         packages=tuple(sorted(packages, key=_order)),
     )
 
 
-def _package(dep: LockedDependency, category: str) -> LockedPackage:
-    subdir = ""
-    if dep.manager == "conda":
-        subdir = dep.url.rstrip("/").rsplit("/", 2)[-2] if "/" in dep.url else dep.platform
+def _package(entry: Any, where: str) -> LockedPackage:
+    manager = _field(entry, "manager", str, where)
+    if manager not in ("conda", "pip"):
+        raise Malformed(f"{where}.manager: {manager!r} is neither conda nor pip")
+    hashes = _field(entry, "hash", dict, where)
+    md5 = _field(hashes, "md5", str, f"{where}.hash", None)
+    sha256 = _field(hashes, "sha256", str, f"{where}.hash", None)
+    if manager == "conda" and md5 is None:
+        raise Malformed(f"{where}.hash: conda packages need an md5")
+    url = _field(entry, "url", str, where)
+    deps = _field(entry, "dependencies", dict, where, {})
+    platform = _field(entry, "platform", str, where)
+    subdir = url.rstrip("/").rsplit("/", 2)[-2] if manager == "conda" and "/" in url else ""
     return LockedPackage(
-        manager=dep.manager,
-        name=dep.name,
-        version=dep.version,
-        platform=dep.platform,
-        url=dep.url,
-        sha256=dep.hash.sha256,
-        build=dep.build or "",
-        md5=dep.hash.md5,
+        manager=manager,
+        name=_field(entry, "name", str, where),
+        version=_field(entry, "version", str, where),
+        platform=platform,
+        url=url,
+        sha256=sha256,
+        build=_field(entry, "build", str, where, ""),
+        md5=md5,
         subdir=subdir,
-        dependencies=tuple(f"{n} {s}".strip() for n, s in sorted(dep.dependencies.items())),
-        category=category,
+        dependencies=tuple(f"{n} {s or ''}".strip() for n, s in sorted(deps.items())),
+        category=_field(entry, "category", str, where, "main"),
     )
 
 

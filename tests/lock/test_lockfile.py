@@ -58,6 +58,13 @@ def test_lockfile_round_trips(
     )
     path2 = write_lockfile(both, resolved, tmp_path / "both.conda-lock.yml")
     assert read_lockfile(path2) == both
+    # conda-lock's own parser reads the same packages as ours.
+    from conda_lock.lockfile import parse_conda_lock_file
+
+    theirs = parse_conda_lock_file(path2)
+    assert sorted(
+        (d.manager, d.name, d.platform, d.url, d.hash.sha256) for d in theirs.package
+    ) == (sorted((p.manager, p.name, p.platform, p.url, p.sha256) for p in both.packages))
 
 
 def test_same_lock_same_bytes(
@@ -146,6 +153,7 @@ def test_staleness_follows_the_profile(
         "just: [unclosed\n",
         "package: []\n",
         "version: 7\n",
+        "- a list\n- not a mapping\n",
     ],
 )
 def test_malformed_lockfile_is_one_clear_error(tmp_path: Path, text: str) -> None:
@@ -157,6 +165,32 @@ def test_malformed_lockfile_is_one_clear_error(tmp_path: Path, text: str) -> Non
     assert err.exit_code == ExitCode.INVALID
     assert err.message.startswith(f"{path}: not a valid conda-lock file")
     assert "\n" not in err.message and err.hint and "provision lock" in err.hint
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (lambda t: t.replace("    md5: ", "    md6: ", 1), "conda packages need an md5"),
+        (lambda t: t.replace("version: '2.0'", "version: 2.0", 1), "version: expected str"),
+        (lambda t: t.replace("manager: conda", "manager: apt", 1), "neither conda nor pip"),
+        (lambda t: t.replace("  platforms:", "  platformz:", 1), "metadata.platforms: missing"),
+    ],
+)
+def test_lockfile_fields_are_checked(
+    demo_channel: Path,
+    write_profile: ProfileWriter,
+    tmp_path: Path,
+    edit: Callable[[str], str],
+    why: str,
+) -> None:
+    resolved = load_profile(write_profile([demo_channel.as_uri()]))
+    path = write_lockfile(lock_profile(resolved), resolved, tmp_path / "x.conda-lock.yml")
+    text = path.read_text()
+    assert edit(text) != text
+    path.write_text(edit(text))
+    with pytest.raises(ProvisionError, match=why) as info:
+        read_lockfile(path)
+    assert info.value.exit_code == ExitCode.INVALID
 
 
 def test_missing_lockfile_is_one_clear_error(tmp_path: Path) -> None:
