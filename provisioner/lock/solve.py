@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -193,6 +194,7 @@ async def _solve(
             gateway=gw,
             platforms=platforms,
             virtual_packages=virtual_packages(resolved, platform),
+            timeout=datetime.timedelta(seconds=SOLVE_TIMEOUT_S),
         )
     except (FetchRepoDataError, GatewayError) as e:
         raise ExternalFailure(
