@@ -163,6 +163,7 @@ class SmokeResult:
             )
         if self.steps_per_s is not None:
             lines.append(f"  speed       {self._speed_text()}")
+        lines.extend(self._notes())
         for text in self.warnings:
             lines.append(f"  warning     {text}")
         for f in self.diagnosis:
@@ -174,6 +175,24 @@ class SmokeResult:
         if not self.passed and self.log_tail:
             lines.append("  log tail:")
             lines.extend(f"    {line}" for line in self.log_tail.splitlines()[-15:])
+        return lines
+
+    def _notes(self) -> list[str]:
+        """The framework's known trap when no accelerator was used, and the selection
+        rule when several devices were visible (from ``smoke.frameworks``)."""
+        from provisioner.profile import Device, Framework
+        from provisioner.smoke.frameworks import NOTES, selection_rule
+
+        try:
+            notes = NOTES[Framework(self.framework)]
+            device = Device(self.device_requested)
+        except (KeyError, ValueError):
+            return []
+        lines: list[str] = []
+        if self.framework_version and not self.accelerator_used and device is not Device.cpu:
+            lines.append(f"  note        {self.framework}: {notes.caveat}")
+        if len(self.adapters) > 1:
+            lines.append(f"  selection   {selection_rule(device)}")
         return lines
 
     def _speed_text(self) -> str:

@@ -102,7 +102,10 @@ def run_smoke(
         folder = Path(tmp)
         script_path = script if script is not None else render_script(resolved, folder)
         out = folder / "result.json"
-        argv = [str(python), "-I", "-u", str(script_path), "--json-out", str(out)]
+        # Absolute, not resolved: the child runs in the temp folder, and a venv's
+        # bin/python is a symlink that must stay the venv's own path.
+        argv = [os.path.abspath(python), "-I", "-u", os.path.abspath(script_path)]
+        argv += ["--json-out", str(out)]
         try:
             done = process.run(
                 argv,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -111,7 +112,9 @@ def test_verify_cpu_run_summary_says_no_accelerator(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     profile = profile_file("tf-directml", require_accelerator=False, steps=100)
-    assert verify(profile=profile, python=tf_directml_python) == 0
+    # A relative --python, as typed in a shell (the child runs in a temp folder).
+    relative = Path(os.path.relpath(tf_directml_python, Path.cwd()))
+    assert verify(profile=profile, python=relative) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "smoke test tf-directml: PASS: trained on the CPU; no accelerator was used"
     assert lines[1] == "  framework   tensorflow-directml 1.15.8 on Python 3.7.16"
@@ -121,6 +124,10 @@ def test_verify_cpu_run_summary_says_no_accelerator(
     assert lines[3].startswith("  training    100 steps, loss 255.4 -> ")
     assert lines[4].startswith("  speed       ") and "steps/s on cpu" in lines[4]
     assert any(line.startswith("  warning     no accelerator was used") for line in lines)
+    assert (
+        "  note        tensorflow-directml: with 0 adapters TensorFlow silently trains on the CPU"
+        in lines
+    )
 
 
 def test_junit_for_a_crash_fails_the_first_unreported_stage() -> None:
@@ -138,3 +145,12 @@ def test_junit_for_a_crash_fails_the_first_unreported_stage() -> None:
     assert cases[0].find("failure") is not None
     assert cases[0].find("failure").get("message") == "crashed with SIGSEGV (exit -11)"  # type: ignore[union-attr]
     assert all(c.find("skipped") is not None for c in cases[1:])
+
+
+def test_every_framework_has_notes() -> None:
+    from provisioner.profile import Device, Framework
+    from provisioner.smoke.frameworks import NOTES, selection_rule
+
+    assert set(NOTES) == set(Framework)
+    assert "DML_VISIBLE_DEVICES=<index>" in selection_rule(Device.dml)
+    assert "CUDA_VISIBLE_DEVICES=<index>" in selection_rule(Device.cuda)
