@@ -342,3 +342,16 @@ def test_pip_extras_in_a_conda_env_without_pip_part_are_removed(tmp_path: Path) 
     assert backend.diff(prefix, lock, LINUX).remove == ("pip:stray",)
     backend.install(prefix, lock, LINUX, quiet=True)
     assert backend.diff(prefix, lock, LINUX).matches
+
+
+@pytest.mark.usefixtures("fresh_caches")
+def test_link_scripts_are_installed_but_not_run(tmp_path: Path) -> None:
+    hooked = PackageSpec(
+        "hooked", "1.0", "h0_0", LINUX, link_scripts={"post-link": 'touch "$PREFIX/ran"\n'}
+    )
+    chan = build_channel(tmp_path / "chan", [hooked])
+    lock = lock_profile(load_profile(write_profile(tmp_path, chan, ["hooked"])))
+    prefix = tmp_path / "env"
+    CondaBackend().install(prefix, lock, LINUX, quiet=True)
+    assert (prefix / "bin" / ".hooked-post-link.sh").is_file()
+    assert not (prefix / "ran").exists()
