@@ -152,3 +152,53 @@ def test_too_few_steps_fails_the_loss_drop(
     assert result.verdict == "fail"
     assert result.reason.startswith("training: loss fell only ")
     assert "needs 1e+06x" in result.reason
+
+
+PLACEMENT_PROBE = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("smoke", sys.argv[1])
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+tee = m.StderrTee(None).start()
+path = m.TensorFlowGraph(tee)
+path.import_framework()
+run = path.train(None, 5, True)
+tee.stop()
+with open(sys.argv[2], "w") as f:
+    json.dump({"placed": run["placed"],
+               "judged": m.judge_placement("dml", run["placed"], [])[:2]}, f)
+"""
+
+
+@pytest.mark.parametrize("venv", ["tf_cpu_python", "tf_directml_python"])
+def test_real_tf_placement_log_is_read_back_and_cpu_ops_are_caught(
+    venv: str,
+    request: pytest.FixtureRequest,
+    resolved_profile: Callable[..., ResolvedProfile],
+    tmp_path: Path,
+) -> None:
+    """TF's own log_device_placement output (TF 2.21 and TF 1.15 formats), captured
+    from file descriptor 2 by the script: with the ops on CPU:0, a run that asked
+    for an accelerator fails placement and names the training ops."""
+    import json
+    import subprocess
+
+    from smoke_fixtures import render_script
+
+    python: Path = request.getfixturevalue(venv)
+    script = render_script(resolved_profile("tf-directml"), tmp_path)
+    done = subprocess.run(
+        [str(python), "-I", "-c", PLACEMENT_PROBE, str(script), str(tmp_path / "probe.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads((tmp_path / "probe.json").read_text())
+    placed = {(name, kind, dev) for name, kind, dev, _ in report["placed"]}
+    assert ("MatMul", "MatMul", "CPU") in placed
+    assert ("gradients/MatMul_grad/MatMul", "MatMul", "CPU") in placed
+    status, detail = report["judged"]
+    assert status == "fail"
+    assert detail.startswith("training ops ran on CPU:0, not the accelerator: ")
+    assert "MatMul" in detail and "ApplyGradientDescent" in detail
