@@ -92,3 +92,26 @@ def test_render_registry_writes_both_scripts() -> None:
 
     names = {a.name: a for a in artifacts_for(load_profile(profile_paths()[0]))}
     assert names["check.sh"].executable and "check.ps1" in names
+
+
+def test_hostile_profile_name_stays_data(tmp_path: Path) -> None:
+    """A profile name with quotes, $(...) and a newline is printed back, never executed."""
+    name = "cpu'$(touch pwned)\n touch pwned2 # \"`x`"
+    src = (
+        (PROFILES_DIR / "cpu.yaml")
+        .read_text()
+        .replace("name: cpu\n", f"name: {json.dumps(name)}\n", 1)
+    )
+    path = tmp_path / "hostile.yaml"
+    path.write_text(src)
+    script = render(path, tmp_path / "check.sh")
+    assert subprocess.run([str(SHELLCHECK), str(script)], capture_output=True).returncode == 0
+    done = subprocess.run(
+        ["/bin/bash", str(script), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert json.loads(done.stdout)["profile"] == name
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
