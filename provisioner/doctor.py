@@ -12,6 +12,7 @@ from typing import Any
 
 from provisioner.checks.judge import Verdict, judge
 from provisioner.checks.observed import observe
+from provisioner.errors import ProvisionError
 from provisioner.checks.plan import plan_checks
 from provisioner.host.facts import HostFacts, gather
 from provisioner.host.probe import Probe
@@ -50,6 +51,10 @@ def make_probe(
     """A live probe of ``root`` and ``path``, or a replay of a saved snapshot."""
     if facts_file is not None:
         return Probe.replay(facts_file)
+    if not root.is_dir():
+        raise ProvisionError(
+            f"--root {root}: not a directory", hint="pass the folder that holds the host's files"
+        )
     return Probe(root, path=path)
 
 

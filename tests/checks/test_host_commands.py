@@ -144,3 +144,12 @@ def test_doctor_shows_the_profiles_gpu_notes_next_to_the_driver_check(
     out = capsys.readouterr().out
     assert "note gpu.driver (nvidia): Pascal or newer, in WDDM mode" in out
     assert "cuda-wsl2: this host is ready" in out
+
+
+@pytest.mark.parametrize("command", ["doctor", "facts"])
+def test_root_that_is_not_a_directory_exits_2(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [command, str(CPU)] if command == "doctor" else [command]
+    assert main([*argv, "--root", str(tmp_path / "nope")]) == 2
+    assert "not a directory" in capsys.readouterr().err
