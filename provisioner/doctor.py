@@ -12,8 +12,8 @@ from typing import Any
 
 from provisioner.checks.judge import Verdict, judge
 from provisioner.checks.observed import observe
-from provisioner.errors import ProvisionError
 from provisioner.checks.plan import plan_checks
+from provisioner.errors import ProvisionError
 from provisioner.host.facts import HostFacts, gather
 from provisioner.host.probe import Probe
 from provisioner.profile import ResolvedProfile
