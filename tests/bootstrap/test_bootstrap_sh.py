@@ -5,6 +5,7 @@ micromamba that records its arguments."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -88,7 +89,12 @@ def test_venv_path_for_real_then_idempotent(
     assert report["schema"] == "provision-report/1" and report["result"] == "changed"
     assert report["exit_code"] == 0
     assert {p["name"] for p in report["packages"]} == {"six", "iniconfig"}  # type: ignore[union-attr]
-    assert report["verify"] == {"passed": True, "stub": True, "six": "1.17.0"}
+    assert report["verify"] == {
+        "kind": "smoke",
+        "passed": True,
+        "summary": "?: ",  # the stub writes no verdict
+        "result": {"passed": True, "stub": True, "six": "1.17.0"},
+    }
     assert [s["status"] for s in report["steps"]] == ["skipped", "change", "change"]  # type: ignore[union-attr]
 
     stamp_mtime = (prefix / ".provision-bootstrap").stat().st_mtime_ns
@@ -228,3 +234,29 @@ def _lock_sha(folder: Path) -> str:
     import hashlib
 
     return hashlib.sha256((folder / "conda-lock.yml").read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+def test_cpu_profile_with_the_real_smoke_test(
+    render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The shipped cpu profile, locked with pip's real configuration (the local CPU torch
+    # wheel), bootstrapped with pip and trained by the rendered smoke_test.py.
+    import pwd
+
+    monkeypatch.delenv("PIP_CONFIG_FILE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(Path(pwd.getpwuid(os.getuid()).pw_dir) / ".config"))
+    profile = tmp_path / "p" / "cpu.yaml"
+    profile.parent.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "profiles" / "cpu.yaml", profile)
+    folder = render(profile)
+    done = run_bootstrap(folder, bootstrap_env)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    report = reports(bootstrap_env)[-1]
+    assert report["result"] == "changed"
+    assert report["checks"] is not None
+    verify = report["verify"]
+    assert isinstance(verify, dict) and verify["passed"] is True, verify
+    assert verify["result"]["verdict"] == "pass" and verify["summary"].startswith("pass: ")
+    again = run_bootstrap(folder, bootstrap_env)
+    assert again.returncode == 0 and reports(bootstrap_env)[-1]["result"] == "converged"
