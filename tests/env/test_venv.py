@@ -80,3 +80,24 @@ def test_venv_of_another_python_is_recreated(tmp_path: Path) -> None:
     backend.install(prefix, lock, "linux-64", quiet=True)
     assert backend.diff(prefix, lock, "linux-64").matches
     assert "3.11" in (prefix / "pyvenv.cfg").read_text()
+
+
+def test_finds_the_windows_py_launcher(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A STAND-IN ``py`` launcher (Windows cannot run here): ``py -3.7 ...`` execs pyenv's
+    3.7; anything else fails like the real launcher does for a missing version."""
+    pythons = sorted((Path(os.environ["PYENV_ROOT"]) / "versions").glob("3.7.*/bin/python3.7"))
+    if not pythons:
+        pytest.skip("no pyenv Python 3.7 on this machine")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    launcher = bindir / "py"
+    launcher.write_text(
+        "#!/bin/sh\n# STAND-IN for the Windows py launcher\n"
+        f'[ "$1" = -3.7 ] || {{ echo "No suitable Python runtime found" >&2; exit 103; }}\n'
+        f'shift; exec {pythons[-1]} "$@"\n'
+    )
+    launcher.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    found = find_interpreter("3.7")
+    assert found.version == "3.7" and found.executable == pythons[-1]
