@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from apply_e2e import REPO, Provision, conda_meta_mtimes, conda_profile
+import yaml
+from apply_e2e import PY, REPO, Provision, conda_meta_mtimes, conda_profile
 
 pytestmark = pytest.mark.slow
 
@@ -188,3 +189,22 @@ def test_committed_lockfile_is_used_and_report_matches_the_documented_schema(
     assert set(report) == documented_report_keys()
     written = json.loads(provision.reports()[-1].read_text())
     assert written == report
+
+
+def test_conda_prefix_with_a_pip_part(provision: Provision, channel: Path, tmp_path: Path) -> None:
+    # The pip part goes into the conda prefix with its own Python (the stand-in), hash-pinned.
+    provision.env.pop("PIP_NO_INDEX", None)
+    provision.env["PIP_CONFIG_FILE"] = "/dev/null"
+    profile = conda_profile(tmp_path / "p", channel)
+    data = yaml.safe_load(profile.read_text())
+    data["environment"].update(pip=["six==1.17.0"], index_url="file:///opt/pypi/simple")
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
+    done = provision("apply", str(profile), "--verify", "import", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert {(p["manager"], p["name"]) for p in report["packages"]} >= {("pip", "six")}
+    site = provision.prefix / "lib" / f"python{PY}" / "site-packages"
+    assert (site / "six.py").is_file()
+    assert (site / "six-1.17.0.dist-info" / "INSTALLER").read_text().strip() == "uv"
+    again = json.loads(provision("apply", str(profile), "--verify", "import", "--json").stdout)
+    assert again["result"] == "converged"
