@@ -41,12 +41,25 @@ def findings_in(log: str) -> tuple[Finding, ...]:
     )
 
 
-def signal_name(returncode: int) -> str:
-    """``SIGSEGV`` for -11: how a child killed by a signal is named."""
-    try:
-        return signal.Signals(-returncode).name
-    except ValueError:
-        return f"signal {-returncode}"
+# How a crashed process exits on Windows (NTSTATUS codes), where there are no signals.
+WINDOWS_CRASHES = {
+    0xC0000005: "an access violation (0xC0000005)",
+    0xC000001D: "an illegal instruction (0xC000001D)",
+    0xC00000FD: "a stack overflow (0xC00000FD)",
+    0xC0000409: "a fail-fast abort (0xC0000409)",
+}
+
+
+def crash_name(returncode: int | None) -> str | None:
+    """``SIGSEGV`` for -11 (POSIX), the NTSTATUS meaning on Windows; None if not a crash."""
+    if returncode is None:
+        return None
+    if returncode < 0:
+        try:
+            return signal.Signals(-returncode).name
+        except ValueError:
+            return f"signal {-returncode}"
+    return WINDOWS_CRASHES.get(returncode & 0xFFFFFFFF)
 
 
 def _cause(finding: Finding) -> str:
@@ -63,7 +76,8 @@ def decide(
 ) -> Verdict:
     """The verdict of one run.
 
-    - a timeout or a crash (negative return code) fails, whatever was printed;
+    - a timeout or a crash (a signal, or a Windows crash status) fails, whatever was
+      printed;
     - no JSON result fails;
     - the script's fail stands; a catalogue failure adds its cause to the reason;
     - a passing script fails anyway when it used the accelerator and the log shows a
@@ -76,10 +90,9 @@ def decide(
     because = f" [{fails[0].id}]" if fails else ""
     if timed_out:
         return Verdict("fail", f"timed out after {timeout_s:g} s{because}", warns)
-    if returncode is not None and returncode < 0:
-        return Verdict(
-            "fail", f"crashed with {signal_name(returncode)} (exit {returncode}){because}", warns
-        )
+    crash = crash_name(returncode)
+    if crash is not None:
+        return Verdict("fail", f"crashed with {crash} (exit {returncode}){because}", warns)
     if script is None:
         if fails:
             return Verdict("fail", f"{_cause(fails[0])} (exit {returncode}, no result)", warns)

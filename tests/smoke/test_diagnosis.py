@@ -345,3 +345,10 @@ def test_real_script_keeps_the_log_of_a_process_that_aborts(
     assert result.reason.startswith("crashed with SIGABRT (exit -6) [dml.device-hung]")
     assert "readback_heap->Map" in result.log_tail
     assert "smoke: " not in result.log_tail.split("readback_heap->Map")[1]
+
+
+def test_windows_crash_status_is_a_crash() -> None:
+    """Native Windows has no signals: an access violation exits 0xC0000005."""
+    v = decide(script=None, returncode=0xC0000005, timed_out=False, timeout_s=60, findings=())
+    assert v.verdict == "fail"
+    assert v.reason == "crashed with an access violation (0xC0000005) (exit 3221225477)"
