@@ -80,11 +80,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("provision: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`provision show … | head`): not an error of ours.
+        # Point stdout at devnull so the interpreter's final flush does not fail again.
+        # https://docs.python.org/3/library/signal.html#note-on-sigpipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return int(ExitCode.OK)
     except Exception as e:  # the single error boundary for bugs
         log = write_crash_log(argv)
         print(
-            f"provision: internal error: {type(e).__name__}: {e} "
-            f"(this is a bug; details in {log})",
+            f"provision: internal error: {type(e).__name__}: {e} (this is a bug; details in {log})",
             file=sys.stderr,
         )
         return int(ExitCode.INTERNAL)
