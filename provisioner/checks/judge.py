@@ -185,7 +185,8 @@ def _evaluate(pc: PlannedCheck, fact: Fact) -> Verdict:
             rec.title,
             "unknown",
             f"{rec.label}: unknown ({fact.reason})",
-            rec.fix,
+            # The record's fix assumes a failure; an unknown needs its cause fixed first.
+            f"Not observed ({fact.reason}); resolve that, then run the checks again.",
             rec.severity,
         )
     ok, detail = RULES[rec.rule.kind](fact, pc.params)
