@@ -27,14 +27,12 @@ FRAMEWORK_MODULES: dict[str, str] = {
 def verify_environment(
     resolved: ResolvedProfile, python: Path, kind: str = "smoke"
 ) -> dict[str, Any]:
-    """Run the smoke test (or, with ``kind="import"`` or without the smoke module, the
-    import check); a JSON-ready result with ``passed``, ``kind`` and ``summary``."""
+    """Run the smoke test (or, with ``kind="import"``, the import check); a JSON-ready
+    result with ``passed``, ``kind``, ``summary`` and the smoke test's summary ``lines``."""
     if kind == "import":
         return import_check(resolved, python)
-    try:
-        from provisioner.smoke import run_smoke
-    except ImportError:
-        return import_check(resolved, python)
+    from provisioner.smoke import run_smoke
+
     env = dict(resolved.profile.environment.variables)
     result = run_smoke(resolved, python, extra_env=env or None)
     lines = [" ".join(line.split()) for line in result.summary_lines()[:2]]
@@ -43,6 +41,7 @@ def verify_environment(
         "kind": "smoke",
         "passed": bool(result.passed),
         "summary": summary,
+        "lines": result.summary_lines(),
         "result": result.as_json(),
     }
 

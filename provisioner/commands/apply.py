@@ -112,4 +112,7 @@ def show(report: dict[str, Any], *, json_out: bool, steps: bool = True) -> None:
         return
     for s in report["steps"] if steps else ():
         print(f"{s['name']:<12} {s['status']:<8} {s['reason']}")
+    verify = report.get("verify") or {}
+    for line in verify.get("lines", ())[1:]:  # the first line is the verify step's reason
+        print(line)
     print(f"result: {report['result']} ({report['duration_s']:.2f}s)")

@@ -32,9 +32,15 @@ def test_cpu_profile_apply_verify_and_noop(with_pip_config: Provision, tmp_path:
     provision = with_pip_config
     profile = tmp_path / "cpu.yaml"
     shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
-    first = provision("apply", str(profile), "--json")
+    first = provision("apply", str(profile))  # as a user runs it: human output
     assert first.returncode == 0, first.stderr[-3000:]
-    report = json.loads(first.stdout)
+    out = first.stdout
+    # The smoke test's own summary ends the output: device, loss drop, speed.
+    assert "device      cpu" in out and "no accelerator used" in out
+    assert "loss " in out and "steps/s on cpu" in out
+    report_path = Path(out.strip().splitlines()[-1].removeprefix("report: "))
+    assert report_path.parent == provision.home / "reports"
+    report = json.loads(report_path.read_text())
     assert report["result"] == "changed"
     assert report["verify"]["passed"] is True and report["verify"]["kind"] == "smoke"
     torch = next(p for p in report["packages"] if p["name"] == "torch")
