@@ -89,8 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.OK)
     except Exception as e:  # the single error boundary for bugs
         log = write_crash_log(argv)
+        first = next((line.strip() for line in str(e).splitlines() if line.strip()), "")
         print(
-            f"provision: internal error: {type(e).__name__}: {e} (this is a bug; details in {log})",
+            f"provision: internal error: {type(e).__name__}: {first} "
+            f"(this is a bug; details in {log})",
             file=sys.stderr,
         )
         return int(ExitCode.INTERNAL)

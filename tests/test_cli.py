@@ -36,7 +36,7 @@ def test_a_bug_is_one_line_and_a_log_with_version_and_traceback(
     import provisioner.commands.validate as validate
 
     def boom(*_a: object, **_k: object) -> int:
-        raise RuntimeError("kaboom")
+        raise RuntimeError("kaboom\n  in line 2\n    ^ here")
 
     monkeypatch.setattr(validate, "validate", boom)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
@@ -50,6 +50,7 @@ def test_a_bug_is_one_line_and_a_log_with_version_and_traceback(
     assert log.parent == tmp_path / "provision" / "logs"
     text = log.read_text()
     assert "provision 0." in text and "Traceback" in text and "kaboom" in text
+    assert "in line 2" in text  # the whole message is in the log, only its first line on screen
 
 
 def test_closed_pipe_is_not_an_internal_error(repo: Path) -> None:
