@@ -59,7 +59,8 @@ def test_cpu_profile_apply_verify_and_noop(with_pip_config: Provision, tmp_path:
 
 @pytest.mark.network
 def test_directml_profile_under_python_37(provision: Provision, tmp_path: Path) -> None:
-    if not list((Path(os.environ["PYENV_ROOT"]) / "versions").glob("3.7.*")):
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    if not list((pyenv_root / "versions").glob("3.7.*")):
         pytest.skip("no pyenv Python 3.7 on this machine")
     data = yaml.safe_load((REPO / "profiles" / "directml-wsl2.yaml").read_text())
     data["environment"].update(manager="venv", conda=[])
