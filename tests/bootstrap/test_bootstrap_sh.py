@@ -136,15 +136,23 @@ def test_runs_the_check_script_first(
     render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]
 ) -> None:
     folder = render(small_profile(tmp_path / "p"))
-    if not (folder / "check.sh").exists():
-        pytest.skip("check.sh is not rendered by this build (host checks artifact missing)")
+    assert (folder / "check.sh").is_file()  # always rendered: bootstrap.sh refuses without it
     (folder / "smoke_test.py").write_text(STUB_SMOKE_TEST)
     done = run_bootstrap(folder, bootstrap_env)
     report = reports(bootstrap_env)[-1]
     assert report["steps"][0]["name"] == "checks"  # type: ignore[index]
-    assert report["checks"] is not None
-    ran = subprocess.run(["bash", str(folder / "check.sh")], capture_output=True)
-    assert (done.returncode == 0) == (ran.returncode == 0)
+    ran = subprocess.run(
+        ["bash", str(folder / "check.sh"), "--json"],
+        env=bootstrap_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    expected = json.loads(ran.stdout)
+    assert expected["checks"], ran.stderr
+    # The report carries check.sh's own verdicts, check by check, not just ready/not ready.
+    assert report["checks"] == expected
+    assert (done.returncode == 0) == (ran.returncode == 0) == expected["ready"]
 
 
 STAND_IN_MICROMAMBA = """#!/bin/sh
