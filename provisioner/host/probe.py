@@ -8,10 +8,13 @@ replayed somewhere else (``--facts host.json``) through the very same code path.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import math
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,11 +28,24 @@ MAX_FILE_BYTES = 64 << 20  # dpkg status is a few MB; never read a runaway file 
 
 
 def command_timeout() -> float:
-    """Seconds a probed command may run: $PROVISION_COMMAND_TIMEOUT, else 10."""
-    try:
-        return float(os.environ.get("PROVISION_COMMAND_TIMEOUT", COMMAND_TIMEOUT_S))
-    except ValueError:
+    """Seconds a probed command may run: $PROVISION_COMMAND_TIMEOUT, else 10.
+
+    A value that is not a positive number is an error, not a silent 10: a typo would
+    otherwise change how long a hung command may stall every check."""
+    text = os.environ.get("PROVISION_COMMAND_TIMEOUT")
+    if text is None or text.strip() == "":
         return COMMAND_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ProvisionError(
+            f"PROVISION_COMMAND_TIMEOUT={text!r}: not a positive number of seconds",
+            hint="set it to seconds per probed command, e.g. PROVISION_COMMAND_TIMEOUT=10, "
+            "or unset it",
+        )
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -187,6 +203,12 @@ class Probe:
         """A probe that answers only from a saved snapshot; anything not in it is absent."""
         try:
             data = json.loads(source.read_text("utf-8"))
+        except (UnicodeDecodeError, RecursionError) as e:
+            why = "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else "nested too deep"
+            raise ProvisionError(
+                f"{source}: not a facts file: {why}",
+                hint="pass a file written by `provision facts --save FILE`",
+            ) from e
         except OSError as e:
             raise ProvisionError(
                 f"{source}: cannot read facts file: {e.strerror}",
@@ -197,14 +219,15 @@ class Probe:
                 f"{source}:{e.lineno}:{e.colno}: not a facts file: {e.msg}",
                 hint="pass a file written by `provision facts --save FILE`",
             ) from e
-        if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
+        problem = snapshot_problem(data)
+        if problem is not None:
             raise ProvisionError(
-                f"{source}: not a facts snapshot (format {SNAPSHOT_FORMAT} expected)",
+                f"{source}: not a facts snapshot: {problem}",
                 hint="pass a file written by `provision facts --save FILE`",
             )
         probe = cls(
             Path("/"),
-            path=str(data.get("path", "")),
+            path=data["path"],
             env=data.get("env", {}),
             platform=data["platform"],
         )
@@ -219,3 +242,93 @@ class Probe:
             for k, v in data.get("commands", {}).items()
         }
         return probe
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_text_or_null(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _is_names_or_null(value: Any) -> bool:
+    return value is None or (isinstance(value, list) and all(isinstance(x, str) for x in value))
+
+
+def _is_flag(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_command_or_null(value: Any) -> bool:
+    return value is None or _command_problem(value) is None
+
+
+# What `Probe.save` writes: each table, and what each of its values must be.
+_TABLES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "env": (_is_text, "text"),
+    "files": (_is_text_or_null, "text or null"),
+    "dirs": (_is_names_or_null, "a list of names or null"),
+    "exists": (_is_flag, "true or false"),
+    "which": (_is_text_or_null, "a path or null"),
+    "pathdirs": (_is_names_or_null, "a list of names or null"),
+    "commands": (_is_command_or_null, "a command result or null"),
+}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _command_problem(data: Any) -> str | None:
+    """Why ``data`` is not a saved :class:`CommandOutput`, or None."""
+    if not isinstance(data, dict):
+        return "not an object"
+    argv = data.get("argv")
+    if not (isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv)):
+        return "'argv' must be a non-empty list of text"
+    if not _is_int(data.get("returncode")):
+        return "'returncode' must be an integer"
+    if not isinstance(data.get("timed_out", False), bool):
+        return "'timed_out' must be true or false"
+    for key in ("stdout_b64", "stderr_b64"):
+        value = data.get(key)
+        if not isinstance(value, str):
+            return f"'{key}' must be base64 text"
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return f"'{key}' is not valid base64"
+    return None
+
+
+def snapshot_problem(data: Any) -> str | None:
+    """Why ``data`` (parsed JSON) is not a snapshot this version can replay, or None.
+
+    Every key `save` writes must be there with the right type, so a hand-edited or
+    truncated file is refused up front instead of crashing a parser later."""
+    if not isinstance(data, dict):
+        return "the top level is not an object"
+    fmt = data.get("format")
+    if not _is_int(fmt) or fmt != SNAPSHOT_FORMAT:
+        return f"'format' is {json.dumps(fmt)}, not {SNAPSHOT_FORMAT}"
+    for key in ("platform", "path"):
+        if key not in data:
+            return f"'{key}' is missing"
+        if not isinstance(data[key], str):
+            return f"'{key}' must be text"
+    if not data["platform"]:
+        return "'platform' is empty"
+    for key, (valid, what) in _TABLES.items():
+        if key not in data:
+            return f"'{key}' is missing"
+        table = data[key]
+        if not isinstance(table, dict):
+            return f"'{key}' must be an object"
+        for name, value in table.items():
+            if not valid(value):
+                detail = _command_problem(value) if key == "commands" else None
+                return f"'{key}' entry {json.dumps(name)} must be {what}" + (
+                    f" ({detail})" if detail else ""
+                )
+    return None
