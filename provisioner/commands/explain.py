@@ -27,15 +27,23 @@ def explain(*, log: str, json_out: bool = False) -> int:
     from provisioner.errors import ProvisionError
     from provisioner.signatures import failures, match_log
 
+    name = "stdin" if log == "-" else log
     if log == "-":
-        text = sys.stdin.read()
+        stream = getattr(sys.stdin, "buffer", None)  # None: a text stream (embedding, tests)
+        raw: bytes | str = stream.read() if stream is not None else sys.stdin.read()
     else:
         try:
-            text = Path(log).read_text("utf-8", errors="replace")
+            raw = Path(log).read_bytes()
         except OSError as e:
             raise ProvisionError(
                 f"{log}: cannot read the log: {e.strerror}", hint="pass a readable file or -"
             ) from e
+    text = raw if isinstance(raw, str) else log_text(raw)
+    if text is None:
+        raise ProvisionError(
+            f"{name}: not a text log (NUL or binary bytes)",
+            hint="pass the captured text output (a .txt or .log file), not a binary file",
+        )
     matches = match_log(text)
     if json_out:
         print(json.dumps({"matches": [m.as_json() for m in matches]}, indent=2))
@@ -48,3 +56,42 @@ def explain(*, log: str, json_out: bool = False) -> int:
             print(f"  meaning: {s.meaning}")
             print(f"  fix: {s.fix}")
     return 1 if failures(matches) else 0
+
+
+# Control bytes a text log may hold: tab, newlines, form feed, backspace, ANSI escape.
+_TEXT_CONTROLS = frozenset(b"\t\n\r\x0b\x0c\x08\x1b")
+
+
+def _mostly_text(text: str) -> bool:
+    """No NUL, and (almost) no control characters beyond those logs carry."""
+    if "\x00" in text:
+        return False
+    controls = sum(1 for c in text if ord(c) < 32 and ord(c) not in _TEXT_CONTROLS)
+    return controls * 100 <= len(text)
+
+
+def log_text(data: bytes) -> str | None:
+    """The text of a captured log, or None when the bytes are not text.
+
+    UTF-8 (with or without BOM) and UTF-16 (wsl.exe writes UTF-16LE, often without a
+    BOM) are decoded strictly; a log in a legacy code page (no NUL, few control bytes)
+    is decoded with replacement characters, as before. NUL bytes that are not UTF-16,
+    or many control bytes, mean a binary file, which would only ever "match nothing".
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+        return text if _mostly_text(text) else None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", "replace")
+    if b"\x00" in data and len(data) % 2 == 0:
+        try:
+            wide = data.decode("utf-16-le")
+        except UnicodeDecodeError:
+            return None
+        return wide if _mostly_text(wide) else None
+    return text if _mostly_text(text) else None

@@ -134,6 +134,58 @@ def test_explain_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "cannot read the log" in capsys.readouterr().err
 
 
+NOT_TEXT = "not a text log (NUL or binary bytes) (fix: pass the captured text output"
+
+
+@pytest.mark.parametrize("kind", ["executable", "gzip"])
+def test_explain_a_binary_file_exits_2(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A binary file used to print "no known signature found" and exit 0."""
+    if kind == "executable":
+        binary = Path(sys.executable).resolve()  # the real interpreter: an ELF file
+    else:
+        import gzip
+
+        binary = tmp_path / "log.txt.gz"  # a real log, compressed: the text is in there
+        log = FIX / "tfdml_log_no_adapter_amd_vega8_wsl.txt"
+        binary.write_bytes(gzip.compress(log.read_bytes()))
+    assert main(["explain", str(binary)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith(f"provision: error: {binary}: {NOT_TEXT}")
+
+
+def test_explain_binary_stdin_exits_2() -> None:
+    """Through the console script, so stdin is a real byte stream."""
+    provision = Path(sys.executable).parent / "provision"
+    done = subprocess.run(
+        [str(provision), "explain", "-"],
+        input=Path(sys.executable).resolve().read_bytes()[:65536],
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and done.stdout == b""
+    assert done.stderr.decode().startswith(f"provision: error: stdin: {NOT_TEXT}")
+    assert done.stderr.count(b"\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-16-le", b""), ("utf-16-le", b"\xff\xfe"), ("utf-8", b"\xef\xbb\xbf"), ("cp1252", b"")],
+)
+def test_explain_still_reads_text_logs_in_other_encodings(
+    encoding: str, bom: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """wsl.exe writes UTF-16LE without a BOM (NUL bytes, but text); a Windows console log
+    may be cp1252. Neither is binary."""
+    text = (FIX / "tfdml_log_no_adapter_amd_vega8_wsl.txt").read_text("utf-8")
+    log = tmp_path / "log.txt"
+    log.write_bytes(bom + ("Gerät: café\n" + text).encode(encoding))
+    assert main(["explain", str(log)]) == 1
+    assert "fail: dml.no-adapter" in capsys.readouterr().out
+
+
 def test_doctor_shows_the_profiles_gpu_notes_next_to_the_driver_check(
     host: Callable[[str], ReplayedHost], capsys: pytest.CaptureFixture[str]
 ) -> None:
