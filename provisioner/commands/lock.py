@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from provisioner.errors import ExitCode, relpath
+from provisioner.errors import ExitCode, ProvisionError, relpath
+
+WRITABLE_HINT = "choose a writable path with -o FILE"
 
 
 def add_parser(sub: Any) -> None:
@@ -69,9 +72,15 @@ def lock(
             fix = "" if state == "fresh" else f" (fix: provision lock {relpath(profile)})"
             print(f"{relpath(path)}: {state}{fix}", file=sys.stdout if code == 0 else sys.stderr)
         return int(code)
+    check_writable(path)  # before the solve, which can take minutes
     start = time.monotonic()
     locked = lock_profile(resolved)
-    write_lockfile(locked, resolved, path)
+    try:
+        write_lockfile(locked, resolved, path)
+    except OSError as e:
+        raise ProvisionError(
+            f"{path}: cannot write the lockfile: {e.strerror}", hint=WRITABLE_HINT
+        ) from e
     elapsed = time.monotonic() - start
     counts = {
         platform: {
@@ -97,3 +106,30 @@ def lock(
         )
         print(f"wrote {relpath(path)} ({summary}) in {elapsed:.1f}s")
     return int(ExitCode.OK)
+
+
+def check_writable(path: Path) -> None:
+    """Fail now, with one line, if the lockfile cannot be written to ``path``.
+
+    Writing needs a new entry in its folder (the folder, or its nearest existing
+    parent when the folder is to be created), so a throwaway folder is made there
+    and removed: this checks what the write will do, which `os.access` cannot
+    (as root it says yes to /proc)."""
+    if path.is_dir():
+        raise ProvisionError(
+            f"{path}: cannot write the lockfile: it is a directory", hint=WRITABLE_HINT
+        )
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ProvisionError(
+            f"{path}: cannot write the lockfile: {folder} is not a directory", hint=WRITABLE_HINT
+        )
+    try:
+        Path(tempfile.mkdtemp(prefix=f".{path.name}.check-", dir=folder)).rmdir()
+    except OSError as e:
+        raise ProvisionError(
+            f"{path}: cannot write the lockfile: cannot create files in {folder} ({e.strerror})",
+            hint=WRITABLE_HINT,
+        ) from e

@@ -55,3 +55,50 @@ def test_provision_lock_process_exits_cleanly_after_rattler(
     )
     assert failed.returncode == 1
     assert failed.stderr.count("\n") == 1 and "Traceback" not in failed.stderr
+
+
+def test_lock_refuses_an_unwritable_output_before_solving(
+    write_profile: ProfileWriter, tmp_path: Path
+) -> None:
+    """The profile's channel does not exist, so a solve would fail (exit 1): exit 2 with
+    the output's problem shows the output was checked first."""
+    bad = write_profile(["file:///nonexistent/chan"], name="bad.yaml")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    cases = {
+        "/proc/x/l.yml": "cannot create files in /proc (No such file or directory)",
+        "/sys/l.yml": "cannot create files in /sys (",
+        str(a_file / "l.yml"): f"{a_file} is not a directory",
+        str(tmp_path): "it is a directory",
+    }
+    for output, cause in cases.items():
+        done = subprocess.run(
+            [str(PROVISION), "lock", str(bad), "-o", output],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, (output, done.stderr)
+        assert done.stderr.count("\n") == 1 and done.stdout == ""
+        assert done.stderr.startswith(f"provision: error: {output}: cannot write the lockfile: ")
+        assert cause in done.stderr
+        assert done.stderr.rstrip().endswith("(fix: choose a writable path with -o FILE)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "bad.yaml"]
+
+
+def test_lock_writes_into_a_folder_it_creates(
+    demo_channel: Path, write_profile: ProfileWriter, tmp_path: Path
+) -> None:
+    """The early check leaves nothing behind, and a new nested folder is still fine."""
+    profile = write_profile([demo_channel.as_uri()])
+    out = tmp_path / "new" / "deeper" / "team.conda-lock.yml"
+    done = subprocess.run(
+        [str(PROVISION), "lock", str(profile), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.is_file()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["team.conda-lock.yml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "team.yaml"]
