@@ -3,7 +3,9 @@
 ``|sh`` makes a bash single-quoted literal, ``|ps`` a PowerShell single-quoted
 literal, ``|json`` a JSON literal (also a valid Python literal for str/int/bool/None
 only when used via ``|py``). Every profile value that reaches a script goes
-through one of these; the filters are tested against hostile strings.
+through one of these; the filters are tested against hostile strings. ``|comment``
+is for text inside a comment line (bash, PowerShell, Python, YAML): it keeps the
+value on that line, so a file name or value cannot end the comment and run code.
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ def quote_py(value: object) -> str:
     return repr(_pyable(value))
 
 
+def comment_safe(value: object) -> str:
+    """``str(value)`` with line breaks (``\\n``, ``\\r``, ``\\v``, ``\\f``, U+0085, U+2028/9)
+    and every other control or format character written as a visible escape (``\\n``,
+    ``\\u2028``), so the text stays inside the one comment line it is put in."""
+    s = value if isinstance(value, str) else str(getattr(value, "value", value))
+    if s.isprintable():
+        return s
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in s)
+
+
 def _pyable(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
@@ -68,6 +80,7 @@ def environment() -> jinja2.Environment:
     env.filters["sh"] = quote_sh
     env.filters["ps"] = quote_ps
     env.filters["py"] = quote_py
+    env.filters["comment"] = comment_safe
     env.filters["json"] = lambda v: json.dumps(_pyable(v))
     return env
 
