@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / ".cache" / "tests"
 VENVS = CACHE / "venvs"
 LOGS = REPO / "tests" / "data" / "logs"
+LOG_INDEX = LOGS / "INDEX.md"  # a verbatim copy of the shared fixtures' INDEX.md
 PROFILES = Path(__file__).resolve().parent / "profiles"
 PYENV = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
 
@@ -90,3 +91,13 @@ def render_script(resolved: ResolvedProfile, folder: Path) -> Path:
 
 def read_log(name: str) -> str:
     return (LOGS / name).read_text("utf-8")
+
+
+def index_verdicts() -> dict[str, str]:
+    """INDEX.md's last column ("a correct diagnosis") by file name, from its table rows."""
+    verdicts: dict[str, str] = {}
+    for line in LOG_INDEX.read_text("utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) >= 4 and cells[0].endswith(".txt"):
+            verdicts[cells[0]] = cells[-1]
+    return verdicts
