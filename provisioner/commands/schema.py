@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from provisioner.errors import ExitCode
+from provisioner.errors import ExitCode, ProvisionError
 
 
 def add_parser(sub: Any) -> None:
@@ -82,6 +82,11 @@ def schema(*, output: Path | None = None) -> int:
         return int(ExitCode.OK)
     from provisioner.render import write_files
 
-    (written,) = write_files(output.parent, {output.name: (text, False)})
+    try:
+        (written,) = write_files(output.parent, {output.name: (text, False)})
+    except OSError as e:
+        raise ProvisionError(
+            f"cannot write {output}: {e.strerror or e}", hint="choose a writable path"
+        ) from e
     print(f"{written.action.value:<9}  {output}")
     return int(ExitCode.OK)

@@ -117,6 +117,20 @@ def test_schema_command_writes_then_reports_identical(
     assert all("description" in field for field in env.values())
 
 
+@pytest.mark.parametrize("where", ["/proc/provision-test/schema.json", "/proc/x", "folder"])
+def test_schema_to_an_unwritable_path_is_exit_2(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # /proc takes no new files; "folder" is an existing directory, not a file.
+    (tmp_path / "folder").mkdir()
+    out = tmp_path / where if where == "folder" else Path(where)
+    assert main(["schema", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" not in err
+    assert err.startswith(f"provision: error: cannot write {out}: ")
+    assert err.rstrip().endswith("(fix: choose a writable path)")
+
+
 def test_schema_accepts_every_shipped_profile() -> None:
     """The committed schema (what editors use) agrees with the loader on shipped files."""
     import jsonschema  # dev dependency
