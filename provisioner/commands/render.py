@@ -3,7 +3,9 @@
 PROFILE defaults to the embedded default profile. The artifacts come from
 ``provisioner.render.registry``; ``manifest.json`` is written last and lists each
 file with its sha256, the resolved profile's content hash and the tool version.
-Writing compares bytes first, so a second render changes nothing.
+Writing compares bytes first, so a second render changes nothing. The lockfile
+(``--lockfile``, or the one beside the profile) is validated and must match the
+profile (not stale): a bad one is exit 2 before anything is written.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from provisioner.errors import ExitCode, ProvisionError
 
 if TYPE_CHECKING:
+    from provisioner.lock import Lock
     from provisioner.profile import ResolvedProfile
     from provisioner.render import Artifact, RenderContext
 
@@ -44,7 +47,11 @@ def render(*, profile: Path | None, output: Path, lockfile: Path | None = None) 
 
     path = profile if profile is not None else default_profile_path()
     resolved = load_profile(path)
-    ctx = RenderContext(resolved, __version__, {"lock_text": read_lock_text(path, lockfile)})
+    extras: dict[str, Any] = {}
+    locked = read_lock(resolved, lockfile)
+    if locked is not None:
+        extras["lock_text"], extras["lock"] = locked
+    ctx = RenderContext(resolved, __version__, extras)
     files: dict[str, tuple[str, bool]] = {}
     for artifact in artifacts(resolved, ctx):
         files[artifact.name] = (artifact.render(ctx), artifact.executable)
@@ -61,17 +68,42 @@ def render(*, profile: Path | None, output: Path, lockfile: Path | None = None) 
     return int(ExitCode.OK)
 
 
-def read_lock_text(profile: Path, lockfile: Path | None) -> str | None:
-    """The lockfile's text: ``--lockfile``, else ``<profile stem>.conda-lock.yml`` beside the
-    profile when it exists, else None."""
+def lockfile_path(profile: Path, lockfile: Path | None) -> Path | None:
+    """``--lockfile``, else ``<profile stem>.conda-lock.yml`` beside the profile when it
+    exists, else None."""
     candidate = lockfile or profile.with_name(f"{profile.stem}.conda-lock.yml")
-    if lockfile is None and not candidate.is_file():
+    return candidate if lockfile is not None or candidate.is_file() else None
+
+
+def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lock] | None:
+    """The lockfile's exact text and its validated :class:`Lock`, or None without one.
+
+    A malformed lockfile, or one made from other profile content (stale, or another
+    profile's), is refused with exit 2: the scripts would install the wrong packages."""
+    from provisioner.errors import relpath
+    from provisioner.lock.lockfile import is_stale, read_lockfile
+
+    path = lockfile_path(resolved.path, lockfile)
+    if path is None:
         return None
     try:
-        return candidate.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
-        raise ProvisionError(f"cannot read lockfile {candidate}: {reason}") from e
+        raise ProvisionError(
+            f"cannot read lockfile {path}: {reason}",
+            hint=f"pass an existing lockfile, or make one: provision lock {relpath(resolved.path)}",
+        ) from e
+    lock = read_lockfile(path)  # exit 2 naming the field that is wrong
+    if is_stale(lock, resolved):
+        where = f" -o {relpath(path)}" if lockfile is not None else ""
+        raise ProvisionError(
+            f"{relpath(path)}: lockfile is stale: it was made from other profile content "
+            f"than {relpath(resolved.path)} (or for other platforms)",
+            hint=f"provision lock {relpath(resolved.path)}{where}",
+            exit_code=ExitCode.INVALID,
+        )
+    return text, lock
 
 
 def artifacts(resolved: ResolvedProfile, ctx: RenderContext) -> list[Artifact]:

@@ -3,7 +3,8 @@ from the rendered folder without the tool installed.
 
 Each script runs the check script, creates the environment from the lock, runs
 ``smoke_test.py`` and writes the same report JSON as ``provision apply``. The
-locked package lists are embedded in the script (rendered from ``conda-lock.yml``):
+locked package lists are embedded in the script (from ``conda-lock.yml``, read and
+validated once by the render command):
 
 - conda: an ``@EXPLICIT`` spec list (``url#md5``, the form conda, mamba and
   micromamba all accept) for ``<conda-exe> create -y -p PREFIX --file``;
@@ -22,9 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from provisioner.errors import ProvisionError
+from provisioner.lock import Lock
 from provisioner.profile import ResolvedProfile
 from provisioner.render import Artifact, RenderContext
 from provisioner.render.jinja import render_template
@@ -35,7 +35,7 @@ NO_LOCK_MESSAGE = "no conda-lock.yml here: run `provision lock PROFILE` before r
 
 @dataclass(frozen=True)
 class LockedLists:
-    """What the script installs for one platform, taken from the lockfile text."""
+    """What the script installs for one platform, taken from the validated lock."""
 
     platform: str
     lock_sha256: str
@@ -52,34 +52,33 @@ def script_platform(resolved: ResolvedProfile) -> str:
     return "linux-aarch64" if p.arch in ("aarch64", "arm64") else "linux-64"
 
 
-def locked_lists(lock_text: str, platform: str) -> LockedLists:
-    """Parse the conda-lock v1 text and pick the entries for ``platform``."""
-    data: Any = yaml.load(lock_text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+def locked_lists(lock: Lock, lock_text: str, platform: str) -> LockedLists:
+    """The install lists for ``platform`` from ``lock`` (read and validated by
+    ``provisioner.lock.lockfile.read_lockfile``); ``lock_text`` is the file's exact text,
+    whose sha256 the script checks before installing."""
     explicit: list[str] = []
     requirements: list[str] = []
     packages: list[dict[str, str]] = []
-    for pkg in (data or {}).get("package", []) or []:
-        if pkg.get("platform") != platform:
-            continue
-        hashes = pkg.get("hash") or {}
-        manager = pkg.get("manager")
+    for pkg in lock.for_platform(platform):
         packages.append(
             {
-                "manager": str(manager),
-                "name": str(pkg["name"]),
-                "version": str(pkg["version"]),
-                "build": str(pkg.get("build") or ""),
-                "url": str(pkg["url"]),
-                "sha256": str(hashes.get("sha256") or ""),
+                "manager": pkg.manager,
+                "name": pkg.name,
+                "version": pkg.version,
+                "build": pkg.build,
+                "url": pkg.url,
+                "sha256": pkg.sha256 or "",
             }
         )
-        if manager == "conda":
-            if hashes.get("md5"):
-                explicit.append(f"{pkg['url']}#{hashes['md5']}")
-            else:
-                explicit.append(f"{pkg['url']}#sha256:{hashes['sha256']}")
-        elif manager == "pip":
-            requirements.append(f"{pkg['name']} @ {pkg['url']} --hash=sha256:{hashes['sha256']}")
+        if pkg.manager == "conda":
+            explicit.append(f"{pkg.url}#{pkg.md5}" if pkg.md5 else f"{pkg.url}#sha256:{pkg.sha256}")
+        elif not pkg.sha256:  # pip --require-hashes needs one for every requirement
+            raise ProvisionError(
+                f"conda-lock.yml: pip package {pkg.name} {pkg.version} ({platform}) has no sha256",
+                hint="re-create the lockfile with `provision lock PROFILE`",
+            )
+        else:
+            requirements.append(f"{pkg.name} @ {pkg.url} --hash=sha256:{pkg.sha256}")
     return LockedLists(
         platform,
         hashlib.sha256(lock_text.encode("utf-8")).hexdigest(),
@@ -89,12 +88,25 @@ def locked_lists(lock_text: str, platform: str) -> LockedLists:
     )
 
 
+def _lists(ctx: RenderContext, platform: str) -> LockedLists | None:
+    """The render command puts the lockfile's text and its validated Lock in
+    ``ctx.extras`` (``lock_text``, ``lock``); without them the script refuses to run."""
+    lock_text = ctx.extras.get("lock_text")
+    if lock_text is None:
+        return None
+    lock = ctx.extras.get("lock")
+    if not isinstance(lock_text, str) or not isinstance(lock, Lock):
+        raise ValueError(
+            "bootstrap rendered with extras['lock_text'] but no validated extras['lock']"
+        )
+    return locked_lists(lock, lock_text, platform)
+
+
 def _context(ctx: RenderContext) -> dict[str, Any]:
     r = ctx.resolved
     p = r.profile
     platform = script_platform(r)
-    lock_text = ctx.extras.get("lock_text")
-    lists = locked_lists(lock_text, platform) if isinstance(lock_text, str) else None
+    lists = _lists(ctx, platform)
     return {
         "tool_version": ctx.tool_version,
         "profile": p,

@@ -145,16 +145,17 @@ def test_render_reports_overwrite_when_the_profile_changes(
 def test_render_passes_the_lockfile_beside_the_profile(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from provisioner.commands.render import read_lock_text
+    from provisioner.commands.render import lockfile_path
 
     profile = tmp_path / "team.yaml"
     profile.write_text((REPO / "profiles" / "cpu.yaml").read_text(encoding="utf-8"))
-    assert read_lock_text(profile, None) is None
+    assert lockfile_path(profile, None) is None
     (tmp_path / "team.conda-lock.yml").write_text("version: 1\n")
-    assert read_lock_text(profile, None) == "version: 1\n"
+    assert lockfile_path(profile, None) == tmp_path / "team.conda-lock.yml"
     other = tmp_path / "other.yml"
     other.write_text("version: 2\n")
-    assert read_lock_text(profile, other) == "version: 2\n"
+    assert lockfile_path(profile, other) == other
+    assert lockfile_path(profile, tmp_path / "missing.yml") == tmp_path / "missing.yml"
 
 
 def test_render_invalid_profile_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
