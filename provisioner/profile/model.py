@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from provisioner.profile.specs import check_conda_spec, check_pip_spec
+from provisioner.profile.urls import check_find_link, check_index_url, check_proxy_url
 
 
 class _Frozen(BaseModel):
@@ -65,6 +66,9 @@ Version = Annotated[
 
 CondaSpec = Annotated[str, AfterValidator(check_conda_spec)]
 PipSpec = Annotated[str, AfterValidator(check_pip_spec)]
+IndexUrl = Annotated[str, AfterValidator(check_index_url)]
+FindLink = Annotated[str, AfterValidator(check_find_link)]
+ProxyUrl = Annotated[str, AfterValidator(check_proxy_url)]
 
 
 class Target(_Frozen):
@@ -158,16 +162,21 @@ class Environment(_Frozen):
         default_factory=dict,
         description="Environment variables set in the environment (activation and smoke test).",
     )
-    index_url: str | None = Field(
-        default=None, description="pip index URL replacing PyPI (also used by uv)."
+    index_url: IndexUrl | None = Field(
+        default=None,
+        description="pip index URL replacing PyPI (also used by uv): http(s):// or file://, "
+        "no spaces or quotes (percent-encode them).",
     )
-    extra_index_urls: tuple[str, ...] = Field(
-        default=(), description="Extra pip index URLs, searched after index_url."
+    extra_index_urls: tuple[IndexUrl, ...] = Field(
+        default=(),
+        description="Extra pip index URLs (http(s):// or file://), searched after index_url.",
     )
-    find_links: tuple[str, ...] = Field(
-        default=(), description="Extra pip find-links locations (folders or URLs of wheels)."
+    find_links: tuple[FindLink, ...] = Field(
+        default=(),
+        description="Extra pip find-links locations: http(s):// or file:// URLs, or local "
+        "folders (no spaces or quotes).",
     )
-    proxy: str | None = Field(
+    proxy: ProxyUrl | None = Field(
         default=None, description="HTTP(S) proxy for downloads, e.g. http://proxy:3128."
     )
 
