@@ -85,7 +85,10 @@ def resolve(path: Path) -> tuple[Merged | None, list[Diagnostic]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        diags.append(Diagnostic(f"cannot read profile: {_reason(e)}", Position(shown, 1, 1)))
+        message = (
+            f"cannot read profile: {_reason(e)} (fix: {_fix(e, 'pass an existing profile file')})"
+        )
+        diags.append(Diagnostic(message, Position(shown, 1, 1)))
         return None, diags
     merged = _load(path.resolve(), shown, text, [path.resolve()], diags)
     if merged is not None:
@@ -99,6 +102,17 @@ def _reason(e: Exception) -> str:
     if isinstance(e, OSError):
         return e.strerror or type(e).__name__
     return str(e)
+
+
+def _fix(e: Exception, missing: str) -> str:
+    """What to do about a profile file that could not be read (``missing``: when absent)."""
+    if isinstance(e, UnicodeDecodeError):
+        return "save it as UTF-8"
+    if isinstance(e, IsADirectoryError):
+        return "name a profile YAML file, not a folder"
+    if isinstance(e, PermissionError):
+        return "make the file readable"
+    return missing
 
 
 def _load(
@@ -132,9 +146,9 @@ def _load(
         try:
             sub_text = target.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
-            diags.append(
-                Diagnostic(f'cannot read extended profile "{ref}": {_reason(e)}', at, "extends")
-            )
+            fix = _fix(e, "give an existing file, relative to this one")
+            message = f'cannot read extended profile "{ref}": {_reason(e)} (fix: {fix})'
+            diags.append(Diagnostic(message, at, "extends"))
             fatal = True
             continue
         sub = _load(target, relpath(target), sub_text, [*stack, target], diags)

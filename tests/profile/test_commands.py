@@ -36,6 +36,36 @@ def test_validate_reports_every_error_of_every_file_and_exits_2(
     assert "ok: " in captured.out  # the valid one is still reported
 
 
+@pytest.mark.parametrize("command", ["validate", "show", "render"])
+@pytest.mark.parametrize(
+    ("kind", "reason", "fix"),
+    [
+        ("missing", "No such file or directory", "pass an existing profile file"),
+        ("folder", "Is a directory", "name a profile YAML file, not a folder"),
+        ("latin1", "not UTF-8 text (byte 9)", "save it as UTF-8"),
+    ],
+)
+def test_unreadable_profile_is_one_positioned_line_with_a_fix(
+    command: str,
+    kind: str,
+    reason: str,
+    fix: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / kind
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "latin1":
+        path.write_bytes("name: caf\u00e9\n".encode("latin-1"))
+    argv = [command, str(path)] + (["-o", str(tmp_path / "out")] if command == "render" else [])
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if not ln.endswith(" error(s)")]
+    # One style on every command: "provision: FILE:L:C: error: ... (fix: ...)"
+    assert lines == [f"provision: {path}:1:1: error: cannot read profile: {reason} (fix: {fix})"]
+
+
 def test_validate_json_lists_file_line_col_path_message(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
