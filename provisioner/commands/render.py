@@ -82,6 +82,7 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
     profile's), is refused with exit 2: the scripts would install the wrong packages."""
     from provisioner.errors import relpath
     from provisioner.lock.lockfile import is_stale, read_lockfile
+    from provisioner.profile.resolved import one_line
 
     path = lockfile_path(resolved.path, lockfile)
     if path is None:
@@ -96,11 +97,12 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
         ) from e
     lock = read_lockfile(path)  # exit 2 naming the field that is wrong
     if is_stale(lock, resolved):
-        where = f" -o {relpath(path)}" if lockfile is not None else ""
+        shown, profile = one_line(relpath(path)), one_line(relpath(resolved.path))
+        where = f" -o {shown}" if lockfile is not None else ""
         raise ProvisionError(
-            f"{relpath(path)}: lockfile is stale: it was made from other profile content "
-            f"than {relpath(resolved.path)} (or for other platforms)",
-            hint=f"provision lock {relpath(resolved.path)}{where}",
+            f"{shown}: lockfile is stale: it was made from other profile content "
+            f"than {profile} (or for other platforms)",
+            hint=f"provision lock {profile}{where}",
             exit_code=ExitCode.INVALID,
         )
     return text, lock

@@ -62,16 +62,15 @@ def header(text: str) -> list[str]:
     return lines[:end]
 
 
-@pytest.fixture
-def hostile_render(tmp_path: Path) -> tuple[Path, Path, Path]:
-    """The shipped cpu profile copied to a file with line breaks in its name, rendered
-    next to the same profile under a plain name. Returns (plain, hostile, cwd)."""
-    text = (REPO / "profiles" / "cpu.yaml").read_text(encoding="utf-8")
-    (tmp_path / "plain").mkdir()
+def render_pair(tmp_path: Path, shipped: str) -> tuple[Path, Path, Path]:
+    """A shipped profile copied to a file with line breaks in its name, rendered next to
+    the same profile under a plain name. Returns (plain, hostile, cwd)."""
+    text = (REPO / "profiles" / shipped).read_text(encoding="utf-8")
+    (tmp_path / "plain").mkdir(parents=True)
     (tmp_path / "hostile").mkdir()
-    (tmp_path / "plain" / "cpu.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "plain" / shipped).write_text(text, encoding="utf-8")
     (tmp_path / "hostile" / HOSTILE_FILE).write_text(text, encoding="utf-8")
-    for kind, name in (("plain", "cpu.yaml"), ("hostile", HOSTILE_FILE)):
+    for kind, name in (("plain", shipped), ("hostile", HOSTILE_FILE)):
         assert (
             main(["render", str(tmp_path / kind / name), "-o", str(tmp_path / f"{kind}-out")]) == 0
         )
@@ -80,13 +79,24 @@ def hostile_render(tmp_path: Path) -> tuple[Path, Path, Path]:
     return tmp_path / "plain-out", tmp_path / "hostile-out", cwd
 
 
+@pytest.fixture
+def hostile_render(tmp_path: Path) -> tuple[Path, Path, Path]:
+    return render_pair(tmp_path, "cpu.yaml")
+
+
 def test_hostile_file_name_adds_no_line_to_any_artifact(
-    hostile_render: tuple[Path, Path, Path],
+    hostile_render: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
     plain, hostile, _ = hostile_render
     names = sorted(p.name for p in hostile.iterdir())
     assert names == sorted(p.name for p in plain.iterdir())
     assert {"bootstrap.sh", "check.sh", "environment.yml", "smoke_test.py"} <= set(names)
+    # The Windows scripts too: bootstrap.ps1 from a shipped windows profile.
+    win_plain, win_hostile, _ = render_pair(tmp_path / "win", "directml-windows.yaml")
+    ps1 = (win_hostile / "bootstrap.ps1").read_text(encoding="utf-8")
+    assert len(header(ps1)) == len(header((win_plain / "bootstrap.ps1").read_text("utf-8")))
+    assert all(ln.isprintable() for ln in header(ps1))
+    assert "from x\\ntouch PWNED_LF\\n\\rtouch PWNED_CR" in header(ps1)[2]
     for name in names:
         text = (hostile / name).read_text(encoding="utf-8")
         want = (plain / name).read_text(encoding="utf-8")
