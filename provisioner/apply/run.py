@@ -118,11 +118,3 @@ class Run:
         from provisioner.env import env_python
 
         return env_python(self.prefix, windows=sys.platform == "win32", manager=self.manager)
-
-
-def pause_point(name: str) -> None:
-    """Test hook for crash-safety tests: with ``PROVISION_TEST_PAUSE_AT=<name>`` the run
-    announces the point on stderr and sleeps there so a test can SIGKILL it."""
-    if os.environ.get("PROVISION_TEST_PAUSE_AT") == name:
-        print(f"provision: paused at {name}", file=sys.stderr, flush=True)
-        time.sleep(3600)

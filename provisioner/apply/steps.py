@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from provisioner.apply.run import Outcome, Run, pause_point
+from provisioner.apply.run import Outcome, Run
 from provisioner.apply.state import State, env_fingerprint, file_sha256, write_state
-from provisioner.env import data_home
+from provisioner.env import data_home, pause_point
 from provisioner.errors import ExternalFailure, HostNotReady
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import unquote, urlparse
 
-from provisioner.env import EnvDiff, env_python
+from provisioner.env import EnvDiff, env_python, pause_point, pause_requested
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock, LockedPackage
 
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     import rattler
 
 DOWNLOAD_TIMEOUT_S = 120
+# PROVISION_TEST_PAUSE_AT value that pauses a link with only its first package in.
+PAUSE_MID_LINK = "environment:conda-linking"
 T = TypeVar("T")
 R = TypeVar("R")
 CHUNK = 1 << 20
@@ -373,7 +375,7 @@ async def _link(
     import rattler
     from rattler.exceptions import InstallerError, IoError, LinkError, TransactionError
 
-    try:
+    async def transaction(records: list[rattler.RepoDataRecord]) -> None:
         await rattler.install(
             records,
             target_prefix=prefix,
@@ -382,6 +384,14 @@ async def _link(
             execute_link_scripts=False,
             show_progress=not quiet,
         )
+
+    try:
+        if pause_requested(PAUSE_MID_LINK) and len(records) > 1:
+            # Crash-test hook: link the first package on its own, then pause, so a test
+            # can SIGKILL the run with some but not all packages in the prefix.
+            await transaction(records[:1])
+            pause_point(PAUSE_MID_LINK)
+        await transaction(records)
     except (InstallerError, IoError, LinkError, TransactionError) as e:
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
         full = str(e).lower()

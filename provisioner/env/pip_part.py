@@ -26,7 +26,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from provisioner.env import EnvDiff
+from provisioner.env import EnvDiff, pause_point, pause_requested
 from provisioner.errors import ExternalFailure
 from provisioner.lock import LockedPackage
 from provisioner.process import CommandFailed, run
@@ -34,6 +34,8 @@ from provisioner.process import CommandFailed, run
 log = logging.getLogger("provisioner.env.pip_part")
 
 PIP_INSTALLERS = frozenset({"pip", "uv"})
+# PROVISION_TEST_PAUSE_AT value that pauses an install with only its first package in.
+PAUSE_MID_INSTALL = "environment:pip-installing"
 INSTALL_TIMEOUT_S = 3600.0
 
 
@@ -104,7 +106,14 @@ def install_pip_part(
         req = Path(tmp) / "requirements.txt"
         req.write_text(requirements_text(packages), encoding="utf-8")
         argv = [uv, "pip", "install", "--python", str(python), "--require-hashes", "--no-deps"]
-        argv += ["--compile-bytecode", "-r", str(req)]
+        argv += ["--compile-bytecode"]
+        if pause_requested(PAUSE_MID_INSTALL) and len(packages) > 1:
+            # Crash-test hook: one locked package in, then pause with the rest missing.
+            first = Path(tmp) / "first.txt"
+            first.write_text(requirements_text(packages[:1]), encoding="utf-8")
+            _run_installer([*argv, "-r", str(first)], env)
+            pause_point(PAUSE_MID_INSTALL)
+        argv += ["-r", str(req)]
         for _, pkg in current.change:  # same version, other artifact: uv would keep it
             argv += ["--reinstall-package", pkg.name]
         if quiet or not sys.stderr.isatty():
