@@ -39,7 +39,7 @@ def _provision(env: dict[str, str], *args: str) -> None:
 
 
 def _uv() -> str:
-    from provisioner.env.pip_part import uv_executable
+    from provisioner.uvbin import uv_executable
 
     return uv_executable()
 

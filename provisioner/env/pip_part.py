@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from provisioner.env import EnvDiff, pause_point, pause_requested
 from provisioner.errors import ExternalFailure
 from provisioner.lock import LockedPackage
 from provisioner.process import CommandFailed, run
+from provisioner.uvbin import uv_executable
 
 log = logging.getLogger("provisioner.env.pip_part")
 
@@ -53,22 +53,6 @@ class InstalledDist:
 def normalize(name: str) -> str:
     """PEP 503 name normalization: ``Foo_Bar.baz`` -> ``foo-bar-baz``."""
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def uv_executable() -> str:
-    """The uv binary that ships with this tool (the ``uv`` dependency), else the one on PATH."""
-    try:
-        import uv
-
-        return str(uv.find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        found = shutil.which("uv")
-        if found is None:
-            raise ExternalFailure(
-                "uv is not installed, and the pip part is installed with it",
-                hint="`pip install uv` into the environment that runs provision",
-            ) from None
-        return found
 
 
 def requirements_text(packages: tuple[LockedPackage, ...]) -> str:

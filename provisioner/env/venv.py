@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provisioner.env import EnvDiff, env_python
-from provisioner.env.pip_part import diff_pip_part, install_pip_part, uv_executable
+from provisioner.env.pip_part import diff_pip_part, install_pip_part
 from provisioner.errors import ExternalFailure, HostNotReady
 from provisioner.lock import Lock
 from provisioner.process import CommandFailed, run
+from provisioner.uvbin import uv_executable
 
 _VERSION_PROBE = "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"
 

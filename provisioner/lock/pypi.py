@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
 from provisioner.lock.pipconfig import uv_index_args
 from provisioner.profile import ResolvedProfile
+from provisioner.uvbin import uv_executable
 
 # conda subdir -> uv --python-platform. manylinux_2_31 matches the __glibc the
 # conda part assumes (provisioner.lock.solve.DEFAULT_GLIBC).
@@ -47,20 +47,6 @@ CONDA_TO_PYPI: dict[str, str] = {
     "msgpack-python": "msgpack",
     "pytables": "tables",
 }
-
-
-def uv_executable() -> Path:
-    """uv next to our interpreter (installed with provisioner), else on PATH."""
-    beside = Path(sys.executable).parent / ("uv.exe" if os.name == "nt" else "uv")
-    if beside.exists():
-        return beside
-    found = shutil.which("uv")
-    if found:
-        return Path(found)
-    raise ProvisionError(
-        "uv is needed to lock pip requirements but was not found",
-        hint="pip install uv (or reinstall provisioner, which depends on it)",
-    )
 
 
 def conda_provided(conda_packages: Sequence[LockedPackage]) -> dict[str, str]:
@@ -118,7 +104,7 @@ def _compile(
     env = resolved.profile.environment
     index_args, uv_env = uv_index_args(env)
     argv: list[str] = [
-        str(uv_executable()),
+        uv_executable(),
         "pip",
         "compile",
         "-",

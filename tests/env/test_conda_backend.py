@@ -20,11 +20,11 @@ from pypi_index import Wheel, build_simple_index, build_wheel
 
 from provisioner.env import EnvBackend
 from provisioner.env.conda import ArtifactMismatch, CondaBackend, read_conda_meta
-from provisioner.env.pip_part import uv_executable
 from provisioner.errors import ExitCode, ExternalFailure
 from provisioner.lock import Lock
 from provisioner.lock.lockfile import lock_profile
 from provisioner.profile import load_profile
+from provisioner.uvbin import uv_executable
 
 LINUX = "linux-64"
 # The python stand-in is a venv of this interpreter, so profiles ask for its version.

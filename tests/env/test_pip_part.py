@@ -17,10 +17,10 @@ from provisioner.env.pip_part import (
     install_pip_part,
     installed_distributions,
     requirements_text,
-    uv_executable,
 )
 from provisioner.errors import ExternalFailure
 from provisioner.lock import LockedPackage
+from provisioner.uvbin import uv_executable
 
 MIRROR = Path("/opt/pypi")
 
