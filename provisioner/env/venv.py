@@ -1,16 +1,16 @@
 """The ``venv`` backend: a host interpreter matching ``environment.python``, a virtual
 environment made from it with ``uv venv``, and the locked pip part installed with hashes.
 
-Interpreter discovery, in order: ``python3.X`` (and ``python3``/``python``) on PATH,
-``$PYENV_ROOT/versions/X.Y.*/bin/python3.X``, and on Windows the ``py -X.Y``
-launcher. Each candidate is asked for its version, because pyenv shims and Windows
-Store aliases exist on PATH without a working interpreter behind them. When none
+The candidates come from the host probe (:func:`provisioner.host.interpreters.find_interpreters`,
+the same discovery ``provision doctor`` judges ``python.available`` by): PATH first,
+then ``$PYENV_ROOT/versions``, then on Windows the ``py`` launcher. Each candidate of
+version X.Y is then asked for its version and real executable, because a file can
+report one version to ``-V`` and still not start (a broken install). When none
 matches, the error lists what was found.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -20,6 +20,8 @@ from pathlib import Path
 from provisioner.env import EnvDiff, env_python
 from provisioner.env.pip_part import diff_pip_part, install_pip_part
 from provisioner.errors import ExternalFailure, HostNotReady
+from provisioner.host.interpreters import find_interpreters
+from provisioner.host.probe import Probe
 from provisioner.lock import Lock
 from provisioner.process import CommandFailed, run
 from provisioner.uvbin import uv_executable
@@ -35,26 +37,20 @@ class Interpreter:
     executable: Path
 
 
-def _candidates(version: str) -> Iterator[list[str]]:
-    """Commands that may start a Python ``version`` (X.Y), most specific first."""
-    path_dirs = os.environ.get("PATH", "").split(os.pathsep)
-    for name in (f"python{version}", "python3", "python"):
-        for d in path_dirs:
-            exe = Path(d or ".") / name
-            for cand in (exe, exe.with_suffix(".exe")):
-                if cand.is_file() and os.access(cand, os.X_OK):
-                    yield [str(cand)]
-    root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
-    for inst in sorted(Path(root, "versions").glob(f"{version}.*"), reverse=True):
-        for exe in (inst / "bin" / f"python{version}", inst / "python.exe"):
-            if exe.is_file():
-                yield [str(exe)]
-    launcher = shutil.which("py")
-    if launcher is not None:
-        yield [launcher, f"-{version}"]
+def _candidates(host: Probe, version: str) -> Iterator[list[str]]:
+    """Commands that may start Python ``version`` (X.Y), in the probe's order."""
+    windows = host.platform == "win32"
+    for found in find_interpreters(host):
+        if found.version != version and not found.version.startswith(f"{version}."):
+            continue
+        if found.source == "pyenv":
+            folder = found.path.rstrip("/")
+            yield [f"{folder}/python.exe" if windows else f"{folder}/bin/python{version}"]
+        else:  # a PATH executable, or the path ``py -0p`` lists for that version
+            yield [found.path]
 
 
-def probe(command: list[str]) -> Interpreter | None:
+def ask_version(command: list[str]) -> Interpreter | None:
     """Ask a candidate command for its version; ``None`` when it does not run."""
     try:
         done = run([*command, "-c", _VERSION_PROBE], timeout=20, check=False)
@@ -66,16 +62,21 @@ def probe(command: list[str]) -> Interpreter | None:
     return Interpreter(lines[0], Path(" ".join(lines[1:])))
 
 
-def find_interpreter(version: str) -> Interpreter:
-    """The first host interpreter whose X.Y is ``version``; a clear error listing others."""
+def find_interpreter(version: str, host: Probe | None = None) -> Interpreter:
+    """The first host interpreter whose X.Y is ``version``; a clear error listing others.
+
+    ``host`` defaults to a live probe of this machine (as ``provision doctor`` uses)."""
+    host = host if host is not None else Probe()
     seen: dict[str, str] = {}
-    for command in _candidates(version):
-        found = probe(command)
+    for command in _candidates(host, version):
+        found = ask_version(command)
         if found is None:
             continue
         if found.version == version:
             return found
         seen.setdefault(str(found.executable), found.version)
+    for other in find_interpreters(host):  # cached by the probe: no second run
+        seen.setdefault(other.path, other.version)
     listing = ", ".join(f"{v} ({exe})" for exe, v in seen.items()) or "none"
     raise HostNotReady(
         f"no Python {version} interpreter found on PATH, under $PYENV_ROOT/versions or via "

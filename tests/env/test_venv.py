@@ -1,5 +1,6 @@
-"""The venv backend: interpreter discovery (PATH, pyenv), a real venv, the locked pip
-part installed with hashes, and an exact diff. Wheels come from the local PyPI mirror."""
+"""The venv backend: interpreter discovery (PATH, pyenv, py launcher), a real venv, the
+locked pip part installed with hashes, and an exact diff. Wheels come from the local
+PyPI mirror."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from test_pip_part import mirror_package
 
 from provisioner.env.venv import VenvBackend, find_interpreter
 from provisioner.errors import HostNotReady
+from provisioner.host.probe import Probe
 from provisioner.lock import Lock
 
 
@@ -38,6 +40,29 @@ def test_no_match_lists_what_was_found(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert msg.startswith("no Python 3.99 interpreter found")
     assert "found: " in msg
     assert e.value.hint and "3.99" in e.value.hint
+    system = Path("/usr/bin/python3")
+    if system.is_file():  # the listing names what the host probe found, with versions
+        out = subprocess.run([system, "-V"], capture_output=True, text=True, check=True)
+        assert f"{out.stdout.split()[1]} ({system})" in msg
+
+
+def test_path_comes_before_pyenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The order doctor's discovery uses: a PATH Python of X.Y wins over pyenv's X.Y."""
+    system = Path("/usr/bin/python3")
+    if not system.is_file():
+        pytest.skip("no /usr/bin/python3 on this machine")
+    out = subprocess.run([system, "-V"], capture_output=True, text=True, check=True)
+    x_y = ".".join(out.stdout.split()[1].split(".")[:2])
+    root = Path(os.environ["PYENV_ROOT"])
+    if not list((root / "versions").glob(f"{x_y}.*")):
+        pytest.skip(f"no pyenv Python {x_y} to compete with /usr/bin/python3")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    found = find_interpreter(x_y)
+    assert found.version == x_y
+    assert str(found.executable).startswith("/usr/bin/python")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Python on PATH: pyenv's is next
+    found = find_interpreter(x_y)
+    assert found.version == x_y and str(found.executable).startswith(str(root / "versions"))
 
 
 def test_create_install_diff_update(tmp_path: Path) -> None:
@@ -83,8 +108,9 @@ def test_venv_of_another_python_is_recreated(tmp_path: Path) -> None:
 
 
 def test_finds_the_windows_py_launcher(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A STAND-IN ``py`` launcher (Windows cannot run here): ``py -3.7 ...`` execs pyenv's
-    3.7; anything else fails like the real launcher does for a missing version."""
+    """A STAND-IN ``py`` launcher (Windows cannot run here) under a probe that says
+    win32: ``py -0p`` lists pyenv's 3.7 in the launcher's ``-V:X.Y`` format, beside a
+    listed 3.12 that does not exist; the backend runs the listed 3.7 path."""
     pythons = sorted((Path(os.environ["PYENV_ROOT"]) / "versions").glob("3.7.*/bin/python3.7"))
     if not pythons:
         pytest.skip("no pyenv Python 3.7 on this machine")
@@ -93,11 +119,15 @@ def test_finds_the_windows_py_launcher(monkeypatch: pytest.MonkeyPatch, tmp_path
     launcher = bindir / "py"
     launcher.write_text(
         "#!/bin/sh\n# STAND-IN for the Windows py launcher\n"
-        f'[ "$1" = -3.7 ] || {{ echo "No suitable Python runtime found" >&2; exit 103; }}\n'
-        f'shift; exec {pythons[-1]} "$@"\n'
+        '[ "$1" = -0p ] || { echo "No suitable Python runtime found" >&2; exit 103; }\n'
+        f"echo ' -V:3.12 *        {tmp_path}/missing/python.exe'\n"
+        f"echo ' -V:3.7          {pythons[-1]}'\n"
     )
     launcher.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
-    found = find_interpreter("3.7")
+    found = find_interpreter("3.7", Probe(platform="win32"))
     assert found.version == "3.7" and found.executable == pythons[-1]
+    with pytest.raises(HostNotReady) as e:  # listed, but it does not start
+        find_interpreter("3.12", Probe(platform="win32"))
+    assert f"3.12 ({tmp_path}/missing/python.exe)" in e.value.message
