@@ -78,7 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"provision: {line}", file=sys.stderr)
         return int(e.exit_code)
     except KeyboardInterrupt:
-        print("provision: interrupted", file=sys.stderr)
+        print(
+            "provision: interrupted (fix: run the same command again; apply rebuilds an "
+            "environment it did not finish)",
+            file=sys.stderr,
+        )
         return 130
     except BrokenPipeError:
         # The reader went away (`provision show … | head`): not an error of ours.

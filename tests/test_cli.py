@@ -65,3 +65,17 @@ def test_closed_pipe_is_not_an_internal_error(repo: Path) -> None:
     )
     assert proc.stdout.count("\n") == 1
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_is_one_line_with_a_fix(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import provisioner.commands.validate as validate
+
+    def interrupted(*_a: object, **_k: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(validate, "validate", interrupted)
+    assert cli.main(["validate", "x.yaml"]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "interrupted" in err and "fix:" in err
