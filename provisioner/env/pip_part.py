@@ -10,12 +10,16 @@ index configuration does not matter; a changed artifact is refused.
 
 The diff reads ``*.dist-info`` folders in the environment's site-packages directly
 (name, version, ``INSTALLER`` and ``direct_url.json``): no interpreter start, so a
-no-op apply stays fast. Only distributions installed by pip or uv count as the pip
-part; conda's own Python packages are the conda part's business.
+no-op apply stays fast. Each locked distribution's ``RECORD`` is checked too: one
+whose listed files are missing (a deleted module) is reinstalled. In a conda prefix
+only distributions installed by pip or uv count as the pip part (conda's own Python
+packages are the conda part's business); in a venv every distribution does
+(``owns_all``), whatever its ``INSTALLER`` says.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -48,6 +52,7 @@ class InstalledDist:
     installer: str
     url: str | None  # direct_url.json "url", when installed from a URL
     sha256: str | None  # direct_url.json archive hash, when recorded
+    missing: str = ""  # the first file its RECORD lists that does not exist
 
 
 def normalize(name: str) -> str:
@@ -69,15 +74,20 @@ def requirements_text(packages: tuple[LockedPackage, ...]) -> str:
 
 
 def install_pip_part(
-    python: Path, packages: tuple[LockedPackage, ...], quiet: bool = False
+    python: Path,
+    packages: tuple[LockedPackage, ...],
+    quiet: bool = False,
+    *,
+    owns_all: bool = False,
 ) -> None:
     """Install exactly these locked pip packages into the environment of ``python``.
 
-    Packages installed by pip/uv but not in the lock are uninstalled first, so the
-    environment ends up matching the lock. A hash mismatch, an unreachable index or a
-    full disk raises one :class:`ExternalFailure` with the cause and a fix.
+    Packages installed by pip/uv (with ``owns_all``: any package) but not in the lock
+    are uninstalled first, so the environment ends up matching the lock. A hash
+    mismatch, an unreachable index or a full disk raises one :class:`ExternalFailure`
+    with the cause and a fix.
     """
-    current = diff_pip_part(python, packages)
+    current = diff_pip_part(python, packages, owns_all=owns_all)
     uv = uv_executable()
     # Output is captured (and shown only on failure), so uv's own bars are off.
     env = {**os.environ, "UV_NO_PROGRESS": "1"}
@@ -98,7 +108,7 @@ def install_pip_part(
             _run_installer([*argv, "-r", str(first)], env)
             pause_point(PAUSE_MID_INSTALL)
         argv += ["-r", str(req)]
-        for _, pkg in current.change:  # same version, other artifact: uv would keep it
+        for _, pkg in current.change:  # same version, other artifact or missing files
             argv += ["--reinstall-package", pkg.name]
         if quiet or not sys.stderr.isatty():
             _run_installer(argv, env)
@@ -132,7 +142,7 @@ def _run_with_bar(
         task = bar.add_task("install", total=len(wanted))
         while thread.is_alive():
             thread.join(0.25)
-            have = installed_distributions(python)
+            have = installed_distributions(python, check_files=False)
             done = sum(1 for n, v in wanted.items() if n in have and have[n].version == v)
             bar.update(task, completed=done)
     if failure:
@@ -206,8 +216,9 @@ def site_packages(python: Path) -> Path | None:
     return None
 
 
-def installed_distributions(python: Path) -> dict[str, InstalledDist]:
-    """Distributions in site-packages, keyed by normalized name (reads files only)."""
+def installed_distributions(python: Path, *, check_files: bool = True) -> dict[str, InstalledDist]:
+    """Distributions in site-packages, keyed by normalized name (reads files only);
+    ``check_files`` also looks for files their ``RECORD`` lists that are missing."""
     sp = site_packages(python)
     found: dict[str, InstalledDist] = {}
     if sp is None:
@@ -219,15 +230,38 @@ def installed_distributions(python: Path) -> dict[str, InstalledDist]:
         name, version = meta
         installer = _read_text(info / "INSTALLER").strip()
         url, sha = _read_direct_url(info)
-        found[normalize(name)] = InstalledDist(normalize(name), version, installer, url, sha)
+        missing = first_missing_file(sp, info) if check_files else ""
+        found[normalize(name)] = InstalledDist(
+            normalize(name), version, installer, url, sha, missing
+        )
     return found
 
 
-def diff_pip_part(python: Path, packages: tuple[LockedPackage, ...]) -> EnvDiff:
+def first_missing_file(site: Path, info: Path) -> str:
+    """The first file listed in ``info``'s ``RECORD`` that is not on disk ("" if none).
+
+    Only existence is checked (a stat per file, ~20 ms for torch's 15,000), so a
+    deleted module is noticed without hashing gigabytes. Bytecode is skipped: it is
+    regenerated on import."""
+    text = _read_text(info / "RECORD")
+    for row in csv.reader(text.splitlines()):
+        if not row or not row[0] or row[0].endswith(".pyc"):
+            continue
+        if not os.path.lexists(site / row[0]):
+            return row[0]
+    return ""
+
+
+def diff_pip_part(
+    python: Path, packages: tuple[LockedPackage, ...], *, owns_all: bool = False
+) -> EnvDiff:
     """Compare the pip-installed distributions with the locked pip entries.
 
     Names and versions are compared; where ``direct_url.json`` records the artifact
-    URL or its sha256 (uv records the URL, pip both), those are compared too.
+    URL or its sha256 (uv records the URL, pip both), those are compared too, and a
+    distribution with a file of its ``RECORD`` missing is a change (reinstall it).
+    Unlocked distributions are removed when pip or uv installed them, or, with
+    ``owns_all`` (a venv, where everything is the pip part), whatever installed them.
     """
     if not python.exists():
         return EnvDiff(add=packages, exists=False)
@@ -245,10 +279,12 @@ def diff_pip_part(python: Path, packages: tuple[LockedPackage, ...]) -> EnvDiff:
             change.append((f"{name}=={have.version} (sha256 {have.sha256[:12]})", pkg))
         elif have.url and pkg.url and have.url != pkg.url:
             change.append((f"{name}=={have.version} (from {have.url})", pkg))
+        elif have.missing:
+            change.append((f"{name}=={have.version} (missing {have.missing})", pkg))
     remove = tuple(
         f"pip:{name}"
         for name, d in sorted(installed.items())
-        if name not in locked and d.installer in PIP_INSTALLERS
+        if name not in locked and (owns_all or d.installer in PIP_INSTALLERS)
     )
     return EnvDiff(add=tuple(add), remove=remove, change=tuple(change))
 

@@ -109,13 +109,14 @@ class VenvBackend:
                 exists=False,
                 notes=(f"the venv has Python {have}, the profile wants {self.python_version}",),
             )
-        return diff_pip_part(python, packages)
+        return diff_pip_part(python, packages, owns_all=True)  # everything here is pip's
 
     def install(self, prefix: Path, lock: Lock, platform: str, *, quiet: bool = False) -> None:
         current = self.diff(prefix, lock, platform)
         if not current.exists:
             self.create(prefix)
-        install_pip_part(self.python(prefix), lock.for_platform(platform, "pip"), quiet=quiet)
+        packages = lock.for_platform(platform, "pip")
+        install_pip_part(self.python(prefix), packages, quiet=quiet, owns_all=True)
 
     def create(self, prefix: Path) -> None:
         """(Re)create an empty venv at ``prefix`` from a matching host interpreter."""

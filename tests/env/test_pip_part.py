@@ -170,3 +170,30 @@ def test_unreachable_index_is_one_clear_error(venv: Path, monkeypatch: pytest.Mo
         install_pip_part(venv, (pkg,), quiet=True)
     assert e.value.message == "installing the pip part failed: the pip package index is unreachable"
     assert e.value.hint and "proxy" in e.value.hint
+
+
+def test_a_deleted_module_file_is_a_change_and_install_restores_it(venv: Path) -> None:
+    locked = (mirror_package("six", "1.17.0"),)
+    install_pip_part(venv, locked, quiet=True)
+    site = next(venv.parent.parent.glob("lib/python3*/site-packages"))
+    (site / "six.py").unlink()
+    d = diff_pip_part(venv, locked)
+    assert [(o, p.name) for o, p in d.change] == [("six==1.17.0 (missing six.py)", "six")]
+    install_pip_part(venv, locked, quiet=True)
+    assert (site / "six.py").is_file()
+    assert diff_pip_part(venv, locked).matches
+    subprocess.run([str(venv), "-c", "import six"], check=True, capture_output=True)
+
+
+def test_in_a_venv_a_foreign_installers_distribution_is_removed(venv: Path) -> None:
+    six, tabulate = mirror_package("six", "1.17.0"), mirror_package("tabulate", "0.8.10")
+    install_pip_part(venv, (six, tabulate), quiet=True)
+    info = next(venv.parent.parent.glob("lib/python3*/site-packages/six-*.dist-info"))
+    (info / "INSTALLER").write_text("poetry\n")
+    # A conda prefix: a distribution pip/uv did not install is left alone.
+    assert diff_pip_part(venv, (tabulate,)).remove == ()
+    # A venv: every distribution is the pip part, whatever installed it.
+    assert diff_pip_part(venv, (tabulate,), owns_all=True).remove == ("pip:six",)
+    install_pip_part(venv, (tabulate,), quiet=True, owns_all=True)
+    assert not info.exists()
+    assert diff_pip_part(venv, (tabulate,), owns_all=True).matches
