@@ -3,17 +3,25 @@
 It logs the command (``shlex.join``), applies a timeout, and raises
 :class:`CommandFailed` showing the command, the exit code and the tail of the
 output. Timeouts kill the whole process group, so a hung child never hangs us.
+
+A child never outlives us: an interrupt (Ctrl-C, ``SystemExit``) while we wait kills
+its process group before re-raising, and on Linux the child gets ``SIGKILL`` when
+we die, even by ``SIGKILL`` (``PR_SET_PDEATHSIG``), so an installer cannot keep
+writing into a prefix that the next apply removes.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shlex
 import signal
 import subprocess
+import sys
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +30,10 @@ from provisioner.errors import ExitCode, ProvisionError
 log = logging.getLogger("provisioner.process")
 
 TAIL_CHARS = 2000
+REAP_WAIT_S = 5.0  # how long an interrupted run waits for its killed children to go
+
+_running: set[subprocess.Popen[bytes]] = set()  # children still running, for atexit
+_running_guard = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,10 @@ def run(
         env=dict(env) if env is not None else None,
         cwd=cwd,
         start_new_session=True,  # own process group: a timeout kills grandchildren too
+        preexec_fn=_die_with_parent(),
     )
+    with _running_guard:
+        _running.add(proc)
     timed_out = False
     try:
         out, err = proc.communicate(stdin, timeout=timeout)
@@ -95,6 +110,13 @@ def run(
         timed_out = True
         _kill_group(proc)
         out, err = proc.communicate()
+    except BaseException:  # Ctrl-C or SystemExit while waiting: take the children along
+        _kill_group(proc)
+        _reap(proc)
+        raise
+    finally:
+        with _running_guard:
+            _running.discard(proc)
     result = Completed(
         args, proc.returncode, out, err, time.monotonic() - start, timed_out=timed_out
     )
@@ -108,4 +130,65 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        proc.kill()
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> None:
+    """Wait (bounded) until the killed child and the rest of its group are gone, so
+    nothing of theirs still writes when the caller cleans up."""
+    deadline = time.monotonic() + REAP_WAIT_S
+    try:
+        proc.wait(timeout=REAP_WAIT_S)
+    except subprocess.TimeoutExpired:
+        return
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)  # a member left (or a zombie not yet reaped by init)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.02)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """On Linux, a ``preexec_fn`` that has the kernel SIGKILL the child when the thread
+    that started it dies (``prctl(PR_SET_PDEATHSIG, SIGKILL)``); None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = _libc_prctl()
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def in_child() -> None:
+        prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return in_child
+
+
+_prctl: list[Callable[[int, int], int] | None] = []
+
+
+def _libc_prctl() -> Callable[[int, int], int] | None:
+    """libc's ``prctl``, loaded once in the parent (never in the forked child)."""
+    if not _prctl:
+        try:
+            import ctypes
+
+            fn: Callable[[int, int], int] = ctypes.CDLL(None, use_errno=True).prctl
+            _prctl.append(fn)
+        except (OSError, AttributeError):
+            _prctl.append(None)
+    return _prctl[0]
+
+
+@atexit.register
+def _kill_running() -> None:
+    """At interpreter exit, kill the groups of children that other threads still wait
+    on (an installer run beside a progress bar when Ctrl-C ended the main thread)."""
+    with _running_guard:
+        left = list(_running)
+    for proc in left:
+        _kill_group(proc)

@@ -1,0 +1,146 @@
+"""process.run never leaves a child behind: a program that uses it is interrupted
+(SIGINT), killed (SIGKILL) or exits while another thread waits on a child, and the
+child (and, where promised, its own children) must be gone."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from provisioner.process import run
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads /proc and uses PR_SET_PDEATHSIG"
+)
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for init to reap it runs no code and counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def gone_within(pid: int, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def wait_for_pids(*files: Path, seconds: float = 30.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        texts = [f.read_text().strip() if f.exists() else "" for f in files]
+        if all(texts):
+            return [int(t) for t in texts]
+        time.sleep(0.05)
+    raise AssertionError(f"the child never wrote {files}")
+
+
+def start_program(body: str) -> subprocess.Popen[str]:
+    """A Python program that uses provisioner.process.run, in its own session (as a
+    terminal's foreground job is), so signals reach only what we aim them at."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(body)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def cleanup(*pids: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_sigint_kills_the_child_and_its_children(tmp_path: Path) -> None:
+    child, grand = tmp_path / "child.pid", tmp_path / "grand.pid"
+    prog = start_program(
+        f"""
+        import sys
+        from provisioner.process import run
+        script = "sleep 300 & echo $! > {grand}; echo $$ > {child}; wait"
+        try:
+            run(["sh", "-c", script], timeout=600)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        """
+    )
+    pids = wait_for_pids(child, grand)
+    try:
+        prog.send_signal(signal.SIGINT)  # the child is in its own session: not reached
+        assert prog.wait(timeout=30) == 130, prog.stderr.read() if prog.stderr else ""
+        assert gone_within(pids[0]), "the shell run by process.run outlived Ctrl-C"
+        assert gone_within(pids[1]), "the shell's own child outlived Ctrl-C"
+    finally:
+        cleanup(*pids)
+
+
+def test_sigkill_of_the_parent_takes_the_child(tmp_path: Path) -> None:
+    child = tmp_path / "child.pid"
+    prog = start_program(
+        f"""
+        from provisioner.process import run
+        run(["sh", "-c", "echo $$ > {child}; exec sleep 300"], timeout=600)
+        """
+    )
+    (pid,) = wait_for_pids(child)
+    try:
+        prog.kill()  # SIGKILL: no Python code runs, only the kernel's PR_SET_PDEATHSIG
+        assert prog.wait(timeout=30) == -signal.SIGKILL
+        assert gone_within(pid), "the child outlived a SIGKILLed parent"
+    finally:
+        cleanup(pid)
+
+
+def test_exit_while_another_thread_waits_kills_that_group(tmp_path: Path) -> None:
+    """The installer runs in a worker thread beside the progress bar; Ctrl-C ends the
+    main thread and the interpreter: the installer's whole group must go too."""
+    child, grand = tmp_path / "child.pid", tmp_path / "grand.pid"
+    prog = start_program(
+        f"""
+        import sys, threading, time
+        from provisioner.process import run
+        script = "sleep 300 & echo $! > {grand}; echo $$ > {child}; wait"
+        threading.Thread(
+            target=lambda: run(["sh", "-c", script], timeout=600), daemon=True
+        ).start()
+        try:
+            while True:
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        """
+    )
+    pids = wait_for_pids(child, grand)
+    try:
+        prog.send_signal(signal.SIGINT)
+        assert prog.wait(timeout=30) == 130
+        assert gone_within(pids[0])
+        assert gone_within(pids[1]), "the grandchild outlived the interpreter's exit"
+    finally:
+        cleanup(*pids)
+
+
+def test_a_normal_run_still_returns_output_and_code() -> None:
+    done = run([sys.executable, "-c", "import sys; print('hi'); sys.exit(3)"], check=False)
+    assert (done.returncode, done.out.strip()) == (3, "hi")
