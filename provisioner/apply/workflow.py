@@ -44,33 +44,51 @@ def execute(run: Run, *, change: bool, progress: Progress, steps: Sequence[Step]
     return True
 
 
-def disk_full(e: OSError) -> ProvisionError | OSError:
-    """ENOSPC as one clear error; any other OSError is returned as is (a bug to report)."""
-    if e.errno != errno.ENOSPC:
-        return e
-    where = f" writing {e.filename}" if e.filename else ""
+def os_failure(e: OSError) -> ExternalFailure:
+    """An OSError from our own reads and writes (state, reports, the prefix) as one line
+    naming the path, with a fix; ENOSPC and EDQUOT say the disk is full."""
+    path = e.filename2 if e.filename2 is not None and e.errno == errno.EXDEV else e.filename
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" writing {path}" if path is not None else ""
+        return ExternalFailure(
+            f"the disk is full{where}",
+            hint="free space on the disk that holds PROVISION_HOME and the package caches, "
+            "then apply again (it resumes)",
+        )
+    from provisioner.env import data_home
+
+    reason = e.strerror or type(e).__name__
+    what = (
+        f"cannot access {path}: {reason}"
+        if path is not None
+        else f"a file operation failed: {reason}"
+    )
     return ExternalFailure(
-        f"the disk is full{where}",
-        hint="free space on the disk that holds PROVISION_HOME and the package caches, "
-        "then apply again (it resumes)",
+        what,
+        hint=f"make sure PROVISION_HOME ({data_home()}) and the folders under it are "
+        "folders you can write to, then apply again",
     )
 
 
 @dataclass(frozen=True)
 class Converged:
-    """The result of a plan/apply: the exit code, the report, where it was written."""
+    """The result of a plan/apply: the exit code, the report, where it was written, and
+    the error that stopped a step (printed by the CLI after the report)."""
 
     exit_code: int
     report: dict[str, Any]
     report_path: Path | None
+    error: ProvisionError | None = None
 
 
 def converge(resolved: ResolvedProfile, options: Options, *, change: bool) -> Converged:
     """Plan (``change=False``) or apply a profile; apply holds the environment's lock,
-    records state through the steps, and writes the report.
+    reads the state under it, records state through the steps, and writes the report.
 
-    A :class:`ProvisionError` from a step is recorded as that step's failure in the
-    report, then raised again for the CLI to print.
+    A :class:`ProvisionError` (or an OSError, as :func:`os_failure`) from a step is
+    recorded as that step's failure in the report and returned in ``error``, so
+    ``--json`` and ``--junit`` still show the run; an OSError before the run starts
+    (the lock, the state) or while writing the report is raised as :func:`os_failure`.
     """
     from provisioner.apply.guard import exclusive
     from provisioner.apply.progress import want_quiet
@@ -78,30 +96,39 @@ def converge(resolved: ResolvedProfile, options: Options, *, change: bool) -> Co
     from provisioner.apply.state import state_dir
 
     options = replace(options, quiet=want_quiet(options.quiet))
-    run = Run(resolved, options)
     progress = Progress(quiet=options.quiet)
     mode = "apply" if change else ("dry-run" if options.dry_run else "plan")
-    error: ProvisionError | None = None
-    guard: AbstractContextManager[None] = (
-        exclusive(state_dir() / f"{run.env}.lock", run.env) if change else nullcontext()
-    )
-    with guard:
-        try:
-            try:
-                ok = execute(run, change=change, progress=progress)
-            except OSError as e:
-                mapped = disk_full(e)
-                if mapped is e:
-                    raise
-                raise mapped from e
-        except ProvisionError as e:
-            ok, error = False, e
-            done = {r.name for r in run.records}
-            failed = next(s.name for s in STEPS if s.name not in done)
-            run.records.append(StepRecord(failed, Outcome("fail", e.lines()[0]), False, 0.0))
-        code = int(error.exit_code) if error is not None else (0 if ok else 1)
-        report = build_report(run, mode=mode, exit_code=code)
-        path = write_report(report, run.env) if change else None
-    if error is not None:
-        raise error
-    return Converged(code, report, path)
+    env = resolved.profile.environment.name
+    try:
+        guard: AbstractContextManager[None] = (
+            exclusive(state_dir() / f"{env}.lock", env) if change else nullcontext()
+        )
+        with guard:
+            run = Run(resolved, options)  # reads the state: only once the lock is held
+            error = _execute_recorded(run, change=change, progress=progress)
+            code = int(error.exit_code) if error is not None else (0 if _ok(run) else 1)
+            report = build_report(run, mode=mode, exit_code=code)
+            path = write_report(report, run.env) if change else None
+    except OSError as e:
+        raise os_failure(e) from e
+    return Converged(code, report, path, error)
+
+
+def _execute_recorded(run: Run, *, change: bool, progress: Progress) -> ProvisionError | None:
+    """Run the steps; a step that raised is recorded as that step's failure."""
+    try:
+        execute(run, change=change, progress=progress)
+        return None
+    except ProvisionError as e:
+        error = e
+    except OSError as e:
+        error = os_failure(e)
+        error.__cause__ = e
+    done = {r.name for r in run.records}
+    failed = next(s.name for s in STEPS if s.name not in done)
+    run.records.append(StepRecord(failed, Outcome("fail", error.lines()[0]), False, 0.0))
+    return error
+
+
+def _ok(run: Run) -> bool:
+    return all(r.outcome.status != "fail" for r in run.records)

@@ -77,7 +77,8 @@ def apply(
     verify: str = "smoke",
     quiet: bool = False,
 ) -> int:
-    """Converge, print the outcome (or the report as JSON), write JUnit if asked."""
+    """Converge, print the outcome (or the report as JSON), write JUnit if asked; when a
+    step raised, print and write those first, then raise its error."""
     from provisioner.apply.junit import write_junit
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
@@ -93,6 +94,8 @@ def apply(
     show(result.report, json_out=json_out, steps=not progress_shown(quiet or json_out))
     if result.report_path is not None and not json_out:
         print(f"report: {result.report_path}")
+    if result.error is not None:
+        raise result.error  # after the report: the CLI prints its one line and exit code
     return result.exit_code
 
 

@@ -35,4 +35,6 @@ def plan(
     options = Options(skip_checks=skip_checks, quiet=quiet or json_out)
     result = converge(resolved, options, change=False)
     show(result.report, json_out=json_out, steps=not progress_shown(quiet or json_out))
+    if result.error is not None:
+        raise result.error  # after the plan: the CLI prints its one line and exit code
     return result.exit_code

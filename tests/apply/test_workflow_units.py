@@ -10,19 +10,32 @@ import pytest
 
 from provisioner.apply.guard import ApplyBusy, exclusive
 from provisioner.apply.state import State, env_fingerprint, read_state, state_path, write_state
-from provisioner.apply.workflow import disk_full
+from provisioner.apply.workflow import os_failure
 from provisioner.errors import ExitCode, ExternalFailure
 
 
 def test_enospc_becomes_one_error_with_a_fix() -> None:
-    err = disk_full(OSError(errno.ENOSPC, "No space left on device", "/data/state.json"))
+    err = os_failure(OSError(errno.ENOSPC, "No space left on device", "/data/state.json"))
     assert isinstance(err, ExternalFailure) and err.exit_code == ExitCode.NOT_READY
     assert err.lines() == [
         "error: the disk is full writing /data/state.json (fix: free space on the disk that "
         "holds PROVISION_HOME and the package caches, then apply again (it resumes))"
     ]
-    other = OSError(errno.EACCES, "denied")
-    assert disk_full(other) is other  # anything else stays a bug to report
+    quota = os_failure(OSError(errno.EDQUOT, "Disk quota exceeded", "/data/r.json"))
+    assert quota.lines()[0].startswith("error: the disk is full writing /data/r.json (fix:")
+
+
+def test_other_oserror_becomes_one_error_naming_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROVISION_HOME", str(tmp_path / "home"))
+    err = os_failure(OSError(errno.EACCES, "Permission denied", "/data/state"))
+    assert isinstance(err, ExternalFailure) and err.exit_code == ExitCode.NOT_READY
+    assert err.lines() == [
+        f"error: cannot access /data/state: Permission denied (fix: make sure PROVISION_HOME "
+        f"({tmp_path / 'home'}) and the folders under it are folders you can write to, then "
+        "apply again)"
+    ]
 
 
 def test_state_round_trip_and_unreadable_state(
