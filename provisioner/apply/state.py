@@ -10,7 +10,8 @@ atomically (write a temp file, fsync, ``os.replace``). ``phase`` is the journal:
   records it); the verify step has not passed yet.
 - ``verified``: built and verified. Only this phase marks an environment good, and
   only for this exact ``lock_sha256`` + ``fingerprint``; a no-op apply trusts it and
-  neither diffs nor re-verifies.
+  neither diffs nor re-verifies. A failed ``provision verify`` puts it back to
+  ``built`` (:func:`unverify`), so the next apply diffs and verifies again.
 """
 
 from __future__ import annotations
@@ -119,3 +120,25 @@ def env_fingerprint(prefix: Path) -> str:
         h.update(f"{folder.relative_to(prefix)}|{mtime}|".encode())
         h.update("\0".join(names).encode())
     return h.hexdigest()
+
+
+def unverify(env: str, prefix: Path) -> bool:
+    """Drop the verified mark of ``env`` at ``prefix`` (phase back to ``built``) after
+    a failed ``provision verify``, so the next apply diffs and verifies it again.
+
+    Skipped (False) when nothing verified is recorded, when an apply holds the
+    environment (it writes its own state), or when the state cannot be written."""
+    from datetime import datetime, timezone
+
+    from provisioner.apply.guard import ApplyBusy, exclusive
+
+    try:
+        with exclusive(state_dir() / f"{env}.lock", env):
+            state = read_state(env)
+            if state is None or state.prefix != str(prefix) or state.phase != "verified":
+                return False
+            now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            write_state(state.but(phase="built", verified_at="", verify_kind="", updated_at=now))
+            return True
+    except (ApplyBusy, OSError):
+        return False

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from provisioner.apply.run import Outcome, Run
 from provisioner.apply.state import State, env_fingerprint, file_sha256, write_state
 from provisioner.env import data_home, pause_point
-from provisioner.errors import ExternalFailure, HostNotReady
+from provisioner.errors import ExternalFailure, HostNotReady, ProvisionError
 
 
 class Step(Protocol):
@@ -103,6 +103,12 @@ class LockStep:
                 return Outcome("ok", f"fresh lock {path} (recorded)", {"path": str(path)})
             run.lock_path, run.lock_sha256 = path, sha
             run.set_lock(None)
+            if path == data_lock_path(run):
+                try:  # apply's own cache: an unreadable copy is re-locked, not an error
+                    run.lock()
+                except ProvisionError as e:
+                    stale.append(e.message)
+                    continue
             if is_stale(run.lock(), run.resolved):
                 stale.append(str(path))
                 continue
@@ -118,7 +124,7 @@ class LockStep:
         run.set_lock(None)
         target = data_lock_path(run)
         why = f"stale: {', '.join(stale)}" if stale else "no lockfile yet"
-        return Outcome("change", f"lock into {target} ({why})", {"path": str(target)})
+        return Outcome("change", f"lock into {target} ({why})", {"path": str(target), "why": why})
 
     @staticmethod
     def _recorded(run: Run, path: Path, sha: str) -> bool:
@@ -142,7 +148,9 @@ class LockStep:
         write_lockfile(lock, run.resolved, path)
         run.set_lock(lock)
         run.lock_path, run.lock_sha256, run.lock_fresh = path, file_sha256(path), True
-        return Outcome("change", f"locked into {path}", {"path": str(path)})
+        why = found.details.get("why")
+        reason = f"locked into {path}" + (f" ({why})" if why else "")
+        return Outcome("change", reason, {"path": str(path)})
 
 
 class EnvironmentStep:
@@ -153,6 +161,10 @@ class EnvironmentStep:
     def check(self, run: Run) -> Outcome:
         state = run.state
         run.fingerprint = env_fingerprint(run.prefix)
+        python = run.python()
+        if run.prefix.exists() and not python.exists():  # missing, or a dangling symlink
+            run.env_action = "rebuild"
+            return Outcome("change", f"rebuild {run.prefix}: its Python {python} is missing")
         if not run.lock_fresh:
             action = "update" if run.prefix.exists() else "create"
             run.env_action = action
@@ -164,7 +176,7 @@ class EnvironmentStep:
             )
         if (
             state is not None
-            and state.phase in ("built", "verified")
+            and state.phase == "verified"  # a failed verify resets it: diff and verify again
             and state.lock_sha256 == run.lock_sha256
             and state.fingerprint == run.fingerprint
         ):

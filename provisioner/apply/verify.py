@@ -54,9 +54,13 @@ def import_check(resolved: ResolvedProfile, python: Path) -> dict[str, Any]:
     env = {**os.environ, **resolved.profile.environment.variables}
     code = f"import {module}; print(getattr({module}, '__version__', '?'))"
     try:
-        done = run([str(python), "-c", code], env=env, timeout=600, check=False)
+        timeout = resolved.profile.smoke_test.timeout_s
+        done = run([str(python), "-c", code], env=env, timeout=timeout, check=False)
     except OSError as e:
         return {"kind": "import", "passed": False, "summary": f"cannot run {python}: {e}"}
+    if done.timed_out:
+        summary = f"import {module} timed out after {timeout}s (smoke_test.timeout_s)"
+        return {"kind": "import", "passed": False, "summary": summary}
     if done.returncode == 0:
         version = done.out.strip().splitlines()[-1] if done.out.strip() else "?"
         summary = f"import {module} ok ({version})"

@@ -45,6 +45,23 @@ def environment_python(profile_path: Path, resolved: Any) -> Path:
     return python
 
 
+def forget_verification(resolved: Any) -> None:
+    """A failed verify of the provisioned environment clears apply's verified mark, so
+    the next ``provision apply`` diffs the environment and verifies it again."""
+    import sys
+
+    from provisioner.apply.state import unverify
+    from provisioner.env import env_prefix
+
+    name = resolved.profile.environment.name
+    if unverify(name, env_prefix(name)):
+        print(
+            f"note: environment {name} is no longer marked verified; the next "
+            "`provision apply` checks and verifies it again",
+            file=sys.stderr,
+        )
+
+
 def verify(
     *,
     profile: Path,
@@ -65,6 +82,8 @@ def verify(
         raise HostNotReady(f"interpreter {python} not found", hint="pass an existing --python")
     interpreter = python or environment_python(profile, resolved)
     result = run_smoke(resolved, interpreter)
+    if not result.passed and python is None:
+        forget_verification(resolved)
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(junit_xml(result), encoding="utf-8")

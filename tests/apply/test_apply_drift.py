@@ -1,0 +1,159 @@
+"""An environment that drifted after apply: a deleted module file, a missing
+interpreter, a corrupt cached lockfile, a distribution some other tool installed.
+Each is noticed and repaired by ``provision verify`` + ``provision apply`` on the
+shipped cpu profile (real torch CPU wheel, the real training smoke test). One
+PROVISION_HOME per module: built once, each test damages it and apply repairs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from apply_e2e import REPO, Provision, make_provision
+
+from provisioner.apply.verify import import_check
+from provisioner.profile import load_profile
+from provisioner.uvbin import uv_executable
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cpu(tmp_path_factory: pytest.TempPathFactory) -> tuple[Provision, Path]:
+    """The cpu profile applied once (locked from this machine's pip config, offline)."""
+    tmp = tmp_path_factory.mktemp("drift")
+    provision = make_provision(tmp)
+    provision.env.pop("PIP_NO_INDEX", None)
+    real_home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    provision.env["XDG_CONFIG_HOME"] = str(real_home / ".config")
+    profile = tmp / "cpu.yaml"
+    shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
+    done = provision("apply", "--json", str(profile))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout)["verify"]["passed"] is True
+    return provision, profile
+
+
+def apply_json(provision: Provision, profile: Path) -> dict[str, Any]:
+    done = provision("apply", "--json", str(profile))
+    assert done.returncode == 0, done.stderr[-3000:]
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+def step(report: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(s for s in report["steps"] if s["name"] == name)
+    return found
+
+
+def site_packages(provision: Provision) -> Path:
+    return next((provision.home / "envs" / "cpu").glob("lib/python3*/site-packages"))
+
+
+def test_noop_apply_is_converged(cpu: tuple[Provision, Path]) -> None:
+    provision, profile = cpu
+    report = apply_json(provision, profile)
+    assert report["result"] == "converged" and report["verify"]["cached"] is True
+
+
+def test_failed_verify_clears_the_mark_and_apply_reinstalls_the_damaged_package(
+    cpu: tuple[Provision, Path],
+) -> None:
+    provision, profile = cpu
+    (site_packages(provision) / "torch" / "__init__.py").unlink()
+    failed = provision("verify", str(profile))
+    assert failed.returncode == 1, failed.stdout[-2000:]
+    assert "no longer marked verified" in failed.stderr
+    state = provision.state("cpu")
+    assert state is not None and state["phase"] == "built" and state["verified_at"] == ""
+
+    report = apply_json(provision, profile)
+    assert report["result"] == "changed"
+    env_step = step(report, "environment")
+    assert env_step["changed"] is True
+    assert "torch==2.13.0+cpu (missing torch/__init__.py)" in env_step["reason"]
+    assert report["verify"]["passed"] is True and not report["verify"].get("cached")
+    assert (site_packages(provision) / "torch" / "__init__.py").is_file()
+    assert provision("verify", str(profile)).returncode == 0
+    again = provision.state("cpu")
+    assert again is not None and again["phase"] == "verified"
+
+
+def test_missing_python_is_rebuilt(cpu: tuple[Provision, Path], tmp_path: Path) -> None:
+    provision, profile = cpu
+    python = provision.home / "envs" / "cpu" / "bin" / "python"
+    shutil.move(python, tmp_path / "python")
+    report = apply_json(provision, profile)
+    assert report["result"] == "changed"
+    assert step(report, "environment")["reason"] == (
+        f"rebuild {python.parent.parent}: its Python {python} is missing"
+    )
+    assert python.exists() and report["verify"]["passed"] is True
+    assert provision("verify", str(profile)).returncode == 0
+
+
+def test_corrupt_cached_lock_is_relocked(cpu: tuple[Provision, Path]) -> None:
+    provision, profile = cpu
+    cached = provision.home / "locks" / "cpu.conda-lock.yml"
+    cached.write_text("garbage: [\n")
+    report = apply_json(provision, profile)
+    lock = step(report, "lock")
+    assert lock["changed"] is True
+    assert "not a valid conda-lock file" in lock["reason"]
+    assert any(p["name"] == "torch" for p in yaml.safe_load(cached.read_text())["package"])
+
+
+def test_a_committed_corrupt_lockfile_stays_an_error(
+    cpu: tuple[Provision, Path], tmp_path: Path
+) -> None:
+    provision, profile = cpu
+    mine = tmp_path / "cpu.yaml"
+    shutil.copy(profile, mine)
+    (tmp_path / "cpu.conda-lock.yml").write_text("garbage: [\n")
+    done = provision("apply", str(mine))
+    assert done.returncode == 2
+    assert "not a valid conda-lock file" in done.stderr
+
+
+def test_a_distribution_another_tool_installed_is_removed(cpu: tuple[Provision, Path]) -> None:
+    provision, profile = cpu
+    python = provision.home / "envs" / "cpu" / "bin" / "python"
+    wheel = next(Path("/opt/pypi/files").glob("six-1.17.0-*.whl"), None)
+    if wheel is None:
+        pytest.skip("the local PyPI mirror has no six 1.17.0 wheel")
+    subprocess.run(
+        [uv_executable(), "pip", "install", "--python", str(python), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    info = next(site_packages(provision).glob("six-*.dist-info"))
+    (info / "INSTALLER").write_text("poetry\n")
+    report = apply_json(provision, profile)
+    assert report["result"] == "changed"
+    assert "remove pip:six" in step(report, "environment")["reason"]
+    assert not info.exists() and not (site_packages(provision) / "six.py").exists()
+
+
+def test_import_check_stops_at_the_smoke_tests_time_limit(tmp_path: Path) -> None:
+    slow = tmp_path / "mods"
+    slow.mkdir()
+    (slow / "torch.py").write_text("import time\ntime.sleep(120)\n")
+    data = yaml.safe_load((REPO / "profiles" / "cpu.yaml").read_text())
+    data["smoke_test"]["timeout_s"] = 10
+    data["environment"]["variables"] = {"PYTHONPATH": str(slow)}
+    path = tmp_path / "slow.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = import_check(load_profile(path), Path(sys.executable))
+    assert result == {
+        "kind": "import",
+        "passed": False,
+        "summary": "import torch timed out after 10s (smoke_test.timeout_s)",
+    }
