@@ -36,6 +36,7 @@ class Options:
     skip_checks: bool = False
     quiet: bool = True
     verify: str = "smoke"  # smoke | import
+    force: bool = False  # ignore the recorded state: diff every package, verify again
 
 
 @dataclass(frozen=True)

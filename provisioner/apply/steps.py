@@ -176,6 +176,7 @@ class EnvironmentStep:
             )
         if (
             state is not None
+            and not run.options.force
             and state.phase == "verified"  # a failed verify resets it: diff and verify again
             and state.lock_sha256 == run.lock_sha256
             and state.fingerprint == run.fingerprint
@@ -227,10 +228,14 @@ class VerifyStep:
 
     def check(self, run: Run) -> Outcome:
         state = run.state
-        if state is not None and state.good_for(
-            lock_sha256=run.lock_sha256,
-            fingerprint=run.fingerprint,
-            verify_kind=run.options.verify,
+        if (
+            not run.options.force
+            and state is not None
+            and state.good_for(
+                lock_sha256=run.lock_sha256,
+                fingerprint=run.fingerprint,
+                verify_kind=run.options.verify,
+            )
         ):
             run.verify = {"passed": True, "cached": True, "verified_at": state.verified_at}
             return Outcome("ok", f"verified at {state.verified_at} for this lock and environment")

@@ -42,6 +42,12 @@ def add_parser(sub: Any) -> None:
         "framework (for images built without their GPU)",
     )
     p.add_argument(
+        "--force",
+        action="store_true",
+        help="ignore the recorded state: compare every package with the lock and run the "
+        "smoke test again",
+    )
+    p.add_argument(
         "--quiet",
         "-q",
         action="store_true",
@@ -56,6 +62,7 @@ def add_parser(sub: Any) -> None:
             skip_checks=a.skip_checks,
             verify=a.verify,
             quiet=a.quiet,
+            force=a.force,
         )
     )
 
@@ -76,6 +83,7 @@ def apply(
     skip_checks: bool = False,
     verify: str = "smoke",
     quiet: bool = False,
+    force: bool = False,
 ) -> int:
     """Converge, print the outcome (or the report as JSON), write JUnit if asked; when a
     step raised, print and write those first, then raise its error."""
@@ -86,7 +94,11 @@ def apply(
 
     resolved = load_profile(profile or default_profile())
     options = Options(
-        dry_run=dry_run, skip_checks=skip_checks, quiet=quiet or json_out, verify=verify
+        dry_run=dry_run,
+        skip_checks=skip_checks,
+        quiet=quiet or json_out,
+        verify=verify,
+        force=force,
     )
     result = converge(resolved, options, change=not dry_run)
     if junit is not None:

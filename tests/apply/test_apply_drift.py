@@ -157,3 +157,17 @@ def test_import_check_stops_at_the_smoke_tests_time_limit(tmp_path: Path) -> Non
         "passed": False,
         "summary": "import torch timed out after 10s (smoke_test.timeout_s)",
     }
+
+
+def test_force_ignores_the_recorded_state_and_trains_again(cpu: tuple[Provision, Path]) -> None:
+    provision, profile = cpu
+    assert step(apply_json(provision, profile), "verify")["status"] == "ok"  # converged
+    done = provision("apply", "--json", "--force", str(profile))
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    env = step(report, "environment")
+    # A real package diff, not the recorded fast path ("... matches the lock (recorded T)").
+    assert env["status"] == "ok" and env["reason"].endswith("matches the lock")
+    assert step(report, "verify")["status"] == "change"
+    assert report["verify"]["kind"] == "smoke" and not report["verify"].get("cached")
+    assert report["verify"]["passed"] is True
