@@ -87,37 +87,32 @@ def test_check_sh_usage_errors_exit_2(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "not a directory" in missing.stderr
 
 
-@pytest.mark.parametrize("value", ["abc", "-1", "0", "0.0", "10s", "1..2"])
-def test_check_sh_refuses_a_bad_command_timeout_like_doctor(value: str, tmp_path: Path) -> None:
-    from provisioner import cli
-
-    path = PROFILES_DIR / "cpu.yaml"
-    env = {"PATH": "/usr/bin:/bin", "PROVISION_COMMAND_TIMEOUT": value}
-    done = subprocess.run(
-        ["/bin/bash", str(render(path, tmp_path / "c.sh")), "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.count("\n") == 1 and "not a positive number of seconds" in done.stderr
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PROVISION_COMMAND_TIMEOUT", value)
-        assert cli.main(["doctor", str(path), "--json"]) == 2
-
-
-@pytest.mark.parametrize("value", ["", "2", "0.5", "10.25"])
-def test_check_sh_accepts_a_good_command_timeout(value: str, tmp_path: Path) -> None:
-    path = PROFILES_DIR / "cpu.yaml"
-    env = {"PATH": "/usr/bin:/bin", "PROVISION_COMMAND_TIMEOUT": value}
-    done = subprocess.run(
-        ["/bin/bash", str(render(path, tmp_path / "c.sh")), "--json"],
-        env=env,
+def run_cpu_check_sh(tmp_path: Path, timeout_value: str) -> subprocess.CompletedProcess[str]:
+    """check.sh of the cpu profile on this machine, with PROVISION_COMMAND_TIMEOUT set."""
+    return subprocess.run(
+        ["/bin/bash", str(render(PROFILES_DIR / "cpu.yaml", tmp_path / "c.sh")), "--json"],
+        env={"PATH": "/usr/bin:/bin", "PROVISION_COMMAND_TIMEOUT": timeout_value},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "0.0", "10s", "1..2"])
+def test_check_sh_refuses_a_bad_command_timeout_like_doctor(value: str, tmp_path: Path) -> None:
+    from provisioner import cli
+
+    done = run_cpu_check_sh(tmp_path, value)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "not a positive number of seconds" in done.stderr
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PROVISION_COMMAND_TIMEOUT", value)
+        assert cli.main(["doctor", str(PROFILES_DIR / "cpu.yaml"), "--json"]) == 2
+
+
+@pytest.mark.parametrize("value", ["", "2", "0.5", "10.25"])
+def test_check_sh_accepts_a_good_command_timeout(value: str, tmp_path: Path) -> None:
+    done = run_cpu_check_sh(tmp_path, value)
     assert done.returncode in (0, 1), done.stderr
     assert json.loads(done.stdout)["profile"] == "cpu"
 
