@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from procinfo import gone_within
 
 from provisioner.process import run
 
@@ -22,24 +23,6 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc and uses PR_SET_PDEATHSIG"
 )
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting for init to reap it runs no code and counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def gone_within(pid: int, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def wait_for_pids(*files: Path, seconds: float = 30.0) -> list[int]:

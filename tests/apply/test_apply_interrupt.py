@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from apply_e2e import REPO, Provision
+from procinfo import alive
 
 pytestmark = [
     pytest.mark.slow,
@@ -34,15 +35,6 @@ def cmdline(pid: int) -> list[str]:
         return Path(f"/proc/{pid}/cmdline").read_text().split("\0")
     except (FileNotFoundError, ProcessLookupError):
         return []
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie not yet reaped by init runs no code and counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def wait_for_installer(apply_pid: int, timeout: float = 300) -> int:
