@@ -11,12 +11,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from provisioner.apply.state import State, read_state
 from provisioner.env import EnvBackend, EnvDiff, env_prefix
 from provisioner.lock import Lock
 from provisioner.profile import ResolvedProfile
+
+if TYPE_CHECKING:
+    from provisioner.doctor import Diagnosis
 
 Status = Literal["ok", "change", "fail", "skipped"]
 
@@ -78,7 +81,7 @@ class Run:
     fingerprint: str = ""
     env_action: str = "none"  # create | update | rebuild | none
     # Filled by the checks and verify steps.
-    diagnosis: Any = None
+    diagnosis: Diagnosis | None = None
     verify: dict[str, Any] = field(default_factory=dict)
     records: list[StepRecord] = field(default_factory=list)
     started: float = field(default_factory=time.time)

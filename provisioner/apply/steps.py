@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from provisioner.apply.run import Outcome, Run
 from provisioner.apply.state import State, env_fingerprint, file_sha256, write_state
-from provisioner.env import data_home, pause_point
+from provisioner.env import EnvDiff, data_home, pause_point
 from provisioner.errors import ExternalFailure, HostNotReady, ProvisionError
 
 
@@ -40,34 +40,21 @@ class ChecksStep:
     def check(self, run: Run) -> Outcome:
         if run.options.skip_checks:
             return Outcome("skipped", "--skip-checks given")
-        try:
-            from provisioner.doctor import diagnose
-        except ImportError:
-            return Outcome("skipped", "host checks are not available in this build")
+        from provisioner.doctor import diagnose
+
         diagnosis = diagnose(run.resolved)
         run.diagnosis = diagnosis
         if diagnosis.ready:
             return Outcome("ok", "the host is ready")
-        failing = [_verdict_line(v) for v in getattr(diagnosis, "verdicts", ()) if _blocks(v)]
+        failing = [
+            f"{v.id}: {v.summary} (fix: {v.fix})" if v.fix else f"{v.id}: {v.summary}"
+            for v in diagnosis.blocking
+        ]
         reason = "; ".join(failing) or "the host is not ready"
         return Outcome("fail", f"host not ready: {reason}", {"failing": failing})
 
     def change(self, run: Run, found: Outcome) -> Outcome:
         return found  # checks never change anything
-
-
-def _blocks(verdict: Any) -> bool:
-    """Whether a doctor verdict makes the host not ready."""
-    if hasattr(verdict, "blocks"):
-        return bool(verdict.blocks)
-    return str(getattr(verdict, "status", "")).lower() == "fail"
-
-
-def _verdict_line(verdict: Any) -> str:
-    """``id: what was seen (fix: ...)`` for one blocking verdict."""
-    fix = getattr(verdict, "fix", "")
-    line = f"{getattr(verdict, 'id', '?')}: {getattr(verdict, 'summary', verdict)}"
-    return f"{line} (fix: {fix})" if fix else line
 
 
 def data_lock_path(run: Run) -> Path:
@@ -295,7 +282,8 @@ def built_state(run: Run) -> State:
 STEPS: tuple[Step, ...] = (ChecksStep(), LockStep(), EnvironmentStep(), VerifyStep())
 
 
-def diff_summary(diff: Any) -> str:
+def diff_summary(diff: EnvDiff) -> str:
+    """The diff in one line for messages: at most five packages per kind."""
     parts = []
     if diff.add:
         parts.append("add " + ", ".join(p.spec() for p in diff.add[:5]))
@@ -308,7 +296,7 @@ def diff_summary(diff: Any) -> str:
     return "; ".join(parts) or "no differences"
 
 
-def diff_json(diff: Any) -> dict[str, Any]:
+def diff_json(diff: EnvDiff) -> dict[str, Any]:
     return {
         "exists": diff.exists,
         "add": [p.spec() for p in diff.add],

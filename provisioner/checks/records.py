@@ -14,7 +14,6 @@ from typing import Any
 
 import yaml
 
-STATUSES = ("pass", "warn", "fail", "unknown", "skip")
 SEVERITIES = ("fail", "warn")
 RULE_KINDS = (
     "equals",  # fact == value

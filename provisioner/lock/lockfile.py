@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from conda_lock.lockfile.v2prelim.models import Lockfile
 
 HASH_KEY = "provision_content_hash"
-CHANNELS_KEY = "provision_channels"
 
 
 def default_lockfile_path(resolved: ResolvedProfile) -> Path:

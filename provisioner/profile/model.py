@@ -52,7 +52,6 @@ class Device(str, enum.Enum):
     cpu = "cpu"
 
 
-VERSION_RE = re.compile(r"^\d+(\.\d+){0,3}$")
 SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 Version = Annotated[

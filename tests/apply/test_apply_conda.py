@@ -134,6 +134,9 @@ def test_host_not_ready_stops_before_any_change(
     assert done.returncode == 1
     report = json.loads(done.stdout)
     assert report["result"] == "not-ready" and report["steps"][0]["status"] == "fail"
+    # The reason names each blocking check with what was seen and its fix.
+    reason = report["steps"][0]["reason"]
+    assert reason.startswith("host not ready: os.windows: ") and "(fix: " in reason
     assert len(report["steps"]) == 1
     assert not provision.prefix.exists()
     assert report["checks"] is not None and report["checks"]["ready"] is False
