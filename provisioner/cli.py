@@ -36,6 +36,8 @@ COMMANDS: tuple[str, ...] = (
     "plan",
     "apply",
     "verify",
+    "bundle",
+    "export",
 )
 
 
