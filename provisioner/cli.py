@@ -25,8 +25,10 @@ from types import ModuleType
 from provisioner import __version__
 from provisioner.commands import (
     apply,
+    bundle,
     doctor,
     explain,
+    export,
     facts,
     lock,
     plan,
@@ -51,6 +53,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     plan,
     apply,
     verify,
+    bundle,
+    export,
 )
 
 
@@ -83,8 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run: Callable[[argparse.Namespace], int] = args.run
         return int(run(args))
     except ProvisionError as e:
-        for line in e.lines():
-            print(f"provision: {line}", file=sys.stderr)
+        for line in e.printed():
+            print(line, file=sys.stderr)
         return int(e.exit_code)
     except KeyboardInterrupt:
         print(
