@@ -20,15 +20,14 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
 from provisioner.errors import ExternalFailure
+from provisioner.paths import artifact_store
 
 TIMEOUT_S = 120
 CHUNK = 1 << 20
 
 
 def store_root() -> Path:
-    from provisioner.env.conda import cache_root
-
-    return cache_root() / "artifacts"
+    return artifact_store()
 
 
 def filename(url: str) -> str:

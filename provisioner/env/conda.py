@@ -34,9 +34,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import unquote, urlparse
 
+from provisioner.atomic import write_atomic
 from provisioner.env import EnvDiff, env_python, pause_point, pause_requested
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock, LockedPackage
+from provisioner.paths import artifact_store, cache_root, rattler_pkgs_dir
 
 if TYPE_CHECKING:
     import rattler
@@ -51,19 +53,6 @@ CHUNK = 1 << 20
 
 class ArtifactMismatch(ExternalFailure):
     """A downloaded package does not have the hash the lock recorded: refused."""
-
-
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "provision"
-
-
-def rattler_pkgs_dir() -> Path:
-    """rattler's package cache: ``$RATTLER_CACHE_DIR/pkgs`` or ``~/.cache/rattler/cache/pkgs``."""
-    root = os.environ.get("RATTLER_CACHE_DIR")
-    if root:
-        return Path(root) / "pkgs"
-    return Path.home() / ".cache" / "rattler" / "cache" / "pkgs"
 
 
 def filename(url: str) -> str:
@@ -198,7 +187,7 @@ def _open_url(pkg: LockedPackage) -> BinaryIO:
         raise ExternalFailure(
             f"cannot download conda package {pkg.spec()} from {pkg.url}: {reason}",
             hint="check the network or HTTPS_PROXY; offline, packages must already be in "
-            f"{cache_root() / 'artifacts'}",
+            f"{artifact_store()}",
         ) from e
 
 
@@ -236,13 +225,8 @@ def cached_index_metadata(
     except (OSError, ValueError):
         pass
     metas = parallel_map(index_metadata, artifacts)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(metas), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache only
+    with contextlib.suppress(OSError):  # a cache only
+        write_atomic(path, json.dumps(metas))
     return metas
 
 
@@ -294,7 +278,7 @@ class CondaBackend:
     def install(self, prefix: Path, lock: Lock, platform: str, *, quiet: bool = False) -> None:
         """Make ``prefix`` hold exactly the locked packages; hash-check every artifact first."""
         conda_pkgs = lock.for_platform(platform, "conda")
-        store = cache_root() / "artifacts"
+        store = artifact_store()
         artifacts = [stored_artifact(p, store) for p in conda_pkgs]
         missing = [i for i, a in enumerate(artifacts) if a is None]
         with contextlib.ExitStack() as stack:
