@@ -19,7 +19,6 @@ on a matching prefix skips the build and the smoke test.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +28,6 @@ from provisioner.profile import ResolvedProfile
 from provisioner.render import Artifact, RenderContext
 from provisioner.render.jinja import render_template
 
-ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NO_LOCK_MESSAGE = "no conda-lock.yml here: run `provision lock PROFILE` before render"
 
 
@@ -124,16 +122,9 @@ def _context(ctx: RenderContext) -> dict[str, Any]:
 
 
 def _variables(r: ResolvedProfile) -> list[tuple[str, str]]:
-    """``environment.variables``; a name a shell cannot export is refused, not quoted."""
-    items = sorted(r.profile.environment.variables.items())
-    for key, _ in items:
-        if not ENV_VAR_NAME.match(key):
-            raise ProvisionError(
-                f"environment.variables: {key!r} is not a valid environment variable name",
-                position=r.origins.get(f"environment.variables.{key}"),
-                hint="use letters, digits and '_', not starting with a digit",
-            )
-    return items
+    """``environment.variables``, sorted; their names were checked at validate
+    (``provisioner.profile.values``), so each is a plain identifier a shell can export."""
+    return sorted(r.profile.environment.variables.items())
 
 
 def render_bootstrap_sh(ctx: RenderContext) -> str:
