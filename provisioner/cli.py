@@ -25,8 +25,10 @@ from types import ModuleType
 from provisioner import __version__
 from provisioner.commands import (
     apply,
+    bundle,
     doctor,
     explain,
+    export,
     facts,
     lock,
     plan,
@@ -51,6 +53,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     plan,
     apply,
     verify,
+    bundle,
+    export,
 )
 
 
