@@ -4,9 +4,13 @@ never half written (an interrupted write leaves only a hidden temp file, removed
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1 << 20
 
 
 @contextlib.contextmanager
@@ -38,3 +42,33 @@ def write_atomic(
         tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
         if mode is not None:
             tmp.chmod(mode)
+
+
+class DigestMismatch(Exception):
+    """The copied bytes do not have the expected digest; ``actual`` is theirs."""
+
+    def __init__(self, actual: str) -> None:
+        super().__init__(actual)
+        self.actual = actual
+
+
+def copy_verified(
+    src: BinaryIO,
+    target: Path,
+    algo: str,
+    expected: str,
+    on_chunk: Callable[[int], None] | None = None,
+) -> None:
+    """Copy ``src`` to ``target`` only if its ``algo`` digest is ``expected`` (hashed
+    while copying); otherwise raise :class:`DigestMismatch` and leave ``target`` as it
+    was. Only verified bytes are ever renamed into place."""
+    digest = hashlib.new(algo)
+    with replacing(target) as tmp:
+        with tmp.open("wb") as out:
+            while chunk := src.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                if on_chunk is not None:
+                    on_chunk(len(chunk))
+        if digest.hexdigest() != expected:
+            raise DigestMismatch(digest.hexdigest())

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import unquote, urlparse
 
-from provisioner.atomic import write_atomic
+from provisioner.atomic import DigestMismatch, copy_verified, write_atomic
 from provisioner.env import EnvDiff, env_python, pause_point, pause_requested
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock, LockedPackage
@@ -48,7 +48,6 @@ DOWNLOAD_TIMEOUT_S = 120
 PAUSE_MID_LINK = "environment:conda-linking"
 T = TypeVar("T")
 R = TypeVar("R")
-CHUNK = 1 << 20
 
 
 class ArtifactMismatch(ExternalFailure):
@@ -91,26 +90,23 @@ def verified_artifact(
     target = _store_path(pkg, store)
     if target.is_file():
         return target  # only verified bytes are ever renamed into the store
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
-    digest = hashlib.new(algo)
     try:
-        with _open_url(pkg) as src, tmp.open("wb") as out:
+        with _open_url(pkg) as src:
             task = progress.start(pkg, _length(src)) if progress else None
-            while chunk := src.read(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
+
+            def advance(n: int) -> None:
                 if progress and task is not None:
-                    progress.advance(task, len(chunk))
-        if digest.hexdigest() != expected:
-            raise ArtifactMismatch(
-                f"hash mismatch for conda package {pkg.spec()} from {pkg.url}: the lock has "
-                f"{algo} {expected[:16]}..., the download has {digest.hexdigest()[:16]}...; "
-                "refused, nothing installed",
-                hint="the channel's file changed after locking: if that is expected, re-lock "
-                "with `provision lock PROFILE`, otherwise treat the channel as compromised",
-            )
-        os.replace(tmp, target)
+                    progress.advance(task, n)
+
+            copy_verified(src, target, algo, expected, advance)
+    except DigestMismatch as e:
+        raise ArtifactMismatch(
+            f"hash mismatch for conda package {pkg.spec()} from {pkg.url}: the lock has "
+            f"{algo} {expected[:16]}..., the download has {e.actual[:16]}...; "
+            "refused, nothing installed",
+            hint="the channel's file changed after locking: if that is expected, re-lock "
+            "with `provision lock PROFILE`, otherwise treat the channel as compromised",
+        ) from None
     except OSError as e:
         if e.errno == errno.ENOSPC:
             raise ExternalFailure(
@@ -118,8 +114,6 @@ def verified_artifact(
                 hint="free disk space or point XDG_CACHE_HOME at a larger disk",
             ) from e
         raise
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 
