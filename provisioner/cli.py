@@ -36,6 +36,7 @@ COMMANDS: tuple[str, ...] = (
     "plan",
     "apply",
     "verify",
+    "report",
 )
 
 

@@ -61,7 +61,7 @@ def test_apply_reapply_and_change_one_pin(
     state = provision.state()
     assert state is not None and state["phase"] == "verified" and state["verify_kind"] == "import"
     report = json.loads(provision.reports()[-1].read_text())
-    assert report["schema"] == "provision-report/1" and report["result"] == "changed"
+    assert report["schema"] == "provision-report/2" and report["result"] == "changed"
     assert report["verify"]["passed"] and "0.0.1+standin" in report["verify"]["summary"]
     assert {p["name"] for p in report["packages"]} >= {"app", "tool", "python"}
     assert set(report["durations"]) == {"checks", "lock", "environment", "verify"}
@@ -166,9 +166,9 @@ def test_apply_without_profile_uses_the_embedded_default(provision: Provision) -
 
 
 def documented_report_keys() -> set[str]:
-    """The top-level keys of the report schema table in docs/apply.md."""
-    text = (REPO / "docs" / "apply.md").read_text()
-    table = text.split("Report schema `provision-report/1`", 1)[1].split("\n## ", 1)[0]
+    """The top-level keys of the report schema table in docs/report.md."""
+    text = (REPO / "docs" / "report.md").read_text()
+    table = text.split("## Schema `provision-report/2`", 1)[1].split("\n## ", 1)[0]
     keys: set[str] = set()
     for line in table.splitlines():
         if line.startswith("| `"):

@@ -4,7 +4,9 @@ PowerShell cannot run here, so the script is parsed, not executed."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tree_sitter
@@ -73,7 +75,7 @@ def test_profile_values_are_single_quoted_literals(script: str) -> None:
         for n in nodes(parse(script).root_node)
         if n.type == "verbatim_string_characters"
     }
-    for value in ("win-small", "win-small-env", "3.11", "venv", "win-64", HOSTILE, "0"):
+    for value in ("win-small-env", "3.11", "venv", "win-64", HOSTILE, "0"):
         assert quote_ps(value) in literals, value
     assert "$(Remove-Item" not in script.replace(quote_ps(HOSTILE), "")
 
@@ -84,10 +86,40 @@ def test_embeds_hash_pinned_requirements_for_win_64(script: str) -> None:
     assert all(r.startswith("'") and r.endswith("'") for r in reqs)
     assert any(r.startswith("'six @ file://") for r in reqs)
     assert "--require-hashes --no-deps" in script
-    packages = [
-        ln.strip() for ln in script.splitlines() if ln.strip().startswith("[ordered]@{ manager")
+    packages = skeleton(script)["packages"]
+    assert [(p["name"], p["version"]) for p in packages] == [
+        ("iniconfig", "2.3.0"),
+        ("six", "1.17.0"),
     ]
-    assert len(packages) == 2 and "name = 'six'; version = '1.17.0'" in "".join(packages)
+
+
+def skeleton(script: str) -> dict[str, Any]:
+    """The report skeleton: one single-quoted literal holding the JSON provision rendered."""
+    (line,) = [ln for ln in script.splitlines() if ln.startswith("$ReportSkeleton = ")]
+    literal = line.removeprefix("$ReportSkeleton = ")
+    assert literal in {
+        n.text.decode()
+        for n in nodes(parse(script).root_node)
+        if n.type == "verbatim_string_characters"
+    }
+    data: dict[str, Any] = json.loads(literal[1:-1].replace("''", "'"))
+    return data
+
+
+def test_report_skeleton_is_the_rendered_report_data(script: str) -> None:
+    data = skeleton(script)
+    assert (data["schema"], data["schema_version"], data["mode"]) == (
+        "provision-report/2",
+        2,
+        "apply",
+    )
+    assert data["tool"].startswith("bootstrap.ps1 (provision ")
+    assert data["profile"]["name"] == "win-small" and data["profile"]["manager"] == "venv"
+    assert data["lock"]["sha256"] and len(data["lock"]["sha256"]) == 64
+    # The script adds only the run's part; every key it sets is a report field.
+    for key in ("result", "exit_code", "started_at", "host", "checks", "verify", "steps"):
+        assert f"        {key} = " in script, key
+    assert "$env:PROVISION_HOST_NAME" in script and "[string]$HostName" in script
 
 
 def test_structure_options_steps_and_exit_codes(script: str) -> None:
@@ -107,6 +139,5 @@ def test_structure_options_steps_and_exit_codes(script: str) -> None:
     assert "# Exit codes: 0" in script
     for code in ("exit $Code", "Die 2 $NoLock", "Finish 1 'not-ready'", "Finish 0 'converged'"):
         assert code in script
-    assert "'provision-report/1'" in script
     assert "Get-FileHash -Algorithm SHA256" in script
     assert "micromamba" in script and "create -y -p $Prefix --file" in script
