@@ -113,6 +113,8 @@ def _verification(run: Run) -> Verification | None:
         earlier = _earlier_verification(run)
         data = {**earlier, **data} if earlier else data
         data.setdefault("summary", f"verified at {data.get('verified_at', '?')} (cached)")
+        if run.state is not None and run.state.verify_kind:
+            data.setdefault("kind", run.state.verify_kind)
     return Verification.model_validate(data)
 
 

@@ -30,7 +30,7 @@ h2 { font-size: 1.15em; margin: 1.6em 0 .4em; }
 table { border-collapse: collapse; width: 100%; margin-bottom: .5em; }
 th, td { text-align: left; padding: .35em .6em; border-bottom: 1px solid #ddd; }
 td { vertical-align: top; }
-th { background: #f6f6f8; font-weight: 600; }
+th { background: #f6f6f8; font-weight: 600; white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.ok td.state { color: #17692a; font-weight: 600; }
 tr.bad td.state { color: #b3261e; font-weight: 600; }

@@ -71,9 +71,7 @@ def skeleton(script: str) -> dict[str, Any]:
     (line,) = [ln for ln in script.splitlines() if ln.startswith("$ReportSkeleton = ")]
     literal = line.removeprefix("$ReportSkeleton = ")
     assert literal in {
-        n.text.decode()
-        for n in nodes(parse(script).root_node)
-        if n.type == "verbatim_string_characters"
+        n.text.decode() for n in nodes_of_type(script, "verbatim_string_characters") if n.text
     }
     data: dict[str, Any] = json.loads(literal[1:-1].replace("''", "'"))
     return data
@@ -114,3 +112,46 @@ def test_structure_options_steps_and_exit_codes(script: str) -> None:
         assert code in script
     assert "Get-FileHash -Algorithm SHA256" in script
     assert "micromamba" in script and "create -y -p $Prefix --file" in script
+
+
+def test_skeleton_plus_what_the_script_adds_is_a_report_the_reader_accepts(script: str) -> None:
+    # Stand-in for a Windows run (PowerShell cannot run here): the fields Write-Report
+    # adds, with values of the types it writes, in Windows PowerShell 5.1's array form.
+    from provisioner.report.model import parse_report
+
+    steps = [
+        {"name": "checks", "status": "ok", "changed": False, "reason": "ready", "duration_s": 1.2},
+        {"name": "verify", "status": "change", "changed": True, "reason": "ok", "duration_s": 9},
+    ]
+    run = {
+        "result": "changed",
+        "exit_code": 0,
+        "started_at": "2026-11-29T10:00:00Z",
+        "finished_at": "2026-11-29T10:01:00Z",
+        "duration_s": 60.5,
+        "host": {
+            "name": "LAB-PC-07",
+            "hostname": "DESKTOP-1A2B3C",
+            "platform": "win-64",
+            "system": "Windows",
+            "release": "10.0.19045.0",
+            "machine": "AMD64",
+        },
+        "checks": {"profile": "win-small", "ready": True, "checks": []},
+        "environment": {
+            "name": "win-small-env",
+            "prefix": "C:\\envs\\w",
+            "action": "create",
+            "diff": None,
+        },
+        "verify": {
+            "kind": "smoke",
+            "passed": True,
+            "summary": "smoke test passed",
+            "result": {"verdict": "pass", "device_used": "dml:0"},
+        },
+        "steps": {"value": steps, "Count": 2},
+    }
+    report = parse_report({**skeleton(script), **run})
+    assert report.verified and report.host.name == "LAB-PC-07"
+    assert report.tool.startswith("bootstrap.ps1") and len(report.packages) == 2
