@@ -36,6 +36,8 @@ _WHITESPACE = re.compile(r"(?<!\\)((?:\\\\)*)\\s")
 
 @dataclass(frozen=True)
 class Signature:
+    """One catalogue entry, compiled: what to look for, what it means, how to fix it."""
+
     id: str
     pattern: re.Pattern[str]
     severity: str  # fail | warn | benign
@@ -264,10 +266,6 @@ def match_log(text: str) -> list[Match]:
         found.append(Match(sig, line, excerpt))
     found.sort(key=lambda m: m.line)
     return found
-
-
-def failures(matches: list[Match]) -> list[Match]:
-    return [m for m in matches if m.signature.severity == "fail"]
 
 
 def verdict_class(matches: list[Match]) -> str:

@@ -72,6 +72,29 @@ def test_the_needle_prefilter_finds_what_the_plain_regex_finds() -> None:
             assert (plain and plain.span()) == (fast and fast.span()), (c["file"], sig.id)
 
 
+@pytest.mark.parametrize(
+    ("pattern", "needles"),
+    [
+        (r"directml\s+device\s+enumeration", ("enumeration",)),
+        (r"code=46\b|all\s+cuda-capable", ("code=46", "cuda-capable")),
+        (r"(py)?torch-directml(?![\w-])", ("torch-directml",)),
+        (r"adapters?\s+found", ("adapter",)),  # the optional "s" is not part of it
+        (r"\[winerror\s+12[67]\]", ("[winerror",)),
+        (r"ab\s+cd", None),  # no run of 3 literal characters: no prefilter
+    ],
+)
+def test_needles_are_literals_every_match_must_contain(
+    pattern: str, needles: tuple[str, ...] | None
+) -> None:
+    assert signatures._needles(pattern) == needles
+
+
+def test_docs_list_every_signature() -> None:
+    docs = (LOGS.parents[2] / "docs" / "checks.md").read_text("utf-8")
+    for sig in catalogue():
+        assert f"`{sig.id}`" in docs, sig.id
+
+
 # --- line anchoring ---------------------------------------------------------------
 
 

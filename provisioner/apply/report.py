@@ -143,7 +143,7 @@ def verify_report(
     host_name: str | None = None,
 ) -> Report:
     """The report of ``provision verify``: one ``verify`` step, the smoke test's record."""
-    from provisioner.apply.run import host_platform
+    from provisioner.platforms import host_subdir
 
     finished = time.time()
     summary = result.summary_lines()[0]
@@ -156,7 +156,7 @@ def verify_report(
         finished_at=iso(finished),
         duration_s=round(finished - started, 3),
         profile=profile_info(resolved),
-        host=host_info(host_name, host_platform()),
+        host=host_info(host_name, host_subdir()),
         environment=EnvironmentInfo(name=resolved.profile.environment.name, prefix=str(prefix)),
         verify=Verification.model_validate(
             {
