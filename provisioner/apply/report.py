@@ -14,6 +14,7 @@ from typing import Any
 from provisioner import __version__
 from provisioner.apply.run import Run
 from provisioner.apply.steps import diff_json
+from provisioner.paths import reports_dir
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import (
     Checks,
@@ -27,7 +28,7 @@ from provisioner.report.model import (
     Verification,
     host_info,
 )
-from provisioner.report.store import reports_dir, write_report
+from provisioner.report.store import write_report
 from provisioner.smoke.result import SmokeResult
 
 __all__ = ["build_report", "iso", "profile_info", "verify_report", "write_report"]

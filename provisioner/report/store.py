@@ -14,7 +14,9 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+from provisioner.atomic import write_atomic
 from provisioner.errors import ProvisionError
+from provisioner.paths import reports_dir
 from provisioner.report.model import Report
 
 HISTORY_VAR = "PROVISION_REPORT_HISTORY"
@@ -22,12 +24,6 @@ DEFAULT_HISTORY = 10
 # What follows "<env>-" in a history file name: a sortable UTC stamp (microseconds) and
 # the writer when not provision itself ("-bootstrap").
 _STAMPED = re.compile(r"\d{8}T\d{6}(\d{6})?Z(-[a-z]+)?\.json")
-
-
-def reports_dir() -> Path:
-    from provisioner.env import data_home
-
-    return data_home() / "reports"
 
 
 def history_size() -> int:
@@ -46,12 +42,6 @@ def history_size() -> int:
 def stamp(now: datetime | None = None) -> str:
     """``YYYYMMDDTHHMMSSffffffZ``: sorts by time as text, also across writers."""
     return (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def history_of(folder: Path, env: str) -> list[Path]:
@@ -81,10 +71,10 @@ def write_report(report: Report, folder: Path | None = None, *, keep: int | None
     for legacy in history_of(folder, env):
         os.replace(legacy, history / legacy.name)
     if keep > 0:
-        _write(history / f"{env}-{stamp()}.json", text)
+        write_atomic(history / f"{env}-{stamp()}.json", text)
     kept = history_of(history, env)
     for old in kept[: max(0, len(kept) - keep)]:
         old.unlink(missing_ok=True)
     latest = folder / f"{env}.json"
-    _write(latest, text)
+    write_atomic(latest, text)
     return latest
