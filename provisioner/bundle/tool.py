@@ -87,7 +87,8 @@ def resolve_tool(
 ) -> tuple[LockedPackage, ...]:
     """The tool's runtime wheels for ``platform`` and host Python ``python``."""
     from provisioner.lock.pipconfig import uv_index_args
-    from provisioner.lock.pypi import PYTHON_PLATFORM, parse_pylock
+    from provisioner.lock.pypi import parse_pylock
+    from provisioner.platforms import PYTHON_PLATFORM
     from provisioner.uvbin import uv_executable
 
     env = resolved.profile.environment

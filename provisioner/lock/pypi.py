@@ -23,20 +23,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from provisioner import process
+from provisioner import platforms, process
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
 from provisioner.lock.pipconfig import uv_index_args
 from provisioner.profile import ResolvedProfile
 from provisioner.uvbin import uv_executable
 
-# conda subdir -> uv --python-platform. manylinux_2_31 matches the __glibc the
-# conda part assumes (provisioner.lock.solve.DEFAULT_GLIBC).
-PYTHON_PLATFORM: dict[str, str] = {
-    "linux-64": "x86_64-manylinux_2_31",
-    "linux-aarch64": "aarch64-manylinux_2_31",
-    "win-64": "x86_64-pc-windows-msvc",
-}
 RESOLVE_TIMEOUT_S = 600.0
 # conda package names whose PyPI name differs (for the conda-provided constraints).
 CONDA_TO_PYPI: dict[str, str] = {
@@ -79,14 +72,17 @@ def resolve_pip(
     env = resolved.profile.environment
     if not env.pip:
         return ()
-    if platform not in PYTHON_PLATFORM:
+    python_platform = platforms.python_platform(platform)
+    if python_platform is None:
         raise ProvisionError(f"cannot lock pip requirements for platform {platform!r}")
     provided = conda_provided(conda_packages)
     with tempfile.TemporaryDirectory(prefix="provision-lock-") as tmp:
         constraints = Path(tmp) / "conda-provided.txt"
         constraints.write_text("".join(f"{n}=={v}\n" for n, v in sorted(provided.items())))
         try:
-            packages = _compile(resolved, platform, ["--constraint", str(constraints)])
+            packages = _compile(
+                resolved, platform, python_platform, ["--constraint", str(constraints)]
+            )
         except ExternalFailure as e:
             named = [f"{n}=={v}" for n, v in sorted(provided.items()) if n in e.message.lower()]
             if named:
@@ -99,7 +95,7 @@ def resolve_pip(
 
 
 def _compile(
-    resolved: ResolvedProfile, platform: str, extra_args: list[str]
+    resolved: ResolvedProfile, platform: str, python_platform: str, extra_args: list[str]
 ) -> tuple[LockedPackage, ...]:
     env = resolved.profile.environment
     index_args, uv_env = uv_index_args(env)
@@ -115,7 +111,7 @@ def _compile(
         "--python-version",
         env.python,
         "--python-platform",
-        PYTHON_PLATFORM[platform],
+        python_platform,
         *index_args,
         *extra_args,
     ]
