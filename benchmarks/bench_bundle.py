@@ -162,7 +162,7 @@ def main() -> None:
         profile = root / "p" / "cpu.yaml"
         profile.parent.mkdir()
         shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
-        _provision(env, "lock", str(profile))
+        _provision({**env, "UV_OFFLINE": "1"}, "lock", str(profile))  # the local CPU torch
         _size(root, env, profile)
         _bootstrap_vs_apply(root, env, profile)
         _fleet(root, env, profile)
