@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner import bundle as b
+from provisioner.atomic import write_atomic
 from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
 
 
@@ -80,20 +81,17 @@ def write_if_changed(path: Path, text: str) -> None:
     data = text.encode("utf-8")
     if path.is_file() and path.read_bytes() == data:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_atomic(path, data)
 
 
 def prepare(bundle: Path, prefix: Path | None) -> Path:
     """Write the localized profile and lock; return the profile path. With ``prefix``
     the environment goes exactly there (its folder name becomes the environment name)."""
-    from provisioner.env import data_home
+    from provisioner.paths import bundles_dir
 
     manifest = read_manifest(bundle)
     sums = hashlib.sha256((bundle / b.SUMS).read_bytes()).hexdigest()[:12]
-    work = data_home() / "bundles" / f"{manifest['top']}-{sums}"
+    work = bundles_dir() / f"{manifest['top']}-{sums}"
     profile_text = (bundle / b.PROFILE_FILE).read_text(encoding="utf-8")
     if prefix is not None:
         import yaml

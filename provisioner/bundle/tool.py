@@ -26,6 +26,8 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from provisioner import process
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
@@ -37,10 +39,6 @@ NOT_CARRIED = frozenset({"conda-lock"})
 TOOL_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 RESOLVE_TIMEOUT_S = 600.0
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def tool_pythons(resolved: ResolvedProfile, wanted: Sequence[str] = ()) -> tuple[str, ...]:
@@ -66,7 +64,7 @@ def runtime_requirements() -> list[str]:
     out = []
     for req in importlib.metadata.requires("provisioner") or []:
         name = re.split(r"[ ;<>=!~\[]", req, maxsplit=1)[0]
-        if "extra ==" in req or normalize(name) in NOT_CARRIED:
+        if "extra ==" in req or canonicalize_name(name) in NOT_CARRIED:
             continue
         out.append(req)
     return out
@@ -77,8 +75,8 @@ def installed_pins() -> list[str]:
     pins = {}
     for dist in importlib.metadata.distributions():
         name = dist.metadata["Name"]
-        if name and normalize(name) != "provisioner":
-            pins[normalize(name)] = f"{normalize(name)}=={dist.version}"
+        if name and canonicalize_name(name) != "provisioner":
+            pins[canonicalize_name(name)] = f"{canonicalize_name(name)}=={dist.version}"
     return [pins[n] for n in sorted(pins)]
 
 

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from provisioner import platforms, process
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
@@ -57,7 +59,7 @@ def conda_provided(conda_packages: Sequence[LockedPackage]) -> dict[str, str]:
             Version(pkg.version)
         except InvalidVersion:
             continue  # not a PEP 440 version: pip could not pin it anyway
-        out[_normalize(CONDA_TO_PYPI.get(pkg.name, pkg.name))] = pkg.version
+        out[canonicalize_name(CONDA_TO_PYPI.get(pkg.name, pkg.name))] = pkg.version
     return out
 
 
@@ -146,7 +148,7 @@ def parse_pylock(text: str, platform: str) -> tuple[LockedPackage, ...]:
         out.append(
             LockedPackage(
                 manager="pip",
-                name=_normalize(str(pkg["name"])),
+                name=canonicalize_name(str(pkg["name"])),
                 version=str(pkg["version"]),
                 platform=platform,
                 url=url,
@@ -179,10 +181,6 @@ def _artifact(pkg: dict[str, Any]) -> tuple[str, str] | None:
         if url and sha:
             return str(url), str(sha)
     return None
-
-
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _resolve_error(stderr: str, platform: str, python: str) -> ProvisionError:
