@@ -1,9 +1,10 @@
 """Fixtures for bundle tests: offline bootstrap runs inside ``unshare -n``.
 
-The cpu profile is locked from this machine's pip configuration (its local CPU torch
-wheel), reached through ``tests/support/machine.py``; the test's own Python runs
-provision from the bundle. Bundling also fetches provision's own dependency wheels
-(uv, py-rattler, ...) from PyPI once: those tests are marked ``network``.
+What this machine offers is reached through tests/support/machine.py: the cpu profile
+is locked from its pip sources (the local CPU torch wheel folder, the file:// mirrors),
+and the host Python 3.11 runs provision from the bundle. Bundling also fetches
+provision's own dependency wheels (uv, py-rattler, ...) from PyPI once: those tests are
+marked ``network``.
 """
 
 from __future__ import annotations

@@ -95,7 +95,8 @@ def test_playbook_converges_three_ssh_hosts_and_reruns_unchanged(tmp_path: Path)
     if why:
         pytest.skip(why)
     pytest.importorskip("ansible", reason="ansible-core is not installed (pip install '.[fleet]')")
-    machine.cpu_torch_wheel()  # the cpu profile is locked from this machine's sources
+    # The cpu profile is locked from this machine's pip sources (its CPU torch wheel).
+    machine.cpu_torch_wheel()
     env = machine.with_pip_config(dict(os.environ), tmp_path / "pip")
     env["PYTHONPATH"] = str(REPO)
     profile = tmp_path / "p" / "cpu.yaml"
