@@ -10,8 +10,6 @@ with the package, the cause and a fix.
 from __future__ import annotations
 
 import errno
-import hashlib
-import os
 import shutil
 import urllib.error
 import urllib.request
@@ -19,16 +17,15 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
+from provisioner.atomic import DigestMismatch, copy_verified
 from provisioner.errors import ExternalFailure
+from provisioner.paths import artifact_store
 
 TIMEOUT_S = 120
-CHUNK = 1 << 20
 
 
 def store_root() -> Path:
-    from provisioner.env.conda import cache_root
-
-    return cache_root() / "artifacts"
+    return artifact_store()
 
 
 def filename(url: str) -> str:
@@ -77,26 +74,18 @@ def verified(url: str, sha256: str, what: str) -> Path:
     target = store_root() / sha256 / filename(url)
     if target.is_file():
         return target  # only verified bytes are ever renamed into the store
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
-    digest = hashlib.sha256()
     try:
-        with _open(url, what) as src, tmp.open("wb") as out:
-            while chunk := src.read(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != sha256:
-            raise ExternalFailure(
-                f"hash mismatch for {what} from {url}: the lock has sha256 {sha256[:16]}..., "
-                f"the file has {digest.hexdigest()[:16]}...; refused, not bundled",
-                hint="the source changed after locking: re-lock with `provision lock PROFILE` "
-                "if that is expected, otherwise treat the source as compromised",
-            )
-        os.replace(tmp, target)
+        with _open(url, what) as src:
+            copy_verified(src, target, "sha256", sha256)
+    except DigestMismatch as e:
+        raise ExternalFailure(
+            f"hash mismatch for {what} from {url}: the lock has sha256 {sha256[:16]}..., "
+            f"the file has {e.actual[:16]}...; refused, not bundled",
+            hint="the source changed after locking: re-lock with `provision lock PROFILE` "
+            "if that is expected, otherwise treat the source as compromised",
+        ) from None
     except OSError as e:
         if e.errno in (errno.ENOSPC, errno.EDQUOT):
             raise no_space(store_root(), e) from e
         raise
-    finally:
-        tmp.unlink(missing_ok=True)
     return target

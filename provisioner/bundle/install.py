@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner import bundle as b
+from provisioner.atomic import write_atomic
 from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
 
 
@@ -80,20 +81,17 @@ def write_if_changed(path: Path, text: str) -> None:
     data = text.encode("utf-8")
     if path.is_file() and path.read_bytes() == data:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_atomic(path, data)
 
 
 def prepare(bundle: Path, prefix: Path | None) -> Path:
     """Write the localized profile and lock; return the profile path. With ``prefix``
     the environment goes exactly there (its folder name becomes the environment name)."""
-    from provisioner.env import data_home
+    from provisioner.paths import bundles_dir
 
     manifest = read_manifest(bundle)
     sums = hashlib.sha256((bundle / b.SUMS).read_bytes()).hexdigest()[:12]
-    work = data_home() / "bundles" / f"{manifest['top']}-{sums}"
+    work = bundles_dir() / f"{manifest['top']}-{sums}"
     profile_text = (bundle / b.PROFILE_FILE).read_text(encoding="utf-8")
     if prefix is not None:
         import yaml
@@ -101,6 +99,12 @@ def prepare(bundle: Path, prefix: Path | None) -> Path:
         prefix = prefix.expanduser().absolute()
         os.environ["PROVISION_ENVS_DIR"] = str(prefix.parent)
         if prefix.name != manifest["environment"]:
+            if not frozen_supported():
+                raise ProvisionError(
+                    f"--prefix {prefix}: this provision cannot rename the environment "
+                    f"(no apply --frozen); the prefix must end in /{manifest['environment']}",
+                    hint=f"use --prefix {prefix.parent / manifest['environment']}",
+                )
             data = yaml.safe_load(profile_text)
             data["environment"]["name"] = prefix.name
             profile_text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
@@ -111,6 +115,13 @@ def prepare(bundle: Path, prefix: Path | None) -> Path:
         work / "profile.conda-lock.yml", localized_lock(lock_text, bundle, manifest["platform"])
     )
     return profile
+
+
+def frozen_supported() -> bool:
+    """Whether this provision's apply has ``--frozen`` (install the lock as it is)."""
+    from provisioner.commands.apply import apply
+
+    return "frozen" in inspect.signature(apply).parameters
 
 
 def run_apply(profile: Path, *, verify: str, skip_checks: bool) -> tuple[int, dict[str, Any]]:
@@ -124,7 +135,7 @@ def run_apply(profile: Path, *, verify: str, skip_checks: bool) -> tuple[int, di
         "skip_checks": skip_checks,
         "quiet": True,
     }
-    if "frozen" in inspect.signature(apply).parameters:
+    if frozen_supported():
         kwargs["frozen"] = True
     out = io.StringIO()
     error: ProvisionError | None = None

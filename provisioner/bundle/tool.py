@@ -19,14 +19,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.metadata
-import os
 import re
 import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from provisioner import process
+from packaging.utils import canonicalize_name
+
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
 from provisioner.profile import ResolvedProfile
@@ -35,12 +35,7 @@ from provisioner.profile import ResolvedProfile
 # (`provision lock`), which a bundle never does.
 NOT_CARRIED = frozenset({"conda-lock"})
 TOOL_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
-RESOLVE_TIMEOUT_S = 600.0
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def tool_pythons(resolved: ResolvedProfile, wanted: Sequence[str] = ()) -> tuple[str, ...]:
@@ -66,7 +61,7 @@ def runtime_requirements() -> list[str]:
     out = []
     for req in importlib.metadata.requires("provisioner") or []:
         name = re.split(r"[ ;<>=!~\[]", req, maxsplit=1)[0]
-        if "extra ==" in req or normalize(name) in NOT_CARRIED:
+        if "extra ==" in req or canonicalize_name(name) in NOT_CARRIED:
             continue
         out.append(req)
     return out
@@ -77,8 +72,8 @@ def installed_pins() -> list[str]:
     pins = {}
     for dist in importlib.metadata.distributions():
         name = dist.metadata["Name"]
-        if name and normalize(name) != "provisioner":
-            pins[normalize(name)] = f"{normalize(name)}=={dist.version}"
+        if name and canonicalize_name(name) != "provisioner":
+            pins[canonicalize_name(name)] = f"{canonicalize_name(name)}=={dist.version}"
     return [pins[n] for n in sorted(pins)]
 
 
@@ -86,44 +81,19 @@ def resolve_tool(
     resolved: ResolvedProfile, platform: str, python: str
 ) -> tuple[LockedPackage, ...]:
     """The tool's runtime wheels for ``platform`` and host Python ``python``."""
-    from provisioner.lock.pipconfig import uv_index_args
-    from provisioner.lock.pypi import parse_pylock
+    from provisioner.lock.pypi import parse_pylock, uv_compile
     from provisioner.platforms import PYTHON_PLATFORM
-    from provisioner.uvbin import uv_executable
 
-    env = resolved.profile.environment
-    index_args, uv_env = uv_index_args(env)
     with tempfile.TemporaryDirectory(prefix="provision-bundle-") as tmp:
         constraints = Path(tmp) / "installed.txt"
         constraints.write_text("\n".join(installed_pins()) + "\n", encoding="utf-8")
-        argv = [
-            uv_executable(),
-            "pip",
-            "compile",
-            "-",
-            "--format",
-            "pylock.toml",
-            "--no-header",
-            "--quiet",
-            "--python-version",
-            python,
-            "--python-platform",
-            PYTHON_PLATFORM[platform],
-            "--index-strategy",
-            "unsafe-best-match",  # as pip: the versions installed here may be on any index
-            "--constraint",
-            str(constraints),
-            *index_args,
-        ]
-        child_env = {**os.environ, **uv_env}
-        if env.proxy:
-            child_env.update(HTTPS_PROXY=env.proxy, HTTP_PROXY=env.proxy)
-        done = process.run(
-            argv,
-            stdin="\n".join(runtime_requirements()).encode() + b"\n",
-            env=child_env,
-            timeout=RESOLVE_TIMEOUT_S,
-            check=False,
+        done = uv_compile(
+            resolved.profile.environment,
+            runtime_requirements(),
+            python=python,
+            python_platform=PYTHON_PLATFORM[platform],
+            # as pip: the versions installed here may be on any index
+            extra_args=("--index-strategy", "unsafe-best-match", "--constraint", str(constraints)),
         )
     if done.returncode != 0 or done.timed_out:
         lines = [ln.strip() for ln in (done.err or done.out).splitlines() if ln.strip()]

@@ -23,11 +23,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from provisioner import platforms, process
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
 from provisioner.lock.pipconfig import uv_index_args
 from provisioner.profile import ResolvedProfile
+from provisioner.profile.model import Environment
 from provisioner.uvbin import uv_executable
 
 RESOLVE_TIMEOUT_S = 600.0
@@ -57,7 +60,7 @@ def conda_provided(conda_packages: Sequence[LockedPackage]) -> dict[str, str]:
             Version(pkg.version)
         except InvalidVersion:
             continue  # not a PEP 440 version: pip could not pin it anyway
-        out[_normalize(CONDA_TO_PYPI.get(pkg.name, pkg.name))] = pkg.version
+        out[canonicalize_name(CONDA_TO_PYPI.get(pkg.name, pkg.name))] = pkg.version
     return out
 
 
@@ -94,10 +97,17 @@ def resolve_pip(
     return tuple(p for p in packages if p.name not in provided)
 
 
-def _compile(
-    resolved: ResolvedProfile, platform: str, python_platform: str, extra_args: list[str]
-) -> tuple[LockedPackage, ...]:
-    env = resolved.profile.environment
+def uv_compile(
+    env: Environment,
+    requirements: Sequence[str],
+    *,
+    python: str,
+    python_platform: str,
+    extra_args: Sequence[str] = (),
+    cwd: Path | None = None,
+) -> process.Completed:
+    """``uv pip compile`` of ``requirements`` into a ``pylock.toml`` for one platform and
+    Python, with pip's settings translated for uv and the profile's proxy (not checked)."""
     index_args, uv_env = uv_index_args(env)
     argv: list[str] = [
         uv_executable(),
@@ -109,7 +119,7 @@ def _compile(
         "--no-header",
         "--quiet",
         "--python-version",
-        env.python,
+        python,
         "--python-platform",
         python_platform,
         *index_args,
@@ -118,12 +128,26 @@ def _compile(
     child_env = {**os.environ, **uv_env}
     if env.proxy:
         child_env.update(HTTPS_PROXY=env.proxy, HTTP_PROXY=env.proxy)
-    result = process.run(
+    return process.run(
         argv,
-        stdin="\n".join(env.pip).encode() + b"\n",
+        stdin="\n".join(requirements).encode() + b"\n",
         env=child_env,
         timeout=RESOLVE_TIMEOUT_S,
         check=False,
+        cwd=cwd,
+    )
+
+
+def _compile(
+    resolved: ResolvedProfile, platform: str, python_platform: str, extra_args: list[str]
+) -> tuple[LockedPackage, ...]:
+    env = resolved.profile.environment
+    result = uv_compile(
+        env,
+        env.pip,
+        python=env.python,
+        python_platform=python_platform,
+        extra_args=extra_args,
         cwd=resolved.path.resolve().parent,
     )
     if result.returncode != 0 or result.timed_out:
@@ -146,7 +170,7 @@ def parse_pylock(text: str, platform: str) -> tuple[LockedPackage, ...]:
         out.append(
             LockedPackage(
                 manager="pip",
-                name=_normalize(str(pkg["name"])),
+                name=canonicalize_name(str(pkg["name"])),
                 version=str(pkg["version"]),
                 platform=platform,
                 url=url,
@@ -179,10 +203,6 @@ def _artifact(pkg: dict[str, Any]) -> tuple[str, str] | None:
         if url and sha:
             return str(url), str(sha)
     return None
-
-
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _resolve_error(stderr: str, platform: str, python: str) -> ProvisionError:
