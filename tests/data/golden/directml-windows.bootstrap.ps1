@@ -2,12 +2,14 @@
 # beside this script, without provision installed (Windows PowerShell 5.1 or PowerShell 7).
 # Rendered by provision golden from directml-windows.yaml; do not edit, re-render.
 #
-# Usage: .\bootstrap.ps1 [-DryRun] [-SkipChecks] [-Prefix DIR] [-Python EXE] [-CondaExe EXE] [-Report FILE]
+# Usage: .\bootstrap.ps1 [-DryRun] [-SkipChecks] [-Prefix DIR] [-Python EXE] [-CondaExe EXE] [-Report FILE] [-HostName NAME]
 #   1. runs .\check.ps1 (host checks)          (skipped with -SkipChecks)
 #   2. creates the environment from the lock (conda: micromamba, mamba or conda from
 #      -CondaExe or PATH; venv: py -3.7 or python, and pip --require-hashes)
 #   3. runs .\smoke_test.py with the environment's Python
-#   4. writes a report (schema provision-report/1) under $env:PROVISION_HOME\reports
+#   4. writes a report (schema provision-report/2, docs/report.md): $env:PROVISION_HOME\reports\<env>.json
+#      and a bounded history (-Report FILE: only there); the host is named -HostName,
+#      else $env:PROVISION_HOST_NAME, else the computer name
 # Non-interactive and idempotent: a prefix stamped with this lock's sha256 (after a
 # passed smoke test) is left alone. -DryRun only says what it would do.
 #
@@ -22,26 +24,21 @@ param(
     [string]$Prefix = '',
     [string]$Python = '',
     [string]$CondaExe = '',
-    [string]$Report = ''
+    [string]$Report = '',
+    [string]$HostName = $env:PROVISION_HOST_NAME
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
 $Here = Split-Path -Parent $MyInvocation.MyCommand.Path
-$ProfileName = 'directml-windows'
-$ProfileFile = 'directml-windows.yaml'
-$ProfileHash = 'sha256:d2d44a28f9dfdc905158f3effcf1d25e5bf0e27c1c8a6f2f9014365805f36fcf'
 $EnvName = 'directml'
 $Manager = 'conda'
 $PythonVersion = '3.7'
-$Target = 'windows'
-$Framework = 'tensorflow-directml'
-$Device = 'dml'
 $Platform = 'win-64'
-$ToolVersion = 'golden'
 $LockSha256 = ''
-$Packages = @(
-)
+# The report's fixed part (profile, lock, packages), rendered by provision as JSON;
+# Write-Report adds the run's result, host, checks, verification, steps and timings.
+$ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"directml-windows","path":"directml-windows.yaml","content_hash":"sha256:d2d44a28f9dfdc905158f3effcf1d25e5bf0e27c1c8a6f2f9014365805f36fcf","target":"windows","manager":"conda","python":"3.7","framework":"tensorflow-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
 $Explicit = @(
 )
 $Requirements = @(
@@ -91,35 +88,62 @@ function Read-Json([string]$Path) {
     return $null
 }
 
+$Utf8 = New-Object System.Text.UTF8Encoding $false  # no BOM: JSON readers refuse one
+
+# Make the report this environment's latest, keep a copy in the history and prune it
+# to $env:PROVISION_REPORT_HISTORY (default 10) files, as provision does.
+function Save-Report([string]$Text) {
+    if ($Report) {
+        # .NET resolves a relative path against the process's folder, not PowerShell's.
+        $file = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Report)
+        New-Item -ItemType Directory -Force -Path (Split-Path -Parent $file) | Out-Null
+        [IO.File]::WriteAllText($file, $Text, $Utf8)
+        return $file
+    }
+    $dir = Join-Path $DataHome 'reports'
+    $hist = Join-Path $dir 'history'
+    New-Item -ItemType Directory -Force -Path $hist | Out-Null
+    $keep = 10
+    if ("$env:PROVISION_REPORT_HISTORY" -match '^[0-9]+$') { $keep = [int]$env:PROVISION_REPORT_HISTORY }
+    $pattern = '^' + [regex]::Escape($EnvName) + '-[0-9]{8}T[0-9]{6}([0-9]{6})?Z(-[a-z]+)?\.json$'
+    foreach ($f in @(Get-ChildItem -LiteralPath $dir -File | Where-Object { $_.Name -cmatch $pattern })) {
+        Move-Item -Force -LiteralPath $f.FullName -Destination $hist
+    }
+    if ($keep -gt 0) {
+        $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMddTHHmmssffffff') + 'Z'
+        [IO.File]::WriteAllText((Join-Path $hist "$EnvName-$stamp-bootstrap.json"), $Text, $Utf8)
+    }
+    $old = @(Get-ChildItem -LiteralPath $hist -File | Where-Object { $_.Name -cmatch $pattern } | Sort-Object Name)
+    if ($old.Count -gt $keep) { $old[0..($old.Count - $keep - 1)] | Remove-Item -Force }
+    $latest = Join-Path $dir "$EnvName.json"
+    $tmp = "$latest.tmp-$PID"
+    [IO.File]::WriteAllText($tmp, $Text, $Utf8)
+    Move-Item -Force -LiteralPath $tmp -Destination $latest
+    return $latest
+}
+
 function Write-Report([int]$Code, [string]$Result) {
     if ($DryRun) { return }
-    if (-not $Report) {
-        $Report = Join-Path (Join-Path $DataHome 'reports') ($EnvName + '-' + $Started.ToString('yyyyMMddTHHmmssZ') + '-bootstrap.json')
-    }
-    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Report) | Out-Null
-    $durations = [ordered]@{}
-    foreach ($s in $Steps) { $durations[$s.name] = $s.duration_s }
-    $doc = [ordered]@{
-        schema = 'provision-report/1'
-        tool = "bootstrap.ps1 (provision $ToolVersion)"
-        mode = 'apply'
+    $now = (Get-Date).ToUniversalTime()
+    $machine = [Environment]::MachineName
+    $name = $machine
+    if ($HostName) { $name = $HostName }
+    $doc = $ReportSkeleton | ConvertFrom-Json
+    $run = [ordered]@{
         result = $Result
         exit_code = $Code
         started_at = $Started.ToString('yyyy-MM-ddTHH:mm:ssZ')
-        finished_at = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
-        duration_s = [Math]::Round(((Get-Date).ToUniversalTime() - $Started).TotalSeconds, 3)
-        profile = [ordered]@{ name = $ProfileName; path = $ProfileFile; content_hash = $ProfileHash; target = $Target; manager = $Manager; python = $PythonVersion; framework = $Framework; device = $Device }
-        host = [ordered]@{ platform = $Platform; system = 'Windows'; release = [Environment]::OSVersion.Version.ToString(); machine = $env:PROCESSOR_ARCHITECTURE; node = $env:COMPUTERNAME }
+        finished_at = $now.ToString('yyyy-MM-ddTHH:mm:ssZ')
+        duration_s = [Math]::Round(($now - $Started).TotalSeconds, 3)
+        host = [ordered]@{ name = $name; hostname = $machine; platform = $Platform; system = 'Windows'; release = [Environment]::OSVersion.Version.ToString(); machine = $env:PROCESSOR_ARCHITECTURE }
         checks = $ChecksResult
-        lock = [ordered]@{ path = $LockFile; sha256 = $LockSha256; fresh = $true }
         environment = [ordered]@{ name = $EnvName; prefix = $Prefix; action = $EnvAction; diff = $null }
-        packages = $Packages
         verify = $SmokeResult
         steps = @($Steps)
-        durations = $durations
     }
-    $doc | ConvertTo-Json -Depth 20 | Set-Content -Encoding UTF8 -LiteralPath $Report
-    Say "report: $Report"
+    foreach ($key in $run.Keys) { $doc | Add-Member -NotePropertyName $key -NotePropertyValue $run[$key] -Force }
+    $path = Save-Report ($doc | ConvertTo-Json -Depth 20)
+    Say "report: $path"
 }
 
 function Finish([int]$Code, [string]$Result, [string]$Message) {
@@ -180,6 +204,7 @@ $t = Get-Date
 if ((Test-Path -LiteralPath $Stamp) -and ((Get-Content -Raw -LiteralPath $Stamp).Trim() -eq $LockSha256) -and (Test-Path -LiteralPath $EnvPython)) {
     Add-Step 'environment' 'ok' "$Prefix matches the lock (stamp)" $t
     Add-Step 'verify' 'ok' 'verified earlier for this lock' $t
+    $SmokeResult = [ordered]@{ kind = 'smoke'; passed = $true; summary = 'verified earlier for this lock'; cached = $true }
     Finish 0 'converged' ''
 }
 if (Test-Path -LiteralPath $Prefix) { $EnvAction = 'rebuild' } else { $EnvAction = 'create' }
@@ -231,10 +256,8 @@ $SmokeFile = Join-Path $Work 'smoke.json'
 & $EnvPython $SmokeScript --json-out $SmokeFile
 $rc = $LASTEXITCODE
 $SmokeJson = Read-Json $SmokeFile
-$SmokeSummary = 'no result written'
-if ($SmokeJson -and $SmokeJson.PSObject.Properties['verdict']) {
-    $SmokeSummary = "$($SmokeJson.verdict): $($SmokeJson.PSObject.Properties['reason'].Value)"
-}
+$SmokeSummary = "smoke test failed (exit $rc)"
+if ($rc -eq 0) { $SmokeSummary = 'smoke test passed' }
 $SmokeResult = [ordered]@{ kind = 'smoke'; passed = ($rc -eq 0); summary = $SmokeSummary; result = $SmokeJson }
 if ($rc -ne 0) {
     Add-Step 'verify' 'fail' 'smoke test failed' $t
