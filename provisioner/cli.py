@@ -25,8 +25,10 @@ from types import ModuleType
 from provisioner import __version__
 from provisioner.commands import (
     apply,
+    bundle,
     doctor,
     explain,
+    export,
     facts,
     lock,
     plan,
@@ -37,6 +39,7 @@ from provisioner.commands import (
     verify,
 )
 from provisioner.errors import ExitCode, ProvisionError
+from provisioner.paths import log_dir
 
 # Order is the order of `provision --help`.
 COMMANDS: tuple[ModuleType, ...] = (
@@ -51,6 +54,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     plan,
     apply,
     verify,
+    bundle,
+    export,
 )
 
 
@@ -113,14 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def write_crash_log(argv: Sequence[str] | None) -> Path:
     """Write version, platform, argv and the traceback to a log file; return its path."""
-    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     text = (
         f"provision {__version__}\n"
         f"python {sys.version.split()[0]} on {platform.platform()}\n"
         f"argv: {list(argv) if argv is not None else sys.argv[1:]}\n\n"
         f"{traceback.format_exc()}"
     )
-    for folder in (base / "provision" / "logs", Path(tempfile.gettempdir())):
+    for folder in (log_dir(), Path(tempfile.gettempdir())):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"provision-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"

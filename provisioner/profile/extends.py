@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from provisioner.errors import Diagnostic, Position, relpath
 from provisioner.profile.reading import Unreadable, read_profile_text
 from provisioner.profile.yamlnodes import Loc, YamlFile, dotted, parse_yaml
@@ -38,7 +40,7 @@ def package_name(spec: object, kind: str) -> str | None:
     if not m:
         return None
     name = m.group(1).lower()
-    return re.sub(r"[-_.]+", "-", name) if kind == "pip" else name
+    return canonicalize_name(name) if kind == "pip" else name
 
 
 @dataclass

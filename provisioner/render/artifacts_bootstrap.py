@@ -24,6 +24,7 @@ from typing import Any
 
 from provisioner.errors import ProvisionError
 from provisioner.lock import Lock
+from provisioner.platforms import target_subdir
 from provisioner.profile import ResolvedProfile
 from provisioner.render import Artifact, RenderContext
 from provisioner.render.jinja import render_template
@@ -40,14 +41,6 @@ class LockedLists:
     explicit: tuple[str, ...]  # "url#md5" (or "url#sha256:<hex>" without an md5)
     requirements: tuple[str, ...]  # "name @ url --hash=sha256:<hex>"
     packages: tuple[dict[str, str], ...]  # for the report: manager, name, version, build
-
-
-def script_platform(resolved: ResolvedProfile) -> str:
-    """The conda subdir the target's bootstrap installs for."""
-    p = resolved.profile.target
-    if p.os.value == "windows":
-        return "win-64"
-    return "linux-aarch64" if p.arch in ("aarch64", "arm64") else "linux-64"
 
 
 def locked_lists(lock: Lock, lock_text: str, platform: str) -> LockedLists:
@@ -103,7 +96,7 @@ def _lists(ctx: RenderContext, platform: str) -> LockedLists | None:
 def _context(ctx: RenderContext) -> dict[str, Any]:
     r = ctx.resolved
     p = r.profile
-    platform = script_platform(r)
+    platform = target_subdir(r.profile.target)
     lists = _lists(ctx, platform)
     return {
         "tool_version": ctx.tool_version,

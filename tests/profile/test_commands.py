@@ -75,7 +75,9 @@ def test_validate_json_lists_file_line_col_path_message(
     (item,) = json.loads(capsys.readouterr().out)
     assert Path(item["file"]).resolve() == case
     assert (item["line"], item["col"], item["path"]) == (13, 11, "environment.python")
-    assert item["message"] == 'tensorflow-directml supports Python 3.5–3.7, got "3.10"'
+    assert item["message"] == (
+        'tensorflow-directml 1.15.8 publishes wheels for Python 3.6–3.7 only, got "3.10"'
+    )
 
 
 def test_validate_json_is_an_empty_list_when_valid(capsys: pytest.CaptureFixture[str]) -> None:
