@@ -101,7 +101,7 @@ def test_utf8_literal_read_as_cp1252_would_end_early() -> None:
     0x92, which Windows PowerShell 5.1 reads (cp1252, no BOM) as a closing quote."""
     naive = "'\u0112; New-Item C:\\pwned.txt #'"
     as_ansi = naive.encode("utf-8").decode("cp1252")
-    decoded, end = ps_decode_verbatim(as_ansi)
+    _, end = ps_decode_verbatim(as_ansi)
     assert end < len(as_ansi) and "New-Item" in as_ansi[end:]
     assert quote_ps("\u0112; New-Item C:\\pwned.txt #").isascii()
 
