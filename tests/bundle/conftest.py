@@ -48,10 +48,16 @@ def child_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def pip_config_env(child_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """Lock from this machine's pip sources (its local CPU torch wheel), offline:
-    PIP_NO_INDEX is lifted, UV_OFFLINE stays."""
+    """This machine's package sources (its local CPU torch wheel) in pip's config."""
     machine.cpu_torch_wheel()
     return machine.with_pip_config(dict(child_env), tmp_path / "pip")
+
+
+def lock_offline(profile: Path, env: dict[str, str]) -> None:
+    """``provision lock`` from the local sources only (uv offline: PyPI's CUDA torch build
+    must not win over the local CPU wheel); bundling itself may reach PyPI."""
+    done = provision("lock", str(profile), env={**env, "UV_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +77,7 @@ def bootstrap_env(home: Path) -> dict[str, str]:
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": str(home),
-        "PYENV_ROOT": os.environ.get("PYENV_ROOT", ""),
+        "PYENV_ROOT": str(machine.pyenv_root()),
         "NO_COLOR": "1",
         "LANG": "C.UTF-8",
     }

@@ -52,7 +52,7 @@ def inventory(path: Path, hosts: Fleet, tmp: Path) -> Path:
         # The hosts share this machine: one uv cache and interpreter discovery for all.
         "provision_environment={"
         f'"UV_CACHE_DIR": "{tmp}/uv-cache", '
-        f'"PYENV_ROOT": "{os.environ.get("PYENV_ROOT", "")}"'
+        f'"PYENV_ROOT": "{machine.pyenv_root()}"'
         "}",
     ]
     path.write_text("\n".join(lines) + "\n")
@@ -102,7 +102,9 @@ def test_playbook_converges_three_ssh_hosts_and_reruns_unchanged(tmp_path: Path)
     profile = tmp_path / "p" / "cpu.yaml"
     profile.parent.mkdir()
     shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
-    assert provision("lock", str(profile), env=env).returncode == 0
+    # Locked from the local sources only: PyPI's CUDA torch build must not win.
+    locked = provision("lock", str(profile), env={**env, "UV_OFFLINE": "1"})
+    assert locked.returncode == 0, locked.stderr
     out = tmp_path / "fleet"
     exported = provision("export", "ansible", str(profile), "-o", str(out), env=env)
     assert exported.returncode == 0, exported.stderr
