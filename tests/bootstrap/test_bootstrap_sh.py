@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bootstrap_e2e import STUB_SMOKE_TEST, Renderer, small_profile
@@ -32,7 +33,7 @@ def run_bootstrap(
     )
 
 
-def reports(env: dict[str, str]) -> list[dict[str, object]]:
+def reports(env: dict[str, str]) -> list[dict[str, Any]]:
     folder = Path(env["PROVISION_HOME"]) / "reports"
     return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
 
@@ -89,7 +90,7 @@ def test_venv_path_for_real_then_idempotent(
     (report,) = reports(bootstrap_env)
     assert report["schema"] == "provision-report/2" and report["result"] == "changed"
     assert report["exit_code"] == 0
-    assert {p["name"] for p in report["packages"]} == {"six", "iniconfig"}  # type: ignore[union-attr]
+    assert {p["name"] for p in report["packages"]} == {"six", "iniconfig"}
     assert report["verify"] == {
         "kind": "smoke",
         "passed": True,
@@ -98,7 +99,7 @@ def test_venv_path_for_real_then_idempotent(
     }
     typed = parse_report(report)  # the reader accepts what bootstrap.sh wrote
     assert typed.verified and typed.host.name == typed.host.hostname
-    assert [s["status"] for s in report["steps"]] == ["skipped", "change", "change"]  # type: ignore[union-attr]
+    assert [s["status"] for s in report["steps"]] == ["skipped", "change", "change"]
 
     stamp_mtime = (prefix / ".provision-bootstrap").stat().st_mtime_ns
     second = run_bootstrap(folder, bootstrap_env, "--skip-checks")
@@ -159,7 +160,7 @@ def test_runs_the_check_script_first(
     (folder / "smoke_test.py").write_text(STUB_SMOKE_TEST)
     done = run_bootstrap(folder, bootstrap_env)
     report = reports(bootstrap_env)[-1]
-    assert report["steps"][0]["name"] == "checks"  # type: ignore[index]
+    assert report["steps"][0]["name"] == "checks"
     ran = subprocess.run(
         ["bash", str(folder / "check.sh"), "--json"],
         env=bootstrap_env,

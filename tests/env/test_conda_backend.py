@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import cast
 
 import pytest
 from channels import PackageSpec, build_channel, demo_packages, python_standin, tamper
@@ -97,7 +98,7 @@ def test_install_writes_readable_conda_meta_and_diff_is_empty(
         assert record["channel"] == pkg.url.rsplit("/", 2)[0] + "/"
         linked = Path(str(record["url"]).removeprefix("file://"))
         assert hashlib.sha256(linked.read_bytes()).hexdigest() == pkg.sha256
-        for rel in record["files"]:  # type: ignore[union-attr]
+        for rel in cast("list[str]", record["files"]):
             assert (prefix / str(rel)).exists()
         # conda's own record format, as a conda implementation (rattler) parses it
         parsed = rattler.PrefixRecord.from_path(

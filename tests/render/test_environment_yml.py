@@ -72,7 +72,7 @@ def test_conda_lock_parser_reads_back_the_same_dependencies(profile: Path, tmp_p
     spec = parse_environment_file(path, ["linux-64"], mapping_url=str(mapping))
     deps = spec.dependencies["linux-64"]
     assert [c.url for c in spec.channels] == list(env.channels)
-    got = {(d.manager, d.name, d.version) for d in deps}  # type: ignore[attr-defined]
+    got = {(d.manager, d.name, d.version) for d in deps}
     expected = {("conda", "python", f"{env.python}.*")}
     for kind, specs in (("conda", env.conda), ("pip", env.pip)):
         for entry in specs:

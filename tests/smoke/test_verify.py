@@ -103,7 +103,7 @@ def test_verify_fail_summary_and_junit_failure_on_the_device_stage(
     assert suite is not None
     failures = {c.get("name"): c.find("failure") for c in suite.findall("testcase")}
     assert failures["device"] is not None and failures["import"] is None
-    assert "found 0 compatible adapters" in (failures["device"].get("message") or "")  # type: ignore[union-attr]
+    assert "found 0 compatible adapters" in (failures["device"].get("message") or "")
     assert suite.get("skipped") == "3"
 
 

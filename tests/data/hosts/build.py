@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -201,15 +203,15 @@ def wsl_root(
 
 # A host: description, files under root/, stand-in commands {name: {args: (stdout, rc, encoding)}},
 # env for the probe, what was derived, and the fixture verdict it reproduces.
-HOSTS: dict[str, dict] = {}
+HOSTS: dict[str, dict[str, Any]] = {}
 
 
 def host(
     name: str,
     description: str,
     root: dict[str, str],
-    commands: dict[str, dict[str, tuple]],
-    derived: list[str] = (),
+    commands: dict[str, dict[str, tuple[Any, ...]]],
+    derived: Sequence[str] = (),
     env: dict[str, str] | None = None,
     platform: str = "linux",
 ) -> None:
@@ -702,7 +704,7 @@ WHAT = {
 }
 
 
-def build(name: str, spec: dict) -> None:
+def build(name: str, spec: dict[str, Any]) -> None:
     base = HERE / name
     if base.exists():
         shutil.rmtree(base)
