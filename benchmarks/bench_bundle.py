@@ -152,9 +152,8 @@ def _fleet(root: Path, env: dict[str, str], profile: Path) -> None:
 
 def main() -> None:
     sys.path.insert(0, str(REPO / "tests"))
-    from support import machine
-
     import pytest
+    from support import machine
 
     try:
         machine.cpu_torch_wheel()
