@@ -107,6 +107,22 @@ def test_venv_path_for_real_then_idempotent(
     assert (prefix / ".provision-bootstrap").stat().st_mtime_ns == stamp_mtime
     assert reports(bootstrap_env)[-1]["result"] == "converged"
 
+    # No-op runs do not pile reports up: the latest plus PROVISION_REPORT_HISTORY files,
+    # pruned together with provision's own; the host is named as the fleet knows it.
+    home = Path(bootstrap_env["PROVISION_HOME"])
+    (home / "reports" / "small-env-20200101T000000000000Z.json").write_text("{}")  # older layout
+    env = {**bootstrap_env, "PROVISION_REPORT_HISTORY": "2", "PROVISION_HOST_NAME": "lab-04"}
+    for _ in range(3):
+        assert run_bootstrap(folder, env, "--skip-checks").returncode == 0
+    assert [p.name for p in (home / "reports").glob("*.json")] == ["small-env.json"]
+    history = sorted(p.name for p in (home / "reports" / "history").iterdir())
+    assert len(history) == 2 and all(n.endswith("Z-bootstrap.json") for n in history)
+    latest = parse_report(reports(bootstrap_env)[-1])
+    assert latest.host.name == "lab-04" and latest.host.hostname != "lab-04"
+    assert latest.verified and latest.verify is not None and latest.verify.cached
+    assert run_bootstrap(folder, env, "--skip-checks", "--host-name", "lab-05").returncode == 0
+    assert parse_report(reports(bootstrap_env)[-1]).host.name == "lab-05"
+
 
 def test_tampered_wheel_is_refused(
     render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]

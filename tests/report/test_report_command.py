@@ -151,7 +151,7 @@ def test_junit_one_suite_per_profile_one_case_per_host(
     assert suite.get("name") == "provision.report.cuda-torch" and suite.get("failures") == "1"
     failures = {c.get("name"): c.find("failure") for c in suite.findall("testcase")}
     assert failures["lab-01"] is None and failures["lab-03"] is not None
-    assert "nvidia.driver" in (failures["lab-03"].get("message") or "")  # type: ignore[union-attr]
+    assert "nvidia.driver" in (failures["lab-03"].get("message") or "")
 
 
 def test_hostile_names_cannot_reach_the_terminal_or_break_the_junit(
