@@ -14,43 +14,48 @@ from pathlib import Path
 from typing import Any
 
 from provisioner import __version__
-from provisioner.apply.run import Run
+from provisioner.apply.run import Context, Findings
 from provisioner.apply.steps import diff_json
 from provisioner.env import data_home
 
 SCHEMA = "provision-report/1"
 
 
-def build_report(run: Run, *, mode: str, exit_code: int) -> dict[str, Any]:
-    """The report of one plan/apply run as JSON-ready data."""
-    p = run.resolved.profile
+def build_report(ctx: Context, done: Findings, *, mode: str, exit_code: int) -> dict[str, Any]:
+    """The report of one plan/apply run as JSON-ready data, from the steps' findings."""
+    p = ctx.resolved.profile
+    records = done.records
     finished = time.time()
-    statuses = [r.outcome.status for r in run.records]
+    statuses = [r.outcome.status for r in records]
     if "fail" in statuses:
-        result = "failed" if run.records[-1].name != "checks" else "not-ready"
+        result = "failed" if records[-1].name != "checks" else "not-ready"
     elif mode != "apply":
         result = "planned"
-    elif any(r.changed for r in run.records):
+    elif any(r.changed for r in records):
         result = "changed"
     else:
         result = "converged"
-    state = run.state
-    fresh = state is not None and run.lock_fresh and state.lock_sha256 == run.lock_sha256
-    packages = state.packages if state is not None and fresh else []
-    diagnosis = run.diagnosis.as_json() if run.diagnosis is not None else None
+    state = done.state(ctx)
+    lock, env, verify = done.lock, done.environment, done.verify
+    ref = lock.locked if lock is not None else None
+    fresh = lock is not None and lock.fresh
+    sha = ref.sha256 if ref is not None else ""
+    packages = state.packages if state is not None and fresh and state.lock_sha256 == sha else []
+    checks = done.checks
+    diagnosis = checks.diagnosis.as_json() if checks and checks.diagnosis else None
     return {
         "schema": SCHEMA,
         "tool": f"provision {__version__}",
         "mode": mode,
         "result": result,
         "exit_code": exit_code,
-        "started_at": _iso(run.started),
+        "started_at": _iso(ctx.started),
         "finished_at": _iso(finished),
-        "duration_s": round(finished - run.started, 3),
+        "duration_s": round(finished - ctx.started, 3),
         "profile": {
             "name": p.name,
-            "path": str(run.resolved.path),
-            "content_hash": run.resolved.content_hash,
+            "path": str(ctx.resolved.path),
+            "content_hash": ctx.resolved.content_hash,
             "target": p.target.os.value,
             "manager": p.environment.manager.value,
             "python": p.environment.python,
@@ -58,7 +63,7 @@ def build_report(run: Run, *, mode: str, exit_code: int) -> dict[str, Any]:
             "device": p.smoke_test.device.value,
         },
         "host": {
-            "platform": run.platform,
+            "platform": ctx.platform,
             "system": host.system(),
             "release": host.release(),
             "machine": host.machine(),
@@ -66,20 +71,18 @@ def build_report(run: Run, *, mode: str, exit_code: int) -> dict[str, Any]:
         },
         "checks": diagnosis,
         "lock": {
-            "path": str(run.lock_path) if run.lock_path else None,
-            "sha256": run.lock_sha256 or None,
-            "fresh": run.lock_fresh,
+            "path": str(ref.path) if ref is not None else None,
+            "sha256": sha or None,
+            "fresh": fresh,
         },
         "environment": {
-            "name": run.env,
-            "prefix": str(run.prefix),
-            "action": run.env_action
-            if any(r.name == "environment" and r.outcome.status == "change" for r in run.records)
-            else "none",
-            "diff": diff_json(run.diff) if run.diff is not None else None,
+            "name": ctx.env,
+            "prefix": str(ctx.prefix),
+            "action": env.action if env is not None and env.status == "change" else "none",
+            "diff": diff_json(env.diff) if env is not None and env.diff is not None else None,
         },
         "packages": packages,
-        "verify": run.verify or None,
+        "verify": (verify.result if verify is not None else None) or None,
         "steps": [
             {
                 "name": r.name,
@@ -88,9 +91,9 @@ def build_report(run: Run, *, mode: str, exit_code: int) -> dict[str, Any]:
                 "reason": r.outcome.reason,
                 "duration_s": round(r.duration_s, 3),
             }
-            for r in run.records
+            for r in records
         ],
-        "durations": {r.name: round(r.duration_s, 3) for r in run.records},
+        "durations": {r.name: round(r.duration_s, 3) for r in records},
     }
 
 
