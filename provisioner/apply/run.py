@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from provisioner.errors import ProvisionError
 
 Status = Literal["ok", "change", "fail", "skipped"]
+# update: a stale lock beside the profile is re-locked in place (said on stderr);
+# locked: a missing or stale lock beside the profile stops apply; frozen: install the
+# lock as it is, never solve.
+LockMode = Literal["update", "locked", "frozen"]
 EnvAction = Literal["create", "update", "rebuild", "none"]
 
 
@@ -47,6 +51,7 @@ class Options:
     quiet: bool = True
     verify: str = "smoke"  # smoke | import
     force: bool = False  # ignore the recorded state: diff every package, verify again
+    lock_mode: LockMode = "update"
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,8 @@ class LockRef:
 
 @dataclass(frozen=True)
 class LockFinding(Outcome):
-    """The lock step: which lockfile (``None`` while one is still to be made) and whether
-    it is fresh for the profile."""
+    """The lock step: the lockfile to build from (``None`` while one is still to be made)
+    and whether it is fresh for the profile (``--frozen`` builds from a stale one too)."""
 
     locked: LockRef | None = None
     fresh: bool = False

@@ -12,23 +12,22 @@ from __future__ import annotations
 import shutil
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from provisioner.apply.lockstep import LockStep
 from provisioner.apply.run import (
     ChecksFinding,
     Context,
     EnvAction,
     EnvFinding,
     Findings,
-    LockFinding,
     LockRef,
     Outcome,
     VerifyFinding,
 )
-from provisioner.apply.state import State, env_fingerprint, file_sha256, write_state
-from provisioner.env import EnvDiff, data_home, pause_point
-from provisioner.errors import ExternalFailure, HostNotReady, ProvisionError
+from provisioner.apply.state import State, env_fingerprint, write_state
+from provisioner.env import EnvDiff, pause_point
+from provisioner.errors import ExternalFailure
 
 F = TypeVar("F", bound=Outcome)
 
@@ -73,88 +72,10 @@ class ChecksStep:
         return found  # checks never change anything
 
 
-def data_lock_path(ctx: Context) -> Path:
-    return data_home() / "locks" / f"{ctx.env}.conda-lock.yml"
-
-
-class LockStep:
-    """Use a fresh committed lockfile beside the profile, or a fresh one under
-    ``data_home()/locks``; otherwise lock into the latter."""
-
-    name = "lock"
-
-    def check(self, ctx: Context, done: Findings) -> LockFinding:
-        from provisioner.lock.lockfile import default_lockfile_path, is_stale, platforms_for
-
-        wanted = platforms_for(ctx.resolved)
-        if ctx.platform not in wanted:
-            target_os = ctx.resolved.profile.target.os.value
-            raise HostNotReady(
-                f"the profile targets {target_os} ({', '.join(wanted)}); this machine is "
-                f"{ctx.platform}, and apply builds environments for the machine it runs on",
-                hint="run apply on a target machine, or `provision render` the profile and "
-                "run its bootstrap script there",
-            )
-        candidates = [default_lockfile_path(ctx.resolved), data_lock_path(ctx)]
-        stale: list[str] = []
-        for path in candidates:
-            if not path.is_file():
-                continue
-            ref = LockRef(path, file_sha256(path))
-            details = {"path": str(path)}
-            if self._recorded(ctx, ref):
-                return LockFinding("ok", f"fresh lock {path} (recorded)", details, ref, True)
-            if path == data_lock_path(ctx):
-                try:  # apply's own cache: an unreadable copy is re-locked, not an error
-                    ref.lock  # noqa: B018 (parse it now)
-                except ProvisionError as e:
-                    stale.append(e.message)
-                    continue
-            if is_stale(ref.lock, ctx.resolved):
-                stale.append(str(path))
-                continue
-            if ctx.platform not in ref.lock.platforms:
-                raise ExternalFailure(
-                    f"the lock {path} has no packages for {ctx.platform}, the platform apply "
-                    f"runs on (it has {', '.join(ref.lock.platforms)})",
-                    hint="apply on a machine of the profile's target, or re-lock",
-                )
-            return LockFinding("ok", f"fresh lock {path}", details, ref, True)
-        target = data_lock_path(ctx)
-        why = f"stale: {', '.join(stale)}" if stale else "no lockfile yet"
-        return LockFinding(
-            "change", f"lock into {target} ({why})", {"path": str(target), "why": why}
-        )
-
-    @staticmethod
-    def _recorded(ctx: Context, ref: LockRef) -> bool:
-        """Same lock bytes and same profile as the recorded run: fresh without parsing
-        (parsing a lockfile imports conda-lock, about half a second)."""
-        state = ctx.state
-        return (
-            state is not None
-            and state.lock_path == str(ref.path)
-            and state.lock_sha256 == ref.sha256
-            and state.profile_hash == ctx.resolved.content_hash
-            and state.platform == ctx.platform
-        )
-
-    def change(self, ctx: Context, done: Findings, found: LockFinding) -> LockFinding:
-        from provisioner.lock.lockfile import lock_profile, write_lockfile
-
-        path = data_lock_path(ctx)
-        lock = lock_profile(ctx.resolved)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_lockfile(lock, ctx.resolved, path)
-        ref = LockRef(path, file_sha256(path), lock)
-        why = found.details.get("why")
-        reason = f"locked into {path}" + (f" ({why})" if why else "")
-        return LockFinding("change", reason, {"path": str(path)}, ref, True)
-
-
-def _fresh_lock(done: Findings) -> LockRef | None:
+def _lock_of(done: Findings) -> LockRef | None:
+    """The lock the environment is built from: the lock step's, once there is one."""
     found = done.lock
-    return found.locked if found is not None and found.fresh else None
+    return found.locked if found is not None else None
 
 
 class EnvironmentStep:
@@ -166,7 +87,7 @@ class EnvironmentStep:
         state = ctx.state
         fingerprint = env_fingerprint(ctx.prefix)
         python = ctx.python()
-        ref = _fresh_lock(done)
+        ref = _lock_of(done)
         if ctx.prefix.exists() and not python.exists():  # missing, or a dangling symlink
             reason = f"rebuild {ctx.prefix}: its Python {python} is missing"
             return EnvFinding("change", reason, action="rebuild", fingerprint=fingerprint)
@@ -189,7 +110,7 @@ class EnvironmentStep:
         diff = ctx.backend().diff(ctx.prefix, ref.lock, ctx.platform)
         details = {"diff": diff_json(diff)}
         if diff.matches:
-            built = built_state(ctx, ref, fingerprint)  # in memory: verify writes it
+            built = built_state(ctx, done, fingerprint)  # in memory: verify writes it
             reason = f"{ctx.prefix} matches the lock"
             return EnvFinding("ok", reason, details, "none", diff, fingerprint, built)
         if not diff.exists:
@@ -201,10 +122,10 @@ class EnvironmentStep:
         return EnvFinding("change", reason, details, "update", diff, fingerprint)
 
     def change(self, ctx: Context, done: Findings, found: EnvFinding) -> EnvFinding:
-        ref = _fresh_lock(done)
+        ref = _lock_of(done)
         if ref is None:
             raise AssertionError("the lock step makes a fresh lock before the environment step")
-        write_state(built_state(ctx, ref, "").but(phase="building"))  # before the first change
+        write_state(built_state(ctx, done, "").but(phase="building"))  # before the first change
         pause_point("environment:journal-written")
         backend = ctx.backend()
         diff = found.diff
@@ -225,7 +146,7 @@ class EnvironmentStep:
                 hint="remove the environment folder and apply again",
             )
         fingerprint = env_fingerprint(ctx.prefix)
-        state = built_state(ctx, ref, fingerprint)
+        state = built_state(ctx, done, fingerprint)
         write_state(state)
         return EnvFinding(
             "change", found.reason, found.details, found.action, diff, fingerprint, state
@@ -239,13 +160,14 @@ class VerifyStep:
 
     def check(self, ctx: Context, done: Findings) -> VerifyFinding:
         state = done.state(ctx)
-        ref = _fresh_lock(done)
+        ref = _lock_of(done)
         env = done.environment
         if (
             not ctx.options.force
             and state is not None
             and ref is not None
             and env is not None
+            and state.profile_hash == ctx.resolved.content_hash  # e.g. smoke_test edited
             and state.good_for(
                 lock_sha256=ref.sha256,
                 fingerprint=env.fingerprint,
@@ -273,6 +195,8 @@ class VerifyStep:
         assert state is not None, "the environment step records the built state first"
         state = state.but(
             phase="verified",
+            profile_hash=ctx.resolved.content_hash,
+            lock_inputs_hash=built_state(ctx, done, "").lock_inputs_hash,
             verify_kind=str(result["kind"]),
             verified_at=now_iso(),
             updated_at=now_iso(),
@@ -281,8 +205,13 @@ class VerifyStep:
         return VerifyFinding("change", f"verified: {result['summary']}", result, result, state)
 
 
-def built_state(ctx: Context, ref: LockRef, fingerprint: str) -> State:
-    """The state of an environment that matches the lock but is not verified yet."""
+def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:
+    """The state of an environment that matches the lock step's lock, not verified yet."""
+    from provisioner.lock.inputs import inputs_hash
+
+    found = done.lock
+    ref = _lock_of(done)
+    assert found is not None and ref is not None, "the lock step found a lock first"
     packages = [
         {
             "manager": k.manager,
@@ -303,6 +232,7 @@ def built_state(ctx: Context, ref: LockRef, fingerprint: str) -> State:
         profile_hash=ctx.resolved.content_hash,
         lock_path=str(ref.path),
         lock_sha256=ref.sha256,
+        lock_inputs_hash=inputs_hash(ctx.resolved) if found.fresh else "",
         fingerprint=fingerprint,
         updated_at=now_iso(),
         packages=packages,

@@ -8,7 +8,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from provisioner.apply.run import LockMode
 
 
 def add_parser(sub: Any) -> None:
@@ -47,6 +50,7 @@ def add_parser(sub: Any) -> None:
         help="ignore the recorded state: compare every package with the lock and run the "
         "smoke test again",
     )
+    add_lock_mode(p)
     p.add_argument(
         "--quiet",
         "-q",
@@ -63,8 +67,30 @@ def add_parser(sub: Any) -> None:
             verify=a.verify,
             quiet=a.quiet,
             force=a.force,
+            lock_mode=a.lock_mode,
         )
     )
+
+
+def add_lock_mode(p: argparse.ArgumentParser) -> None:
+    """``--locked`` / ``--frozen`` (plan takes them too, to show what apply will do)."""
+    modes = p.add_mutually_exclusive_group()
+    modes.add_argument(
+        "--locked",
+        dest="lock_mode",
+        action="store_const",
+        const="locked",
+        help="stop (exit 1) when the lockfile beside the profile is missing or stale, "
+        "instead of updating it (for CI and lab scripts)",
+    )
+    modes.add_argument(
+        "--frozen",
+        dest="lock_mode",
+        action="store_const",
+        const="frozen",
+        help="install the lock as it is, even when stale; never solve (exit 2 without a lock)",
+    )
+    p.set_defaults(lock_mode="update")
 
 
 def default_profile() -> Path:
@@ -84,6 +110,7 @@ def apply(
     verify: str = "smoke",
     quiet: bool = False,
     force: bool = False,
+    lock_mode: LockMode = "update",
 ) -> int:
     """Converge, print the outcome (or the report as JSON), write JUnit if asked; when a
     step raised, print and write those first, then raise its error."""
@@ -99,6 +126,7 @@ def apply(
         quiet=quiet or json_out,
         verify=verify,
         force=force,
+        lock_mode=lock_mode,
     )
     result = converge(resolved, options, change=not dry_run)
     if junit is not None:

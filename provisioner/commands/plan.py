@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from provisioner.commands.apply import add_lock_mode
+
+if TYPE_CHECKING:
+    from provisioner.apply.run import LockMode
 
 
 def add_parser(sub: Any) -> None:
@@ -15,24 +20,35 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the plan as JSON on stdout")
     p.add_argument("--skip-checks", action="store_true", help="do not run the host checks")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_lock_mode(p)
     p.set_defaults(
         run=lambda a: plan(
-            profile=a.profile, json_out=a.json, skip_checks=a.skip_checks, quiet=a.quiet
+            profile=a.profile,
+            json_out=a.json,
+            skip_checks=a.skip_checks,
+            quiet=a.quiet,
+            lock_mode=a.lock_mode,
         )
     )
 
 
 def plan(
-    *, profile: Path, json_out: bool = False, skip_checks: bool = False, quiet: bool = False
+    *,
+    profile: Path,
+    json_out: bool = False,
+    skip_checks: bool = False,
+    quiet: bool = False,
+    lock_mode: LockMode = "update",
 ) -> int:
-    """Print each step with its status and reason; exit 1 when a check fails."""
+    """Print each step with its status and reason; exit 1 when a check fails. The lock
+    step says which lock apply would use, update in place, or refuse."""
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
     from provisioner.commands.apply import progress_shown, show
     from provisioner.profile import load_profile
 
     resolved = load_profile(profile)
-    options = Options(skip_checks=skip_checks, quiet=quiet or json_out)
+    options = Options(skip_checks=skip_checks, quiet=quiet or json_out, lock_mode=lock_mode)
     result = converge(resolved, options, change=False)
     show(result.report, json_out=json_out, steps=not progress_shown(quiet or json_out))
     if result.error is not None:
