@@ -126,7 +126,11 @@ def test_explain_stdin_and_nothing_found(
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("all good\n"))
     assert main(["explain", "-", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"matches": []}
+    assert json.loads(capsys.readouterr().out) == {
+        "verdict": "none",
+        "target": None,
+        "matches": [],
+    }
 
 
 def test_explain_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,7 +34,12 @@ def test_old_kernel_without_dxg(host, tmp_path) -> None:  # type: ignore[no-unty
     # the localized `[版本 10.0.18362.207]` still yields the build
     assert v["windows.build"][:2] == ("fail", "Windows build: 18362 (need >= 19044)")
     # no powershell.exe: the adapter is unknown with the reason, never guessed
-    assert v["gpu.adapter"][:2] == ("unknown", "GPU: unknown (powershell.exe not found on PATH)")
+    assert v["gpu.adapter"][:2] == (
+        "unknown",
+        "GPU: unknown (powershell.exe not found on PATH or under "
+        "/mnt/c/Windows/System32/WindowsPowerShell/v1.0)",
+    )
+    assert "nvidia-smi (on PATH or in /usr/lib/wsl/lib)" in v["gpu.adapter"][2]
 
 
 @pytest.mark.parametrize(
@@ -89,7 +94,16 @@ def test_interop_off_makes_windows_facts_unknown(host, tmp_path, name: str) -> N
 
 def test_hung_command_times_out_as_unknown(host, tmp_path) -> None:  # type: ignore[no-untyped-def]
     v = by_id(run(host, "wsl2-hung-powershell", "directml-wsl2", tmp_path))
-    assert v["gpu.adapter"][:2] == ("unknown", "GPU: unknown (powershell.exe timed out)")
+    assert v["windows.edition"][:2] == (
+        "unknown",
+        "Windows Server SKU: unknown (powershell.exe timed out)",
+    )
+    # nvidia-smi inside WSL settles the adapter and its Windows driver instead
+    assert v["gpu.adapter"] == (
+        "pass",
+        "GPU: NVIDIA GeForce RTX 4070 ... (nvidia) (reported by nvidia-smi)",
+        "",
+    )
 
 
 def test_windows_10_1809_native_directml_ok_but_no_wsl_gpu(host, tmp_path) -> None:  # type: ignore[no-untyped-def]
