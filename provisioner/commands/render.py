@@ -78,10 +78,11 @@ def lockfile_path(profile: Path, lockfile: Path | None) -> Path | None:
 def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lock] | None:
     """The lockfile's exact text and its validated :class:`Lock`, or None without one.
 
-    A malformed lockfile, or one made from other profile content (stale, or another
-    profile's), is refused with exit 2: the scripts would install the wrong packages."""
+    A malformed lockfile, or one whose lock inputs are not the profile's (stale, or
+    another profile's), is refused with exit 2: the scripts would install the wrong
+    packages."""
     from provisioner.errors import relpath
-    from provisioner.lock.lockfile import is_stale, read_lockfile
+    from provisioner.lock.lockfile import read_lockfile, stale_reason
     from provisioner.profile.resolved import one_line
 
     path = lockfile_path(resolved.path, lockfile)
@@ -96,12 +97,12 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
             hint=f"pass an existing lockfile, or make one: provision lock {relpath(resolved.path)}",
         ) from e
     lock = read_lockfile(path)  # exit 2 naming the field that is wrong
-    if is_stale(lock, resolved):
+    why = stale_reason(lock, resolved)
+    if why is not None:
         shown, profile = one_line(relpath(path)), one_line(relpath(resolved.path))
         where = f" -o {shown}" if lockfile is not None else ""
         raise ProvisionError(
-            f"{shown}: lockfile is stale: it was made from other profile content "
-            f"than {profile} (or for other platforms)",
+            f"{shown}: lockfile is stale for {profile} ({why})",
             hint=f"provision lock {profile}{where}",
             exit_code=ExitCode.INVALID,
         )
