@@ -24,11 +24,16 @@ def lock_inputs(resolved: ResolvedProfile) -> dict[str, Any]:
     """Every input of the solve by its profile path (``virtual_packages`` is derived from
     ``requires`` and the target; a venv has no conda solve, so it has none)."""
     from provisioner.lock.lockfile import platforms_for
-    from provisioner.lock.solve import virtual_package_specs
 
     p = resolved.profile
     env = p.environment
     conda = env.manager is Manager.conda
+    virtual: dict[str, list[list[str]]] = {}
+    if conda:  # the solver module (asyncio) only when there is a conda solve
+        from provisioner.lock.solve import virtual_package_specs
+
+        for platform in platforms_for(resolved):
+            virtual[platform] = [list(s) for s in virtual_package_specs(resolved, platform)]
     return {
         "target.os": p.target.os.value,
         "target.arch": p.target.arch,
@@ -41,12 +46,7 @@ def lock_inputs(resolved: ResolvedProfile) -> dict[str, Any]:
         "environment.extra_index_urls": list(env.extra_index_urls),
         "environment.find_links": list(env.find_links),
         "environment.index_strategy": env.index_strategy.value,
-        "virtual_packages": {
-            platform: [list(spec) for spec in virtual_package_specs(resolved, platform)]
-            for platform in platforms_for(resolved)
-        }
-        if conda
-        else {},
+        "virtual_packages": virtual,
     }
 
 
