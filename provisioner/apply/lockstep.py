@@ -9,12 +9,12 @@ from typing import Any
 
 from provisioner.apply.run import Context, Findings, LockFinding, LockRef
 from provisioner.apply.state import file_sha256
-from provisioner.env import data_home
 from provisioner.errors import ExternalFailure, HostNotReady, ProvisionError, relpath
+from provisioner.paths import locks_dir
 
 
 def data_lock_path(ctx: Context) -> Path:
-    return data_home() / "locks" / f"{ctx.env}.conda-lock.yml"
+    return locks_dir() / f"{ctx.env}.conda-lock.yml"
 
 
 class LockStep:

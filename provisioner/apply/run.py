@@ -8,14 +8,13 @@ mutably between steps.
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from provisioner import platforms
 from provisioner.apply.state import State, read_state
 from provisioner.env import EnvBackend, EnvDiff, env_prefix
 from provisioner.lock import Lock
@@ -169,16 +168,6 @@ class Findings:
         return ctx.state
 
 
-def host_platform() -> str:
-    """The conda subdir of the machine apply runs on (apply runs on the target)."""
-    if sys.platform == "win32":
-        return "win-64"
-    if sys.platform == "darwin":
-        return "osx-arm64" if os.uname().machine == "arm64" else "osx-64"
-    machine = os.uname().machine
-    return {"x86_64": "linux-64", "aarch64": "linux-aarch64"}.get(machine, f"linux-{machine}")
-
-
 @dataclass(frozen=True)
 class Context:
     """What every step of one plan/apply reads and nobody changes: the profile, the
@@ -196,7 +185,12 @@ class Context:
     def of(cls, resolved: ResolvedProfile, options: Options) -> Context:
         env = resolved.profile.environment.name
         return cls(
-            resolved, options, host_platform(), env_prefix(env), read_state(env), time.time()
+            resolved,
+            options,
+            platforms.host_subdir(),
+            env_prefix(env),
+            read_state(env),
+            time.time(),
         )
 
     @property
@@ -216,4 +210,4 @@ class Context:
     def python(self) -> Path:
         from provisioner.env import env_python
 
-        return env_python(self.prefix, windows=sys.platform == "win32", manager=self.manager)
+        return env_python(self.prefix, windows=platforms.is_windows(), manager=self.manager)

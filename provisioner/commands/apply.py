@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from provisioner.errors import ProvisionError
+
 if TYPE_CHECKING:
     from provisioner.apply.run import LockMode
 
@@ -67,7 +69,8 @@ def add_parser(sub: Any) -> None:
             verify=a.verify,
             quiet=a.quiet,
             force=a.force,
-            lock_mode=a.lock_mode,
+            locked=a.locked,
+            frozen=a.frozen,
         )
     )
 
@@ -77,20 +80,15 @@ def add_lock_mode(p: argparse.ArgumentParser) -> None:
     modes = p.add_mutually_exclusive_group()
     modes.add_argument(
         "--locked",
-        dest="lock_mode",
-        action="store_const",
-        const="locked",
+        action="store_true",
         help="stop (exit 1) when the lockfile beside the profile is missing or stale, "
         "instead of updating it (for CI and lab scripts)",
     )
     modes.add_argument(
         "--frozen",
-        dest="lock_mode",
-        action="store_const",
-        const="frozen",
+        action="store_true",
         help="install the lock as it is, even when stale; never solve (exit 2 without a lock)",
     )
-    p.set_defaults(lock_mode="update")
 
 
 def default_profile() -> Path:
@@ -110,7 +108,8 @@ def apply(
     verify: str = "smoke",
     quiet: bool = False,
     force: bool = False,
-    lock_mode: LockMode = "update",
+    locked: bool = False,
+    frozen: bool = False,
 ) -> int:
     """Converge, print the outcome (or the report as JSON), write JUnit if asked; when a
     step raised, print and write those first, then raise its error."""
@@ -126,7 +125,7 @@ def apply(
         quiet=quiet or json_out,
         verify=verify,
         force=force,
-        lock_mode=lock_mode,
+        lock_mode=lock_mode(locked=locked, frozen=frozen),
     )
     result = converge(resolved, options, change=not dry_run)
     if junit is not None:
@@ -137,6 +136,16 @@ def apply(
     if result.error is not None:
         raise result.error  # after the report: the CLI prints its one line and exit code
     return result.exit_code
+
+
+def lock_mode(*, locked: bool, frozen: bool) -> LockMode:
+    """``--locked`` / ``--frozen`` as the lock step's mode (they exclude each other)."""
+    if locked and frozen:
+        raise ProvisionError(
+            "--locked and --frozen exclude each other",
+            hint="--locked refuses a stale lock, --frozen installs it as it is: pick one",
+        )
+    return "locked" if locked else "frozen" if frozen else "update"
 
 
 def progress_shown(quiet: bool) -> bool:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from provisioner.commands.apply import add_lock_mode
-
-if TYPE_CHECKING:
-    from provisioner.apply.run import LockMode
+from provisioner.commands.apply import add_lock_mode, lock_mode
 
 
 def add_parser(sub: Any) -> None:
@@ -27,7 +24,8 @@ def add_parser(sub: Any) -> None:
             json_out=a.json,
             skip_checks=a.skip_checks,
             quiet=a.quiet,
-            lock_mode=a.lock_mode,
+            locked=a.locked,
+            frozen=a.frozen,
         )
     )
 
@@ -38,7 +36,8 @@ def plan(
     json_out: bool = False,
     skip_checks: bool = False,
     quiet: bool = False,
-    lock_mode: LockMode = "update",
+    locked: bool = False,
+    frozen: bool = False,
 ) -> int:
     """Print each step with its status and reason; exit 1 when a check fails. The lock
     step says which lock apply would use, update in place, or refuse."""
@@ -48,7 +47,8 @@ def plan(
     from provisioner.profile import load_profile
 
     resolved = load_profile(profile)
-    options = Options(skip_checks=skip_checks, quiet=quiet or json_out, lock_mode=lock_mode)
+    mode = lock_mode(locked=locked, frozen=frozen)
+    options = Options(skip_checks=skip_checks, quiet=quiet or json_out, lock_mode=mode)
     result = converge(resolved, options, change=False)
     show(result.report, json_out=json_out, steps=not progress_shown(quiet or json_out))
     if result.error is not None:

@@ -4,9 +4,10 @@ environment and print what it proved (exit 0 pass, 1 fail)."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
+
+from provisioner.platforms import is_windows
 
 
 def add_parser(sub: Any) -> None:
@@ -37,7 +38,7 @@ def environment_python(profile_path: Path, resolved: Any) -> Path:
 
     env = resolved.profile.environment
     prefix = env_prefix(env.name)
-    python = env_python(prefix, windows=os.name == "nt", manager=env.manager.value)
+    python = env_python(prefix, windows=is_windows(), manager=env.manager.value)
     if not python.exists():
         raise HostNotReady(
             f"environment {env.name} not found at {prefix}: run `provision apply {profile_path}`"

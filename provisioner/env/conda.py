@@ -34,9 +34,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import unquote, urlparse
 
+from provisioner.atomic import DigestMismatch, copy_verified, write_atomic
 from provisioner.env import EnvDiff, env_python, pause_point, pause_requested
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock, LockedPackage
+from provisioner.paths import artifact_store, cache_root, rattler_pkgs_dir
 
 if TYPE_CHECKING:
     import rattler
@@ -46,24 +48,10 @@ DOWNLOAD_TIMEOUT_S = 120
 PAUSE_MID_LINK = "environment:conda-linking"
 T = TypeVar("T")
 R = TypeVar("R")
-CHUNK = 1 << 20
 
 
 class ArtifactMismatch(ExternalFailure):
     """A downloaded package does not have the hash the lock recorded: refused."""
-
-
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "provision"
-
-
-def rattler_pkgs_dir() -> Path:
-    """rattler's package cache: ``$RATTLER_CACHE_DIR/pkgs`` or ``~/.cache/rattler/cache/pkgs``."""
-    root = os.environ.get("RATTLER_CACHE_DIR")
-    if root:
-        return Path(root) / "pkgs"
-    return Path.home() / ".cache" / "rattler" / "cache" / "pkgs"
 
 
 def filename(url: str) -> str:
@@ -102,26 +90,23 @@ def verified_artifact(
     target = _store_path(pkg, store)
     if target.is_file():
         return target  # only verified bytes are ever renamed into the store
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
-    digest = hashlib.new(algo)
     try:
-        with _open_url(pkg) as src, tmp.open("wb") as out:
+        with _open_url(pkg) as src:
             task = progress.start(pkg, _length(src)) if progress else None
-            while chunk := src.read(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
+
+            def advance(n: int) -> None:
                 if progress and task is not None:
-                    progress.advance(task, len(chunk))
-        if digest.hexdigest() != expected:
-            raise ArtifactMismatch(
-                f"hash mismatch for conda package {pkg.spec()} from {pkg.url}: the lock has "
-                f"{algo} {expected[:16]}..., the download has {digest.hexdigest()[:16]}...; "
-                "refused, nothing installed",
-                hint="the channel's file changed after locking: if that is expected, re-lock "
-                "with `provision lock PROFILE`, otherwise treat the channel as compromised",
-            )
-        os.replace(tmp, target)
+                    progress.advance(task, n)
+
+            copy_verified(src, target, algo, expected, advance)
+    except DigestMismatch as e:
+        raise ArtifactMismatch(
+            f"hash mismatch for conda package {pkg.spec()} from {pkg.url}: the lock has "
+            f"{algo} {expected[:16]}..., the download has {e.actual[:16]}...; "
+            "refused, nothing installed",
+            hint="the channel's file changed after locking: if that is expected, re-lock "
+            "with `provision lock PROFILE`, otherwise treat the channel as compromised",
+        ) from None
     except OSError as e:
         if e.errno == errno.ENOSPC:
             raise ExternalFailure(
@@ -129,8 +114,6 @@ def verified_artifact(
                 hint="free disk space or point XDG_CACHE_HOME at a larger disk",
             ) from e
         raise
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 
@@ -198,7 +181,7 @@ def _open_url(pkg: LockedPackage) -> BinaryIO:
         raise ExternalFailure(
             f"cannot download conda package {pkg.spec()} from {pkg.url}: {reason}",
             hint="check the network or HTTPS_PROXY; offline, packages must already be in "
-            f"{cache_root() / 'artifacts'}",
+            f"{artifact_store()}",
         ) from e
 
 
@@ -236,13 +219,8 @@ def cached_index_metadata(
     except (OSError, ValueError):
         pass
     metas = parallel_map(index_metadata, artifacts)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(metas), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache only
+    with contextlib.suppress(OSError):  # a cache only
+        write_atomic(path, json.dumps(metas))
     return metas
 
 
@@ -305,7 +283,7 @@ class CondaBackend:
         The conda part is one rattler transaction to the whole locked set; ``diff`` (its
         pip entries) says what the pip part must add, change and remove."""
         conda_pkgs = lock.for_platform(platform, "conda")
-        store = cache_root() / "artifacts"
+        store = artifact_store()
         artifacts = [stored_artifact(p, store) for p in conda_pkgs]
         missing = [i for i, a in enumerate(artifacts) if a is None]
         with contextlib.ExitStack() as stack:

@@ -29,6 +29,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from provisioner.env import EnvDiff, pause_point, pause_requested
 from provisioner.errors import ExternalFailure
 from provisioner.lock import LockedPackage
@@ -53,11 +55,6 @@ class InstalledDist:
     url: str | None  # direct_url.json "url", when installed from a URL
     sha256: str | None  # direct_url.json archive hash, when recorded
     missing: str = ""  # the first file its RECORD lists that does not exist
-
-
-def normalize(name: str) -> str:
-    """PEP 503 name normalization: ``Foo_Bar.baz`` -> ``foo-bar-baz``."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def requirements_text(packages: tuple[LockedPackage, ...]) -> str:
@@ -137,7 +134,7 @@ def _run_with_bar(
         except BaseException as e:  # handed to the caller's thread below
             failure.append(e)
 
-    wanted = {normalize(p.name): p.version for p in packages}
+    wanted = {canonicalize_name(p.name): p.version for p in packages}
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
     columns = ("pip packages", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -234,8 +231,8 @@ def installed_distributions(python: Path, *, check_files: bool = True) -> dict[s
         installer = _read_text(info / "INSTALLER").strip()
         url, sha = _read_direct_url(info)
         missing = first_missing_file(sp, info) if check_files else ""
-        found[normalize(name)] = InstalledDist(
-            normalize(name), version, installer, url, sha, missing
+        found[canonicalize_name(name)] = InstalledDist(
+            canonicalize_name(name), version, installer, url, sha, missing
         )
     return found
 
@@ -269,7 +266,7 @@ def diff_pip_part(
     if not python.exists():
         return EnvDiff(add=packages, exists=False)
     installed = installed_distributions(python)
-    locked = {normalize(p.name): p for p in packages}
+    locked = {canonicalize_name(p.name): p for p in packages}
     add: list[LockedPackage] = []
     change: list[tuple[str, LockedPackage]] = []
     for name, pkg in sorted(locked.items()):

@@ -15,6 +15,7 @@ from provisioner.host.interpreters import Interpreter, conda_tools, find_interpr
 from provisioner.host.linux_driver import gather_linux_driver
 from provisioner.host.parse_windows import Adapter
 from provisioner.host.probe import Probe
+from provisioner.platforms import is_windows
 from provisioner.process import Completed
 
 WSL_KINDS = ("wsl1", "wsl2")
@@ -139,7 +140,7 @@ def find_windows_tools(probe: Probe, os_kind: str | Unknown, automount: str) -> 
 
 
 def _os_kind(probe: Probe) -> tuple[str | Unknown, str | Unknown]:
-    if probe.platform == "win32":
+    if is_windows(probe.platform):
         return "windows", Unknown("native Windows has no Linux kernel")
     text = probe.read("/proc/version")
     if text is None:

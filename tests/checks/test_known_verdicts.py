@@ -59,10 +59,21 @@ def test_linux_driver_inside_wsl(host, tmp_path, name: str, message: str) -> Non
 
 def test_nvml_host_driver_string_maps_to_526_86(host, tmp_path) -> None:  # type: ignore[no-untyped-def]
     v = by_id(run(host, "wsl2-nvml-blocked-utils-510", "cuda-wsl2", tmp_path))
+    # 31.0.15.2686 is 526.86: below 527.41, what torch 2.4.1's CUDA 12.1 build needs
     assert v["gpu.driver"][:2] == (
-        "pass",
-        "GPU driver: NVIDIA GPU (name not captured) driver 526.86 (need >= 495)",
+        "fail",
+        "GPU driver: NVIDIA GPU (name not captured) driver 526.86 (need >= 527.41)",
     )
+
+
+def test_driver_below_the_cuda_12_floor_fails(host, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    d = run(host, "wsl2-win-insider-25342-quadro-527", "cuda-wsl2", tmp_path)
+    assert by_id(d)["gpu.driver"][:2] == (
+        "fail",
+        "GPU driver: Quadro RTX 4000 driver 527.27 (need >= 527.41)",
+    )
+    assert not d.ready
+    assert run(host, "wsl2-win-insider-25342-quadro-527", "directml-wsl2", tmp_path).ready
 
 
 def test_build_18363_has_no_gpu_pv(host, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,22 @@
-{#- Included by smoke_test.py.j2: stderr capture, the JSON report, timing. #}
-# --- process plumbing ---------------------------------------------------------
-class StderrTee(object):
+"""Process plumbing: stderr capture, the JSON report, timing."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import sys
+import threading
+import time
+from typing import Any, BinaryIO, Callable
+
+from provisioner.smoke.script.decisions import clean_number
+from provisioner.smoke.script.profile import FRAMEWORK, MIN_LOSS_DROP, PROFILE, TOOL_VERSION
+from provisioner.smoke.script.workload import SCHEMA, STAGES
+
+
+class StderrTee:
     """Send file descriptor 2 (C++ logs included) to a file, and copy it on to the real
     stderr from a pump thread, so adapter and placement logs can be read back.
 
@@ -9,12 +25,17 @@ class StderrTee(object):
     (``<json-out>.stderr``); a pipe's unread bytes would die with the process.
     """
 
-    def __init__(self, path=None):
+    saved: int
+    reader: BinaryIO
+    stopping: threading.Event
+    thread: threading.Thread
+
+    def __init__(self, path: str | None = None) -> None:
         self.path = path
         self.temporary = path is None
         self.active = False
 
-    def start(self):
+    def start(self) -> StderrTee:
         try:
             sys.stderr.flush()
             if self.path is None:
@@ -28,7 +49,7 @@ class StderrTee(object):
             os.close(fd)
         except OSError:
             return self
-        self.reader = open(self.path, "rb")
+        self.reader = open(self.path, "rb")  # noqa: SIM115  (closed by stop())
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._pump, name="stderr-tee")
         self.thread.daemon = True
@@ -36,27 +57,25 @@ class StderrTee(object):
         self.active = True
         return self
 
-    def _pump(self):
+    def _pump(self) -> None:
         while True:
             chunk = self.reader.read(65536)
             if chunk:
-                try:
+                with contextlib.suppress(OSError):
                     os.write(self.saved, chunk)
-                except OSError:
-                    pass
             elif self.stopping.is_set():
                 return
             else:
                 time.sleep(0.02)
 
-    def text(self):
-        if not self.active:
+    def text(self) -> str:
+        if not self.active or self.path is None:
             return ""
         sys.stderr.flush()
         with open(self.path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def stop(self):
+    def stop(self) -> None:
         if not self.active:
             return
         sys.stderr.flush()
@@ -65,14 +84,12 @@ class StderrTee(object):
         self.thread.join(5)
         self.reader.close()
         self.active = False
-        if self.temporary:
-            try:
+        if self.temporary and self.path is not None:
+            with contextlib.suppress(OSError):
                 os.remove(self.path)
-            except OSError:
-                pass
 
 
-def dist_version(name):
+def dist_version(name: str) -> str | None:
     """Installed version of a distribution, or None (importlib.metadata is 3.8+)."""
     try:
         from importlib import metadata
@@ -80,7 +97,7 @@ def dist_version(name):
         try:
             import pkg_resources
 
-            return pkg_resources.get_distribution(name).version
+            return str(pkg_resources.get_distribution(name).version)
         except Exception:
             return None
     try:
@@ -93,11 +110,11 @@ class StageFailed(Exception):
     """A stage decided the run cannot go on; its message is the reason."""
 
 
-class Report(object):
+class Report:
     """The JSON result, filled in stage by stage."""
 
-    def __init__(self, args):
-        self.data = {
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.data: dict[str, Any] = {
             "schema": SCHEMA,
             "tool_version": TOOL_VERSION,
             "profile": PROFILE,
@@ -129,7 +146,7 @@ class Report(object):
             "reason": "",
         }
 
-    def stage(self, name, status, detail, started):
+    def stage(self, name: str, status: str, detail: str, started: float) -> None:
         self.data["stages"].append(
             {
                 "name": name,
@@ -142,17 +159,19 @@ class Report(object):
         print(line)
         sys.stdout.flush()
 
-    def warn(self, text):
+    def warn(self, text: str) -> None:
         if text not in self.data["warnings"]:
             self.data["warnings"].append(text)
 
-    def finish(self):
+    def finish(self) -> dict[str, Any]:
         stages = self.data["stages"]
-        done = set(s["name"] for s in stages)
+        done = {s["name"] for s in stages}
         failed = [s for s in stages if s["status"] == "fail"]
         for name in STAGES:
             if name not in done:
-                stages.append({"name": name, "status": "skip", "detail": "not run", "duration_s": 0.0})
+                stages.append(
+                    {"name": name, "status": "skip", "detail": "not run", "duration_s": 0.0}
+                )
         if failed:
             self.data["verdict"] = "fail"
             self.data["reason"] = "%s: %s" % (failed[0]["name"], failed[0]["detail"])
@@ -162,12 +181,21 @@ class Report(object):
                 self.data["reason"] = "trained on %s" % self.data["device_used"]
             else:
                 self.data["reason"] = "trained on the CPU; no accelerator was used"
-        for key in ("loss_first", "loss_last", "loss_drop", "steps_per_s", "cpu_steps_per_s", "speedup"):
+        for key in (
+            "loss_first",
+            "loss_last",
+            "loss_drop",
+            "steps_per_s",
+            "cpu_steps_per_s",
+            "speedup",
+        ):
             self.data[key] = clean_number(self.data[key])
         return self.data
 
 
-def timed_loop(step, sync, steps):
+def timed_loop(
+    step: Callable[[bool], float | None], sync: Callable[[], object], steps: int
+) -> tuple[float | None, float | None, float, float, float]:
     """Run ``steps`` steps, synchronizing before each clock read.
 
     Returns (first loss, last loss, seconds of step 1, steps/s after step 1, clock at
@@ -187,7 +215,7 @@ def timed_loop(step, sync, steps):
     return loss_first, loss_last, first_done - start, rate, first_done
 
 
-def first_line(exc):
+def first_line(exc: BaseException) -> str:
     text = ("%s: %s" % (type(exc).__name__, exc)).strip()
     lines = [ln for ln in text.splitlines() if ln.strip()]
     return lines[-1] if len(lines) > 1 and lines[0].endswith(":") else " ".join(lines)[:500]

@@ -1,6 +1,29 @@
-{#- Included by smoke_test.py.j2: the pure decisions, unit-tested directly. #}
-# --- pure decisions (unit-tested directly) -----------------------------------
-def parse_dml_log(text):
+"""Pure decisions: read the logs, choose the device, judge placement, training, speed.
+
+Unit-tested directly, on the module and on the rendered script."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, Mapping, Sequence, Tuple
+
+from provisioner.smoke.script.workload import (
+    ACCELERATOR_LABEL,
+    COMPUTE_OPS,
+    DML_ADAPTER_RE,
+    DML_FOUND_RE,
+    INTEGRATED_GPU_RE,
+    PLACEMENT_RE,
+    VISIBLE_DEVICES_VAR,
+)
+
+# A device as the framework paths list it: index, name, kind ("dml"/"cuda") and id.
+Device = Dict[str, Any]
+# One placement line: (op name, op type, device type, device index).
+Placement = Tuple[str, str, str, int]
+
+
+def parse_dml_log(text: str) -> dict[str, Any]:
     """DirectML's enumeration lines: how many adapters it found and their names."""
     found = None
     for m in DML_FOUND_RE.finditer(text):
@@ -15,7 +38,7 @@ def parse_dml_log(text):
     return {"found": found, "adapters": adapters}
 
 
-def parse_placement_log(text):
+def parse_placement_log(text: str) -> list[Placement]:
     """(op name, op type, device type, device index) for every placement line."""
     placed = []
     for m in PLACEMENT_RE.finditer(text):
@@ -26,11 +49,13 @@ def parse_placement_log(text):
     return placed
 
 
-def looks_integrated(name):
+def looks_integrated(name: str | None) -> bool:
     return bool(INTEGRATED_GPU_RE.search(name or ""))
 
 
-def choose_device(requested, devices, environ):
+def choose_device(
+    requested: str, devices: Sequence[Device], environ: Mapping[str, str]
+) -> tuple[Device | None, list[str]]:
     """Pick the device to train on and say why.
 
     Rule: the framework's device 0 among the visible devices of the requested kind,
@@ -61,7 +86,7 @@ def choose_device(requested, devices, environ):
             )
             pick = others[0]["index"]
         else:
-            pick = [d for d in devices if d is not chosen][0]["index"]
+            pick = next(d for d in devices if d is not chosen)["index"]
         text += " To choose, set %s=<index> (e.g. %s=%d) before starting Python." % (
             var,
             var,
@@ -73,7 +98,9 @@ def choose_device(requested, devices, environ):
     return chosen, warnings
 
 
-def judge_placement(accelerator_kind, placed, fallback_ops):
+def judge_placement(
+    accelerator_kind: str | None, placed: Sequence[Placement], fallback_ops: Sequence[str]
+) -> tuple[str, str, list[str]]:
     """Did the training ops run on the chosen device? Returns (status, detail, cpu_ops)."""
     if accelerator_kind is None:
         return "pass", "CPU run: no accelerator placement to prove", []
@@ -102,41 +129,58 @@ def judge_placement(accelerator_kind, placed, fallback_ops):
     return "pass", detail, []
 
 
-def _device_of(placed):
+def _device_of(placed: Sequence[Placement]) -> str:
     for _name, _kind, dev, index in placed:
         if dev != "CPU":
             return "%s:%d" % (dev, index)
     return "CPU:0"
 
 
-def judge_training(loss_first, loss_last, min_drop, expected_first=None):
+def judge_training(
+    loss_first: float | None,
+    loss_last: float | None,
+    min_drop: float,
+    expected_first: float | None = None,
+) -> tuple[str, str, float | None]:
     """Loss must be finite and fall by min_drop; the first loss must match the known answer."""
     if loss_first is None or loss_last is None:
         return "fail", "no loss was recorded", None
     if not (_finite(loss_first) and _finite(loss_last)):
-        return "fail", "loss is not finite (%r -> %r): training diverged" % (loss_first, loss_last), None
-    if expected_first is not None and abs(loss_first - expected_first) > 1e-3 * max(1.0, expected_first):
         return (
             "fail",
-            "wrong numbers: first loss %.6g, the known answer is %.6g" % (loss_first, expected_first),
+            "loss is not finite (%r -> %r): training diverged" % (loss_first, loss_last),
+            None,
+        )
+    if expected_first is not None and abs(loss_first - expected_first) > 1e-3 * max(
+        1.0, expected_first
+    ):
+        return (
+            "fail",
+            "wrong numbers: first loss %.6g, the known answer is %.6g"
+            % (loss_first, expected_first),
             None,
         )
     drop = loss_first / loss_last if loss_last > 0 else float("inf")
     if drop < min_drop:
         return (
             "fail",
-            "loss fell only %.3gx (%.4g -> %.4g); needs %.3gx" % (drop, loss_first, loss_last, min_drop),
+            "loss fell only %.3gx (%.4g -> %.4g); needs %.3gx"
+            % (drop, loss_first, loss_last, min_drop),
             drop,
         )
-    return "pass", "loss %.4g -> %.4g (%.3gx, needs %.3gx)" % (loss_first, loss_last, drop, min_drop), drop
+    detail = "loss %.4g -> %.4g (%.3gx, needs %.3gx)" % (loss_first, loss_last, drop, min_drop)
+    return "pass", detail, drop
 
 
-def judge_speed(device_label, steps_per_s, cpu_steps_per_s):
+def judge_speed(
+    device_label: str | None, steps_per_s: float, cpu_steps_per_s: float | None
+) -> tuple[str, str, float | None, list[str]]:
     """Speed-up of the accelerator over the CPU; no faster is a warning with the numbers."""
     if device_label is None:
         return "pass", "CPU run: %.1f steps/s (no accelerator used)" % steps_per_s, None, []
     if cpu_steps_per_s is None:
-        return "pass", "%s: %.1f steps/s (CPU baseline skipped)" % (device_label, steps_per_s), None, []
+        detail = "%s: %.1f steps/s (CPU baseline skipped)" % (device_label, steps_per_s)
+        return "pass", detail, None, []
     speedup = steps_per_s / cpu_steps_per_s if cpu_steps_per_s > 0 else None
     detail = "%s %.1f steps/s vs CPU %.1f steps/s" % (device_label, steps_per_s, cpu_steps_per_s)
     if speedup is not None:
@@ -151,11 +195,11 @@ def judge_speed(device_label, steps_per_s, cpu_steps_per_s):
     return "pass", detail, speedup, []
 
 
-def _finite(x):
+def _finite(x: object) -> bool:
     return isinstance(x, (int, float)) and not math.isnan(x) and not math.isinf(x)
 
 
-def clean_number(x):
+def clean_number(x: Any) -> Any:
     """A JSON-safe number: NaN and infinity become None."""
     if isinstance(x, float) and not _finite(x):
         return None
