@@ -1,12 +1,11 @@
-"""The apply report: one JSON document per run (schema ``provision-report/1``,
-documented in ``docs/apply.md``), written to ``paths.reports_dir()/<env>-<UTC
-timestamp>.json``. The bootstrap scripts write the same schema.
+"""The report of one plan/apply run, built once from the steps' findings as a
+typed :class:`~provisioner.report.model.Report` (schema in docs/report.md) and read by
+the terminal summary, ``--json``, the report file and JUnit.
 """
 
 from __future__ import annotations
 
 import json
-import platform as host
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,95 +14,176 @@ from typing import Any
 from provisioner import __version__
 from provisioner.apply.run import Context, Findings
 from provisioner.apply.steps import diff_json
-from provisioner.atomic import write_atomic
 from provisioner.paths import reports_dir
+from provisioner.profile import ResolvedProfile
+from provisioner.report.model import (
+    Checks,
+    EnvironmentInfo,
+    LockInfo,
+    Package,
+    ProfileInfo,
+    Report,
+    Result,
+    StepEntry,
+    Verification,
+    host_info,
+)
+from provisioner.report.store import write_report
+from provisioner.smoke.result import SmokeResult
 
-SCHEMA = "provision-report/1"
+__all__ = ["build_report", "iso", "profile_info", "verify_report", "write_report"]
 
 
-def build_report(ctx: Context, done: Findings, *, mode: str, exit_code: int) -> dict[str, Any]:
-    """The report of one plan/apply run as JSON-ready data, from the steps' findings."""
-    p = ctx.resolved.profile
-    records = done.records
+def build_report(
+    ctx: Context, done: Findings, *, mode: str, exit_code: int, host_name: str | None = None
+) -> Report:
+    """The report of one plan/apply run, from the steps' findings."""
     finished = time.time()
-    statuses = [r.outcome.status for r in records]
-    if "fail" in statuses:
-        result = "failed" if records[-1].name != "checks" else "not-ready"
-    elif mode != "apply":
-        result = "planned"
-    elif any(r.changed for r in records):
-        result = "changed"
-    else:
-        result = "converged"
     state = done.state(ctx)
-    lock, env, verify = done.lock, done.environment, done.verify
+    lock, env, checks = done.lock, done.environment, done.checks
     ref = lock.locked if lock is not None else None
-    fresh = lock is not None and lock.fresh
     sha = ref.sha256 if ref is not None else ""
-    packages = state.packages if state is not None and fresh and state.lock_sha256 == sha else []
-    checks = done.checks
-    diagnosis = checks.diagnosis.as_json() if checks and checks.diagnosis else None
-    return {
-        "schema": SCHEMA,
-        "tool": f"provision {__version__}",
-        "mode": mode,
-        "result": result,
-        "exit_code": exit_code,
-        "started_at": _iso(ctx.started),
-        "finished_at": _iso(finished),
-        "duration_s": round(finished - ctx.started, 3),
-        "profile": {
-            "name": p.name,
-            "path": str(ctx.resolved.path),
-            "content_hash": ctx.resolved.content_hash,
-            "target": p.target.os.value,
-            "manager": p.environment.manager.value,
-            "python": p.environment.python,
-            "framework": p.smoke_test.framework.value,
-            "device": p.smoke_test.device.value,
-        },
-        "host": {
-            "platform": ctx.platform,
-            "system": host.system(),
-            "release": host.release(),
-            "machine": host.machine(),
-            "node": host.node(),
-        },
-        "checks": diagnosis,
-        "lock": {
-            "path": str(ref.path) if ref is not None else None,
-            "sha256": sha or None,
-            "fresh": fresh,
-        },
-        "environment": {
-            "name": ctx.env,
-            "prefix": str(ctx.prefix),
-            "action": env.action if env is not None and env.status == "change" else "none",
-            "diff": diff_json(env.diff) if env is not None and env.diff is not None else None,
-        },
-        "packages": packages,
-        "verify": (verify.result if verify is not None else None) or None,
-        "steps": [
+    fresh = lock is not None and lock.fresh
+    packages = state.packages if state is not None and ref and state.lock_sha256 == sha else []
+    env_changed = env is not None and env.status == "change"
+    diagnosis = checks.diagnosis if checks is not None else None
+    return Report.model_validate(
+        {
+            "tool": f"provision {__version__}",
+            "mode": mode,
+            "result": _result(done, mode),
+            "exit_code": exit_code,
+            "started_at": iso(ctx.started),
+            "finished_at": iso(finished),
+            "duration_s": round(finished - ctx.started, 3),
+            "profile": profile_info(ctx.resolved),
+            "host": host_info(host_name, ctx.platform),
+            "checks": Checks.model_validate(diagnosis.as_json()) if diagnosis else None,
+            "lock": LockInfo(path=str(ref.path) if ref else None, sha256=sha or None, fresh=fresh),
+            "environment": EnvironmentInfo(
+                name=ctx.env,
+                prefix=str(ctx.prefix),
+                action=env.action if env is not None and env_changed else "none",
+                diff=diff_json(env.diff) if env is not None and env.diff is not None else None,
+            ),
+            "packages": [Package.model_validate(p) for p in packages],
+            "verify": _verification(ctx, done),
+            "steps": [
+                StepEntry(
+                    name=r.name,
+                    status=r.outcome.status,
+                    changed=r.changed,
+                    reason=r.outcome.reason,
+                    duration_s=round(r.duration_s, 3),
+                )
+                for r in done.records
+            ],
+        }
+    )
+
+
+def _result(done: Findings, mode: str) -> Result:
+    statuses = [r.outcome.status for r in done.records]
+    if "fail" in statuses:
+        return "failed" if done.records[-1].name != "checks" else "not-ready"
+    if mode != "apply":
+        return "planned"
+    return "changed" if any(r.changed for r in done.records) else "converged"
+
+
+def profile_info(resolved: ResolvedProfile) -> ProfileInfo:
+    p = resolved.profile
+    return ProfileInfo(
+        name=p.name,
+        path=str(resolved.path),
+        content_hash=resolved.content_hash,
+        target=p.target.os.value,
+        manager=p.environment.manager.value,
+        python=p.environment.python,
+        framework=p.smoke_test.framework.value,
+        device=p.smoke_test.device.value,
+    )
+
+
+def _verification(ctx: Context, done: Findings) -> Verification | None:
+    """The verify step's result. A verification cached in the state carries what the
+    previous report of this environment proved (device, speed) when it was for this lock."""
+    found = done.verify
+    if found is None or not found.result:
+        return None
+    data: dict[str, Any] = dict(found.result)
+    if data.get("cached"):
+        lock = done.lock
+        sha = lock.locked.sha256 if lock is not None and lock.locked is not None else ""
+        earlier = _earlier_verification(ctx.env, sha)
+        data = {**earlier, **data} if earlier else data
+        data.setdefault("summary", f"verified at {data.get('verified_at', '?')} (cached)")
+        state = done.state(ctx)
+        if state is not None and state.verify_kind:
+            data.setdefault("kind", state.verify_kind)
+    return Verification.model_validate(data)
+
+
+def _earlier_verification(env: str, lock_sha256: str) -> dict[str, Any] | None:
+    from provisioner.report.model import InvalidReport, parse_report
+
+    path = reports_dir() / f"{env}.json"
+    try:
+        earlier = parse_report(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, InvalidReport):
+        return None
+    lock = earlier.lock
+    if earlier.verify is None or not earlier.verify.passed or lock is None:
+        return None
+    if lock.sha256 != lock_sha256:
+        return None
+    return earlier.verify.model_dump(mode="json", exclude={"cached", "duration_s"})
+
+
+def verify_report(
+    resolved: ResolvedProfile,
+    result: SmokeResult,
+    *,
+    prefix: Path,
+    started: float,
+    host_name: str | None = None,
+) -> Report:
+    """The report of ``provision verify``: one ``verify`` step, the smoke test's record."""
+    from provisioner.platforms import host_subdir
+
+    finished = time.time()
+    summary = result.summary_lines()[0]
+    return Report(
+        tool=f"provision {__version__}",
+        mode="verify",
+        result="verified" if result.passed else "failed",
+        exit_code=0 if result.passed else 1,
+        started_at=iso(started),
+        finished_at=iso(finished),
+        duration_s=round(finished - started, 3),
+        profile=profile_info(resolved),
+        host=host_info(host_name, host_subdir()),
+        environment=EnvironmentInfo(name=resolved.profile.environment.name, prefix=str(prefix)),
+        verify=Verification.model_validate(
             {
-                "name": r.name,
-                "status": r.outcome.status,
-                "changed": r.changed,
-                "reason": r.outcome.reason,
-                "duration_s": round(r.duration_s, 3),
+                "kind": "smoke",
+                "passed": result.passed,
+                "summary": summary,
+                "lines": result.summary_lines(),
+                "result": result.as_json(),
+                "duration_s": round(result.duration_s, 3),
             }
-            for r in records
-        ],
-        "durations": {r.name: round(r.duration_s, 3) for r in records},
-    }
+        ),
+        steps=(
+            StepEntry(
+                name="verify",
+                status="ok" if result.passed else "fail",
+                reason=summary,
+                duration_s=round(finished - started, 3),
+            ),
+        ),
+    )
 
 
-def _iso(t: float) -> str:
+def iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def write_report(report: dict[str, Any], env: str) -> Path:
-    """Write the report under ``paths.reports_dir()`` and return its path."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    path = reports_dir() / f"{env}-{stamp}.json"
-    write_atomic(path, json.dumps(report, indent=2) + "\n")
-    return path

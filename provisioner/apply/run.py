@@ -21,7 +21,7 @@ from provisioner.lock import Lock
 from provisioner.profile import ResolvedProfile
 
 if TYPE_CHECKING:
-    from provisioner.doctor import Diagnosis
+    from provisioner.checks.doctor import Diagnosis
     from provisioner.errors import ProvisionError
 
 Status = Literal["ok", "change", "fail", "skipped"]

@@ -54,7 +54,7 @@ class ChecksStep:
     def check(self, ctx: Context, done: Findings) -> ChecksFinding:
         if ctx.options.skip_checks:
             return ChecksFinding("skipped", "--skip-checks given")
-        from provisioner.doctor import diagnose
+        from provisioner.checks.doctor import diagnose
 
         diagnosis = diagnose(ctx.resolved)
         if diagnosis.ready:

@@ -17,6 +17,7 @@ from provisioner.apply.run import Context, Findings, Options, Outcome, StepRecor
 from provisioner.apply.steps import STEPS, Step
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.profile import ResolvedProfile
+from provisioner.report.model import Report
 
 
 def execute(
@@ -95,12 +96,14 @@ class Converged:
     the error that stopped a step (printed by the CLI after the report)."""
 
     exit_code: int
-    report: dict[str, Any]
+    report: Report
     report_path: Path | None
     error: ProvisionError | None = None
 
 
-def converge(resolved: ResolvedProfile, options: Options, *, change: bool) -> Converged:
+def converge(
+    resolved: ResolvedProfile, options: Options, *, change: bool, host_name: str | None = None
+) -> Converged:
     """Plan (``change=False``) or apply a profile; apply holds the environment's lock,
     reads the state under it, records state through the steps, and writes the report.
 
@@ -108,6 +111,8 @@ def converge(resolved: ResolvedProfile, options: Options, *, change: bool) -> Co
     recorded as that step's failure in the report and returned in ``error``, so
     ``--json`` and ``--junit`` still show the run; an OSError before the run starts
     (the lock, the state) or while writing the report is raised as :func:`os_failure`.
+    ``host_name`` names this host in the report (else ``$PROVISION_HOST_NAME``, else the
+    hostname).
     """
     from provisioner.apply.guard import exclusive
     from provisioner.apply.progress import want_quiet
@@ -127,8 +132,8 @@ def converge(resolved: ResolvedProfile, options: Options, *, change: bool) -> Co
             done = execute(ctx, change=change, progress=progress)
             error = done.error
             code = int(error.exit_code) if error is not None else (0 if done.ok else 1)
-            report = build_report(ctx, done, mode=mode, exit_code=code)
-            path = write_report(report, ctx.env) if change else None
+            report = build_report(ctx, done, mode=mode, exit_code=code, host_name=host_name)
+            path = write_report(report) if change else None
     except OSError as e:
         raise os_failure(e) from e
     return Converged(code, report, path, error)

@@ -4,12 +4,16 @@ PowerShell cannot run here, so the script is parsed, not executed."""
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-from bootstrap_e2e import Renderer
+from bootstrap_e2e import Renderer, small_profile
 from pypi_index import small_index
-from support.powershell import nodes_of_type, parse_errors
+from support.powershell import nodes_of_type, parse, parse_errors, walk
 from support.profiles import profile_document, write_profile
 
 from provisioner.render.jinja import quote_ps
@@ -46,7 +50,7 @@ def test_profile_values_are_single_quoted_literals(script: str) -> None:
     literals = {
         n.text.decode() for n in nodes_of_type(script, "verbatim_string_characters") if n.text
     }
-    for value in ("win-small", "win-small-env", "3.11", "venv", "win-64", HOSTILE, "0"):
+    for value in ("win-small-env", "3.11", "venv", "win-64", HOSTILE, "0"):
         assert quote_ps(value) in literals, value
     assert "$(Remove-Item" not in script.replace(quote_ps(HOSTILE), "")
 
@@ -57,29 +61,117 @@ def test_embeds_hash_pinned_requirements_for_win_64(script: str) -> None:
     assert all(r.startswith("'") and r.endswith("'") for r in reqs)
     assert any(r.startswith("'six @ file://") for r in reqs)
     assert "--require-hashes --no-deps" in script
-    packages = [
-        ln.strip() for ln in script.splitlines() if ln.strip().startswith("[ordered]@{ manager")
+    packages = skeleton(script)["packages"]
+    assert [(p["name"], p["version"]) for p in packages] == [
+        ("iniconfig", "2.3.0"),
+        ("six", "1.17.0"),
     ]
-    assert len(packages) == 2 and "name = 'six'; version = '1.17.0'" in "".join(packages)
 
 
-def test_structure_options_steps_and_exit_codes(script: str) -> None:
-    for option in (
-        "[switch]$DryRun",
-        "[switch]$SkipChecks",
-        "[string]$Prefix",
-        "[string]$Python",
-        "[string]$CondaExe",
-        "[string]$Report",
-    ):
-        assert option in script
-    steps = ["# 1. host checks", "# 2. environment", "# 3. smoke test", "# 4. report"]
-    positions = [script.index(s) for s in steps]
-    assert positions == sorted(positions)
-    assert "check.ps1" in script and "smoke_test.py" in script
-    assert "# Exit codes: 0" in script
-    for code in ("exit $Code", "Die 2 $NoLock", "Finish 1 'not-ready'", "Finish 0 'converged'"):
-        assert code in script
-    assert "'provision-report/1'" in script
-    assert "Get-FileHash -Algorithm SHA256" in script
-    assert "micromamba" in script and "create -y -p $Prefix --file" in script
+def skeleton(script: str) -> dict[str, Any]:
+    """The report skeleton: one single-quoted literal holding the JSON provision rendered."""
+    (line,) = [ln for ln in script.splitlines() if ln.startswith("$ReportSkeleton = ")]
+    literal = line.removeprefix("$ReportSkeleton = ")
+    assert literal in {
+        n.text.decode() for n in nodes_of_type(script, "verbatim_string_characters") if n.text
+    }
+    data: dict[str, Any] = json.loads(literal[1:-1].replace("''", "'"))
+    return data
+
+
+def test_report_skeleton_is_the_rendered_report_data(script: str) -> None:
+    data = skeleton(script)
+    assert (data["schema"], data["schema_version"], data["mode"]) == (
+        "provision-report/2",
+        2,
+        "apply",
+    )
+    assert data["tool"].startswith("bootstrap.ps1 (provision ")
+    assert data["profile"]["name"] == "win-small" and data["profile"]["manager"] == "venv"
+    assert data["lock"]["sha256"] and len(data["lock"]["sha256"]) == 64
+    # The script adds only the run's part; every key it sets is a report field.
+    for key in ("result", "exit_code", "started_at", "host", "checks", "verify", "steps"):
+        assert f"        {key} = " in script, key
+    assert "$env:PROVISION_HOST_NAME" in script and "[string]$HostName" in script
+
+
+def ps1_parameters(script: str) -> dict[str, str]:
+    """The script's own ``param()`` block (the first one; functions have theirs) as
+    tree-sitter reads it: name -> type."""
+    block = next(n for n in walk(parse(script).root_node) if n.type == "param_block")
+    params = {}
+    for node in walk(block):
+        if node.type == "script_parameter":
+            kind, name = (c.text or b"" for c in node.children[:2])
+            params[name.decode().lstrip("$")] = kind.decode().strip("[]")
+    return params
+
+
+def sh_accepts(script: Path, option: str, *value: str) -> bool:
+    """Whether bootstrap.sh's option parser takes ``option``: an unknown trailing option
+    is then the first one it complains about (parsing ends before any work)."""
+    done = subprocess.run(
+        ["bash", str(script), option, *value, "--zz-unknown"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done.returncode == 2 and "unknown option: --zz-unknown" in done.stderr
+
+
+def test_ps1_takes_the_same_options_as_bootstrap_sh(
+    script: str, render: Renderer, tmp_path: Path
+) -> None:
+    """The two scripts are one interface: each PowerShell parameter is an option of
+    bootstrap.sh (DryRun is --dry-run), switches without a value, strings with one."""
+    params = ps1_parameters(script)
+    assert len(params) >= 6, params
+    sh = render(small_profile(tmp_path / "linux")) / "bootstrap.sh"
+    assert not sh_accepts(sh, "--no-such-option")  # the probe can fail
+    for name, kind in params.items():
+        option = "--" + re.sub(r"(?<!^)([A-Z])", r"-\1", name).lower()
+        value = () if kind == "switch" else ("x",)
+        assert sh_accepts(sh, option, *value), (name, option)
+
+
+def test_skeleton_plus_what_the_script_adds_is_a_report_the_reader_accepts(script: str) -> None:
+    # Stand-in for a Windows run (PowerShell cannot run here): the fields Write-Report
+    # adds, with values of the types it writes, in Windows PowerShell 5.1's array form.
+    from provisioner.report.model import parse_report
+
+    steps = [
+        {"name": "checks", "status": "ok", "changed": False, "reason": "ready", "duration_s": 1.2},
+        {"name": "verify", "status": "change", "changed": True, "reason": "ok", "duration_s": 9},
+    ]
+    run = {
+        "result": "changed",
+        "exit_code": 0,
+        "started_at": "2026-11-29T10:00:00Z",
+        "finished_at": "2026-11-29T10:01:00Z",
+        "duration_s": 60.5,
+        "host": {
+            "name": "LAB-PC-07",
+            "hostname": "DESKTOP-1A2B3C",
+            "platform": "win-64",
+            "system": "Windows",
+            "release": "10.0.19045.0",
+            "machine": "AMD64",
+        },
+        "checks": {"profile": "win-small", "ready": True, "checks": []},
+        "environment": {
+            "name": "win-small-env",
+            "prefix": "C:\\envs\\w",
+            "action": "create",
+            "diff": None,
+        },
+        "verify": {
+            "kind": "smoke",
+            "passed": True,
+            "summary": "smoke test passed",
+            "result": {"verdict": "pass", "device_used": "dml:0"},
+        },
+        "steps": {"value": steps, "Count": 2},
+    }
+    report = parse_report({**skeleton(script), **run})
+    assert report.verified and report.host.name == "LAB-PC-07"
+    assert report.tool.startswith("bootstrap.ps1") and len(report.packages) == 2
