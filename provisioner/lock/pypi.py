@@ -9,13 +9,15 @@ uv ignores pip's configuration, so :mod:`provisioner.lock.pipconfig` translates
 it into uv flags: the profile's ``index_url``/``extra_index_urls``/``find_links``
 first, then ``PIP_*`` variables, then pip's config files.
 
-pip considers every configured index and installs the best version it finds; uv's
-default (``first-index``) takes a package only from the first index that has any
-version of it. ``environment.index_strategy`` (default ``unsafe-best-match``, pip's
-behaviour) is passed as ``--index-strategy``, so a lock resolves what pip would
-install on the same machine. find-links wheels are merged with every index either
-way, so a local ``torch-2.13.0+cpu`` wheel wins over an index's CUDA build of
-2.13.0 (``+cpu`` sorts above the bare version), and no nvidia-* wheels are pulled in.
+pip considers every configured index; uv's default (``first-index``) takes a
+package only from the first index that has any version of it, so a pin that a local
+mirror lacks (``gast==0.2.2``) cannot be found on PyPI behind it.
+``environment.index_strategy`` (default ``unsafe-first-match``: every index in order,
+the first with a fitting version wins) is passed as ``--index-strategy``, so a lock
+finds what pip finds while preferring the indexes in their configured order.
+find-links wheels are merged with every index either way, so a local
+``torch-2.13.0+cpu`` wheel wins over an index's CUDA build of 2.13.0 (``+cpu`` sorts
+above the bare version), and no nvidia-* wheels are pulled in.
 """
 
 from __future__ import annotations
@@ -127,11 +129,11 @@ def uv_compile(
         python,
         "--python-platform",
         python_platform,
-        "--index-strategy",
-        env.index_strategy.value,
         *index_args,
         *extra_args,
     ]
+    if "--index-strategy" not in extra_args:  # the caller's choice wins (uv takes one)
+        argv += ["--index-strategy", env.index_strategy.value]
     child_env = {**os.environ, **uv_env}
     if env.proxy:
         child_env.update(HTTPS_PROXY=env.proxy, HTTP_PROXY=env.proxy)

@@ -184,12 +184,14 @@ class Environment(_Frozen):
         "folders (no spaces or quotes).",
     )
     index_strategy: IndexStrategy = Field(
-        default=IndexStrategy.unsafe_best_match,
+        default=IndexStrategy.unsafe_first_match,
         description="How locking picks versions across the configured pip indexes (the "
-        "profile's and pip's own config): unsafe-best-match (default; what pip does) "
-        "considers every index and takes the best version; first-index (uv's default) "
-        "takes each package only from the first index that has it, which guards against "
-        "dependency confusion when a private index must shadow PyPI.",
+        "profile's and pip's own config). unsafe-first-match (default): every index is "
+        "considered in order and a package comes from the first one with a version that "
+        "fits, so a pin missing from a mirror is found on the next index; "
+        "unsafe-best-match: pip's behaviour, the best version across all indexes; "
+        "first-index (uv's default): only the first index that has the package at all, "
+        "which guards against dependency confusion when a private index must shadow PyPI.",
     )
     proxy: ProxyUrl | None = Field(
         default=None, description="HTTP(S) proxy for downloads, e.g. http://proxy:3128."
