@@ -48,7 +48,8 @@ function Say([string]$Message) { [Console]::Error.WriteLine("bootstrap: $Message
 function Die([int]$Code, [string]$Message) { Say "error: $Message"; exit $Code }
 
 $NoLock = 'no conda-lock.yml here: run `provision lock PROFILE` before render'
-Die 2 $NoLock
+# Rendered without a lock, $LockSha256 is empty and the script stops here.
+if (-not $LockSha256) { Die 2 $NoLock }
 $LockFile = Join-Path $Here 'conda-lock.yml'
 if (-not (Test-Path -LiteralPath $LockFile -PathType Leaf)) { Die 2 $NoLock }
 $Actual = (Get-FileHash -Algorithm SHA256 -LiteralPath $LockFile).Hash.ToLowerInvariant()
