@@ -124,8 +124,10 @@ def apply(
     from provisioner.apply.junit import write_junit
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
+    from provisioner.cli_arguments import check_output_file
     from provisioner.profile import load_profile
 
+    check_output_file(junit, "--junit")  # before any work: a typo is exit 2 now
     resolved = load_profile(profile or default_profile())
     options = Options(
         dry_run=dry_run,
@@ -138,7 +140,8 @@ def apply(
     result = converge(resolved, options, change=not dry_run, host_name=host_name)
     if junit is not None:
         write_junit(result.report, junit)
-    show(result.report, json_out=json_out, steps=not progress_shown(quiet or json_out))
+    # --quiet: no step lines at all (neither as progress nor in the summary)
+    show(result.report, json_out=json_out, steps=not quiet and not progress_shown(json_out))
     if result.report_path is not None and not json_out:
         print(f"report: {result.report_path}")
     if result.error is not None:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from provisioner.cli_arguments import add_profile, check_output_file, profile_or_default
 from provisioner.errors import ExitCode, ProvisionError, relpath
 
 WRITABLE_HINT = "choose a writable path with -o FILE"
@@ -27,7 +28,7 @@ def add_parser(sub: Any) -> None:
         description="Solve the conda part with py-rattler and the pip part with uv for the "
         "target's platforms, and write a conda-lock unified lockfile with hashes.",
     )
-    p.add_argument("profile", type=Path, help="the profile YAML file")
+    add_profile(p)
     p.add_argument(
         "-o",
         "--output",
@@ -47,7 +48,11 @@ def add_parser(sub: Any) -> None:
 
 
 def lock(
-    *, profile: Path, output: Path | None = None, check: bool = False, json_out: bool = False
+    *,
+    profile: Path | None = None,
+    output: Path | None = None,
+    check: bool = False,
+    json_out: bool = False,
 ) -> int:
     """Lock ``profile`` into ``output`` (or check that lockfile); return the exit code."""
     from provisioner.lock.lockfile import (
@@ -60,7 +65,12 @@ def lock(
     )
     from provisioner.profile import load_profile
 
-    resolved = load_profile(profile)
+    check_output_file(output, "-o")
+    resolved = load_profile(profile_or_default(profile))
+    if output is None and profile is None:  # the embedded profile: where apply looks too
+        from provisioner.paths import locks_dir
+
+        output = locks_dir() / f"{resolved.profile.environment.name}.conda-lock.yml"
     path = output or default_lockfile_path(resolved)
     if check:
         changed: tuple[str, ...] = ()
@@ -76,7 +86,7 @@ def lock(
         if json_out:
             print(json.dumps({"lockfile": str(path), "state": state, "changed": list(changed)}))
         else:
-            fix = "" if state == "fresh" else f" (fix: provision lock {relpath(profile)})"
+            fix = "" if state == "fresh" else f" (fix: provision lock {relpath(resolved.path)})"
             out = sys.stdout if code == 0 else sys.stderr
             print(f"{relpath(path)}: {state}{why}{fix}", file=out)
         return int(code)

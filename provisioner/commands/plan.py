@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from provisioner.cli_arguments import add_profile, profile_or_default
 from provisioner.commands.apply import add_lock_mode, lock_mode
 
 
@@ -13,7 +14,7 @@ def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "plan", help="show what apply would do (checks, lock, environment, verify); no changes"
     )
-    p.add_argument("profile", type=Path, help="profile YAML file")
+    add_profile(p)
     p.add_argument("--json", action="store_true", help="print the plan as JSON on stdout")
     p.add_argument("--skip-checks", action="store_true", help="do not run the host checks")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
@@ -32,7 +33,7 @@ def add_parser(sub: Any) -> None:
 
 def plan(
     *,
-    profile: Path,
+    profile: Path | None = None,
     json_out: bool = False,
     skip_checks: bool = False,
     quiet: bool = False,
@@ -46,11 +47,11 @@ def plan(
     from provisioner.commands.apply import progress_shown, show
     from provisioner.profile import load_profile
 
-    resolved = load_profile(profile)
+    resolved = load_profile(profile_or_default(profile))
     mode = lock_mode(locked=locked, frozen=frozen)
     options = Options(skip_checks=skip_checks, quiet=quiet or json_out, lock_mode=mode)
     result = converge(resolved, options, change=False)
-    show(result.report, json_out=json_out, steps=not progress_shown(quiet or json_out))
+    show(result.report, json_out=json_out, steps=not quiet and not progress_shown(json_out))
     if result.error is not None:
         raise result.error  # after the plan: the CLI prints its one line and exit code
     return result.exit_code

@@ -42,9 +42,11 @@ def add_parser(sub: Any) -> None:
 def render(*, profile: Path | None, output: Path, lockfile: Path | None = None) -> int:
     """Render every artifact of ``profile`` into ``output``; print one action line per file."""
     from provisioner import __version__
+    from provisioner.cli_arguments import check_output_folder
     from provisioner.profile import default_profile_path, load_profile
     from provisioner.render import RenderContext, write_files
 
+    check_output_folder(output, "-o")  # before any work
     path = profile if profile is not None else default_profile_path()
     resolved = load_profile(path)
     extras: dict[str, Any] = {}
