@@ -52,6 +52,18 @@ def check_output_folder(path: Path | None, option: str) -> None:
     _check_folder(path, path, option)
 
 
+def unusable_folder(folder: Path) -> str | None:
+    """Why ``folder`` cannot be used (or made) as a writable folder; None when it can."""
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return None
+
+
 def _check_folder(folder: Path, target: Path, option: str) -> None:
     existing = folder
     while not existing.exists():

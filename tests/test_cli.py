@@ -133,3 +133,14 @@ def test_output_paths_are_checked_before_any_work(
     assert cli.main(argv) == ExitCode.INVALID
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and fragment.format(**names) in err, err
+
+
+def test_plan_refuses_an_unusable_provision_home_as_apply_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "not-a-folder"
+    home.write_text("", encoding="utf-8")
+    monkeypatch.setenv("PROVISION_HOME", str(home))
+    assert cli.main(["plan", "--skip-checks"]) == ExitCode.NOT_READY
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"provision: error: cannot use {home}: {home} is not a folder")

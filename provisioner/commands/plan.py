@@ -31,6 +31,22 @@ def add_parser(sub: Any) -> None:
     )
 
 
+def check_data_home() -> None:
+    """Exit 1 now, as apply would, when ``PROVISION_HOME`` (the data folder) is unusable."""
+    from provisioner.cli_arguments import unusable_folder
+    from provisioner.errors import HostNotReady
+    from provisioner.paths import data_home, envs_dir, state_dir
+
+    for folder in (data_home(), state_dir(), envs_dir()):
+        problem = unusable_folder(folder)
+        if problem is not None:
+            raise HostNotReady(
+                f"cannot use {folder}: {problem}",
+                hint=f"make sure PROVISION_HOME ({data_home()}) and the folders under it are "
+                "folders you can write to, then plan again",
+            )
+
+
 def plan(
     *,
     profile: Path | None = None,
@@ -48,6 +64,7 @@ def plan(
     from provisioner.profile import load_profile
 
     resolved = load_profile(profile_or_default(profile))
+    check_data_home()  # what apply will write to: "planned" must not mean "apply fails"
     mode = lock_mode(locked=locked, frozen=frozen)
     options = Options(skip_checks=skip_checks, quiet=quiet or json_out, lock_mode=mode)
     result = converge(resolved, options, change=False)

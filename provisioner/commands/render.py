@@ -1,6 +1,8 @@
 """``provision render [PROFILE] -o DIR``: write every artifact of a profile into DIR.
 
-PROFILE defaults to the embedded default profile. The artifacts come from
+PROFILE defaults to the embedded default profile. The output folder is render's: a
+file listed in the folder's earlier ``manifest.json`` that this render no longer
+writes is removed and reported (``remove``); other files are left alone. The artifacts come from
 ``provisioner.render.registry``; ``manifest.json`` is written last and lists each
 file with its sha256, the resolved profile's content hash and the tool version.
 Writing compares bytes first, so a second render changes nothing. The lockfile
@@ -58,16 +60,41 @@ def render(*, profile: Path | None, output: Path, lockfile: Path | None = None) 
     for artifact in artifacts(resolved, ctx):
         files[artifact.name] = (artifact.render(ctx), artifact.executable)
     files[MANIFEST_NAME] = (manifest_text(ctx, files), False)
+    earlier = owned_files(output)
     try:
         written = write_files(output, files)
+        removed = [n for n in earlier if n not in files and _remove(output / n)]
     except OSError as e:
         raise ProvisionError(
             f"cannot write to {output}: {e.strerror or e}", hint="choose a writable -o folder"
         ) from e
     for w in written:
         print(f"{w.action.value:<9}  {output / w.name}")
+    for name in removed:
+        print(f"{'remove':<9}  {output / name}")
     sys.stdout.flush()
     return int(ExitCode.OK)
+
+
+def owned_files(output: Path) -> list[str]:
+    """The files an earlier render wrote into ``output``, from its ``manifest.json``: the
+    folder is render's, so a file it no longer writes (``bootstrap.ps1`` after rendering
+    a linux profile over a windows one) is removed, not left behind unlisted. Files the
+    manifest does not list are never touched; an unreadable manifest owns nothing."""
+    try:
+        doc = json.loads((output / MANIFEST_NAME).read_text(encoding="utf-8"))
+        entries = doc["files"] if doc.get("tool") == "provision" else []
+        names = [e["name"] for e in entries if isinstance(e, dict)]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+    return [n for n in names if isinstance(n, str) and n and Path(n).name == n and n != ".."]
+
+
+def _remove(path: Path) -> bool:
+    if path.is_symlink() or not path.is_file():
+        return False
+    path.unlink()
+    return True
 
 
 def lockfile_path(profile: Path, lockfile: Path | None) -> Path | None:

@@ -215,3 +215,21 @@ smoke_test: {framework: pytorch, device: cpu, require_accelerator: false}
         in comments
     )
     assert "#   PIP_FIND_LINKS=/opt/wheels" in comments
+
+
+def test_render_removes_files_of_an_earlier_render_it_no_longer_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(REPO / "profiles" / "directml-windows.yaml"), "-o", str(out)]) == 0
+    assert (out / "bootstrap.ps1").is_file()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")  # not render's: left alone
+    capsys.readouterr()
+    assert main(["render", str(REPO / "profiles" / "cpu.yaml"), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert f"remove     {out / 'bootstrap.ps1'}" in printed
+    assert not (out / "bootstrap.ps1").exists()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["name"] for f in manifest["files"]} | {"manifest.json", "notes.txt"}
+    assert {p.name for p in out.iterdir()} == listed
