@@ -90,6 +90,13 @@ def owned_files(output: Path) -> list[str]:
     return [n for n in names if isinstance(n, str) and n and Path(n).name == n and n != ".."]
 
 
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
 def _remove(path: Path) -> bool:
     if path.is_symlink() or not path.is_file():
         return False
@@ -129,7 +136,12 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
     why = stale_reason(lock, resolved)
     if why is not None:
         shown, profile = one_line(relpath(path)), one_line(relpath(resolved.path))
-        where = f" -o {shown}" if lockfile is not None else ""
+        own = resolved.path.with_name(f"{resolved.path.stem}.conda-lock.yml")
+        # Re-locking into a --lockfile that is not this profile's own would overwrite
+        # another profile's lock: then the fix writes the profile's own lockfile.
+        where = ""
+        if lockfile is not None:
+            where = f" -o {shown}" if _same(path, own) else ", then render without --lockfile"
         raise ProvisionError(
             f"{shown}: lockfile is stale for {profile} ({why})",
             hint=f"provision lock {profile}{where}",

@@ -137,7 +137,9 @@ def test_lockfile_of_another_profile_is_refused(
     assert main(["render", str(other), "-o", str(out), "--lockfile", str(foreign)]) == 2
     err = capsys.readouterr().err
     assert "lockfile is stale for" in err and "(environment.pip changed)" in err
-    assert f"(fix: provision lock {other} -o {foreign})" in err
+    # The fix must not overwrite the other profile's lockfile (it used to say -o FOREIGN).
+    assert f"(fix: provision lock {other}, then render without --lockfile)" in err
+    assert f"-o {foreign}" not in err
     assert not out.exists()
     # The same lockfile is accepted for the profile it was made from.
     assert main(["render", str(locked), "-o", str(out), "--lockfile", str(foreign)]) == 0
