@@ -1,7 +1,8 @@
 """``provision lock PROFILE [-o FILE] [--check]``: write the conda-lock lockfile.
 
-``--check`` changes nothing: exit 0 when the lockfile exists and matches the
-profile, 1 when it is stale or missing.
+``--check`` changes nothing: exit 0 when the lockfile exists and its inputs match the
+profile's (``docs/lock.md`` lists them), 1 when it is stale (naming the inputs that
+changed) or missing.
 """
 
 from __future__ import annotations
@@ -56,9 +57,10 @@ def lock(
     """Lock ``profile`` into ``output`` (or check that lockfile); return the exit code."""
     from provisioner.lock.lockfile import (
         default_lockfile_path,
-        is_stale,
         lock_profile,
         read_lockfile,
+        stale_inputs,
+        stale_reason,
         write_lockfile,
     )
     from provisioner.profile import load_profile
@@ -71,16 +73,22 @@ def lock(
         output = locks_dir() / f"{resolved.profile.environment.name}.conda-lock.yml"
     path = output or default_lockfile_path(resolved)
     if check:
+        changed: tuple[str, ...] = ()
+        why = ""
         if not path.is_file():
             state, code = "missing", ExitCode.NOT_READY
         else:
-            state = "stale" if is_stale(read_lockfile(path), resolved) else "fresh"
-            code = ExitCode.NOT_READY if state == "stale" else ExitCode.OK
+            existing = read_lockfile(path)
+            changed = stale_inputs(existing, resolved)
+            why = f" ({stale_reason(existing, resolved)})" if changed else ""
+            state = "stale" if changed else "fresh"
+            code = ExitCode.NOT_READY if changed else ExitCode.OK
         if json_out:
-            print(json.dumps({"lockfile": str(path), "state": state}))
+            print(json.dumps({"lockfile": str(path), "state": state, "changed": list(changed)}))
         else:
             fix = "" if state == "fresh" else f" (fix: provision lock {relpath(resolved.path)})"
-            print(f"{relpath(path)}: {state}{fix}", file=sys.stdout if code == 0 else sys.stderr)
+            out = sys.stdout if code == 0 else sys.stderr
+            print(f"{relpath(path)}: {state}{why}{fix}", file=out)
         return int(code)
     check_writable(path)  # before the solve, which can take minutes
     start = time.monotonic()

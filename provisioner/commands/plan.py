@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.cli_arguments import add_profile, profile_or_default
+from provisioner.commands.apply import add_lock_mode, lock_mode
 
 
 def add_parser(sub: Any) -> None:
@@ -17,9 +18,15 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the plan as JSON on stdout")
     p.add_argument("--skip-checks", action="store_true", help="do not run the host checks")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_lock_mode(p)
     p.set_defaults(
         run=lambda a: plan(
-            profile=a.profile, json_out=a.json, skip_checks=a.skip_checks, quiet=a.quiet
+            profile=a.profile,
+            json_out=a.json,
+            skip_checks=a.skip_checks,
+            quiet=a.quiet,
+            locked=a.locked,
+            frozen=a.frozen,
         )
     )
 
@@ -46,8 +53,11 @@ def plan(
     json_out: bool = False,
     skip_checks: bool = False,
     quiet: bool = False,
+    locked: bool = False,
+    frozen: bool = False,
 ) -> int:
-    """Print each step with its status and reason; exit 1 when a check fails."""
+    """Print each step with its status and reason; exit 1 when a check fails. The lock
+    step says which lock apply would use, update in place, or refuse."""
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
     from provisioner.commands.apply import progress_shown, show
@@ -55,7 +65,8 @@ def plan(
 
     resolved = load_profile(profile_or_default(profile))
     check_data_home()  # what apply will write to: "planned" must not mean "apply fails"
-    options = Options(skip_checks=skip_checks, quiet=quiet or json_out)
+    mode = lock_mode(locked=locked, frozen=frozen)
+    options = Options(skip_checks=skip_checks, quiet=quiet or json_out, lock_mode=mode)
     result = converge(resolved, options, change=False)
     show(result.report, json_out=json_out, steps=not quiet and not progress_shown(json_out))
     if result.error is not None:

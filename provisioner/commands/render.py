@@ -114,10 +114,11 @@ def lockfile_path(profile: Path, lockfile: Path | None) -> Path | None:
 def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lock] | None:
     """The lockfile's exact text and its validated :class:`Lock`, or None without one.
 
-    A malformed lockfile, or one made from other profile content (stale, or another
-    profile's), is refused with exit 2: the scripts would install the wrong packages."""
+    A malformed lockfile, or one whose lock inputs are not the profile's (stale, or
+    another profile's), is refused with exit 2: the scripts would install the wrong
+    packages."""
     from provisioner.errors import relpath
-    from provisioner.lock.lockfile import is_stale, read_lockfile
+    from provisioner.lock.lockfile import read_lockfile, stale_reason
     from provisioner.profile.resolved import one_line
 
     path = lockfile_path(resolved.path, lockfile)
@@ -132,7 +133,8 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
             hint=f"pass an existing lockfile, or make one: provision lock {relpath(resolved.path)}",
         ) from e
     lock = read_lockfile(path)  # exit 2 naming the field that is wrong
-    if is_stale(lock, resolved):
+    why = stale_reason(lock, resolved)
+    if why is not None:
         shown, profile = one_line(relpath(path)), one_line(relpath(resolved.path))
         own = resolved.path.with_name(f"{resolved.path.stem}.conda-lock.yml")
         # Re-locking into a --lockfile that is not this profile's own would overwrite
@@ -141,8 +143,7 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
         if lockfile is not None:
             where = f" -o {shown}" if _same(path, own) else ", then render without --lockfile"
         raise ProvisionError(
-            f"{shown}: lockfile is stale: it was made from other profile content "
-            f"than {profile} (or for other platforms)",
+            f"{shown}: lockfile is stale for {profile} ({why})",
             hint=f"provision lock {profile}{where}",
             exit_code=ExitCode.INVALID,
         )

@@ -74,8 +74,20 @@ class EnvBackend(Protocol):
         """Compare an existing prefix with the lock without changing anything."""
         ...
 
-    def install(self, prefix: Path, lock: Lock, platform: str, *, quiet: bool = False) -> None:
-        """Make ``prefix`` match the lock exactly (create or update)."""
+    def install(
+        self,
+        prefix: Path,
+        lock: Lock,
+        platform: str,
+        *,
+        diff: EnvDiff | None = None,
+        quiet: bool = False,
+    ) -> None:
+        """Make ``prefix`` match the lock exactly (create or update).
+
+        ``diff`` is :meth:`diff` of this prefix as apply's environment check found it:
+        the install acts on it instead of comparing again. ``None`` (a caller without a
+        check) compares here."""
         ...
 
 

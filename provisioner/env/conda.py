@@ -269,8 +269,19 @@ class CondaBackend:
 
     name = "conda"
 
-    def install(self, prefix: Path, lock: Lock, platform: str, *, quiet: bool = False) -> None:
-        """Make ``prefix`` hold exactly the locked packages; hash-check every artifact first."""
+    def install(
+        self,
+        prefix: Path,
+        lock: Lock,
+        platform: str,
+        *,
+        diff: EnvDiff | None = None,
+        quiet: bool = False,
+    ) -> None:
+        """Make ``prefix`` hold exactly the locked packages; hash-check every artifact first.
+
+        The conda part is one rattler transaction to the whole locked set; ``diff`` (its
+        pip entries) says what the pip part must add, change and remove."""
         conda_pkgs = lock.for_platform(platform, "conda")
         store = artifact_store()
         artifacts = [stored_artifact(p, store) for p in conda_pkgs]
@@ -291,7 +302,8 @@ class CondaBackend:
         if pip_pkgs or python.exists():  # also removes pip-installed extras the lock lacks
             from provisioner.env.pip_part import install_pip_part
 
-            install_pip_part(python, pip_pkgs, quiet=quiet)
+            current = pip_part_of(diff, pip_pkgs) if diff is not None else None
+            install_pip_part(python, pip_pkgs, quiet=quiet, current=current)
 
     def diff(self, prefix: Path, lock: Lock, platform: str) -> EnvDiff:
         """Compare ``conda-meta`` (and the pip part) with the lock, without installing."""
@@ -321,6 +333,22 @@ class CondaBackend:
                 notes=result.notes + pip.notes,
             )
         return result
+
+
+def pip_part_of(diff: EnvDiff, pip_pkgs: tuple[LockedPackage, ...]) -> EnvDiff:
+    """The pip entries of a whole-prefix diff. A new prefix, or a conda Python that is
+    added or changed (a new site-packages), needs every locked pip package again."""
+    python_moves = any(p.name == "python" and p.manager == "conda" for p in diff.add) or any(
+        p.name == "python" and p.manager == "conda" for _, p in diff.change
+    )
+    if not diff.exists or python_moves:
+        return EnvDiff(add=pip_pkgs, exists=diff.exists)
+    return EnvDiff(
+        add=tuple(p for p in diff.add if p.manager == "pip"),
+        remove=tuple(r for r in diff.remove if r.startswith("pip:")),
+        change=tuple((old, p) for old, p in diff.change if p.manager == "pip"),
+        notes=diff.notes,
+    )
 
 
 def read_conda_meta(prefix: Path) -> dict[str, dict[str, object]]:

@@ -76,15 +76,18 @@ def install_pip_part(
     quiet: bool = False,
     *,
     owns_all: bool = False,
+    current: EnvDiff | None = None,
 ) -> None:
     """Install exactly these locked pip packages into the environment of ``python``.
 
     Packages installed by pip/uv (with ``owns_all``: any package) but not in the lock
     are uninstalled first, so the environment ends up matching the lock. A hash
     mismatch, an unreachable index or a full disk raises one :class:`ExternalFailure`
-    with the cause and a fix.
+    with the cause and a fix. ``current`` is the pip part's diff as the caller found it
+    (:func:`diff_pip_part` by default).
     """
-    current = diff_pip_part(python, packages, owns_all=owns_all)
+    if current is None:
+        current = diff_pip_part(python, packages, owns_all=owns_all)
     uv = uv_executable()
     # Output is captured (and shown only on failure), so uv's own bars are off.
     env = {**os.environ, "UV_NO_PROGRESS": "1"}

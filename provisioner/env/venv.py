@@ -111,12 +111,22 @@ class VenvBackend:
             )
         return diff_pip_part(python, packages, owns_all=True)  # everything here is pip's
 
-    def install(self, prefix: Path, lock: Lock, platform: str, *, quiet: bool = False) -> None:
-        current = self.diff(prefix, lock, platform)
+    def install(
+        self,
+        prefix: Path,
+        lock: Lock,
+        platform: str,
+        *,
+        diff: EnvDiff | None = None,
+        quiet: bool = False,
+    ) -> None:
+        current = diff if diff is not None else self.diff(prefix, lock, platform)
+        packages = lock.for_platform(platform, "pip")
         if not current.exists:
             self.create(prefix)
-        packages = lock.for_platform(platform, "pip")
-        install_pip_part(self.python(prefix), packages, quiet=quiet, owns_all=True)
+            current = EnvDiff(add=packages, exists=False)  # an empty venv: all of it
+        python = self.python(prefix)
+        install_pip_part(python, packages, quiet=quiet, owns_all=True, current=current)
 
     def create(self, prefix: Path) -> None:
         """(Re)create an empty venv at ``prefix`` from a matching host interpreter."""
