@@ -70,6 +70,9 @@ class EnvDiff:
     change: tuple[tuple[str, LockedPackage], ...] = ()  # (installed spec, locked package)
     exists: bool = True
     notes: tuple[str, ...] = field(default=())
+    # "manager:name" of installed packages whose files no longer match their records
+    # (found only by a file check, ``diff(..., files=True)``); they are in ``change`` too.
+    altered: tuple[str, ...] = ()
 
     @property
     def matches(self) -> bool:
@@ -81,12 +84,25 @@ class EnvBackend(Protocol):
 
     name: str
 
-    def diff(self, prefix: Path, lock: Lock, platform: str) -> EnvDiff:
-        """Compare an existing prefix with the lock without changing anything."""
+    def diff(self, prefix: Path, lock: Lock, platform: str, *, files: bool = False) -> EnvDiff:
+        """Compare an existing prefix with the lock without changing anything; with
+        ``files`` also hash every installed file against its package's record."""
         ...
 
-    def install(self, prefix: Path, lock: Lock, platform: str, *, quiet: bool = False) -> None:
-        """Make ``prefix`` match the lock exactly (create or update)."""
+    def install(
+        self,
+        prefix: Path,
+        lock: Lock,
+        platform: str,
+        *,
+        diff: EnvDiff | None = None,
+        quiet: bool = False,
+    ) -> None:
+        """Make ``prefix`` match the lock exactly (create or update).
+
+        ``diff`` is :meth:`diff` of this prefix as apply's environment check found it:
+        the install acts on it instead of comparing again. ``None`` (a caller without a
+        check) compares here."""
         ...
 
 

@@ -97,7 +97,7 @@ class VenvBackend:
     def python(self, prefix: Path) -> Path:
         return env_python(prefix, windows=sys.platform == "win32", manager="venv")
 
-    def diff(self, prefix: Path, lock: Lock, platform: str) -> EnvDiff:
+    def diff(self, prefix: Path, lock: Lock, platform: str, *, files: bool = False) -> EnvDiff:
         packages = lock.for_platform(platform, "pip")
         python = self.python(prefix)
         if not (prefix / "pyvenv.cfg").is_file() or not python.exists():
@@ -109,14 +109,25 @@ class VenvBackend:
                 exists=False,
                 notes=(f"the venv has Python {have}, the profile wants {self.python_version}",),
             )
-        return diff_pip_part(python, packages, owns_all=True)  # everything here is pip's
+        # Everything in a venv is the pip part's.
+        return diff_pip_part(python, packages, owns_all=True, files=files)
 
-    def install(self, prefix: Path, lock: Lock, platform: str, *, quiet: bool = False) -> None:
-        current = self.diff(prefix, lock, platform)
+    def install(
+        self,
+        prefix: Path,
+        lock: Lock,
+        platform: str,
+        *,
+        diff: EnvDiff | None = None,
+        quiet: bool = False,
+    ) -> None:
+        current = diff if diff is not None else self.diff(prefix, lock, platform)
+        packages = lock.for_platform(platform, "pip")
         if not current.exists:
             self.create(prefix)
-        packages = lock.for_platform(platform, "pip")
-        install_pip_part(self.python(prefix), packages, quiet=quiet, owns_all=True)
+            current = EnvDiff(add=packages, exists=False)  # an empty venv: all of it
+        python = self.python(prefix)
+        install_pip_part(python, packages, quiet=quiet, owns_all=True, current=current)
 
     def create(self, prefix: Path) -> None:
         """(Re)create an empty venv at ``prefix`` from a matching host interpreter."""
