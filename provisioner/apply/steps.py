@@ -168,12 +168,17 @@ class EnvironmentStep:
             and state.lock_sha256 == run.lock_sha256
             and state.fingerprint == run.fingerprint
         ):
-            return Outcome("ok", f"{run.prefix} matches the lock (recorded {state.updated_at})")
-        diff = run.backend().diff(run.prefix, run.lock(), run.platform)
+            ok = f"{run.prefix} matches the lock (recorded {state.updated_at})"
+            return activation_outcome(run) or Outcome("ok", ok)
+        # Where nothing verified is trusted (--force, no state, a failed verify), every
+        # installed file is hashed too, and packages with altered files are relinked.
+        deep = run.options.force or state is None or state.phase != "verified"
+        diff = run.backend().diff(run.prefix, run.lock(), run.platform, files=deep)
         run.diff = diff
         if diff.matches:
             run.state = built_state(run)  # in memory only: verify writes it once it passes
-            return Outcome("ok", f"{run.prefix} matches the lock", {"diff": diff_json(diff)})
+            ok = f"{run.prefix} matches the lock"
+            return activation_outcome(run) or Outcome("ok", ok, {"diff": diff_json(diff)})
         if not diff.exists:
             run.env_action = "create"
             n = len(run.lock().for_platform(run.platform))
@@ -187,15 +192,22 @@ class EnvironmentStep:
         )
 
     def change(self, run: Run, found: Outcome) -> Outcome:
+        if run.env_action == "activation":
+            return self.activation_only(run, found)
         journal = built_state(run).but(phase="building", fingerprint="")
         write_state(journal)  # before the first change: a crash from here on is detected
         run.state = journal
         pause_point("environment:journal-written")
         if run.env_action == "rebuild" and run.prefix.exists():
             shutil.rmtree(run.prefix)
-        run.backend().install(run.prefix, run.lock(), run.platform, quiet=run.options.quiet)
+        backend = run.backend()
+        backend.install(
+            run.prefix, run.lock(), run.platform, diff=run.diff, quiet=run.options.quiet
+        )
         pause_point("environment:installed")
-        after = run.backend().diff(run.prefix, run.lock(), run.platform)
+        finish_prefix(run)
+        repaired = bool(run.diff and run.diff.altered)  # then check those files again
+        after = backend.diff(run.prefix, run.lock(), run.platform, files=repaired)
         if not after.matches:
             raise ExternalFailure(
                 f"after installing, {run.prefix} still differs from the lock: "
@@ -206,6 +218,45 @@ class EnvironmentStep:
         run.state = built_state(run)
         write_state(run.state)
         return Outcome("change", found.reason, found.details)
+
+    @staticmethod
+    def activation_only(run: Run, found: Outcome) -> Outcome:
+        """The packages match; only the activation scripts lack the profile's variables."""
+        finish_prefix(run)
+        run.fingerprint = env_fingerprint(run.prefix)  # conda-meta/state may be new
+        if run.state is not None:
+            run.state = run.state.but(fingerprint=run.fingerprint, updated_at=now_iso())
+            if run.state.phase == "verified":
+                write_state(run.state)
+        return Outcome("change", found.reason, found.details)
+
+
+def activation_outcome(run: Run) -> Outcome | None:
+    """A change when activating the environment would not set ``environment.variables``."""
+    from provisioner.env.activation import activation_current
+
+    variables = run.resolved.profile.environment.variables
+    if activation_current(run.prefix, run.manager, variables):
+        return None
+    run.env_action = "activation"
+    return Outcome("change", f"set environment.variables in {run.prefix}'s activation")
+
+
+def finish_prefix(run: Run) -> None:
+    """What people use the environment with: ``environment.variables`` on activation
+    and, in a conda prefix, ``conda-meta/history`` with the profile's specs."""
+    from provisioner.env.activation import write_activation
+
+    env = run.resolved.profile.environment
+    write_activation(run.prefix, run.manager, env.variables)
+    if run.manager == "conda":
+        from provisioner.env.conda_history import spec_name, write_history
+
+        specs = list(env.conda)
+        locked = {p.name for p in run.lock().for_platform(run.platform, "conda")}
+        if "python" in locked and "python" not in {spec_name(x) for x in specs}:
+            specs.insert(0, f"python={env.python}")  # the solve asked for it too
+        write_history(run.prefix, specs, f"provision apply {run.resolved.path}")
 
 
 class VerifyStep:
@@ -238,6 +289,9 @@ class VerifyStep:
         result["duration_s"] = round(time.monotonic() - start, 3)
         run.verify = result
         if not result["passed"]:
+            if run.state is not None:  # whatever was recorded, this is not verified now
+                run.state = run.state.but(phase="built", verified_at="", verify_kind="")
+                write_state(run.state)
             return Outcome("fail", f"verification failed: {result['summary']}", result)
         pause_point("verify:passed")
         assert run.state is not None
