@@ -64,15 +64,45 @@ def stored_artifact(pkg: LockedPackage, store: Path) -> Path | None:
     """The archive of ``pkg`` in the store if it is there *and* still has the lock's hash.
 
     A stored archive whose bytes changed since it was verified (a damaged disk, someone
-    writing into the cache) is removed, so the caller fetches it again."""
+    writing into the cache) is removed, so the caller fetches it again. The hash is
+    taken again unless the file's stat (size, mtime, ctime, inode) is still the one
+    recorded when it was last hashed: any write, ``touch`` or replacement changes its
+    ctime, which no unprivileged process can set back."""
     path = _store_path(pkg, store)
-    if not (pkg.sha256 or pkg.md5) or not path.is_file():
+    if not (pkg.sha256 or pkg.md5):
         return None
+    try:
+        now = _stat_key(path)
+    except OSError:
+        return None
+    stamp = path.with_name(f".{path.name}.verified")
+    try:
+        if stamp.read_text(encoding="ascii") == now:
+            return path
+    except OSError:
+        pass
     expected, algo = (pkg.sha256, "sha256") if pkg.sha256 else (pkg.md5, "md5")
     if file_digest(path, algo) == expected:
+        _stamp(path)
         return path
     path.unlink(missing_ok=True)
     return None
+
+
+def _stat_key(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino}\n"
+
+
+def _stamp(path: Path) -> None:
+    """Record the stat of a stored archive just hashed (a cache: failures are ignored)."""
+    stamp = path.with_name(f".{path.name}.verified")
+    try:
+        tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}")
+        tmp.write_text(_stat_key(path), encoding="ascii")
+        os.replace(tmp, stamp)
+    except OSError:
+        pass
 
 
 def file_digest(path: Path, algo: str = "sha256") -> str:
@@ -116,6 +146,7 @@ def verified_artifact(
                 "with `provision lock PROFILE`, otherwise treat the channel as compromised",
             )
         os.replace(tmp, target)
+        _stamp(target)
     except OSError as e:
         if e.errno == errno.ENOSPC:
             raise ExternalFailure(

@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,11 +38,13 @@ from provisioner.env.artifacts import (
     DownloadProgress,
     cache_root,
     cached_index_metadata,
+    filename,
     parallel_map,
     stored_artifact,
     verified_artifact,
 )
 from provisioner.env.integrity import AlteredFile, altered_files, by_package, conda_expectations
+from provisioner.env.package_cache import checked_entries, rattler_pkgs_dir, stamp_entries
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock, LockedPackage
 
@@ -56,16 +57,9 @@ __all__ = ["ArtifactMismatch", "CondaBackend", "rattler_pkgs_dir", "read_conda_m
 PAUSE_MID_LINK = "environment:conda-linking"
 
 
-def rattler_pkgs_dir() -> Path:
-    """rattler's package cache: ``$RATTLER_CACHE_DIR/pkgs`` or ``~/.cache/rattler/cache/pkgs``."""
-    root = os.environ.get("RATTLER_CACHE_DIR")
-    if root:
-        return Path(root) / "pkgs"
-    return Path.home() / ".cache" / "rattler" / "cache" / "pkgs"
-
-
-def _record(pkg: LockedPackage, artifact: Path, meta: dict[str, Any]) -> rattler.RepoDataRecord:
-    """A rattler record for a verified artifact, with the archive's own metadata."""
+def _record(pkg: LockedPackage, url: str, meta: dict[str, Any]) -> rattler.RepoDataRecord:
+    """A rattler record for a verified artifact, with the archive's own metadata; ``url``
+    is where rattler extracts it from if its cache entry is missing."""
     import rattler
 
     record = rattler.PackageRecord(
@@ -86,22 +80,7 @@ def _record(pkg: LockedPackage, artifact: Path, meta: dict[str, Any]) -> rattler
         python_site_packages_path=meta["python_site_packages_path"],
     )
     channel = pkg.url.rsplit("/", 2)[0] + "/"
-    return rattler.RepoDataRecord(record, artifact.name, artifact.as_uri(), channel)
-
-
-def _drop_stale_cache_entries(packages: tuple[LockedPackage, ...], pkgs_dir: Path) -> None:
-    """rattler keys its cache by name-version-build; an entry extracted from other bytes
-    (its ``.lock`` file keeps the sha256 after an 8-byte revision) is removed so the
-    verified artifact is extracted again."""
-    for pkg in packages:
-        stem = f"{pkg.name}-{pkg.version}-{pkg.build}"
-        lock_file = pkgs_dir / f"{stem}.lock"
-        if not pkg.sha256 or not lock_file.is_file():
-            continue
-        recorded = lock_file.read_bytes()[8:40]
-        if recorded and recorded.hex() != pkg.sha256:
-            shutil.rmtree(pkgs_dir / stem, ignore_errors=True)
-            lock_file.unlink(missing_ok=True)
+    return rattler.RepoDataRecord(record, filename(pkg.url), url, channel)
 
 
 class CondaBackend:
@@ -125,7 +104,7 @@ class CondaBackend:
         ``change`` entries (altered files among them) are linked again."""
         conda_pkgs = lock.for_platform(platform, "conda")
         store = cache_root() / "artifacts"
-        artifacts = parallel_map(lambda p: stored_artifact(p, store), conda_pkgs)
+        artifacts = [stored_artifact(p, store) for p in conda_pkgs]
         missing = [i for i, a in enumerate(artifacts) if a is None]
         with contextlib.ExitStack() as stack:
             bars = None if quiet or not missing else stack.enter_context(DownloadProgress())
@@ -134,12 +113,20 @@ class CondaBackend:
             artifacts[i] = path
         verified = [a for a in artifacts if a is not None]
         metas = cached_index_metadata(conda_pkgs, verified)
-        records = [_record(p, a, m) for p, a, m in zip(conda_pkgs, verified, metas, strict=True)]
-        pkgs_dir = rattler_pkgs_dir()
-        _drop_stale_cache_entries(conda_pkgs, pkgs_dir)
         relink = {p.name for _, p in diff.change if p.manager == "conda"} if diff else set()
+        linked = _to_link(conda_pkgs, diff)
+        pkgs_dir = rattler_pkgs_dir()
+        # A package whose cache entry is intact is linked from it, and its record gets
+        # the channel's URL; any other is extracted from the verified store copy, whose
+        # URL is then replaced by the channel's in conda-meta.
+        intact = checked_entries(pkgs_dir, linked, full=bool(diff and diff.altered))
+        pairs = list(zip(conda_pkgs, verified, strict=True))
+        urls = [p.url if p.name in intact else a.as_uri() for p, a in pairs]
+        records = [_record(p, u, m) for p, u, m in zip(conda_pkgs, urls, metas, strict=True)]
         asyncio.run(_link(records, prefix, pkgs_dir, platform, quiet, relink))
-        restore_channel_urls(prefix, conda_pkgs, verified)
+        extracted = [(p, a) for p, a in pairs if p.name not in intact]
+        restore_channel_urls(prefix, extracted)
+        stamp_entries(pkgs_dir, [p for p, _ in extracted])
         pip_pkgs = lock.for_platform(platform, "pip")
         python = env_python(prefix, windows=platform.startswith("win"), manager="conda")
         if pip_pkgs or python.exists():  # also removes pip-installed extras the lock lacks
@@ -210,9 +197,15 @@ def _shown(items: list[AlteredFile]) -> str:
     return ", ".join(a.path for a in items[:3]) + (" ..." if len(items) > 3 else "")
 
 
-def restore_channel_urls(
-    prefix: Path, packages: tuple[LockedPackage, ...], artifacts: list[Path]
-) -> None:
+def _to_link(packages: tuple[LockedPackage, ...], diff: EnvDiff | None) -> list[LockedPackage]:
+    """The conda packages the transaction links: all of them without a diff to go by."""
+    if diff is None or not diff.exists:
+        return list(packages)
+    names = {p.name for p in diff.add} | {p.name for _, p in diff.change}
+    return [p for p in packages if p.name in names]
+
+
+def restore_channel_urls(prefix: Path, extracted: list[tuple[LockedPackage, Path]]) -> None:
     """Put each package's channel URL back into its ``conda-meta/*.json`` ``url`` (rattler
     records the verified store copy it linked from). A text replacement of that one
     field: parsing and rewriting every record would cost more than the link."""
@@ -231,7 +224,7 @@ def restore_channel_urls(
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, meta)
 
-    parallel_map(fix, list(zip(packages, artifacts, strict=True)))
+    parallel_map(fix, extracted)
 
 
 def read_conda_meta(prefix: Path) -> dict[str, dict[str, object]]:
@@ -266,21 +259,16 @@ async def _link(
     quiet: bool,
     relink: set[str],
 ) -> None:
-    """One rattler transaction to ``records``. The package cache is opened with full
-    validation: every file of a cached package is hashed against its ``paths.json``
-    before it is linked, and a package that does not match is extracted again."""
+    """One rattler transaction to ``records`` (cache entries checked beforehand by
+    :func:`provisioner.env.package_cache.checked_entries`)."""
     import rattler
     from rattler.exceptions import InstallerError, IoError, LinkError, TransactionError
-
-    cache = rattler.PackageCache.new_layered(
-        [pkgs_dir], validation_mode=rattler.ValidationMode.full()
-    )
 
     async def transaction(records: list[rattler.RepoDataRecord]) -> None:
         await rattler.install(
             records,
             target_prefix=prefix,
-            package_cache=cache,
+            cache_dir=pkgs_dir,
             platform=rattler.Subdir(platform),
             execute_link_scripts=False,
             show_progress=not quiet,

@@ -43,7 +43,7 @@ class AlteredFile:
 
 
 @dataclass(frozen=True)
-class _Expected:
+class Expected:
     manager: str
     package: str
     recorded: str
@@ -53,7 +53,7 @@ class _Expected:
     b64: bool = False
 
 
-def conda_expectations(prefix: Path, names: Iterable[str] | None = None) -> Iterator[_Expected]:
+def conda_expectations(prefix: Path, names: Iterable[str] | None = None) -> Iterator[Expected]:
     """What ``conda-meta`` says each file of each package (or only ``names``) must be."""
     wanted = set(names) if names is not None else None
     for meta_path in sorted((prefix / "conda-meta").glob("*.json")):
@@ -72,7 +72,7 @@ def conda_expectations(prefix: Path, names: Iterable[str] | None = None) -> Iter
             if not isinstance(digest, str) or not isinstance(rel, str):
                 continue
             size = entry.get("size_in_bytes") if "sha256_in_prefix" not in entry else None
-            yield _Expected(
+            yield Expected(
                 "conda",
                 str(meta.get("name")),
                 rel,
@@ -82,7 +82,7 @@ def conda_expectations(prefix: Path, names: Iterable[str] | None = None) -> Iter
             )
 
 
-def pip_expectations(site: Path, infos: Iterable[tuple[str, Path]]) -> Iterator[_Expected]:
+def pip_expectations(site: Path, infos: Iterable[tuple[str, Path]]) -> Iterator[Expected]:
     """What each ``RECORD`` (of the ``(name, dist-info folder)`` pairs) says its files must be."""
     for name, info in infos:
         try:
@@ -93,10 +93,10 @@ def pip_expectations(site: Path, infos: Iterable[tuple[str, Path]]) -> Iterator[
             if len(row) < 2 or not row[1].startswith("sha256="):
                 continue
             size = int(row[2]) if len(row) > 2 and row[2].isdigit() else None
-            yield _Expected("pip", name, row[0], site / row[0], row[1][7:], size, b64=True)
+            yield Expected("pip", name, row[0], site / row[0], row[1][7:], size, b64=True)
 
 
-def _problem(item: _Expected) -> str:
+def _problem(item: Expected) -> str:
     """ "" when the file matches its record, else "changed" or "missing"."""
     try:
         if item.size is not None and item.path.stat().st_size != item.size:
@@ -115,16 +115,20 @@ def _problem(item: _Expected) -> str:
     return "" if digest.hexdigest() == item.digest else "changed"
 
 
-def altered_files(expectations: Iterable[_Expected]) -> tuple[int, tuple[AlteredFile, ...]]:
+def altered_files(expectations: Iterable[Expected]) -> tuple[int, tuple[AlteredFile, ...]]:
     """Hash every expected file (on a few threads); how many were checked and the
     altered ones, in a stable order."""
     items = list(expectations)
-    workers = min(8, (os.cpu_count() or 2) * 2)
+    # A few threads, each hashing a share of the files in turn (one task per file
+    # costs more than hashing the small ones; hashlib lets threads run in parallel).
+    workers = max(1, min(8, (os.cpu_count() or 2) * 2, len(items) // 64))
+    shares = [items[i::workers] for i in range(workers)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        problems = list(pool.map(_problem, items, chunksize=64))
+        done = list(pool.map(lambda share: [(x, _problem(x)) for x in share], shares))
     altered = tuple(
         AlteredFile(item.manager, item.package, item.recorded, problem)
-        for item, problem in zip(items, problems, strict=True)
+        for share in done
+        for item, problem in share
         if problem
     )
     return len(items), tuple(sorted(altered, key=lambda a: (a.manager, a.package, a.path)))
