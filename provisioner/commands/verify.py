@@ -69,16 +69,22 @@ def file_check(resolved: Any) -> tuple[int, list[str]]:
     """Hash every installed file of the environment (conda ``paths_data``, pip
     ``RECORD``); how many were checked and the altered ones, as ``pkg: path (why)``."""
     from provisioner.env import env_prefix, env_python
-    from provisioner.env.integrity import altered_files, conda_expectations, pip_expectations
-    from provisioner.env.pip_part import PIP_INSTALLERS, installed_distributions, site_packages
 
     env = resolved.profile.environment
     prefix = env_prefix(env.name)
     python = env_python(prefix, windows=os.name == "nt", manager=env.manager.value)
-    expected = list(conda_expectations(prefix)) if env.manager.value == "conda" else []
+    return files_at(prefix, python, env.manager.value)
+
+
+def files_at(prefix: Path, python: Path, manager: str) -> tuple[int, list[str]]:
+    """:func:`file_check` of the environment at ``prefix`` (``python`` its interpreter)."""
+    from provisioner.env.integrity import altered_files, conda_expectations, pip_expectations
+    from provisioner.env.pip_part import PIP_INSTALLERS, installed_distributions, site_packages
+
+    expected = list(conda_expectations(prefix)) if manager == "conda" else []
     site = site_packages(python)
     if site is not None:
-        owns_all = env.manager.value != "conda"  # in a conda prefix conda owns the rest
+        owns_all = manager != "conda"  # in a conda prefix conda owns the rest
         dists = installed_distributions(python, check_files=False).values()
         infos = [(d.name, Path(d.info)) for d in dists if owns_all or d.installer in PIP_INSTALLERS]
         expected += pip_expectations(site, infos)

@@ -105,6 +105,50 @@ def test_venv_path_for_real_then_idempotent(
     assert reports(bootstrap_env)[-1]["result"] == "converged"
 
 
+def test_bootstrap_and_apply_share_the_state_marker(
+    render: Renderer,
+    tmp_path: Path,
+    bootstrap_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from provisioner.apply.state import env_fingerprint, read_state
+
+    profile = small_profile(tmp_path / "p")
+    folder = render(profile)
+    (folder / "smoke_test.py").write_text(STUB_SMOKE_TEST)  # STUB: no framework in this env
+    home = Path(bootstrap_env["PROVISION_HOME"])
+    prefix = home / "envs" / "small-env"
+    first = run_bootstrap(folder, bootstrap_env, "--skip-checks")
+    assert first.returncode == 0, first.stdout + first.stderr
+    # apply's own reader and fingerprint accept what the script recorded
+    monkeypatch.setenv("PROVISION_HOME", str(home))
+    state = read_state("small-env")
+    assert state is not None and state.phase == "verified" and state.verify_kind == "smoke"
+    assert state.prefix == str(prefix) and state.lock_sha256 == _lock_sha(folder)
+    assert state.fingerprint == env_fingerprint(prefix)
+    six_inode = next(prefix.glob("lib/python3.11/site-packages/six.py")).stat().st_ino
+    # apply on the same lock and prefix recognises the environment: nothing to rebuild
+    env = {**bootstrap_env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("PIP_NO_INDEX", None)
+    argv = [sys.executable, "-m", "provisioner", "apply", "--json", "--skip-checks", str(profile)]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    steps = {s["name"]: s for s in report["steps"]}
+    # Only the profile's variables are added to the venv's activate scripts (the
+    # scripts do not write them); nothing is reinstalled and nothing verified again.
+    assert steps["environment"]["reason"].endswith("'s activation"), steps["environment"]
+    assert steps["verify"]["status"] == "ok" and report["verify"]["cached"] is True
+    site = next(prefix.glob("lib/python3.11/site-packages"))
+    assert (site / "six.py").stat().st_ino == six_inode
+    # and the script recognises a prefix recorded in that state without its own stamp
+    (prefix / ".provision-bootstrap").unlink()
+    again = run_bootstrap(folder, bootstrap_env, "--skip-checks")
+    assert again.returncode == 0, again.stderr
+    assert "matches the lock (state recorded by provision)" in again.stdout
+    assert "Successfully installed" not in again.stdout
+
+
 def test_tampered_wheel_is_refused(
     render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]
 ) -> None:
