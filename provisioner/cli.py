@@ -2,7 +2,9 @@
 
 Each command lives in ``provisioner/commands/<name>.py`` and exposes
 ``add_parser(subparsers)``; the parser's ``run`` default takes the parsed
-namespace and calls the command function with explicit keyword arguments.
+namespace and calls the command function with explicit keyword arguments. To add
+a command, import its module here and list it in :data:`COMMANDS` (an import
+error is never skipped: a renamed module fails at start-up, not silently).
 Command modules import their heavy dependencies inside the function, so the
 start-up path stays light (``invoke bench`` measures it).
 """
@@ -10,7 +12,6 @@ start-up path stays light (``invoke bench`` measures it).
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import platform
 import sys
@@ -19,23 +20,42 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 from provisioner import __version__
+from provisioner.commands import (
+    apply,
+    bundle,
+    doctor,
+    explain,
+    export,
+    facts,
+    lock,
+    plan,
+    render,
+    schema,
+    show,
+    validate,
+    verify,
+)
 from provisioner.errors import ExitCode, ProvisionError
+from provisioner.paths import log_dir
 
 # Order is the order of `provision --help`.
-COMMANDS: tuple[str, ...] = (
-    "validate",
-    "show",
-    "schema",
-    "render",
-    "facts",
-    "doctor",
-    "explain",
-    "lock",
-    "plan",
-    "apply",
-    "verify",
+COMMANDS: tuple[ModuleType, ...] = (
+    validate,
+    show,
+    schema,
+    render,
+    facts,
+    doctor,
+    explain,
+    lock,
+    plan,
+    apply,
+    verify,
+    bundle,
+    export,
 )
 
 
@@ -48,13 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log commands as they run")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"provisioner.commands.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"provisioner.commands.{name}":
-                continue  # not built yet
-            raise
+    for module in COMMANDS:
         module.add_parser(sub)
     return parser
 
@@ -74,8 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run: Callable[[argparse.Namespace], int] = args.run
         return int(run(args))
     except ProvisionError as e:
-        for line in e.lines():
-            print(f"provision: {line}", file=sys.stderr)
+        for line in e.printed():
+            print(line, file=sys.stderr)
         return int(e.exit_code)
     except KeyboardInterrupt:
         print(
@@ -104,14 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def write_crash_log(argv: Sequence[str] | None) -> Path:
     """Write version, platform, argv and the traceback to a log file; return its path."""
-    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     text = (
         f"provision {__version__}\n"
         f"python {sys.version.split()[0]} on {platform.platform()}\n"
         f"argv: {list(argv) if argv is not None else sys.argv[1:]}\n\n"
         f"{traceback.format_exc()}"
     )
-    for folder in (base / "provision" / "logs", Path(tempfile.gettempdir())):
+    for folder in (log_dir(), Path(tempfile.gettempdir())):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"provision-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"

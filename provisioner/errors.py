@@ -1,7 +1,9 @@
 """The error types a user can act on, and the exit codes of the CLI.
 
 Every user-fixable failure is a :class:`ProvisionError`. It is caught once, at the
-CLI edge (``provisioner.cli``), and printed as one line per diagnostic. Anything
+CLI edge (``provisioner.cli``), and printed as one line per diagnostic: a
+positioned one as ``FILE:LINE:COL: error: ...`` at the start of the line, one
+without a position as ``provision: error: ...``. Anything
 else is a bug: exit 3 with a log file.
 """
 
@@ -45,6 +47,12 @@ class Diagnostic:
         what = f"{self.path}: " if self.path else ""
         return f"{where}{self.severity}: {what}{self.message}"
 
+    def printed(self) -> str:
+        """The line the CLI prints: ``FILE:LINE:COL: error: ...`` at the start of the line
+        (as gcc, ruff and mypy do, so editors' problem matchers pick it up), or
+        ``provision: error: ...`` when there is no position."""
+        return str(self) if self.position else f"provision: {self}"
+
     def as_json(self) -> dict[str, object]:
         return {
             "file": self.position.file if self.position else None,
@@ -81,6 +89,10 @@ class ProvisionError(Exception):
         hint = f" (fix: {self.hint})" if self.hint else ""
         return [f"{where}error: {self.message}{hint}"]
 
+    def printed(self) -> list[str]:
+        """The lines the CLI prints (see :meth:`Diagnostic.printed`)."""
+        return [line if self.position else f"provision: {line}" for line in self.lines()]
+
 
 class ValidationFailed(ProvisionError):
     """One or more profile diagnostics; all of them are reported, not only the first."""
@@ -100,6 +112,9 @@ class ValidationFailed(ProvisionError):
     def lines(self) -> list[str]:
         return [str(d) for d in self.diagnostics]
 
+    def printed(self) -> list[str]:
+        return [d.printed() for d in self.diagnostics]
+
 
 class HostNotReady(ProvisionError):
     """The host fails a check, or the smoke test failed: exit 1."""
@@ -118,5 +133,5 @@ def relpath(path: Path) -> str:
     """A path as the user typed it where possible: relative to the cwd if below it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # not below the cwd; a symlink loop (3.10-3.12)
         return str(path)

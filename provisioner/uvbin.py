@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 
 from provisioner.errors import ExternalFailure
+from provisioner.platforms import is_windows
 
-UV_NAME = "uv.exe" if os.name == "nt" else "uv"
+UV_NAME = "uv.exe" if is_windows() else "uv"
 
 
 def uv_executable() -> str:

@@ -14,12 +14,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import machine
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 REAL_HOME = Path.home()
 # Package caches shared across the run (and across runs on the same machine); never $HOME.
 CACHE = REPO / ".cache" / "tests"
+# pip settings that say where packages come from (pip.conf's keys as PIP_* variables).
+PIP_SOURCE_VARIABLES = (
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_CONSTRAINT",
+    "PIP_NO_INDEX",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -35,8 +44,13 @@ def _no_home_writes(
     monkeypatch.setenv("UV_CACHE_DIR", str(CACHE / "uv"))
     monkeypatch.setenv("PIP_CACHE_DIR", str(CACHE / "pip"))
     monkeypatch.setenv("RATTLER_CACHE_DIR", str(CACHE / "rattler"))
-    # pyenv lives in the real home; reading it is fine, and interpreter discovery needs it.
-    monkeypatch.setenv("PYENV_ROOT", os.environ.get("PYENV_ROOT", str(REAL_HOME / ".pyenv")))
+    # pyenv lives in the real home; reading it is fine (tests/support/machine.py).
+    monkeypatch.setenv("PYENV_ROOT", str(machine.pyenv_root()))
+    # pip's config on this machine (find-links, local mirrors) is hidden; a test that
+    # wants it asks tests/support/machine.py.
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    for var in PIP_SOURCE_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
 
 

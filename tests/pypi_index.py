@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
+import shutil
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+
+from provisioner.lock import LockedPackage
+
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / "tests"
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,7 @@ class Wheel:
     tag: str = "py3-none-any"
     requires: tuple[str, ...] = ()
     requires_python: str | None = None
+    single_module: bool = False  # ``name.py`` (as six ships) instead of ``name/__init__.py``
 
     @property
     def filename(self) -> str:
@@ -34,8 +42,11 @@ def build_wheel(wheel: Wheel, folder: Path) -> Path:
         metadata.append(f"Requires-Python: {wheel.requires_python}")
     metadata += [f"Requires-Dist: {r}" for r in wheel.requires]
     pure = wheel.tag.endswith("-none-any")
+    module = wheel.name.replace("-", "_")
     files = {
-        f"{wheel.name.replace('-', '_')}/__init__.py": f"__version__ = {wheel.version!r}\n",
+        f"{module}.py" if wheel.single_module else f"{module}/__init__.py": (
+            f"__version__ = {wheel.version!r}\n"
+        ),
         f"{dist}/METADATA": "\n".join(metadata) + "\n\n",
         f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: provision-tests\n"
         f"Root-Is-Purelib: {'true' if pure else 'false'}\nTag: {wheel.tag}\n",
@@ -72,3 +83,42 @@ def build_simple_index(root: Path, wheels: Iterable[Wheel]) -> Path:
     names = "".join(f'<a href="{n}/">{n}</a>\n' for n in sorted(by_name))
     (simple / "index.html").write_text(f"<html><body>\n{names}</body></html>\n")
     return simple
+
+
+# Small pure-Python distributions under the names and versions of real ones (built
+# here, so no test needs a PyPI mirror): what the pip-part, venv, bootstrap and apply
+# tests install.
+SMALL_SET = (
+    Wheel("six", "1.17.0", "py2.py3-none-any", single_module=True),
+    Wheel("iniconfig", "2.3.0"),
+    Wheel("tabulate", "0.8.10"),
+    Wheel("tabulate", "0.10.0"),
+)
+
+
+@cache
+def small_index() -> Path:
+    """``SMALL_SET`` as a ``file://`` simple index (its ``simple`` folder), built once per
+    content under ``.cache/tests`` (in a partial folder, renamed when complete)."""
+    key = hashlib.sha256(repr(SMALL_SET).encode()).hexdigest()[:12]
+    root = CACHE / f"small-index-{key}"
+    if not (root / "simple" / "index.html").is_file():
+        partial = root.with_name(root.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        build_simple_index(partial, SMALL_SET)
+        shutil.rmtree(root, ignore_errors=True)
+        partial.rename(root)
+    return root / "simple"
+
+
+def small_package(name: str, version: str, platform: str = "linux-64") -> LockedPackage:
+    """A locked pip entry for a wheel of ``small_index()``, with its sha256 from the index."""
+    simple = small_index()
+    index = (simple / name / "index.html").read_text()
+    m = re.search(
+        rf'href="\.\./\.\./(files/{re.escape(name)}-{re.escape(version)}-[^"#]+)#sha256=(\w+)"',
+        index,
+    )
+    if m is None:
+        raise LookupError(f"{name} {version} is not in SMALL_SET")
+    return LockedPackage("pip", name, version, platform, (simple.parent / m[1]).as_uri(), m[2])

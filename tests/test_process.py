@@ -10,11 +10,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
-from procinfo import gone_within
+from support.processes import gone_within
+from support.waiting import wait_until
 
 from provisioner.process import run
 
@@ -26,13 +26,11 @@ pytestmark = pytest.mark.skipif(
 
 
 def wait_for_pids(*files: Path, seconds: float = 30.0) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def pids() -> list[int] | None:
         texts = [f.read_text().strip() if f.exists() else "" for f in files]
-        if all(texts):
-            return [int(t) for t in texts]
-        time.sleep(0.05)
-    raise AssertionError(f"the child never wrote {files}")
+        return [int(t) for t in texts] if all(texts) else None
+
+    return wait_until(pids, seconds=seconds, what=f"the child to write {files}")
 
 
 def start_program(body: str) -> subprocess.Popen[str]:

@@ -1,5 +1,5 @@
 """One apply at a time per environment: an exclusive, non-blocking lock on
-``data_home()/state/<env>.lock`` (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on
+``paths.state_dir()/<env>.lock`` (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on
 Windows). The OS drops it when the process dies, even by SIGKILL, so a crashed
 apply never leaves a stale lock behind.
 """

@@ -1,12 +1,11 @@
 """The apply report: one JSON document per run (schema ``provision-report/1``,
-documented in ``docs/apply.md``), written to ``data_home()/reports/<env>-<UTC
+documented in ``docs/apply.md``), written to ``paths.reports_dir()/<env>-<UTC
 timestamp>.json``. The bootstrap scripts write the same schema.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform as host
 import time
 from datetime import datetime, timezone
@@ -16,7 +15,8 @@ from typing import Any
 from provisioner import __version__
 from provisioner.apply.run import Run
 from provisioner.apply.steps import diff_json
-from provisioner.env import data_home
+from provisioner.atomic import write_atomic
+from provisioner.paths import reports_dir
 
 SCHEMA = "provision-report/1"
 
@@ -99,12 +99,8 @@ def _iso(t: float) -> str:
 
 
 def write_report(report: dict[str, Any], env: str) -> Path:
-    """Write the report under ``data_home()/reports`` and return its path."""
-    folder = data_home() / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write the report under ``paths.reports_dir()`` and return its path."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    path = folder / f"{env}-{stamp}.json"
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    path = reports_dir() / f"{env}-{stamp}.json"
+    write_atomic(path, json.dumps(report, indent=2) + "\n")
     return path

@@ -6,13 +6,12 @@ Steps read and fill this object in order, as nox's workflow passes a session alo
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from provisioner import platforms
 from provisioner.apply.state import State, read_state
 from provisioner.env import EnvBackend, EnvDiff, env_prefix
 from provisioner.lock import Lock
@@ -52,23 +51,13 @@ class StepRecord:
     duration_s: float
 
 
-def host_platform() -> str:
-    """The conda subdir of the machine apply runs on (apply runs on the target)."""
-    if sys.platform == "win32":
-        return "win-64"
-    if sys.platform == "darwin":
-        return "osx-arm64" if os.uname().machine == "arm64" else "osx-64"
-    machine = os.uname().machine
-    return {"x86_64": "linux-64", "aarch64": "linux-aarch64"}.get(machine, f"linux-{machine}")
-
-
 @dataclass
 class Run:
     """Mutable context shared by the steps of one plan/apply."""
 
     resolved: ResolvedProfile
     options: Options
-    platform: str = field(default_factory=host_platform)
+    platform: str = field(default_factory=platforms.host_subdir)
     prefix: Path = field(default=Path())
     state: State | None = None
     # Filled by the lock step.
@@ -121,4 +110,4 @@ class Run:
     def python(self) -> Path:
         from provisioner.env import env_python
 
-        return env_python(self.prefix, windows=sys.platform == "win32", manager=self.manager)
+        return env_python(self.prefix, windows=platforms.is_windows(), manager=self.manager)

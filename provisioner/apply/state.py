@@ -1,7 +1,7 @@
 """What apply remembers about an environment between runs, and the journal that makes
 it crash-safe.
 
-One JSON file per environment, ``data_home()/state/<env>.json``, always replaced
+One JSON file per environment, ``paths.state_dir()/<env>.json``, always replaced
 atomically (write a temp file, fsync, ``os.replace``). ``phase`` is the journal:
 
 - ``building``: written *before* the first change to the prefix. If a run dies here,
@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from provisioner.env import data_home
+from provisioner.atomic import write_atomic
+from provisioner.paths import state_dir
 
 Phase = Literal["building", "built", "verified"]
 STATE_VERSION = 1
@@ -62,10 +63,6 @@ class State:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def state_dir() -> Path:
-    return data_home() / "state"
-
-
 def state_path(env: str) -> Path:
     return state_dir() / f"{env}.json"
 
@@ -83,15 +80,8 @@ def read_state(env: str) -> State | None:
 
 def write_state(state: State) -> None:
     """Replace the state file atomically and durably."""
-    path = state_path(state.env)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(asdict(state), f, indent=2, sort_keys=True)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    text = json.dumps(asdict(state), indent=2, sort_keys=True) + "\n"
+    write_atomic(state_path(state.env), text, durable=True)
 
 
 def file_sha256(path: Path) -> str:

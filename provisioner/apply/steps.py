@@ -16,8 +16,9 @@ from typing import Any, Protocol
 
 from provisioner.apply.run import Outcome, Run
 from provisioner.apply.state import State, env_fingerprint, file_sha256, write_state
-from provisioner.env import EnvDiff, data_home, pause_point
+from provisioner.env import EnvDiff, pause_point
 from provisioner.errors import ExternalFailure, HostNotReady, ProvisionError
+from provisioner.paths import locks_dir
 
 
 class Step(Protocol):
@@ -58,12 +59,12 @@ class ChecksStep:
 
 
 def data_lock_path(run: Run) -> Path:
-    return data_home() / "locks" / f"{run.env}.conda-lock.yml"
+    return locks_dir() / f"{run.env}.conda-lock.yml"
 
 
 class LockStep:
     """Use a fresh committed lockfile beside the profile, or a fresh one under
-    ``data_home()/locks``; otherwise lock into the latter."""
+    ``paths.locks_dir()``; otherwise lock into the latter."""
 
     name = "lock"
 

@@ -55,7 +55,7 @@ def os_failure(e: OSError) -> ExternalFailure:
             hint="free space on the disk that holds PROVISION_HOME and the package caches, "
             "then apply again (it resumes)",
         )
-    from provisioner.env import data_home
+    from provisioner.paths import data_home
 
     reason = e.strerror or type(e).__name__
     what = (
@@ -93,7 +93,7 @@ def converge(resolved: ResolvedProfile, options: Options, *, change: bool) -> Co
     from provisioner.apply.guard import exclusive
     from provisioner.apply.progress import want_quiet
     from provisioner.apply.report import build_report, write_report
-    from provisioner.apply.state import state_dir
+    from provisioner.paths import state_dir
 
     options = replace(options, quiet=want_quiet(options.quiet))
     progress = Progress(quiet=options.quiet)

@@ -13,6 +13,12 @@ from typing import Any
 from provisioner.checks.observed import Fact, Observed
 from provisioner.checks.plan import PlannedCheck
 from provisioner.host.facts import Unknown
+from provisioner.host.patterns import LINUX_DRIVER_SOURCES_NOTE
+
+CANNOT_COMPARE = (
+    "cannot compare with AMD's driver name {floor}; check manually "
+    "(AMD Software > System > Driver Version) that it is {floor} or newer"
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,8 @@ def _scalar(value: str | tuple[str, ...]) -> str:
     return value if isinstance(value, str) else ", ".join(value)
 
 
-Outcome = tuple[bool, str]
+# (True: pass, False: fail, None: cannot be compared, a warning whatever the severity)
+Outcome = tuple[bool | None, str]
 
 
 def _equals(f: Observed, p: dict[str, Any]) -> Outcome:
@@ -84,7 +91,15 @@ def _present(f: Observed, p: dict[str, Any]) -> Outcome:
 
 def _absent(f: Observed, p: dict[str, Any]) -> Outcome:
     items = _items(f.value)
-    return (False, ", ".join(items)) if items else (True, "none")
+    return (False, ", ".join(items)) if items else (True, "none" + _checked(f.note))
+
+
+def _checked(sources: str) -> str:
+    return f" ({LINUX_DRIVER_SOURCES_NOTE.format(sources=sources)})" if sources else ""
+
+
+def _from(source: str) -> str:
+    return f" (reported by {source})" if source else ""
 
 
 def _contains_all(f: Observed, p: dict[str, Any]) -> Outcome:
@@ -115,21 +130,46 @@ def _adapter_vendor(f: Observed, p: dict[str, Any]) -> Outcome:
     rows = _adapters(f)
     for vendor, _driver, name in rows:
         if vendor in p["vendors"]:
-            return True, f"{name} ({vendor})"
+            return True, f"{name} ({vendor}){_from(f.note)}"
     found = ", ".join(name for _v, _d, name in rows) or "none"
     return False, f"no {'/'.join(p['vendors'])} adapter (found: {found})"
+
+
+def driver_at_least(vendor: str, driver: str, floor: str) -> bool | None:
+    """Whether ``driver`` meets ``floor`` for ``vendor``; None when they cannot be compared.
+
+    Intel numbers its drivers so that only the build (the last two fields, ``101.6737``)
+    orders them; the first fields name the WDDM level (Intel's driver numbering article).
+    AMD's public driver names (``20.20.01.05``) do not map to the DriverVersion Windows
+    reports (``31.0.24033.1003``), so an AMD floor other than 0 cannot be checked here."""
+    if vendor == "intel":
+        return version_ge(intel_build(driver), intel_build(floor))
+    if vendor == "amd" and version_tuple(floor) != version_tuple("0"):
+        return None
+    return version_ge(driver, floor)
+
+
+def intel_build(version: str) -> str:
+    return ".".join(version.split(".")[-2:])
 
 
 def _adapter_driver(f: Observed, p: dict[str, Any]) -> Outcome:
     floors: dict[str, str] = p["floors"]
     first: str | None = None
+    manual: str | None = None
     for vendor, driver, name in _adapters(f):
         if vendor not in floors:
             continue
-        line = f"{name} driver {driver} (need >= {floors[vendor]})"
-        if version_ge(driver, floors[vendor]):
+        floor = floors[vendor]
+        line = f"{name} driver {driver} (need >= {floor}){_from(f.note)}"
+        ok = driver_at_least(vendor, driver, floor)
+        if ok:
             return True, line
+        if ok is None:
+            manual = manual or f"{name} driver {driver}: {CANNOT_COMPARE.format(floor=floor)}"
         first = first or line
+    if manual is not None:
+        return None, manual
     return False, first or "no supported adapter"
 
 
@@ -186,11 +226,15 @@ def _evaluate(pc: PlannedCheck, fact: Fact) -> Verdict:
             "unknown",
             f"{rec.label}: unknown ({fact.reason})",
             # The record's fix assumes a failure; an unknown needs its cause fixed first.
-            f"Not observed ({fact.reason}); resolve that, then run the checks again.",
+            rec.unknown_fix.replace("{reason}", fact.reason),
             rec.severity,
         )
     ok, detail = RULES[rec.rule.kind](fact, pc.params)
-    status = "pass" if ok else ("fail" if rec.severity == "fail" else "warn")
-    return Verdict(
-        rec.id, rec.title, status, f"{rec.label}: {detail}", "" if ok else rec.fix, rec.severity
-    )
+    if ok:
+        status = "pass"
+    elif ok is None or rec.severity == "warn":
+        status = "warn"
+    else:
+        status = "fail"
+    fix = "" if ok else dict(rec.fixes).get(_scalar(fact.value), rec.fix)
+    return Verdict(rec.id, rec.title, status, f"{rec.label}: {detail}", fix, rec.severity)

@@ -13,7 +13,8 @@ from provisioner.host.facts import HostFacts, NvidiaSmi, Unknown, nvidia_driver_
 
 @dataclass(frozen=True)
 class Observed:
-    """An observed value ("" or () when observed absent) and a note saying why it is absent."""
+    """An observed value ("" or () when observed absent) and a note: why it is absent, or
+    for lists judged as a whole (adapters, driver files) the evidence it came from."""
 
     value: str | tuple[str, ...]
     note: str = ""
@@ -55,17 +56,23 @@ def observe(facts: HostFacts) -> dict[str, Fact]:
             if isinstance(package, Unknown)
             else Observed(package or "", "" if package else "inbox wsl.exe (no `wsl --version`)")
         ),
-        "wsl.interop": _flag(facts.interop),
+        "wsl.interop": _text(facts.interop),
         "wsl.conf.gpu": Observed(facts.wsl_gpu_setting, "unset"),
         "dxg": Observed("true" if facts.dxg else "false"),
         "wsl.libs": Observed(facts.wsl_libs),
-        "linux.nvidia-packages": packages if isinstance(packages, Unknown) else Observed(packages),
+        "linux.nvidia-packages": (
+            packages
+            if isinstance(packages, Unknown)
+            else Observed(packages, ", ".join(facts.linux_driver_sources))
+        ),
         "nvidia.smi": _smi(facts.nvidia_smi),
         "nvidia.driver-model": _text(nvidia_driver_model(facts)),
         "gpu.adapters": (
             adapters
             if isinstance(adapters, Unknown)
-            else Observed(tuple(f"{a.vendor}|{a.driver}|{a.name}" for a in adapters))
+            else Observed(
+                tuple(f"{a.vendor}|{a.driver}|{a.name}" for a in adapters), facts.adapters_source
+            )
         ),
         "python.versions": Observed(tuple(p.version for p in facts.pythons)),
     }

@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 
 SEVERITIES = ("fail", "warn")
+UNKNOWN_FIX = "Not observed ({reason}); resolve that, then run the checks again."
+SETTLE_FIX = "Not observed ({reason}); what would settle it: {settle}"
 RULE_KINDS = (
     "equals",  # fact == value
     "not_equals",  # fact != value (an unset fact passes)
@@ -56,6 +58,10 @@ class CheckRecord:
     rule: Rule
     severity: str
     fix: str
+    # A fix for a particular observed value, chosen over ``fix`` (e.g. why interop is off).
+    fixes: tuple[tuple[str, str], ...] = ()
+    # What an unknown says; "{reason}" is replaced by why the fact is unknown.
+    unknown_fix: str = UNKNOWN_FIX
 
 
 def _record(entry: dict[str, Any], known: set[str]) -> CheckRecord:
@@ -84,8 +90,18 @@ def _record(entry: dict[str, Any], known: set[str]) -> CheckRecord:
         needs=needs,
         rule=Rule(kind, fact, tuple(sorted(rule.items()))),
         severity=entry["severity"],
-        fix=" ".join(str(entry["fix"]).split()),
+        fix=_text(entry["fix"]),
+        fixes=tuple((str(k), _text(v)) for k, v in (entry.get("fixes") or {}).items()),
+        unknown_fix=(
+            SETTLE_FIX.replace("{settle}", _text(entry["settle"]))
+            if entry.get("settle")
+            else UNKNOWN_FIX
+        ),
     )
+
+
+def _text(value: object) -> str:
+    return " ".join(str(value).split())
 
 
 @cache

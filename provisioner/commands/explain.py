@@ -1,7 +1,13 @@
 """`provision explain FILE|-`: name the known failure signatures in a log.
 
-Exit 1 when a fail-severity signature matched, 0 otherwise (benign noise and
-warnings alone exit 0), so a CI step can gate on it.
+The log's verdict class is the worst severity among its matches: ``failure`` (a fail
+signature), ``warning``, ``benign`` (only known harmless noise) or ``none``. Exit 1 for
+a failure, 0 otherwise, so a CI step can gate on it.
+
+Fixes depend on where the log came from: ``--target wsl2|linux|windows`` (or
+``--profile P``, whose ``target.os`` is used) prints the fix for that target, commands
+included. Without either, a fix that would damage some target (removing a driver
+package, which on native Linux removes the driver the host needs) is only described.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+TARGET_CHOICES = ("wsl2", "linux", "windows")
+
 
 def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
@@ -19,13 +27,18 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("log", help="log file, or - to read stdin")
     p.add_argument("--json", action="store_true", help="print the matches as JSON")
-    p.set_defaults(run=lambda a: explain(log=a.log, json_out=a.json))
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--target", choices=TARGET_CHOICES, help="where the log came from: picks the fix"
+    )
+    where.add_argument("--profile", help="a profile whose target.os picks the fix")
+    p.set_defaults(
+        run=lambda a: explain(log=a.log, json_out=a.json, target=a.target, profile=a.profile)
+    )
 
 
-def explain(*, log: str, json_out: bool = False) -> int:
-    """Print each recognised signature with its meaning and fix; 1 if one is a failure."""
+def _read(log: str) -> str:
     from provisioner.errors import ProvisionError
-    from provisioner.signatures import failures, match_log
 
     name = "stdin" if log == "-" else log
     if log == "-":
@@ -44,18 +57,44 @@ def explain(*, log: str, json_out: bool = False) -> int:
             f"{name}: not a text log (NUL or binary bytes)",
             hint="pass the captured text output (a .txt or .log file), not a binary file",
         )
+    return text
+
+
+def explain(
+    *,
+    log: str,
+    json_out: bool = False,
+    target: str | None = None,
+    profile: str | Path | None = None,
+) -> int:
+    """Print each recognised signature with its meaning and fix; 1 if one is a failure."""
+    from provisioner.signatures import match_log, verdict_class
+
+    if profile is not None:
+        from provisioner.profile import load_profile
+
+        target = load_profile(profile).profile.target.os.value
+    text = _read(log)
     matches = match_log(text)
+    verdict = verdict_class(matches)
     if json_out:
-        print(json.dumps({"matches": [m.as_json() for m in matches]}, indent=2))
-    elif not matches:
-        print("no known signature found")
+        out = {
+            "verdict": verdict,
+            "target": target,
+            "matches": [m.as_json(target) for m in matches],
+        }
+        print(json.dumps(out, indent=2))
     else:
+        if not matches:
+            print("no known signature found")
         for m in matches:
             s = m.signature
             print(f"line {m.line}: {s.severity}: {s.id}: {m.excerpt}")
             print(f"  meaning: {s.meaning}")
-            print(f"  fix: {s.fix}")
-    return 1 if failures(matches) else 0
+            label = f"fix ({target})" if target is not None and target in s.fixes else "fix"
+            print(f"  {label}: {s.fix_for(target)}")
+        print(f"verdict: {verdict}")
+    return 1 if verdict == "failure" else 0
 
 
 # Control bytes a text log may hold: tab, newlines, form feed, backspace, ANSI escape.

@@ -1,7 +1,8 @@
 """``provision validate PROFILE...``: load every profile and report every error in each.
 
 Exit 0 when all are valid, 2 otherwise. Errors print like a compiler's, in the
-CLI's one error style (``provision: file:line:col: error: path: message``);
+CLI's one error style (``file:line:col: error: path: message`` at the start of
+the line, as gcc prints it);
 ``--json`` prints a list of ``{file, line, col, path, message}`` on stdout instead.
 """
 
@@ -40,8 +41,8 @@ def validate(*, profiles: Sequence[str | Path], json_out: bool = False) -> int:
     else:
         for name in valid:
             print(f"ok: {name}")
-        for d in found:  # the CLI's one error style: "provision: FILE:L:C: error: ..."
-            print(f"provision: {d}", file=sys.stderr)
+        for d in found:  # the CLI's one error style: "FILE:L:C: error: ..."
+            print(d.printed(), file=sys.stderr)
         if found:
             print(f"{len(found)} error(s)", file=sys.stderr)
     return int(ExitCode.INVALID if found else ExitCode.OK)

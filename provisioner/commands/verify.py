@@ -6,9 +6,10 @@ smoke test runs, naming the file and its package (``apply --force`` repairs it).
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
+
+from provisioner.platforms import is_windows
 
 
 def add_parser(sub: Any) -> None:
@@ -40,7 +41,7 @@ def environment_python(profile_path: Path, resolved: Any) -> Path:
 
     env = resolved.profile.environment
     prefix = env_prefix(env.name)
-    python = env_python(prefix, windows=os.name == "nt", manager=env.manager.value)
+    python = env_python(prefix, windows=is_windows(), manager=env.manager.value)
     if not python.exists():
         raise HostNotReady(
             f"environment {env.name} not found at {prefix}: run `provision apply {profile_path}`"
@@ -72,7 +73,7 @@ def file_check(resolved: Any) -> tuple[int, list[str]]:
 
     env = resolved.profile.environment
     prefix = env_prefix(env.name)
-    python = env_python(prefix, windows=os.name == "nt", manager=env.manager.value)
+    python = env_python(prefix, windows=is_windows(), manager=env.manager.value)
     return files_at(prefix, python, env.manager.value)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from provisioner.lock import Lock, LockedPackage
+from provisioner.paths import envs_dir
 
 
 def pause_point(name: str) -> None:
@@ -36,18 +37,6 @@ def pause_point(name: str) -> None:
 def pause_requested(name: str) -> bool:
     """Whether the crash-safety test hook asks to pause at ``name`` (see :func:`pause_point`)."""
     return os.environ.get("PROVISION_TEST_PAUSE_AT") == name
-
-
-def data_home() -> Path:
-    """``$PROVISION_HOME`` or ``$XDG_DATA_HOME/provision``: envs, state and reports live here."""
-    if os.environ.get("PROVISION_HOME"):
-        return Path(os.environ["PROVISION_HOME"])
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "provision"
-
-
-def envs_dir() -> Path:
-    return Path(os.environ.get("PROVISION_ENVS_DIR") or data_home() / "envs")
 
 
 def env_prefix(env_name: str, envs: Path | None = None) -> Path:

@@ -12,6 +12,7 @@ mismatch with the lock on the fetch stops the install before anything is linked
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import io
@@ -25,8 +26,10 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 from urllib.parse import unquote, urlparse
 
+from provisioner.atomic import DigestMismatch, copy_verified, write_atomic
 from provisioner.errors import ExternalFailure
 from provisioner.lock import LockedPackage
+from provisioner.paths import artifact_store, cache_root
 
 DOWNLOAD_TIMEOUT_S = 120
 T = TypeVar("T")
@@ -36,11 +39,6 @@ CHUNK = 1 << 20
 
 class ArtifactMismatch(ExternalFailure):
     """A downloaded package does not have the hash the lock recorded: refused."""
-
-
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "provision"
 
 
 def filename(url: str) -> str:
@@ -126,27 +124,24 @@ def verified_artifact(
             hint="re-create the lock with `provision lock PROFILE`",
         )
     target = _store_path(pkg, store)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
-    digest = hashlib.new(algo)
     try:
-        with _open_url(pkg) as src, tmp.open("wb") as out:
+        with _open_url(pkg) as src:
             task = progress.start(pkg, _length(src)) if progress else None
-            while chunk := src.read(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
+
+            def advance(n: int) -> None:
                 if progress and task is not None:
-                    progress.advance(task, len(chunk))
-        if digest.hexdigest() != expected:
-            raise ArtifactMismatch(
-                f"hash mismatch for conda package {pkg.spec()} from {pkg.url}: the lock has "
-                f"{algo} {expected[:16]}..., the download has {digest.hexdigest()[:16]}...; "
-                "refused, nothing installed",
-                hint="the channel's file changed after locking: if that is expected, re-lock "
-                "with `provision lock PROFILE`, otherwise treat the channel as compromised",
-            )
-        os.replace(tmp, target)
+                    progress.advance(task, n)
+
+            copy_verified(src, target, algo, expected, advance)
         _stamp(target)
+    except DigestMismatch as e:
+        raise ArtifactMismatch(
+            f"hash mismatch for conda package {pkg.spec()} from {pkg.url}: the lock has "
+            f"{algo} {expected[:16]}..., the download has {e.actual[:16]}...; "
+            "refused, nothing installed",
+            hint="the channel's file changed after locking: if that is expected, re-lock "
+            "with `provision lock PROFILE`, otherwise treat the channel as compromised",
+        ) from None
     except OSError as e:
         if e.errno == errno.ENOSPC:
             raise ExternalFailure(
@@ -154,8 +149,6 @@ def verified_artifact(
                 hint="free disk space or point XDG_CACHE_HOME at a larger disk",
             ) from e
         raise
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 
@@ -223,7 +216,7 @@ def _open_url(pkg: LockedPackage) -> BinaryIO:
         raise ExternalFailure(
             f"cannot download conda package {pkg.spec()} from {pkg.url}: {reason}",
             hint="check the network or HTTPS_PROXY; offline, packages must already be in "
-            f"{cache_root() / 'artifacts'}",
+            f"{artifact_store()}",
         ) from e
 
 
@@ -261,11 +254,6 @@ def cached_index_metadata(
     except (OSError, ValueError):
         pass
     metas = parallel_map(index_metadata, artifacts)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(metas), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache only
+    with contextlib.suppress(OSError):  # a cache only
+        write_atomic(path, json.dumps(metas))
     return metas

@@ -36,7 +36,6 @@ from provisioner.env import EnvDiff, env_python, pause_point, pause_requested
 from provisioner.env.artifacts import (
     ArtifactMismatch,
     DownloadProgress,
-    cache_root,
     cached_index_metadata,
     filename,
     parallel_map,
@@ -47,11 +46,18 @@ from provisioner.env.integrity import AlteredFile, altered_files, by_package, co
 from provisioner.env.package_cache import checked_entries, rattler_pkgs_dir, stamp_entries
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock, LockedPackage
+from provisioner.paths import artifact_store
 
 if TYPE_CHECKING:
     import rattler
 
-__all__ = ["ArtifactMismatch", "CondaBackend", "rattler_pkgs_dir", "read_conda_meta"]
+__all__ = [
+    "ArtifactMismatch",
+    "CondaBackend",
+    "parallel_map",
+    "rattler_pkgs_dir",
+    "read_conda_meta",
+]
 
 # PROVISION_TEST_PAUSE_AT value that pauses a link with only its first package in.
 PAUSE_MID_LINK = "environment:conda-linking"
@@ -103,7 +109,7 @@ class CondaBackend:
         pip entries) says what the pip part must add, change and remove, and its conda
         ``change`` entries (altered files among them) are linked again."""
         conda_pkgs = lock.for_platform(platform, "conda")
-        store = cache_root() / "artifacts"
+        store = artifact_store()
         artifacts = [stored_artifact(p, store) for p in conda_pkgs]
         missing = [i for i, a in enumerate(artifacts) if a is None]
         with contextlib.ExitStack() as stack:

@@ -32,17 +32,12 @@ import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from provisioner.env.artifacts import cache_root, parallel_map
+from provisioner.env.artifacts import parallel_map
 from provisioner.env.integrity import SKIP_PATH_TYPES, Expected, altered_files
 from provisioner.lock import LockedPackage
+from provisioner.paths import cache_root, rattler_pkgs_dir
 
-
-def rattler_pkgs_dir() -> Path:
-    """rattler's package cache: ``$RATTLER_CACHE_DIR/pkgs`` or ``~/.cache/rattler/cache/pkgs``."""
-    root = os.environ.get("RATTLER_CACHE_DIR")
-    if root:
-        return Path(root) / "pkgs"
-    return Path.home() / ".cache" / "rattler" / "cache" / "pkgs"
+__all__ = ["checked_entries", "rattler_pkgs_dir", "stamp_entries"]
 
 
 def _stem(pkg: LockedPackage) -> str:

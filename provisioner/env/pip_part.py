@@ -31,11 +31,13 @@ import csv
 import json
 import logging
 import os
-import re
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.utils import canonicalize_name
 
 from provisioner.env import EnvDiff, pause_point, pause_requested
 from provisioner.env.integrity import AlteredFile, altered_files, by_package, pip_expectations
@@ -64,11 +66,6 @@ class InstalledDist:
     sha256: str | None  # direct_url.json archive hash, when recorded
     missing: str = ""  # the first file its RECORD lists that does not exist
     info: str = ""  # the *.dist-info folder
-
-
-def normalize(name: str) -> str:
-    """PEP 503 name normalization: ``Foo_Bar.baz`` -> ``foo-bar-baz``."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def requirements_text(packages: tuple[LockedPackage, ...]) -> str:
@@ -114,14 +111,14 @@ def install_pip_part(
     if altered:  # installed from a cache entry that changed since: unpack it again
         _run_installer([uv, "cache", "clean", *altered], env)
     _install(python, packages, current, env, quiet)
-    touched = {normalize(p.name) for p in current.add} | {
-        normalize(p.name) for _, p in current.change
+    touched = {canonicalize_name(p.name) for p in current.add} | {
+        canonicalize_name(p.name) for _, p in current.change
     }
     bad = sorted({a.package for a in altered_installed(python, touched)})
     if bad:  # uv linked files from a cache entry that changed after it was unpacked
         log.warning("uv's cache gave altered files for %s; unpacking them again", bad)
         _run_installer([uv, "cache", "clean", *bad], env)
-        again = EnvDiff(change=tuple(("", p) for p in packages if normalize(p.name) in bad))
+        again = EnvDiff(change=tuple(("", p) for p in packages if canonicalize_name(p.name) in bad))
         _install(python, packages, again, env, quiet=True)
         still = altered_installed(python, set(bad))
         if still:
@@ -133,13 +130,13 @@ def install_pip_part(
             )
 
 
-def altered_installed(python: Path, names: set[str]) -> tuple[AlteredFile, ...]:
+def altered_installed(python: Path, names: Iterable[str]) -> tuple[AlteredFile, ...]:
     """Files of the installed distributions ``names`` that differ from their RECORD."""
     site = site_packages(python)
     if site is None or not names:
         return ()
     have = installed_distributions(python, check_files=False)
-    infos = [(n, Path(have[n].info)) for n in sorted(names) if n in have]
+    infos = [(n, Path(have[n].info)) for n in sorted(map(canonicalize_name, names)) if n in have]
     return altered_files(pip_expectations(site, infos))[1]
 
 
@@ -190,7 +187,7 @@ def _run_with_bar(
         except BaseException as e:  # handed to the caller's thread below
             failure.append(e)
 
-    wanted = {normalize(p.name): p.version for p in packages}
+    wanted = {canonicalize_name(p.name): p.version for p in packages}
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
     columns = ("pip packages", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -240,8 +237,8 @@ def installed_distributions(python: Path, *, check_files: bool = True) -> dict[s
         installer = _read_text(info / "INSTALLER").strip()
         url, sha = _read_direct_url(info)
         missing = first_missing_file(sp, info) if check_files else ""
-        found[normalize(name)] = InstalledDist(
-            normalize(name), version, installer, url, sha, missing, str(info)
+        found[canonicalize_name(name)] = InstalledDist(
+            canonicalize_name(name), version, installer, url, sha, missing, str(info)
         )
     return found
 
@@ -281,7 +278,7 @@ def diff_pip_part(
     if not python.exists():
         return EnvDiff(add=packages, exists=False)
     installed = installed_distributions(python)
-    locked = {normalize(p.name): p for p in packages}
+    locked = {canonicalize_name(p.name): p for p in packages}
     add: list[LockedPackage] = []
     change: list[tuple[str, LockedPackage]] = []
     for name, pkg in sorted(locked.items()):
@@ -298,12 +295,14 @@ def diff_pip_part(
             change.append((f"{name}=={have.version} (missing {have.missing})", pkg))
     altered: tuple[str, ...] = ()
     if files:
-        changed = {normalize(p.name) for p in add} | {normalize(p.name) for _, p in change}
+        changed = {canonicalize_name(p.name) for p in add} | {
+            canonicalize_name(p.name) for _, p in change
+        }
         same = {n for n in locked if n not in changed}
         found = altered_installed(python, same)
-        for name, items in sorted(by_package(found).items()):
-            pkg = locked[name.split(":", 1)[1]]
-            have = installed[normalize(pkg.name)]
+        for key, items in sorted(by_package(found).items()):
+            pkg = locked[canonicalize_name(key.split(":", 1)[1])]
+            have = installed[canonicalize_name(pkg.name)]
             shown = ", ".join(a.path for a in items[:3]) + (" ..." if len(items) > 3 else "")
             change.append((f"{pkg.name}=={have.version} (altered: {shown})", pkg))
         altered = tuple(sorted(by_package(found)))

@@ -12,7 +12,6 @@ matches, the error lists what was found.
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from provisioner.errors import ExternalFailure, HostNotReady
 from provisioner.host.interpreters import find_interpreters
 from provisioner.host.probe import Probe
 from provisioner.lock import Lock
+from provisioner.platforms import is_windows
 from provisioner.process import CommandFailed, run
 from provisioner.uvbin import uv_executable
 
@@ -39,7 +39,7 @@ class Interpreter:
 
 def _candidates(host: Probe, version: str) -> Iterator[list[str]]:
     """Commands that may start Python ``version`` (X.Y), in the probe's order."""
-    windows = host.platform == "win32"
+    windows = is_windows(host.platform)
     for found in find_interpreters(host):
         if found.version != version and not found.version.startswith(f"{version}."):
             continue
@@ -95,7 +95,7 @@ class VenvBackend:
         self.python_version = python_version
 
     def python(self, prefix: Path) -> Path:
-        return env_python(prefix, windows=sys.platform == "win32", manager="venv")
+        return env_python(prefix, windows=is_windows(), manager="venv")
 
     def diff(self, prefix: Path, lock: Lock, platform: str, *, files: bool = False) -> EnvDiff:
         packages = lock.for_platform(platform, "pip")

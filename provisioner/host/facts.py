@@ -10,10 +10,15 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
-from provisioner.host import parse_linux, parse_nvidia, parse_windows, parse_wsl
+from provisioner.host import parse_linux, parse_nvidia, parse_windows, parse_wsl, patterns
 from provisioner.host.interpreters import Interpreter, conda_tools, find_interpreters
+from provisioner.host.linux_driver import gather_linux_driver
 from provisioner.host.parse_windows import Adapter
-from provisioner.host.probe import CommandOutput, Probe
+from provisioner.host.probe import Probe
+from provisioner.platforms import is_windows
+from provisioner.process import Completed
+
+WSL_KINDS = ("wsl1", "wsl2")
 
 T = TypeVar("T")
 
@@ -49,15 +54,17 @@ class HostFacts:
     windows_server: bool | Unknown
     wsl_package: str | Unknown | None  # None: the inbox wsl.exe (no Store WSL package)
     wsl_status_kernel: str | Unknown  # what `wsl --status` claims; /proc/version wins
-    interop: bool | Unknown
+    interop: str | Unknown  # patterns.INTEROP_*: "enabled", or why not
     dxg: bool
     wsl_libs: tuple[str, ...]
     wsl_conf: dict[str, dict[str, str]]
-    linux_nvidia_packages: tuple[str, ...] | Unknown
-    nvidia_smi: NvidiaSmi | Unknown | None  # None: not on PATH
+    linux_nvidia_packages: tuple[str, ...] | Unknown  # packages and driver files found
+    nvidia_smi: NvidiaSmi | Unknown | None  # None: not on PATH nor in /usr/lib/wsl/lib
     adapters: tuple[Adapter, ...] | Unknown
     pythons: tuple[Interpreter, ...]
     conda_tools: dict[str, str] = field(default_factory=dict)
+    linux_driver_sources: tuple[str, ...] = ()  # what linux_nvidia_packages was read from
+    adapters_source: str = ""  # "" (Windows' video controllers) or "nvidia-smi"
 
     @property
     def wsl_gpu_setting(self) -> str:
@@ -86,89 +93,139 @@ class HostFacts:
         return out
 
 
-def _first(probe: Probe, *names: str) -> str | None:
-    for name in names:
-        if probe.which(name):
-            return name
-    return None
+@dataclass(frozen=True)
+class WindowsTools:
+    """Where the Windows executables were found: a PATH name or a host path, or None."""
+
+    os_kind: str | Unknown
+    automount: str  # [automount] root of /etc/wsl.conf, default /mnt/
+    found: dict[str, str | None]
+
+    def missing(self, name: str) -> Unknown:
+        if self.os_kind not in WSL_KINDS:
+            return Unknown(f"{name} not found on PATH")
+        where = self.automount + patterns.WINDOWS_EXES[name][0].rsplit("/", 1)[0]
+        return Unknown(patterns.REASON_EXE_MISSING.format(name=name, where=where))
+
+    def run(self, probe: Probe, name: str, *args: str) -> Completed | Unknown:
+        exe = self.found.get(name)
+        if exe is None:
+            return self.missing(name)
+        out = probe.host_command(exe, *args) if exe.startswith("/") else probe.command(exe, *args)
+        if out is None:
+            return self.missing(name)
+        if out.timed_out:
+            return Unknown(f"{name} timed out")
+        return out
 
 
-def _failed(out: CommandOutput | None, name: str) -> Unknown | None:
-    if out is None:
-        return Unknown(f"{name} not found on PATH")
-    if out.timed_out:
-        return Unknown(f"{name} timed out")
-    return None
+def automount_root(raw_conf: dict[str, dict[str, str]]) -> str:
+    """``[automount] root`` of /etc/wsl.conf as ``/x/``; WSL's default is ``/mnt/``."""
+    root = raw_conf.get("automount", {}).get("root", "").strip()
+    if not root.startswith("/"):
+        return patterns.DEFAULT_AUTOMOUNT_ROOT
+    return root.rstrip("/") + "/"
+
+
+def find_windows_tools(probe: Probe, os_kind: str | Unknown, automount: str) -> WindowsTools:
+    """cmd.exe, powershell.exe, wsl.exe: on PATH first, then (inside WSL) where Windows
+    keeps them under the automount root, which appendWindowsPath=false leaves off PATH."""
+    found: dict[str, str | None] = {}
+    for name, rels in patterns.WINDOWS_EXES.items():
+        hit = next((n for n in (name, name.removesuffix(".exe")) if probe.which(n)), None)
+        if hit is None and os_kind in WSL_KINDS:
+            hit = next((automount + r for r in rels if probe.executable(automount + r)), None)
+        found[name] = hit
+    return WindowsTools(os_kind, automount, found)
 
 
 def _os_kind(probe: Probe) -> tuple[str | Unknown, str | Unknown]:
-    if probe.platform == "win32":
+    if is_windows(probe.platform):
         return "windows", Unknown("native Windows has no Linux kernel")
     text = probe.read("/proc/version")
     if text is None:
-        return Unknown("/proc/version is not readable"), Unknown("/proc/version is not readable")
+        why = Unknown(patterns.REASON_PROC_UNREADABLE)
+        return why, why
     kernel = parse_linux.kernel_from_proc_version(text)
-    return parse_linux.os_kind_from_proc_version(text), kernel or Unknown(
-        "no version number in /proc/version"
+    marks = patterns.WSL_MARK_ENV in probe.env or any(
+        probe.exists(p) for p in patterns.WSL_MARK_PATHS
+    )
+    return parse_linux.os_kind_from_proc_version(text, marks), kernel or Unknown(
+        patterns.REASON_NO_KERNEL_NUMBER
     )
 
 
 def _interop(
     probe: Probe, os_kind: str | Unknown, wsl_conf: dict[str, dict[str, str]]
-) -> bool | Unknown:
+) -> str | Unknown:
+    """Interop as the WSLInterop binfmt entry says (its first line: enabled/disabled).
+
+    Without the entry, interop is off: by wsl.conf, or because systemd-binfmt cleared
+    the registration (microsoft/WSL#8843), which wsl.conf cannot fix."""
     if os_kind == "windows":
-        return True
-    if os_kind not in ("wsl1", "wsl2"):
-        return Unknown("not a WSL host")
+        return patterns.INTEROP_ENABLED
+    if os_kind not in WSL_KINDS:
+        return Unknown(patterns.REASON_NOT_WSL)
+    for rel in patterns.INTEROP_FILES:
+        text = probe.read(rel)
+        if text is not None:
+            first = (text.strip().splitlines() or [""])[0].strip()
+            return patterns.INTEROP_ENABLED if first == "enabled" else patterns.INTEROP_DISABLED
     if wsl_conf.get("interop", {}).get("enabled") == "false":
-        return False
-    # WSL registers WSLInterop (newer releases: WSLInterop-late) with binfmt_misc.
-    return probe.exists("/proc/sys/fs/binfmt_misc/WSLInterop") or probe.exists(
-        "/proc/sys/fs/binfmt_misc/WSLInterop-late"
-    )
+        return patterns.INTEROP_OFF_IN_CONF
+    return patterns.INTEROP_UNREGISTERED
 
 
-def _windows_side(probe: Probe, os_kind: str | Unknown, interop: bool | Unknown) -> Unknown | None:
+def _windows_side(probe: Probe, os_kind: str | Unknown, interop: str | Unknown) -> Unknown | None:
     """Why Windows commands cannot be asked on this host, or None if they can."""
     if isinstance(os_kind, Unknown):
         return os_kind
     if os_kind not in ("wsl1", "wsl2", "windows"):
-        return Unknown("not a Windows or WSL host")
-    if interop is False:
-        return Unknown("interop is disabled")
+        return Unknown(patterns.REASON_NOT_WINDOWS)
+    if interop != patterns.INTEROP_ENABLED:
+        return Unknown(patterns.REASON_INTEROP_OFF)
     return None
 
 
 def gather(probe: Probe) -> HostFacts:
     """Observe the host through ``probe`` and return frozen facts."""
     os_kind, kernel = _os_kind(probe)
-    conf_text = probe.read("/etc/wsl.conf") if os_kind != "windows" else None
-    wsl_conf = parse_linux.parse_ini(conf_text or "")
+    conf_text = (probe.read("/etc/wsl.conf") if os_kind != "windows" else None) or ""
+    wsl_conf = parse_linux.parse_ini(conf_text)
     interop = _interop(probe, os_kind, wsl_conf)
     blocked = _windows_side(probe, os_kind, interop)
+    tools = find_windows_tools(
+        probe, os_kind, automount_root(parse_linux.parse_ini(conf_text, lower_values=False))
+    )
 
-    build: int | Unknown = blocked or Unknown("cmd.exe not found on PATH")
+    build: int | Unknown = blocked or tools.missing("cmd.exe")
     ubr: int | Unknown = build
-    no_ps = blocked or Unknown("powershell.exe not found on PATH")
+    no_ps = blocked or tools.missing("powershell.exe")
     edition: str | Unknown = no_ps
     server: bool | Unknown = no_ps
     adapters: tuple[Adapter, ...] | Unknown = no_ps
-    wsl_package: str | Unknown | None = blocked or Unknown("wsl.exe not found on PATH")
-    status_kernel: str | Unknown = blocked or Unknown("wsl.exe not found on PATH")
+    wsl_package: str | Unknown | None = blocked or tools.missing("wsl.exe")
+    status_kernel: str | Unknown = blocked or tools.missing("wsl.exe")
     if blocked is None:
-        build, ubr = _windows_build(probe)
-        edition, server, adapters = _inventory(probe)
-        wsl_package, status_kernel = _wsl(probe)
+        build, ubr = _windows_build(probe, tools)
+        edition, server, adapters = _inventory(probe, tools)
+        wsl_package, status_kernel = _wsl(probe, tools)
 
-    dpkg = probe.read("/var/lib/dpkg/status") if os_kind != "windows" else None
-    packages: tuple[str, ...] | Unknown = (
-        tuple(parse_linux.linux_nvidia_driver_packages(dpkg))
-        if dpkg is not None
-        else Unknown("no dpkg status (not a Debian/Ubuntu distro)")
-    )
+    packages: tuple[str, ...] | Unknown = Unknown("native Windows has no Linux driver")
+    sources: tuple[str, ...] = ()
+    if os_kind != "windows":
+        evidence = gather_linux_driver(probe)
+        packages, sources = evidence.found, evidence.sources
     smi = _nvidia_smi(probe)
+    adapters_source = ""
     if os_kind == "linux":
-        adapters = _adapters_from_smi(smi)
+        adapters, adapters_source = _adapters_from_smi(smi), "nvidia-smi"
+    elif os_kind in WSL_KINDS and isinstance(adapters, Unknown):
+        # nvidia-smi inside WSL reports the GPU and its *Windows* driver: enough to settle
+        # gpu.adapter and gpu.driver for an NVIDIA GPU when PowerShell cannot be asked.
+        from_smi = _adapters_from_smi(smi)
+        if isinstance(from_smi, tuple) and from_smi:
+            adapters, adapters_source = from_smi, "nvidia-smi"
     libs = probe.listdir("/usr/lib/wsl/lib") or []
     return HostFacts(
         os_kind=os_kind,
@@ -188,15 +245,15 @@ def gather(probe: Probe) -> HostFacts:
         adapters=adapters,
         pythons=tuple(find_interpreters(probe)),
         conda_tools=conda_tools(probe),
+        linux_driver_sources=sources,
+        adapters_source=adapters_source,
     )
 
 
-def _windows_build(probe: Probe) -> tuple[int | Unknown, int | Unknown]:
-    name = _first(probe, "cmd.exe", "cmd")
-    out = probe.command(name, "/c", "ver") if name else None
-    problem = _failed(out, "cmd.exe")
-    if problem or out is None:
-        return problem or Unknown("cmd.exe not found"), problem or Unknown("cmd.exe not found")
+def _windows_build(probe: Probe, tools: WindowsTools) -> tuple[int | Unknown, int | Unknown]:
+    out = tools.run(probe, "cmd.exe", "/c", "ver")
+    if isinstance(out, Unknown):
+        return out, out
     parsed = parse_windows.windows_version(out.stdout.decode("utf-8", "replace"))
     if parsed is None:
         why = Unknown("`cmd /c ver` printed no [x.y.build] version")
@@ -204,13 +261,12 @@ def _windows_build(probe: Probe) -> tuple[int | Unknown, int | Unknown]:
     return parsed
 
 
-def _inventory(probe: Probe) -> tuple[str | Unknown, bool | Unknown, tuple[Adapter, ...] | Unknown]:
-    name = _first(probe, "powershell.exe", "powershell")
-    out = probe.command(name, *parse_windows.POWERSHELL_ARGS) if name else None
-    problem = _failed(out, "powershell.exe")
-    if problem or out is None:
-        why = problem or Unknown("powershell.exe not found")
-        return why, why, why
+def _inventory(
+    probe: Probe, tools: WindowsTools
+) -> tuple[str | Unknown, bool | Unknown, tuple[Adapter, ...] | Unknown]:
+    out = tools.run(probe, "powershell.exe", *parse_windows.POWERSHELL_ARGS)
+    if isinstance(out, Unknown):
+        return out, out, out
     if out.returncode != 0:
         why = Unknown(f"the adapter query exited {out.returncode}")
         return why, why, why
@@ -223,45 +279,50 @@ def _inventory(probe: Probe) -> tuple[str | Unknown, bool | Unknown, tuple[Adapt
     )
 
 
-def _wsl(probe: Probe) -> tuple[str | Unknown | None, str | Unknown]:
-    name = _first(probe, "wsl.exe", "wsl")
-    out = probe.command(name, "--version") if name else None
-    problem = _failed(out, "wsl.exe")
-    if problem or out is None or name is None:
-        why = problem or Unknown("wsl.exe not found")
-        return why, why
+def _wsl(probe: Probe, tools: WindowsTools) -> tuple[str | Unknown | None, str | Unknown]:
+    out = tools.run(probe, "wsl.exe", "--version")
+    if isinstance(out, Unknown):
+        return out, out
     text = parse_wsl.decode_wsl_output(out.stdout)
     version = parse_wsl.package_version(text) if out.returncode == 0 else None
     if version is not None:
         kernel = parse_wsl.kernel_from_version_table(text)
         return version, kernel or Unknown("no kernel row in `wsl --version`")
     # The inbox wsl.exe rejects --version: ask --status, and trust /proc/version anyway.
-    status = probe.command(name, "--status")
-    if status is None or status.timed_out:
+    status = tools.run(probe, "wsl.exe", "--status")
+    if isinstance(status, Unknown):
         return None, Unknown("wsl.exe --status timed out")
     found = parse_wsl.kernel_from_status(parse_wsl.decode_wsl_output(status.stdout))
     return None, found or Unknown("no kernel version in `wsl --status`")
 
 
 def _nvidia_smi(probe: Probe) -> NvidiaSmi | Unknown | None:
+    """The nvidia-smi on PATH, else the WSL driver's in /usr/lib/wsl/lib (not on a root
+    shell's PATH): its report, or the message it failed with."""
     where = probe.which("nvidia-smi")
     out = probe.command("nvidia-smi")
+    if out is None or where is None:
+        where = next((p for p in patterns.NVIDIA_SMI_PATHS if probe.executable(p)), None)
+        out = probe.host_command(where) if where is not None else None
     if out is None or where is None:
         return None
     if out.timed_out:
         return Unknown("nvidia-smi timed out")
     text = (out.stdout + b"\n" + out.stderr).decode("utf-8", "replace")
+    if parse_nvidia.cuda_error(text):
+        return NvidiaSmi(where, None, patterns.SMI_CUDA_ERROR_FAILURE)
     report = parse_nvidia.parse_smi(text) if out.returncode == 0 else None
     failure = None if report else parse_nvidia.failure_message(text)
     return NvidiaSmi(where, report, failure)
 
 
 def _adapters_from_smi(smi: NvidiaSmi | Unknown | None) -> tuple[Adapter, ...] | Unknown:
-    """On native Linux the GPUs nvidia-smi lists are the adapters (with its driver)."""
+    """The GPUs nvidia-smi lists, with its driver: the adapters on native Linux, and
+    evidence for an NVIDIA adapter inside WSL (its driver is the Windows driver there)."""
     if isinstance(smi, Unknown):
         return smi
     if smi is None:
-        return Unknown("nvidia-smi not found on PATH")
+        return Unknown("nvidia-smi not found")
     if smi.report is None:
         return Unknown(f"nvidia-smi failed: {smi.failure}")
     r = smi.report

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from provisioner.host.parse_windows import py_launcher_interpreters
 from provisioner.host.probe import Probe
+from provisioner.platforms import is_windows
 
 _PY_NAME = re.compile(r"^python(3(\.\d+)?)?$")
 _PY_VERSION = re.compile(r"Python (\d+\.\d+(?:\.\d+)?)")
@@ -37,7 +38,7 @@ def find_interpreters(probe: Probe) -> list[Interpreter]:
     """Every distinct Python interpreter version the host offers, PATH first."""
     found: list[Interpreter] = []
     seen: set[str] = set()
-    windows = probe.platform == "win32"
+    windows = is_windows(probe.platform)
     if not windows:
         for folder in path_folders(probe.path, windows):
             for name in probe.host_listdir(folder) or []:

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import re
 
-_VERSION_IN_PROC = re.compile(r"(\d+(?:\.\d+)+)")
-# WSL 1 reports the Windows build as a fake 4.4.0 kernel: "4.4.0-20236-Microsoft".
-_WSL1 = re.compile(r"\d+\.\d+\.\d+-\d+-Microsoft\b")
-_WSL2 = re.compile(r"-microsoft-|microsoft-standard|WSL2", re.IGNORECASE)
+from provisioner.host import patterns
 
-LINUX_NVIDIA_DRIVER_PACKAGES = re.compile(
-    r"^(nvidia-driver-\S+|nvidia-utils-\S+|cuda-drivers(-\S+)?|libnvidia-compute-\S+)$"
-)
+_VERSION_IN_PROC = re.compile(f"({patterns.DOTTED})")
+_WSL1 = re.compile(patterns.WSL1_KERNEL)
+_WSL2 = re.compile(patterns.WSL2_KERNEL, re.IGNORECASE)
+
+LINUX_NVIDIA_DRIVER_PACKAGES = re.compile(patterns.LINUX_NVIDIA_PACKAGES)
+_NVIDIA_LIB = re.compile(patterns.NVIDIA_LIB)
 
 
-def os_kind_from_proc_version(text: str) -> str:
-    """``wsl1``, ``wsl2`` or ``linux`` from the text of /proc/version."""
+def os_kind_from_proc_version(text: str, wsl_marks: bool = False) -> str:
+    """``wsl1``, ``wsl2`` or ``linux`` from the text of /proc/version.
+
+    ``wsl_marks``: another sign of WSL was seen (/run/WSL, WSLInterop, WSL_DISTRO_NAME),
+    so a custom kernel whose name lacks "microsoft" is still WSL 2."""
     if _WSL1.search(text):
         return "wsl1"
-    if _WSL2.search(text):
+    if _WSL2.search(text) or wsl_marks:
         return "wsl2"
     return "linux"
 
@@ -33,7 +36,7 @@ def kernel_from_proc_version(text: str) -> str | None:
     return m.group(1) if m else None
 
 
-def parse_ini(text: str) -> dict[str, dict[str, str]]:
+def parse_ini(text: str, lower_values: bool = True) -> dict[str, dict[str, str]]:
     """A lenient INI reader for /etc/wsl.conf: sections and keys lower-cased, values stripped.
 
     wsl.conf allows comments with ``#`` and ``;`` and values without quotes; a line that
@@ -51,7 +54,7 @@ def parse_ini(text: str) -> dict[str, dict[str, str]]:
         if current is not None and "=" in line:
             key, _, value = line.partition("=")
             value = value.split("#", 1)[0].strip().strip("\"'")
-            current[key.strip().lower()] = value.lower()
+            current[key.strip().lower()] = value.lower() if lower_values else value
     return sections
 
 
@@ -72,6 +75,42 @@ def installed_packages(dpkg_status: str) -> list[str]:
 
 def linux_nvidia_driver_packages(dpkg_status: str) -> list[str]:
     """The Linux NVIDIA driver packages that must not be installed inside WSL."""
-    return sorted(
-        p for p in installed_packages(dpkg_status) if LINUX_NVIDIA_DRIVER_PACKAGES.match(p)
-    )
+    return nvidia_driver_names(installed_packages(dpkg_status))
+
+
+def nvidia_driver_names(names: list[str]) -> list[str]:
+    """The names (from dpkg, rpm or pacman) that are a Linux NVIDIA driver, sorted."""
+    return sorted({n for n in names if LINUX_NVIDIA_DRIVER_PACKAGES.match(n)})
+
+
+def nvidia_dpkg_stanzas(dpkg_status: str) -> str:
+    """dpkg status cut to the Package and Status lines of NVIDIA driver packages.
+
+    This is what ``facts --save`` keeps instead of the whole database."""
+    kept = []
+    for stanza in re.split(r"\n\s*\n", dpkg_status):
+        lines = [ln for ln in stanza.splitlines() if ln.startswith(("Package:", "Status:"))]
+        name = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("Package:")), "")
+        if LINUX_NVIDIA_DRIVER_PACKAGES.match(name):
+            kept.append("\n".join(lines))
+    return "\n\n".join(kept) + ("\n" if kept else "")
+
+
+def nvidia_name_lines(text: str) -> str:
+    """Lines (package names) of a package listing that are NVIDIA driver names."""
+    return "".join(f"{n}\n" for n in nvidia_driver_names(text.split()))
+
+
+def pacman_name(entry: str) -> str:
+    """``nvidia-utils-550.78-1`` (a pacman local folder) -> ``nvidia-utils``."""
+    parts = entry.rsplit("-", 2)
+    return parts[0] if len(parts) == 3 else entry
+
+
+def is_nvidia_pacman_entry(entry: str) -> bool:
+    return bool(LINUX_NVIDIA_DRIVER_PACKAGES.match(pacman_name(entry)))
+
+
+def is_nvidia_library(name: str) -> bool:
+    """``libcuda.so.1``, ``libnvidia-ml.so.550.78``: what a Linux driver installs."""
+    return bool(_NVIDIA_LIB.match(name))

@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from provisioner.host import patterns
+
 _SMI = re.compile(r"NVIDIA-SMI\s+(\d+(?:\.\d+)+)")
 _DRIVER = re.compile(r"Driver Version:\s*(\d+(?:\.\d+)+)")
 _CUDA = re.compile(r"CUDA Version:\s*(\d+(?:\.\d+)+)")
+_CUDA_ERROR = re.compile(patterns.SMI_CUDA_ERROR)
 # The first cell of a GPU row: index, name, then the driver model (Windows) or the
 # persistence mode (Linux/WSL) after two or more spaces.
 _GPU_CELL = re.compile(r"^\s+(\d+)\s+(.+?)\s{2,}(WDDM|TCC|On|Off)\s*$")
@@ -48,6 +51,11 @@ def parse_smi(output: str) -> SmiReport | None:
     return SmiReport(
         smi.group(1), driver.group(1), cuda.group(1) if cuda else None, tuple(gpus), model
     )
+
+
+def cuda_error(output: str) -> bool:
+    """Whether the header says ``CUDA Version: ERR!``: the table printed, CUDA is broken."""
+    return bool(_CUDA_ERROR.search(output))
 
 
 def failure_message(output: str) -> str:

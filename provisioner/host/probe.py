@@ -15,16 +15,18 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from provisioner import process
 from provisioner.errors import ProvisionError
+from provisioner.process import Completed
 
 SNAPSHOT_FORMAT = 1
 COMMAND_TIMEOUT_S = 10.0  # per command; PROVISION_COMMAND_TIMEOUT overrides it
 MAX_FILE_BYTES = 64 << 20  # dpkg status is a few MB; never read a runaway file whole
+# The only environment variables that are host facts (WSL_DISTRO_NAME: WSL sets it).
+RECORDED_ENV = ("PYENV_ROOT", "WSL_UTF8", "WSL_DISTRO_NAME")
 
 
 def command_timeout() -> float:
@@ -48,34 +50,26 @@ def command_timeout() -> float:
     return seconds
 
 
-@dataclass(frozen=True)
-class CommandOutput:
-    """One command's raw result: stdout/stderr bytes, exit status, or that it timed out."""
+def command_json(done: Completed) -> dict[str, Any]:
+    """A command's result as snapshot data (bytes as base64)."""
+    return {
+        "argv": list(done.argv),
+        "returncode": done.returncode,
+        "stdout_b64": base64.b64encode(done.stdout).decode("ascii"),
+        "stderr_b64": base64.b64encode(done.stderr).decode("ascii"),
+        "timed_out": done.timed_out,
+    }
 
-    argv: tuple[str, ...]
-    returncode: int
-    stdout: bytes
-    stderr: bytes
-    timed_out: bool = False
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "argv": list(self.argv),
-            "returncode": self.returncode,
-            "stdout_b64": base64.b64encode(self.stdout).decode("ascii"),
-            "stderr_b64": base64.b64encode(self.stderr).decode("ascii"),
-            "timed_out": self.timed_out,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CommandOutput:
-        return cls(
-            argv=tuple(data["argv"]),
-            returncode=int(data["returncode"]),
-            stdout=base64.b64decode(data["stdout_b64"]),
-            stderr=base64.b64decode(data["stderr_b64"]),
-            timed_out=bool(data.get("timed_out", False)),
-        )
+def command_from_json(data: dict[str, Any]) -> Completed:
+    return Completed(
+        argv=tuple(data["argv"]),
+        returncode=int(data["returncode"]),
+        stdout=base64.b64decode(data["stdout_b64"]),
+        stderr=base64.b64decode(data["stderr_b64"]),
+        duration_s=0.0,
+        timed_out=bool(data.get("timed_out", False)),
+    )
 
 
 class Probe:
@@ -99,7 +93,7 @@ class Probe:
         self.path = path if path is not None else os.environ.get("PATH", os.defpath)
         source = env if env is not None else dict(os.environ)
         # Only these variables are facts; the rest of the environment is not recorded.
-        self.env = {k: source[k] for k in ("PYENV_ROOT", "WSL_UTF8") if k in source}
+        self.env = {k: source[k] for k in RECORDED_ENV if k in source}
         self.platform = platform or sys.platform
         self.timeout = timeout if timeout is not None else command_timeout()
         self._files: dict[str, str | None] = {}
@@ -107,21 +101,26 @@ class Probe:
         self._exists: dict[str, bool] = {}
         self._which: dict[str, str | None] = {}
         self._pathdirs: dict[str, list[str] | None] = {}
-        self._commands: dict[str, CommandOutput | None] = {}
+        self._commands: dict[str, Completed | None] = {}
         self._replay = False
 
     # -- files ---------------------------------------------------------------------------
     def _host(self, rel: str) -> Path:
         return self.root / PurePosixPath(rel).relative_to("/")
 
-    def read(self, rel: str) -> str | None:
-        """The text of host file ``rel`` (an absolute host path), or None if unreadable."""
+    def read(self, rel: str, keep: Callable[[str], str] | None = None) -> str | None:
+        """The text of host file ``rel`` (an absolute host path), or None if unreadable.
+
+        ``keep`` reduces the text to what the checks read (e.g. the NVIDIA stanzas of a
+        700 KB dpkg status); only the reduced text is kept and saved in a snapshot."""
         if rel not in self._files and not self._replay:
             try:
                 with self._host(rel).open("rb") as f:
-                    self._files[rel] = f.read(MAX_FILE_BYTES).decode("utf-8", "replace")
+                    text = f.read(MAX_FILE_BYTES).decode("utf-8", "replace")
             except OSError:
                 self._files[rel] = None
+            else:
+                self._files[rel] = keep(text) if keep is not None else text
         return self._files.get(rel)
 
     def exists(self, rel: str) -> bool:
@@ -129,14 +128,26 @@ class Probe:
             self._exists[rel] = os.path.lexists(self._host(rel))
         return self._exists.get(rel, False)
 
-    def listdir(self, rel: str) -> list[str] | None:
-        """Sorted entry names of host directory ``rel``, or None if it is not a directory."""
+    def listdir(self, rel: str, keep: Callable[[str], bool] | None = None) -> list[str] | None:
+        """Sorted entry names of host directory ``rel``, or None if it is not a directory.
+
+        ``keep`` selects the names the checks read; only those are recorded."""
         if rel not in self._dirs and not self._replay:
             try:
-                self._dirs[rel] = sorted(os.listdir(self._host(rel)))
+                names = sorted(os.listdir(self._host(rel)))
             except OSError:
                 self._dirs[rel] = None
+            else:
+                self._dirs[rel] = [n for n in names if keep is None or keep(n)]
         return self._dirs.get(rel)
+
+    def executable(self, rel: str) -> bool:
+        """Whether host path ``rel`` (under the root) is an executable file."""
+        key = f"x:{rel}"
+        if key not in self._exists and not self._replay:
+            host = self._host(rel)
+            self._exists[key] = host.is_file() and os.access(host, os.X_OK)
+        return self._exists.get(key, False)
 
     # -- commands ------------------------------------------------------------------------
     def host_listdir(self, folder: str) -> list[str] | None:
@@ -154,30 +165,53 @@ class Probe:
             self._which[name] = shutil.which(name, path=self.path)
         return self._which.get(name)
 
-    def command(self, *argv: str, env: dict[str, str] | None = None) -> CommandOutput | None:
+    def command(
+        self,
+        *argv: str,
+        env: dict[str, str] | None = None,
+        keep: Callable[[bytes], bytes] | None = None,
+    ) -> Completed | None:
         """Run ``argv`` (its first word looked up on PATH) with the probe's timeout.
 
         None means the command is not on PATH. A hung command comes back with
-        ``timed_out=True`` rather than hanging the diagnosis.
+        ``timed_out=True`` rather than hanging the diagnosis. ``keep`` reduces stdout to
+        what the checks read before it is recorded.
         """
         key = " ".join(argv)
         if key not in self._commands and not self._replay:
-            exe = self.which(argv[0])
-            if exe is None:
-                self._commands[key] = None
-            else:
-                run_env = {**os.environ, "PATH": self.path, **(env or {})}
-                try:
-                    done = process.run(
-                        [exe, *argv[1:]], timeout=self.timeout, env=run_env, check=False
-                    )
-                except (FileNotFoundError, PermissionError, OSError):
-                    self._commands[key] = None
-                else:
-                    self._commands[key] = CommandOutput(
-                        tuple(argv), done.returncode, done.stdout, done.stderr, done.timed_out
-                    )
+            self._commands[key] = self._run(self.which(argv[0]), argv, env, keep)
         return self._commands.get(key)
+
+    def host_command(
+        self, *argv: str, keep: Callable[[bytes], bytes] | None = None
+    ) -> Completed | None:
+        """Run the executable at host path ``argv[0]`` (under the root, like files), so a
+        replayed root's well-known executables (``/mnt/c/Windows/System32/cmd.exe``,
+        ``/usr/lib/wsl/lib/nvidia-smi``) run too. None when it is not executable there."""
+        key = "@" + " ".join(argv)
+        if key not in self._commands and not self._replay:
+            exe = str(self._host(argv[0])) if self.executable(argv[0]) else None
+            self._commands[key] = self._run(exe, argv, None, keep)
+        return self._commands.get(key)
+
+    def _run(
+        self,
+        exe: str | None,
+        argv: tuple[str, ...],
+        env: dict[str, str] | None,
+        keep: Callable[[bytes], bytes] | None,
+    ) -> Completed | None:
+        if exe is None:
+            return None
+        run_env = {**os.environ, "PATH": self.path, **(env or {})}
+        try:
+            done = process.run([exe, *argv[1:]], timeout=self.timeout, env=run_env, check=False)
+        except (FileNotFoundError, PermissionError, OSError):
+            return None
+        stdout = keep(done.stdout) if keep is not None else done.stdout
+        return Completed(
+            tuple(argv), done.returncode, stdout, done.stderr, done.duration_s, done.timed_out
+        )
 
     # -- record / replay -----------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -192,7 +226,7 @@ class Probe:
             "which": self._which,
             "path": self.path,
             "pathdirs": self._pathdirs,
-            "commands": {k: (v.as_json() if v else None) for k, v in self._commands.items()},
+            "commands": {k: (command_json(v) if v else None) for k, v in self._commands.items()},
         }
 
     def save(self, target: Path) -> None:
@@ -238,8 +272,7 @@ class Probe:
         probe._which = dict(data.get("which", {}))
         probe._pathdirs = dict(data.get("pathdirs", {}))
         probe._commands = {
-            k: (CommandOutput.from_json(v) if v else None)
-            for k, v in data.get("commands", {}).items()
+            k: (command_from_json(v) if v else None) for k, v in data.get("commands", {}).items()
         }
         return probe
 
@@ -281,7 +314,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _command_problem(data: Any) -> str | None:
-    """Why ``data`` is not a saved :class:`CommandOutput`, or None."""
+    """Why ``data`` is not a saved command result, or None."""
     if not isinstance(data, dict):
         return "not an object"
     argv = data.get("argv")

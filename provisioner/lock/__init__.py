@@ -13,13 +13,6 @@ from typing import Literal
 
 PackageManager = Literal["conda", "pip"]
 
-# Conda subdirs each target implies.
-PLATFORMS_FOR_TARGET: dict[str, tuple[str, ...]] = {
-    "wsl2": ("linux-64",),
-    "linux": ("linux-64",),
-    "windows": ("win-64",),
-}
-
 
 @dataclass(frozen=True)
 class LockedPackage:
@@ -28,7 +21,7 @@ class LockedPackage:
     manager: PackageManager
     name: str  # conda name, or the PEP 503-normalized pip name
     version: str
-    platform: str  # conda subdir: linux-64, win-64 (pip entries too)
+    platform: str  # conda subdir: linux-64, linux-aarch64, win-64 (pip entries too)
     url: str
     sha256: str | None
     build: str = ""  # conda build string; empty for pip

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import ExitCode, ProvisionError
-from provisioner.lock import PLATFORMS_FOR_TARGET, Lock, LockedPackage
+from provisioner.lock import Lock, LockedPackage
+from provisioner.platforms import target_platforms
 from provisioner.profile import Manager, ResolvedProfile
 
 if TYPE_CHECKING:
@@ -30,7 +31,8 @@ def default_lockfile_path(resolved: ResolvedProfile) -> Path:
 
 
 def platforms_for(resolved: ResolvedProfile) -> tuple[str, ...]:
-    return PLATFORMS_FOR_TARGET[resolved.profile.target.os.value]
+    """The conda subdirs the profile's target is locked for (provisioner.platforms)."""
+    return target_platforms(resolved.profile.target)
 
 
 def lock_profile(resolved: ResolvedProfile) -> Lock:

@@ -23,20 +23,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from provisioner import process
+from packaging.utils import canonicalize_name
+
+from provisioner import platforms, process
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
 from provisioner.lock.pipconfig import uv_index_args
 from provisioner.profile import ResolvedProfile
 from provisioner.uvbin import uv_executable
 
-# conda subdir -> uv --python-platform. manylinux_2_31 matches the __glibc the
-# conda part assumes (provisioner.lock.solve.DEFAULT_GLIBC).
-PYTHON_PLATFORM: dict[str, str] = {
-    "linux-64": "x86_64-manylinux_2_31",
-    "linux-aarch64": "aarch64-manylinux_2_31",
-    "win-64": "x86_64-pc-windows-msvc",
-}
 RESOLVE_TIMEOUT_S = 600.0
 # conda package names whose PyPI name differs (for the conda-provided constraints).
 CONDA_TO_PYPI: dict[str, str] = {
@@ -64,7 +59,7 @@ def conda_provided(conda_packages: Sequence[LockedPackage]) -> dict[str, str]:
             Version(pkg.version)
         except InvalidVersion:
             continue  # not a PEP 440 version: pip could not pin it anyway
-        out[_normalize(CONDA_TO_PYPI.get(pkg.name, pkg.name))] = pkg.version
+        out[canonicalize_name(CONDA_TO_PYPI.get(pkg.name, pkg.name))] = pkg.version
     return out
 
 
@@ -79,14 +74,17 @@ def resolve_pip(
     env = resolved.profile.environment
     if not env.pip:
         return ()
-    if platform not in PYTHON_PLATFORM:
+    python_platform = platforms.python_platform(platform)
+    if python_platform is None:
         raise ProvisionError(f"cannot lock pip requirements for platform {platform!r}")
     provided = conda_provided(conda_packages)
     with tempfile.TemporaryDirectory(prefix="provision-lock-") as tmp:
         constraints = Path(tmp) / "conda-provided.txt"
         constraints.write_text("".join(f"{n}=={v}\n" for n, v in sorted(provided.items())))
         try:
-            packages = _compile(resolved, platform, ["--constraint", str(constraints)])
+            packages = _compile(
+                resolved, platform, python_platform, ["--constraint", str(constraints)]
+            )
         except ExternalFailure as e:
             named = [f"{n}=={v}" for n, v in sorted(provided.items()) if n in e.message.lower()]
             if named:
@@ -99,7 +97,7 @@ def resolve_pip(
 
 
 def _compile(
-    resolved: ResolvedProfile, platform: str, extra_args: list[str]
+    resolved: ResolvedProfile, platform: str, python_platform: str, extra_args: list[str]
 ) -> tuple[LockedPackage, ...]:
     env = resolved.profile.environment
     index_args, uv_env = uv_index_args(env)
@@ -115,7 +113,7 @@ def _compile(
         "--python-version",
         env.python,
         "--python-platform",
-        PYTHON_PLATFORM[platform],
+        python_platform,
         *index_args,
         *extra_args,
     ]
@@ -150,7 +148,7 @@ def parse_pylock(text: str, platform: str) -> tuple[LockedPackage, ...]:
         out.append(
             LockedPackage(
                 manager="pip",
-                name=_normalize(str(pkg["name"])),
+                name=canonicalize_name(str(pkg["name"])),
                 version=str(pkg["version"]),
                 platform=platform,
                 url=url,
@@ -183,10 +181,6 @@ def _artifact(pkg: dict[str, Any]) -> tuple[str, str] | None:
         if url and sha:
             return str(url), str(sha)
     return None
-
-
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _resolve_error(stderr: str, platform: str, python: str) -> ProvisionError:

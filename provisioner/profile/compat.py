@@ -58,6 +58,8 @@ def rules(path: Path = COMPAT_TABLE) -> tuple[Rule, ...]:
     out = []
     for row in raw["rules"]:
         ((kind, args),) = row["check"].items()
+        if kind == "cuda_driver_floor":  # the CUDA -> driver table is shared data
+            args = {**args, "drivers": raw["cuda_drivers"]}
         out.append(
             Rule(
                 id=row["id"],
@@ -280,7 +282,56 @@ def _pin_pairs(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure
     return [Failure(loc, {"version": version, "expected": match, "value": got})]
 
 
+def _release(version: str | None, table: Mapping[str, Any]) -> Any:
+    """The entry of ``table`` whose key is ``version`` or a dotted prefix of it."""
+    if not version:
+        return None
+    for key, value in table.items():
+        if version == key or version.startswith(key + "."):
+            return value
+    return None
+
+
+def _pin_python(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
+    found = _find(data, args["list"], args["package"])
+    version = pinned_version(found[1], args["list"]) if found else None
+    span = _release(version, args["ranges"])
+    message = None
+    if span is None:  # not pinned to a listed release: the framework's overall range
+        span, message = args["default"], args["default_message"]
+    low, high = span
+    value = get(data, "environment.python")
+    got = _version_tuple(value)[:2]
+    if _version_tuple(low)[:2] <= got <= _version_tuple(high)[:2]:
+        return []
+    fields = {"value": value, "version": version, "min": low, "max": high}
+    return [Failure(("environment", "python"), fields, message)]
+
+
+def _cuda_driver_floor(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
+    found = _find(data, args["list"], args["package"])
+    version = pinned_version(found[1], args["list"]) if found else None
+    cuda = _release(version, args["builds"])
+    floor = get(data, args["field"])
+    if cuda is None or floor is None:
+        return []
+    platform = "linux" if get(data, "target.os") == "linux" else "windows"
+    need = args["drivers"][str(cuda).split(".")[0]][platform]
+    if _version_tuple(floor) >= _version_tuple(need):
+        return []
+    fields = {
+        "value": floor,
+        "version": version,
+        "cuda": cuda,
+        "expected": need,
+        "platform": "Linux" if platform == "linux" else "Windows",
+    }
+    return [Failure(_loc(args["field"]), fields)]
+
+
 CHECKS: dict[str, Check] = {
+    "pin_python": _pin_python,
+    "cuda_driver_floor": _cuda_driver_floor,
     "python": _python,
     "one_of": _one_of,
     "not_one_of": _not_one_of,

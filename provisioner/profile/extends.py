@@ -9,16 +9,23 @@ file that set it, so errors and ``show --origin`` point at the right file.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from provisioner.errors import Diagnostic, Position, relpath
+from provisioner.profile.reading import Unreadable, read_profile_text
 from provisioner.profile.yamlnodes import Loc, YamlFile, dotted, parse_yaml
 
 PACKAGE_LISTS: dict[Loc, str] = {("environment", "conda"): "conda", ("environment", "pip"): "pip"}
 REMOVE_PREFIX = "!"
+# Bounds on an extends graph: far beyond any real layering, well below Python's recursion limit.
+MAX_EXTENDS_DEPTH = 32
+MAX_EXTENDS_FILES = 256
 _NAME_RE = re.compile(r"^\s*(?:[^\s:]+::)?([A-Za-z0-9_][A-Za-z0-9._-]*)")
 
 
@@ -33,7 +40,7 @@ def package_name(spec: object, kind: str) -> str | None:
     if not m:
         return None
     name = m.group(1).lower()
-    return re.sub(r"[-_.]+", "-", name) if kind == "pip" else name
+    return canonicalize_name(name) if kind == "pip" else name
 
 
 @dataclass
@@ -79,86 +86,102 @@ def origin_key(loc: Loc, data: dict[str, Any]) -> str:
 
 
 def resolve(path: Path) -> tuple[Merged | None, list[Diagnostic]]:
-    """Read ``path`` and everything it extends; return the merge and every problem found."""
+    """Read ``path`` and everything it extends; return the merge and every problem found.
+
+    Each file is read once however often it is extended (a diamond of extends is
+    linear, not exponential), and a chain deeper than :data:`MAX_EXTENDS_DEPTH` or
+    longer than :data:`MAX_EXTENDS_FILES` files is refused.
+    """
     diags: list[Diagnostic] = []
     shown = relpath(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        message = (
-            f"cannot read profile: {_reason(e)} (fix: {_fix(e, 'pass an existing profile file')})"
-        )
+        text = read_profile_text(path, "pass an existing profile file")
+    except Unreadable as e:
+        message = f"cannot read profile: {e.reason} (fix: {e.fix})"
         diags.append(Diagnostic(message, Position(shown, 1, 1)))
         return None, diags
-    merged = _load(path.resolve(), shown, text, [path.resolve()], diags)
+    real = real_path(path)
+    merged = _Loader(diags).load(real, shown, text, [real])
     if merged is not None:
         _report_unmatched_removals(merged, diags)
     return merged, diags
 
 
-def _reason(e: Exception) -> str:
-    if isinstance(e, UnicodeDecodeError):
-        return f"not UTF-8 text (byte {e.start})"
-    if isinstance(e, OSError):
-        return e.strerror or type(e).__name__
-    return str(e)
+def real_path(path: Path) -> Path:
+    """``path`` made absolute with symlinks resolved; a symlink loop stays unresolved
+    (reading it then reports the loop)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):  # RuntimeError: symlink loop on 3.10-3.12
+        return Path(os.path.abspath(path))
 
 
-def _fix(e: Exception, missing: str) -> str:
-    """What to do about a profile file that could not be read (``missing``: when absent)."""
-    if isinstance(e, UnicodeDecodeError):
-        return "save it as UTF-8"
-    if isinstance(e, IsADirectoryError):
-        return "name a profile YAML file, not a folder"
-    if isinstance(e, PermissionError):
-        return "make the file readable"
-    return missing
+class _Loader:
+    """Loads an ``extends`` graph, each file once (``done``), within the limits."""
 
+    def __init__(self, diags: list[Diagnostic]) -> None:
+        self.diags = diags
+        self.done: dict[Path, Merged | None] = {}
 
-def _load(
-    real: Path, shown: str, text: str, stack: list[Path], diags: list[Diagnostic]
-) -> Merged | None:
-    parsed = parse_yaml(text, shown)
-    diags.extend(parsed.diagnostics)
-    if parsed.data is None:
-        return None
-    if not isinstance(parsed.data, dict):
-        diags.append(
-            Diagnostic(
-                f"a profile is a mapping of keys (name:, target:, ...), got a "
-                f"{type(parsed.data).__name__}",
-                parsed.position(()),
+    def load(self, real: Path, shown: str, text: str, stack: list[Path]) -> Merged | None:
+        diags = self.diags
+        parsed = parse_yaml(text, shown)
+        diags.extend(parsed.diagnostics)
+        if parsed.data is None:
+            return None
+        if not isinstance(parsed.data, dict):
+            diags.append(
+                Diagnostic(
+                    f"a profile is a mapping of keys (name:, target:, ...), got a "
+                    f"{type(parsed.data).__name__}",
+                    parsed.position(()),
+                )
             )
-        )
-        return None
-    refs = _extends_refs(parsed, diags)
-    own = _own(parsed, real)
-    base: Merged | None = None
-    fatal = False
-    for loc, ref in refs:
-        at = parsed.position(loc)
-        target = (real.parent / ref).resolve()
+            return None
+        refs = _extends_refs(parsed, diags)
+        own = _own(parsed, real)
+        base: Merged | None = None
+        fatal = False
+        for loc, ref in refs:
+            sub = self.extended(parsed.position(loc), ref, real, stack)
+            if sub is None:
+                fatal = True
+                continue
+            base = sub if base is None else merge(base, sub)
+        if fatal:
+            return None
+        return own if base is None else merge(base, own)
+
+    def extended(self, at: Position, ref: str, real: Path, stack: list[Path]) -> Merged | None:
+        """The merge of one ``extends`` entry, read once per file; None after a diagnostic."""
+        target = real_path(real.parent / ref)
         if target in stack:
             chain = " -> ".join(p.name for p in [*stack[stack.index(target) :], target])
-            diags.append(Diagnostic(f"extends cycle: {chain}", at, "extends"))
-            fatal = True
-            continue
+            self.diags.append(Diagnostic(f"extends cycle: {chain}", at, "extends"))
+            return None
+        if target in self.done:
+            return self.done[target]
+        if len(stack) > MAX_EXTENDS_DEPTH or len(self.done) >= MAX_EXTENDS_FILES:
+            self.diags.append(
+                Diagnostic(
+                    f"extends goes deeper than {MAX_EXTENDS_DEPTH} files or names more than "
+                    f"{MAX_EXTENDS_FILES}; flatten the chain",
+                    at,
+                    "extends",
+                )
+            )
+            self.done[target] = None
+            return None
         try:
-            sub_text = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            fix = _fix(e, "give an existing file, relative to this one")
-            message = f'cannot read extended profile "{ref}": {_reason(e)} (fix: {fix})'
-            diags.append(Diagnostic(message, at, "extends"))
-            fatal = True
-            continue
-        sub = _load(target, relpath(target), sub_text, [*stack, target], diags)
-        if sub is None:
-            fatal = True
-            continue
-        base = sub if base is None else merge(base, sub)
-    if fatal:
-        return None
-    return own if base is None else merge(base, own)
+            sub_text = read_profile_text(target, "give an existing file, relative to this one")
+        except Unreadable as e:
+            message = f'cannot read extended profile "{ref}": {e.reason} (fix: {e.fix})'
+            self.diags.append(Diagnostic(message, at, "extends"))
+            self.done[target] = None
+            return None
+        sub = self.load(target, relpath(target), sub_text, [*stack, target])
+        self.done[target] = sub
+        return sub
 
 
 def _extends_refs(parsed: YamlFile, diags: list[Diagnostic]) -> list[tuple[Loc, str]]:
@@ -172,7 +195,7 @@ def _extends_refs(parsed: YamlFile, diags: list[Diagnostic]) -> list[tuple[Loc, 
     )
     refs: list[tuple[Loc, str]] = []
     for loc, value in items:
-        if isinstance(value, str) and value.strip():
+        if isinstance(value, str) and value.strip() and value.isprintable():
             refs.append((loc, value))
         else:
             diags.append(
@@ -193,7 +216,8 @@ def _own(parsed: YamlFile, real: Path) -> Merged:
 
 def merge(base: Merged, over: Merged) -> Merged:
     """``over`` on top of ``base``: deep-merge mappings, package lists by name."""
-    out = Merged({}, dict(base.values), dict(base.keys), [*base.sources, *over.sources])
+    sources = list(dict.fromkeys([*base.sources, *over.sources]))  # a diamond lists a file once
+    out = Merged({}, dict(base.values), dict(base.keys), sources)
     out.data = _merge_value(out, over, (), base.data, over.data)
     if () in over.values:
         out.values[()] = over.values[()]

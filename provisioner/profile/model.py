@@ -197,7 +197,10 @@ class SmokeTest(_Frozen):
     min_loss_drop: float = Field(
         default=10.0,
         gt=1.0,
-        description="The final loss must be at least this many times below the first.",
+        le=1e6,
+        allow_inf_nan=False,
+        description="The final loss must be at least this many times below the first "
+        "(a finite number above 1, at most 1e6).",
     )
     require_accelerator: bool = Field(
         default=True,

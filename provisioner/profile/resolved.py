@@ -52,15 +52,19 @@ def load_profile(path: str | Path) -> ResolvedProfile:
     from provisioner.profile.compat import check_partial, check_profile
     from provisioner.profile.diagnostics import from_validation_error
     from provisioner.profile.extends import resolve
+    from provisioner.profile.values import check_text, check_variables
 
     p = Path(path)
     merged, diags = resolve(p)
     if merged is None:
         raise _failed(diags or [Diagnostic("cannot load profile", Position(str(p), 1, 1))])
+    text_diags = check_text(merged)
+    refused = {d.path for d in text_diags}
+    diags += text_diags + check_variables(merged.data, merged)
     try:
         profile = Profile.model_validate(merged.data)
     except ValidationError as e:
-        diags += from_validation_error(e, merged, Profile)
+        diags += [d for d in from_validation_error(e, merged, Profile) if d.path not in refused]
         # The compatibility rules still run on what did validate, so one pass shows all.
         bad = [tuple(err["loc"]) for err in e.errors()]
         diags += check_partial(merged, bad)

@@ -28,6 +28,12 @@ VERSION_FIELDS: tuple[Loc, ...] = (
 )
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Bounds on one document. A profile nests about 5 levels and holds about a hundred
+# values; the caps stop deep nesting (libyaml's composer recurses in C and crashes
+# the interpreter past ~50,000 levels) and alias bombs (a few hundred bytes of
+# ``&a [*b, *b, ...]`` expand to gigabytes), each reported at the place it starts.
+MAX_DEPTH = 32
+MAX_VALUES = 10_000
 _STR_TAG = "tag:yaml.org,2002:str"
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
@@ -71,6 +77,15 @@ def parse_yaml(text: str, file: str) -> YamlFile:
             Diagnostic("the file contains a NUL byte; a profile is text", Position(file, line, 1))
         )
         return result
+    deep = _first_too_deep(text)
+    if deep is not None:
+        result.diagnostics.append(
+            Diagnostic(
+                f"nested deeper than {MAX_DEPTH} levels; a profile nests a few levels",
+                Position(file, deep.line + 1, deep.column + 1),
+            )
+        )
+        return result
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
@@ -85,8 +100,40 @@ def parse_yaml(text: str, file: str) -> YamlFile:
         result.data = {}
         return result
     builder = _Builder(result)
-    result.data = builder.build(node, ())
+    try:
+        result.data = builder.build(node, ())
+    except _TooLarge as e:
+        result.data = None
+        result.values.clear()
+        result.keys.clear()
+        result.diagnostics.append(Diagnostic(e.message, _pos(file, e.node)))
     return result
+
+
+def _first_too_deep(text: str) -> Any:
+    """Where the event stream first opens level ``MAX_DEPTH + 1``; None if it never does.
+
+    Events come from a flat loop (no recursion), so this is safe on any input; a
+    syntax error stops the scan and is reported by the composer afterwards."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark  # yaml.Mark (or libyaml's Mark): line, column
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+class _TooLarge(Exception):
+    def __init__(self, message: str, node: yaml.Node) -> None:
+        super().__init__(message)
+        self.message = message
+        self.node = node
 
 
 def _syntax_diagnostic(e: yaml.MarkedYAMLError, text: str, file: str) -> Diagnostic:
@@ -131,11 +178,21 @@ class _Builder:
     def __init__(self, out: YamlFile) -> None:
         self.out = out
         self.constructor = yaml.constructor.SafeConstructor()
+        self.count = 0
 
     def diag(self, loc: Loc, message: str, node: yaml.Node) -> None:
         self.out.diagnostics.append(Diagnostic(message, _pos(self.out.file, node), dotted(loc)))
 
     def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise _TooLarge(
+                f"more than {MAX_VALUES} values once aliases are expanded "
+                "(an alias bomb?); write the values out",
+                node,
+            )
+        if len(loc) > MAX_DEPTH:  # a recursive alias: &a [*a]
+            raise _TooLarge(f"nested deeper than {MAX_DEPTH} levels (a recursive alias?)", node)
         self.out.values[loc] = _pos(self.out.file, node)
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, loc)

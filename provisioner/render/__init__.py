@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from provisioner.atomic import write_atomic
 from provisioner.profile import ResolvedProfile
 
 
@@ -62,8 +62,8 @@ def write_files(outdir: Path, files: Mapping[str, tuple[str, bool]]) -> list[Wri
     """Write ``{name: (text, executable)}`` under ``outdir``, comparing bytes first.
 
     A file whose bytes are already identical is not touched (its mtime stays), so a
-    second render changes nothing. Writes go through a temp file and ``os.replace``
-    so an interrupted render never leaves a half-written file.
+    second render changes nothing. Writes go through ``atomic.write_atomic``, so an
+    interrupted render never leaves a half-written file.
     """
     outdir.mkdir(parents=True, exist_ok=True)
     results: list[Written] = []
@@ -78,11 +78,7 @@ def write_files(outdir: Path, files: Mapping[str, tuple[str, bool]]) -> list[Wri
             same = False
             action = WriteAction.create
         if not same:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-            tmp.write_bytes(data)
-            tmp.chmod(mode)
-            os.replace(tmp, target)
+            write_atomic(target, data, mode=mode)
         elif (target.stat().st_mode & 0o777) != mode:
             target.chmod(mode)
         results.append(Written(name, action, hashlib.sha256(data).hexdigest()))

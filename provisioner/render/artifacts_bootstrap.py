@@ -19,17 +19,16 @@ on a matching prefix skips the build and the smoke test.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import ProvisionError
 from provisioner.lock import Lock
+from provisioner.platforms import target_subdir
 from provisioner.profile import ResolvedProfile
 from provisioner.render import Artifact, RenderContext
 from provisioner.render.jinja import render_template
 
-ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NO_LOCK_MESSAGE = "no conda-lock.yml here: run `provision lock PROFILE` before render"
 
 
@@ -43,14 +42,6 @@ class LockedLists:
     conda_sha256: tuple[str, ...]  # the sha256 of each ``explicit`` entry, same order
     requirements: tuple[str, ...]  # "name @ url --hash=sha256:<hex>"
     packages: tuple[dict[str, str], ...]  # for the report: manager, name, version, build
-
-
-def script_platform(resolved: ResolvedProfile) -> str:
-    """The conda subdir the target's bootstrap installs for."""
-    p = resolved.profile.target
-    if p.os.value == "windows":
-        return "win-64"
-    return "linux-aarch64" if p.arch in ("aarch64", "arm64") else "linux-64"
 
 
 def locked_lists(lock: Lock, lock_text: str, platform: str) -> LockedLists:
@@ -114,7 +105,7 @@ def _lists(ctx: RenderContext, platform: str) -> LockedLists | None:
 def _context(ctx: RenderContext) -> dict[str, Any]:
     r = ctx.resolved
     p = r.profile
-    platform = script_platform(r)
+    platform = target_subdir(r.profile.target)
     lists = _lists(ctx, platform)
     return {
         "tool_version": ctx.tool_version,
@@ -134,16 +125,9 @@ def _context(ctx: RenderContext) -> dict[str, Any]:
 
 
 def _variables(r: ResolvedProfile) -> list[tuple[str, str]]:
-    """``environment.variables``; a name a shell cannot export is refused, not quoted."""
-    items = sorted(r.profile.environment.variables.items())
-    for key, _ in items:
-        if not ENV_VAR_NAME.match(key):
-            raise ProvisionError(
-                f"environment.variables: {key!r} is not a valid environment variable name",
-                position=r.origins.get(f"environment.variables.{key}"),
-                hint="use letters, digits and '_', not starting with a digit",
-            )
-    return items
+    """``environment.variables``, sorted; their names were checked at validate
+    (``provisioner.profile.values``), so each is a plain identifier a shell can export."""
+    return sorted(r.profile.environment.variables.items())
 
 
 def render_bootstrap_sh(ctx: RenderContext) -> str:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from provisioner.checks.judge import CANNOT_COMPARE
 from provisioner.checks.plan import PlannedCheck, plan_checks
+from provisioner.host import patterns
+from provisioner.host.linux_driver import FILES_SOURCE
 from provisioner.host.parse_windows import SOFTWARE_ADAPTERS, WINDOWS_QUERY
 from provisioner.render import Artifact, RenderContext
 from provisioner.render.jinja import render_template
@@ -53,6 +56,8 @@ def script_context(ctx: RenderContext) -> dict[str, Any]:
                 "args": script_args(pc) if pc.applicable else [],
                 "applicable": pc.applicable,
                 "skip_reason": pc.skip_reason,
+                "unknown_fix": rec.unknown_fix,
+                "fixes": rec.fixes,
             }
         )
     return {
@@ -61,7 +66,21 @@ def script_context(ctx: RenderContext) -> dict[str, Any]:
         "checks": checks,
         "windows_query": WINDOWS_QUERY,
         "software_adapters": SOFTWARE_ADAPTERS,
+        "cannot_compare": CANNOT_COMPARE,
+        "patterns": shared_patterns(),
+        "windows_exes": patterns.WINDOWS_EXES,
     }
+
+
+def shared_patterns() -> dict[str, str | tuple[str, ...]]:
+    """The upper-case text and tuple constants of :mod:`provisioner.host.patterns`: what
+    both scripts read the host with, injected so they cannot drift from doctor's."""
+    found: dict[str, str | tuple[str, ...]] = {"FILES_SOURCE": FILES_SOURCE}
+    for name in dir(patterns):
+        value = getattr(patterns, name)
+        if name.isupper() and not name.startswith("_") and isinstance(value, (str, tuple)):
+            found[name] = value
+    return found
 
 
 def render_check_sh(ctx: RenderContext) -> str:

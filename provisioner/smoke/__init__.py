@@ -2,7 +2,8 @@
 
 Public API: :func:`run_smoke` (used by ``provision verify`` and as ``apply``'s last
 step) and :class:`SmokeResult` (``.passed``, ``.as_json()``, ``.summary_lines()``).
-The script itself is rendered from ``templates/smoke_test.py.j2``.
+The script itself is assembled from the modules of ``smoke/script/`` and
+``templates/smoke_test.py.j2`` (render/artifacts_smoke.py).
 """
 
 from provisioner.smoke.result import Finding, SmokeResult, Stage

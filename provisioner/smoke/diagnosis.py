@@ -26,14 +26,15 @@ class Verdict:
     warnings: tuple[str, ...] = ()
 
 
-def findings_in(log: str) -> tuple[Finding, ...]:
-    """Every catalogue signature in the log, in log order."""
+def findings_in(log: str, target: str | None = None) -> tuple[Finding, ...]:
+    """Every catalogue signature in the log, in log order, with the fix for ``target``
+    (the profile's target.os; None gives the fix that is safe everywhere)."""
     return tuple(
         Finding(
             m.signature.id,
             m.signature.severity,
             m.signature.meaning,
-            m.signature.fix,
+            m.signature.fix_for(target),
             m.line,
             m.excerpt,
         )

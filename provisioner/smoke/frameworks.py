@@ -2,7 +2,7 @@
 how the device is chosen when several are visible, and what proves placement.
 
 Read by the summary and the documentation; the rendered script carries the same
-rules (``VISIBLE_DEVICES_VAR`` in ``smoke_test.py.j2``).
+rules (``VISIBLE_DEVICES_VAR`` in ``smoke/script/workload.py``).
 """
 
 from __future__ import annotations

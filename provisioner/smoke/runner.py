@@ -119,7 +119,7 @@ def run_smoke(
         data = read_script_result(out)
         captured = read_captured_stderr(out) if data is None or done.timed_out else ""
     log = join_log(done.out, done.err, captured)
-    findings = findings_in(log)
+    findings = findings_in(log, resolved.profile.target.os.value)
     verdict = decide(
         script=data,
         returncode=done.returncode,

@@ -15,17 +15,15 @@ conda packages cannot be downloaded here:
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from channels import PackageSpec
+from support.profiles import profile_document, write_profile
 
 REPO = Path(__file__).resolve().parents[2]
 HOST_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
@@ -56,24 +54,14 @@ def stand_in_packages() -> list[PackageSpec]:
 
 
 def conda_profile(folder: Path, channel: Path, *, tool: str = "1.0", os_: str = "linux") -> Path:
-    data: dict[str, object] = {
-        "name": "e2e",
-        "target": {"os": os_},
-        "environment": {
-            "manager": "conda",
-            "name": "e2e-env",
-            "channels": [channel.as_uri()],
-            "python": PY,
-            "conda": ["app", f"tool={tool}", "pytorch"],
-        },
-        "smoke_test": {"framework": "pytorch", "device": "cpu", "require_accelerator": False},
+    environment = {
+        "manager": "conda",
+        "name": "e2e-env",
+        "channels": [channel.as_uri()],
+        "python": PY,
+        "conda": ["app", f"tool={tool}", "pytorch"],
     }
-    if os_ == "windows":
-        data["requires"] = {"windows": {"min_build": 19044}}
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "e2e.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return write_profile(folder / "e2e.yaml", profile_document("e2e", environment, os_=os_))
 
 
 @dataclass
@@ -143,22 +131,6 @@ def wait_for_pause(proc: subprocess.Popen[str], point: str, timeout: float = 300
         if f"paused at {point}" in line:
             return
     raise AssertionError(f"child never paused at {point}: {''.join(seen)[-2000:]}")
-
-
-def kill_tree(proc: subprocess.Popen[str]) -> None:
-    """SIGKILL the child and every process it started (as a power cut or a cancelled CI
-    job does): installers run in their own process groups, so walk /proc."""
-    pids = [proc.pid]
-    i = 0
-    while i < len(pids):
-        children = Path(f"/proc/{pids[i]}/task/{pids[i]}/children")
-        if children.exists():
-            pids += [int(p) for p in children.read_text().split()]
-        i += 1
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    proc.wait(timeout=30)
 
 
 def conda_meta_mtimes(prefix: Path) -> dict[str, int]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from apply_e2e import PY, REPO, Provision, conda_meta_mtimes, conda_profile
+from pypi_index import small_index
 
 pytestmark = pytest.mark.slow
 
@@ -196,11 +197,10 @@ def test_committed_lockfile_is_used_and_report_matches_the_documented_schema(
 
 def test_conda_prefix_with_a_pip_part(provision: Provision, channel: Path, tmp_path: Path) -> None:
     # The pip part goes into the conda prefix with its own Python (the stand-in), hash-pinned.
-    provision.env.pop("PIP_NO_INDEX", None)
-    provision.env["PIP_CONFIG_FILE"] = "/dev/null"
+    provision.env.pop("PIP_NO_INDEX", None)  # lock from the profile's local index only
     profile = conda_profile(tmp_path / "p", channel)
     data = yaml.safe_load(profile.read_text())
-    data["environment"].update(pip=["six==1.17.0"], index_url="file:///opt/pypi/simple")
+    data["environment"].update(pip=["six==1.17.0"], index_url=small_index().as_uri())
     profile.write_text(yaml.safe_dump(data, sort_keys=False))
     done = provision("apply", str(profile), "--verify", "import", "--json")
     assert done.returncode == 0, done.stderr

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from apply_e2e import PY, Provision, conda_meta_mtimes, conda_profile, kill_tree, wait_for_pause
-
-LOCAL_INDEX = "file:///opt/pypi/simple"  # this machine's local PyPI mirror
+from apply_e2e import PY, Provision, conda_meta_mtimes, conda_profile, wait_for_pause
+from pypi_index import small_index
+from support.processes import kill_tree
 
 pytestmark = pytest.mark.slow
 
@@ -131,11 +131,11 @@ def test_sigkill_inside_the_conda_link_then_apply_converges(
 def test_sigkill_inside_the_pip_install_then_apply_converges(
     provision: Provision, channel: Path, tmp_path: Path
 ) -> None:
-    provision.env["PIP_CONFIG_FILE"] = "/dev/null"  # lock from the profile's local index only
-    provision.env.pop("PIP_NO_INDEX", None)
+    provision.env.pop("PIP_NO_INDEX", None)  # lock from the profile's local index only
     profile = conda_profile(tmp_path / "p", channel)
     data = yaml.safe_load(profile.read_text())
-    data["environment"].update(pip=["six==1.17.0", "iniconfig==2.3.0"], index_url=LOCAL_INDEX)
+    index = small_index().as_uri()
+    data["environment"].update(pip=["six==1.17.0", "iniconfig==2.3.0"], index_url=index)
     profile.write_text(yaml.safe_dump(data, sort_keys=False))
     conda_at_kill, pip_at_kill = kill_inside_install_then_converge(
         provision, profile, "environment:pip-installing"

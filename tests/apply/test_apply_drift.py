@@ -7,8 +7,6 @@ PROVISION_HOME per module: built once, each test damages it and apply repairs it
 from __future__ import annotations
 
 import json
-import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -18,6 +16,8 @@ from typing import Any
 import pytest
 import yaml
 from apply_e2e import REPO, Provision, make_provision
+from pypi_index import small_package
+from support import machine
 
 from provisioner.apply.verify import import_check
 from provisioner.profile import load_profile
@@ -28,12 +28,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def cpu(tmp_path_factory: pytest.TempPathFactory) -> tuple[Provision, Path]:
-    """The cpu profile applied once (locked from this machine's pip config, offline)."""
+    """The cpu profile applied once (locked from this machine's pip sources, offline)."""
+    machine.cpu_torch_wheel()
     tmp = tmp_path_factory.mktemp("drift")
     provision = make_provision(tmp)
-    provision.env.pop("PIP_NO_INDEX", None)
-    real_home = Path(pwd.getpwuid(os.getuid()).pw_dir)
-    provision.env["XDG_CONFIG_HOME"] = str(real_home / ".config")
+    machine.with_pip_config(provision.env, tmp / "pip")
     profile = tmp / "cpu.yaml"
     shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
     done = provision("apply", "--json", str(profile))
@@ -126,11 +125,9 @@ def test_a_committed_corrupt_lockfile_stays_an_error(
 def test_a_distribution_another_tool_installed_is_removed(cpu: tuple[Provision, Path]) -> None:
     provision, profile = cpu
     python = provision.home / "envs" / "cpu" / "bin" / "python"
-    wheel = next(Path("/opt/pypi/files").glob("six-1.17.0-*.whl"), None)
-    if wheel is None:
-        pytest.skip("the local PyPI mirror has no six 1.17.0 wheel")
+    wheel = small_package("six", "1.17.0").url.removeprefix("file://")
     subprocess.run(
-        [uv_executable(), "pip", "install", "--python", str(python), str(wheel)],
+        [uv_executable(), "pip", "install", "--python", str(python), wheel],
         check=True,
         capture_output=True,
     )

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import signal
-import time
 from pathlib import Path
 
 import pytest
 from apply_e2e import REPO, Provision
-from procinfo import alive
+from support import machine
+from support.processes import alive, children, cmdline
+from support.waiting import wait_until, within
 
 pytestmark = [
     pytest.mark.slow,
@@ -22,41 +22,26 @@ pytestmark = [
 ]
 
 
-def children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    try:
-        return [int(p) for p in path.read_text().split()]
-    except (FileNotFoundError, ProcessLookupError):
-        return []
-
-
-def cmdline(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_text().split("\0")
-    except (FileNotFoundError, ProcessLookupError):
-        return []
-
-
 def wait_for_installer(apply_pid: int, timeout: float = 300) -> int:
     """The pid of apply's `uv pip install` child, once it runs."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def installer() -> int | None:
         for pid in children(apply_pid):
             argv = cmdline(pid)
             if len(argv) > 2 and Path(argv[0]).name == "uv" and argv[1:3] == ["pip", "install"]:
                 return pid
-        if not alive(apply_pid):
-            break
-        time.sleep(0.05)
-    raise AssertionError("apply never started `uv pip install`")
+        assert alive(apply_pid), "apply ended before it started `uv pip install`"
+        return None
+
+    return wait_until(installer, seconds=timeout, what="apply to start `uv pip install`")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
 def test_killed_during_install_then_apply_converges(
     provision: Provision, tmp_path: Path, sig: signal.Signals
 ) -> None:
-    provision.env.pop("PIP_NO_INDEX", None)  # lock from pip's real config, offline
-    provision.env["XDG_CONFIG_HOME"] = str(Path(pwd.getpwuid(os.getuid()).pw_dir) / ".config")
+    machine.cpu_torch_wheel()
+    machine.with_pip_config(provision.env, tmp_path / "pip")  # this machine's sources, offline
     profile = tmp_path / "cpu.yaml"
     shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
 
@@ -65,10 +50,7 @@ def test_killed_during_install_then_apply_converges(
     os.kill(child.pid, sig)  # Ctrl-C reaches apply only: uv runs in its own session
     code = child.wait(timeout=60)
     assert code == (130 if sig == signal.SIGINT else -signal.SIGKILL), child.stderr
-    deadline = time.monotonic() + 10
-    while alive(uv) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(uv), f"`uv pip install` (pid {uv}) outlived apply"
+    assert within(lambda: not alive(uv), 10), f"`uv pip install` (pid {uv}) outlived apply"
     state = json.loads((provision.home / "state" / "cpu.json").read_text())
     assert state["phase"] == "building"
 

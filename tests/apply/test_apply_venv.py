@@ -1,30 +1,28 @@
 """End to end with the venv backend on real packages: the shipped cpu profile (torch
 CPU wheel from this machine's pip config, the real training smoke test), and a
-DirectML profile under pyenv's Python 3.7 with tensorflow-directml from PyPI."""
+DirectML profile under pyenv's Python 3.7 with tensorflow-directml from PyPI. Both use
+what this machine offers (tests/support/machine.py) and skip, naming it, without."""
 
 from __future__ import annotations
 
 import json
-import os
-import pwd
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 from apply_e2e import REPO, Provision
+from support import machine
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def with_pip_config(provision: Provision) -> Provision:
-    """Locking reads pip's real configuration (find-links /opt/wheels, the local mirrors),
-    offline: the guard's PIP_NO_INDEX is lifted, UV_OFFLINE stays. The user-level pip.conf
-    is read (never written) from the real home."""
-    provision.env.pop("PIP_NO_INDEX", None)
-    real_home = Path(pwd.getpwuid(os.getuid()).pw_dir)
-    provision.env["XDG_CONFIG_HOME"] = str(real_home / ".config")
+def with_pip_config(provision: Provision, tmp_path: Path) -> Provision:
+    """Locking reads this machine's pip sources (its CPU torch wheel folder, the local
+    mirrors), offline: the guard's PIP_NO_INDEX is lifted, UV_OFFLINE stays."""
+    machine.cpu_torch_wheel()
+    machine.with_pip_config(provision.env, tmp_path / "pip")
     return provision
 
 
@@ -59,9 +57,7 @@ def test_cpu_profile_apply_verify_and_noop(with_pip_config: Provision, tmp_path:
 
 @pytest.mark.network
 def test_directml_profile_under_python_37(provision: Provision, tmp_path: Path) -> None:
-    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
-    if not list((pyenv_root / "versions").glob("3.7.*")):
-        pytest.skip("no pyenv Python 3.7 on this machine")
+    machine.pyenv_python("3.7")
     data = yaml.safe_load((REPO / "profiles" / "directml-wsl2.yaml").read_text())
     data["environment"].update(manager="venv", conda=[])
     data["environment"].pop("channels", None)

@@ -15,9 +15,8 @@ from provisioner.cli import main
 def render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Renderer:
     """Lock a profile (unless ``lock=False``) and render it into a fresh folder.
 
-    Locking reads only the profile's local index (file://): pip's own configuration
-    and the offline guard's PIP_NO_INDEX are set aside for the lock."""
-    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    Locking reads only the profile's local index (file://): the offline guard's
+    PIP_NO_INDEX is set aside for the lock (pip's own configuration stays hidden)."""
     monkeypatch.delenv("PIP_NO_INDEX", raising=False)
 
     def go(profile: Path, *, lock: bool = True, out: Path | None = None) -> Path:

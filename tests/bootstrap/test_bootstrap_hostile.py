@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bootstrap_e2e import LOCAL_INDEX, Renderer
+from bootstrap_e2e import Renderer
+from pypi_index import small_index
 
 # A STUB smoke test (no framework in this small env): it records what the script passed
 # it (the exported variables) instead of training.
@@ -56,7 +57,7 @@ def hostile_folder(
             "name": "hostile-env",
             "python": "3.11",
             "pip": ["six==1.17.0", "iniconfig==2.3.0"],
-            "index_url": LOCAL_INDEX,
+            "index_url": small_index().as_uri(),
             "variables": {"HOSTILE_VALUE": hostile(marker, "variable"), "QUOTE_VALUE": "'"},
         },
         "smoke_test": {"framework": "pytorch", "device": "cpu", "require_accelerator": False},

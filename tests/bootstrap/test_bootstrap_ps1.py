@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import tree_sitter
-import tree_sitter_powershell
-import yaml
-from bootstrap_e2e import LOCAL_INDEX, Renderer
+from bootstrap_e2e import Renderer
+from pypi_index import small_index
+from support.powershell import nodes_of_type, parse_errors
+from support.profiles import profile_document, write_profile
 
 from provisioner.render.jinja import quote_ps
 
@@ -18,36 +18,15 @@ HOSTILE = "it's $(Remove-Item C:\\) `n \u2019smart\u2019 & ; *"
 
 
 def windows_profile(folder: Path) -> Path:
-    data = {
-        "name": "win-small",
-        "target": {"os": "windows"},
-        "requires": {"windows": {"min_build": 19044}},
-        "environment": {
-            "manager": "venv",
-            "name": "win-small-env",
-            "python": "3.11",
-            "pip": ["six==1.17.0", "iniconfig==2.3.0"],
-            "index_url": LOCAL_INDEX,
-            "variables": {"HOSTILE_VALUE": HOSTILE, "DML_VISIBLE_DEVICES": "0"},
-        },
-        "smoke_test": {"framework": "pytorch", "device": "cpu", "require_accelerator": False},
+    environment = {
+        "manager": "venv",
+        "python": "3.11",
+        "pip": ["six==1.17.0", "iniconfig==2.3.0"],
+        "index_url": small_index().as_uri(),
+        "variables": {"HOSTILE_VALUE": HOSTILE, "DML_VISIBLE_DEVICES": "0"},
     }
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "win-small.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
-def parse(text: str) -> tree_sitter.Tree:
-    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
-    return parser.parse(text.encode("utf-8"))
-
-
-def nodes(node: tree_sitter.Node) -> list[tree_sitter.Node]:
-    out = [node]
-    for child in node.children:
-        out += nodes(child)
-    return out
+    document = profile_document("win-small", environment, os_="windows")
+    return write_profile(folder / "win-small.yaml", document)
 
 
 @pytest.fixture
@@ -57,21 +36,15 @@ def script(render: Renderer, tmp_path: Path) -> str:
     return (folder / "bootstrap.ps1").read_text(encoding="utf-8")
 
 
-def parse_errors(text: str) -> list[tree_sitter.Node]:
-    return [n for n in nodes(parse(text).root_node) if n.type == "ERROR" or n.is_missing]
-
-
 def test_parses_without_errors(script: str) -> None:
     bad = parse_errors(script)
-    assert not bad, [(n.start_point, n.text[:60]) for n in bad]
+    assert not bad, bad[:10]
     assert parse_errors(script + "\nif ($x -eq { \n")  # the check does catch a broken script
 
 
 def test_profile_values_are_single_quoted_literals(script: str) -> None:
     literals = {
-        n.text.decode()
-        for n in nodes(parse(script).root_node)
-        if n.type == "verbatim_string_characters"
+        n.text.decode() for n in nodes_of_type(script, "verbatim_string_characters") if n.text
     }
     for value in ("win-small", "win-small-env", "3.11", "venv", "win-64", HOSTILE, "0"):
         assert quote_ps(value) in literals, value

@@ -5,7 +5,6 @@ micromamba that records its arguments."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from bootstrap_e2e import STUB_SMOKE_TEST, Renderer, small_profile
+from support import machine
 
 from provisioner.render.artifacts_bootstrap import NO_LOCK_MESSAGE
 
@@ -330,12 +330,10 @@ def _lock_sha(folder: Path) -> str:
 def test_cpu_profile_with_the_real_smoke_test(
     render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The shipped cpu profile, locked with pip's real configuration (the local CPU torch
+    # The shipped cpu profile, locked from this machine's pip sources (its local CPU torch
     # wheel), bootstrapped with pip and trained by the rendered smoke_test.py.
-    import pwd
-
-    monkeypatch.delenv("PIP_CONFIG_FILE", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(Path(pwd.getpwuid(os.getuid()).pw_dir) / ".config"))
+    machine.cpu_torch_wheel()
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(machine.pip_config_file(tmp_path / "pip")))
     profile = tmp_path / "p" / "cpu.yaml"
     profile.parent.mkdir()
     shutil.copy(Path(__file__).resolve().parents[2] / "profiles" / "cpu.yaml", profile)

@@ -10,9 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
-import tree_sitter_powershell
 from host_replay import profile_paths
-from tree_sitter import Language, Node, Parser
+from support.powershell import parse_errors
 
 from provisioner.checks.plan import plan_checks
 from provisioner.checks.records import load_checks
@@ -21,19 +20,6 @@ from provisioner.render import RenderContext
 from provisioner.render.artifacts_checks import render_check_ps1, script_args
 from provisioner.render.jinja import quote_ps
 
-PS = Language(tree_sitter_powershell.language())
-
-
-def bad_nodes(node: Node) -> list[str]:
-    """The innermost nodes that carry an error: ERROR, MISSING, or a node whose error
-    is in a token tree-sitter does not expose as a child."""
-    if not node.has_error:
-        return []
-    inner = [b for child in node.children for b in bad_nodes(child)]
-    if inner and node.type != "ERROR" and not node.is_missing:
-        return inner
-    return [f"{node.type} (missing={node.is_missing}) at {node.start_point}", *inner]
-
 
 def rendered(profile: Path) -> str:
     return render_check_ps1(RenderContext(load_profile(profile), "test"))
@@ -41,14 +27,13 @@ def rendered(profile: Path) -> str:
 
 @pytest.mark.parametrize("profile", profile_paths(), ids=lambda p: p.stem)
 def test_check_ps1_parses_without_errors(profile: Path) -> None:
-    tree = Parser(PS).parse(rendered(profile).encode("utf-8"))
-    assert not tree.root_node.has_error, bad_nodes(tree.root_node)[:10]
+    bad = parse_errors(rendered(profile))
+    assert not bad, bad[:10]
 
 
 def test_parser_catches_a_broken_script() -> None:
     """The parse test can fail: a script with an unclosed block has ERROR/MISSING nodes."""
-    tree = Parser(PS).parse(b"if ($x) { Write-Output 'a' \n")
-    assert tree.root_node.has_error
+    assert parse_errors("if ($x) { Write-Output 'a' \n")
 
 
 @pytest.mark.parametrize("profile", profile_paths(), ids=lambda p: p.stem)
@@ -77,8 +62,7 @@ def test_profile_values_are_single_quoted_literals(tmp_path: Path) -> None:
     path.write_text(hostile)
     text = render_check_ps1(RenderContext(load_profile(path), "test"))
     assert "$Profile_ = 'cpu''; Remove-Item C:\\ -Recurse; ''$(evil)'" in text
-    tree = Parser(PS).parse(text.encode("utf-8"))
-    assert not tree.root_node.has_error
+    assert not parse_errors(text)
     # every line that calls a check passes its arguments as '...' literals or @('...')
     for line in text.splitlines():
         if line.startswith(("Invoke-Check ", "Skip-Check ")):

@@ -69,7 +69,8 @@ def test_doctor_invalid_profile_exits_2_with_one_line(
     bad.write_text("name: x\ntarget: {os: mars}\n")
     assert main(["doctor", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("provision: ") and "Traceback" not in err
+    # positioned errors start with FILE:LINE:COL, as a compiler prints them
+    assert err.startswith(f"{bad}:") and "Traceback" not in err
     assert main(["doctor", str(tmp_path / "missing.yaml")]) == 2
 
 
@@ -126,7 +127,11 @@ def test_explain_stdin_and_nothing_found(
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("all good\n"))
     assert main(["explain", "-", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"matches": []}
+    assert json.loads(capsys.readouterr().out) == {
+        "verdict": "none",
+        "target": None,
+        "matches": [],
+    }
 
 
 def test_explain_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,7 +34,12 @@ def test_old_kernel_without_dxg(host, tmp_path) -> None:  # type: ignore[no-unty
     # the localized `[版本 10.0.18362.207]` still yields the build
     assert v["windows.build"][:2] == ("fail", "Windows build: 18362 (need >= 19044)")
     # no powershell.exe: the adapter is unknown with the reason, never guessed
-    assert v["gpu.adapter"][:2] == ("unknown", "GPU: unknown (powershell.exe not found on PATH)")
+    assert v["gpu.adapter"][:2] == (
+        "unknown",
+        "GPU: unknown (powershell.exe not found on PATH or under "
+        "/mnt/c/Windows/System32/WindowsPowerShell/v1.0)",
+    )
+    assert "nvidia-smi (on PATH or in /usr/lib/wsl/lib)" in v["gpu.adapter"][2]
 
 
 @pytest.mark.parametrize(
@@ -54,10 +59,21 @@ def test_linux_driver_inside_wsl(host, tmp_path, name: str, message: str) -> Non
 
 def test_nvml_host_driver_string_maps_to_526_86(host, tmp_path) -> None:  # type: ignore[no-untyped-def]
     v = by_id(run(host, "wsl2-nvml-blocked-utils-510", "cuda-wsl2", tmp_path))
+    # 31.0.15.2686 is 526.86: below 527.41, what torch 2.4.1's CUDA 12.1 build needs
     assert v["gpu.driver"][:2] == (
-        "pass",
-        "GPU driver: NVIDIA GPU (name not captured) driver 526.86 (need >= 495)",
+        "fail",
+        "GPU driver: NVIDIA GPU (name not captured) driver 526.86 (need >= 527.41)",
     )
+
+
+def test_driver_below_the_cuda_12_floor_fails(host, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    d = run(host, "wsl2-win-insider-25342-quadro-527", "cuda-wsl2", tmp_path)
+    assert by_id(d)["gpu.driver"][:2] == (
+        "fail",
+        "GPU driver: Quadro RTX 4000 driver 527.27 (need >= 527.41)",
+    )
+    assert not d.ready
+    assert run(host, "wsl2-win-insider-25342-quadro-527", "directml-wsl2", tmp_path).ready
 
 
 def test_build_18363_has_no_gpu_pv(host, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -89,7 +105,16 @@ def test_interop_off_makes_windows_facts_unknown(host, tmp_path, name: str) -> N
 
 def test_hung_command_times_out_as_unknown(host, tmp_path) -> None:  # type: ignore[no-untyped-def]
     v = by_id(run(host, "wsl2-hung-powershell", "directml-wsl2", tmp_path))
-    assert v["gpu.adapter"][:2] == ("unknown", "GPU: unknown (powershell.exe timed out)")
+    assert v["windows.edition"][:2] == (
+        "unknown",
+        "Windows Server SKU: unknown (powershell.exe timed out)",
+    )
+    # nvidia-smi inside WSL settles the adapter and its Windows driver instead
+    assert v["gpu.adapter"] == (
+        "pass",
+        "GPU: NVIDIA GeForce RTX 4070 ... (nvidia) (reported by nvidia-smi)",
+        "",
+    )
 
 
 def test_windows_10_1809_native_directml_ok_but_no_wsl_gpu(host, tmp_path) -> None:  # type: ignore[no-untyped-def]

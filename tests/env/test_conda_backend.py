@@ -13,9 +13,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import yaml
 from channels import PackageSpec, build_channel, demo_packages, python_standin, tamper
 from pypi_index import Wheel, build_simple_index, build_wheel
+from support.profiles import profile_document
+from support.profiles import write_profile as write_yaml
 
 from provisioner.env import EnvBackend
 from provisioner.env.conda import ArtifactMismatch, CondaBackend, read_conda_meta
@@ -31,29 +32,15 @@ HOST_PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def write_profile(folder: Path, channel: Path, conda: list[str], **env: object) -> Path:
-    path = folder / "env.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "name": "condatest",
-                "target": {"os": "linux"},
-                "environment": {
-                    "name": "condatest",
-                    "manager": "conda",
-                    "channels": [channel.as_uri()],
-                    "python": HOST_PY,
-                    "conda": conda,
-                    **env,
-                },
-                "smoke_test": {
-                    "framework": "pytorch",
-                    "device": "cpu",
-                    "require_accelerator": False,
-                },
-            }
-        )
-    )
-    return path
+    environment = {
+        "name": "condatest",
+        "manager": "conda",
+        "channels": [channel.as_uri()],
+        "python": HOST_PY,
+        "conda": conda,
+        **env,
+    }
+    return write_yaml(folder / "env.yaml", profile_document("condatest", environment))
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +213,6 @@ def test_pip_part_installs_after_the_conda_part(
     """conda part with a Python (a stand-in for conda-forge's python, see
     channels.python_standin), then the locked pip part with hashes into the prefix."""
     monkeypatch.delenv("PIP_NO_INDEX")  # the index is a local folder
-    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
     chan = build_channel(tmp_path / "chan", [*demo_packages(), python_standin()])
     simple = build_simple_index(
         tmp_path / "index",

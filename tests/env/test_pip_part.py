@@ -1,15 +1,15 @@
 """The pip part: hash-pinned install of locked pip entries, and a diff read from
-site-packages. Real wheels from the machine's local PyPI mirror, a real venv."""
+site-packages. Wheels built by the tests (tests/pypi_index.py), a real venv."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from pypi_index import small_package
 
 from provisioner.env.pip_part import (
     diff_pip_part,
@@ -21,19 +21,6 @@ from provisioner.env.pip_part import (
 from provisioner.errors import ExternalFailure
 from provisioner.lock import LockedPackage
 from provisioner.uvbin import uv_executable
-
-MIRROR = Path("/opt/pypi")
-
-
-def mirror_package(name: str, version: str, platform: str = "linux-64") -> LockedPackage:
-    """A locked pip entry for a pure-Python wheel of the local mirror, with its real sha256."""
-    index = (MIRROR / "simple" / name / "index.html").read_text()
-    wheel = rf"files/{re.escape(name)}-{re.escape(version)}-[^\"#]*none-any\.whl"
-    pattern = rf'href="\.\./\.\./({wheel})#sha256=([0-9a-f]+)"'
-    m = re.search(pattern, index)
-    if m is None:
-        pytest.skip(f"the local PyPI mirror has no {name} {version} wheel")
-    return LockedPackage("pip", name, version, platform, (MIRROR / m[1]).as_uri(), m[2])
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +35,13 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_requirements_text_pins_url_and_hash() -> None:
-    six = mirror_package("six", "1.17.0")
+    six = small_package("six", "1.17.0")
     text = requirements_text((six,))
     assert text == f"six @ {six.url} --hash=sha256:{six.sha256}\n"
 
 
 def test_install_then_diff_is_empty_and_reads_direct_url(venv: Path) -> None:
-    locked = (mirror_package("six", "1.17.0"), mirror_package("tabulate", "0.8.10"))
+    locked = (small_package("six", "1.17.0"), small_package("tabulate", "0.8.10"))
     assert {p.name for p in diff_pip_part(venv, locked).add} == {"six", "tabulate"}
     install_pip_part(venv, locked, quiet=True)
     d = diff_pip_part(venv, locked)
@@ -73,9 +60,9 @@ def test_install_then_diff_is_empty_and_reads_direct_url(venv: Path) -> None:
 
 
 def test_changed_pin_and_extra_package_show_in_diff_and_converge(venv: Path) -> None:
-    old = (mirror_package("six", "1.17.0"), mirror_package("tabulate", "0.8.10"))
+    old = (small_package("six", "1.17.0"), small_package("tabulate", "0.8.10"))
     install_pip_part(venv, old, quiet=True)
-    new = (mirror_package("tabulate", "0.10.0"),)  # six dropped, tabulate bumped
+    new = (small_package("tabulate", "0.10.0"),)  # six dropped, tabulate bumped
     d = diff_pip_part(venv, new)
     assert d.remove == ("pip:six",)
     assert [(o, p.version) for o, p in d.change] == [("tabulate==0.8.10", "0.10.0")]
@@ -88,7 +75,7 @@ def test_changed_pin_and_extra_package_show_in_diff_and_converge(venv: Path) -> 
 
 
 def test_tampered_artifact_is_refused_and_not_installed(venv: Path, tmp_path: Path) -> None:
-    real = mirror_package("iniconfig", "2.3.0")
+    real = small_package("iniconfig", "2.3.0")
     wheel = tmp_path / Path(real.url).name
     # A well-formed wheel whose bytes changed after locking: one file rewritten.
     with (
@@ -110,7 +97,7 @@ def test_tampered_artifact_is_refused_and_not_installed(venv: Path, tmp_path: Pa
 
 
 def test_missing_hash_in_lock_is_refused() -> None:
-    six = mirror_package("six", "1.17.0")
+    six = small_package("six", "1.17.0")
     unhashed = LockedPackage("pip", "six", "1.17.0", "linux-64", six.url, None)
     with pytest.raises(ExternalFailure, match="no sha256"):
         requirements_text((unhashed,))
@@ -173,7 +160,7 @@ def test_unreachable_index_is_one_clear_error(venv: Path, monkeypatch: pytest.Mo
 
 
 def test_a_deleted_module_file_is_a_change_and_install_restores_it(venv: Path) -> None:
-    locked = (mirror_package("six", "1.17.0"),)
+    locked = (small_package("six", "1.17.0"),)
     install_pip_part(venv, locked, quiet=True)
     site = next(venv.parent.parent.glob("lib/python3*/site-packages"))
     (site / "six.py").unlink()
@@ -186,7 +173,7 @@ def test_a_deleted_module_file_is_a_change_and_install_restores_it(venv: Path) -
 
 
 def test_in_a_venv_a_foreign_installers_distribution_is_removed(venv: Path) -> None:
-    six, tabulate = mirror_package("six", "1.17.0"), mirror_package("tabulate", "0.8.10")
+    six, tabulate = small_package("six", "1.17.0"), small_package("tabulate", "0.8.10")
     install_pip_part(venv, (six, tabulate), quiet=True)
     info = next(venv.parent.parent.glob("lib/python3*/site-packages/six-*.dist-info"))
     (info / "INSTALLER").write_text("poetry\n")

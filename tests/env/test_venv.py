@@ -1,6 +1,6 @@
 """The venv backend: interpreter discovery (PATH, pyenv, py launcher), a real venv, the
-locked pip part installed with hashes, and an exact diff. Wheels come from the local
-PyPI mirror."""
+locked pip part installed with hashes, and an exact diff. Wheels are built by the tests
+(tests/pypi_index.py); other Pythons come from pyenv (skipped without: support.machine)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_pip_part import mirror_package
+from pypi_index import small_package
+from support import machine
 
 from provisioner.env.venv import VenvBackend, find_interpreter
 from provisioner.errors import HostNotReady
@@ -18,13 +19,12 @@ from provisioner.lock import Lock
 
 
 def lock_of(*pkgs: tuple[str, str]) -> Lock:
-    return Lock("sha256:test", ("linux-64",), (), tuple(mirror_package(n, v) for n, v in pkgs))
+    return Lock("sha256:test", ("linux-64",), (), tuple(small_package(n, v) for n, v in pkgs))
 
 
 def test_finds_pyenv_interpreter_when_not_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    root = Path(os.environ["PYENV_ROOT"])
-    if not list((root / "versions").glob("3.7.*")):
-        pytest.skip("no pyenv Python 3.7 on this machine")
+    machine.pyenv_python("3.7")
+    root = machine.pyenv_root()
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no pyenv shims
     found = find_interpreter("3.7")
     assert found.version == "3.7"
@@ -53,9 +53,8 @@ def test_path_comes_before_pyenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         pytest.skip("no /usr/bin/python3 on this machine")
     out = subprocess.run([system, "-V"], capture_output=True, text=True, check=True)
     x_y = ".".join(out.stdout.split()[1].split(".")[:2])
-    root = Path(os.environ["PYENV_ROOT"])
-    if not list((root / "versions").glob(f"{x_y}.*")):
-        pytest.skip(f"no pyenv Python {x_y} to compete with /usr/bin/python3")
+    machine.pyenv_python(x_y)  # to compete with /usr/bin/python3
+    root = machine.pyenv_root()
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     found = find_interpreter(x_y)
     assert found.version == x_y
@@ -93,9 +92,7 @@ def test_create_install_diff_update(tmp_path: Path) -> None:
 
 
 def test_venv_of_another_python_is_recreated(tmp_path: Path) -> None:
-    root = Path(os.environ["PYENV_ROOT"])
-    if not list((root / "versions").glob("3.10.*")):
-        pytest.skip("no pyenv Python 3.10 on this machine")
+    machine.pyenv_python("3.10")
     prefix = tmp_path / "env"
     lock = lock_of(("six", "1.17.0"))
     VenvBackend("3.10").install(prefix, lock, "linux-64", quiet=True)
@@ -111,9 +108,7 @@ def test_finds_the_windows_py_launcher(monkeypatch: pytest.MonkeyPatch, tmp_path
     """A STAND-IN ``py`` launcher (Windows cannot run here) under a probe that says
     win32: ``py -0p`` lists pyenv's 3.7 in the launcher's ``-V:X.Y`` format, beside a
     listed 3.12 that does not exist; the backend runs the listed 3.7 path."""
-    pythons = sorted((Path(os.environ["PYENV_ROOT"]) / "versions").glob("3.7.*/bin/python3.7"))
-    if not pythons:
-        pytest.skip("no pyenv Python 3.7 on this machine")
+    python37 = machine.pyenv_python("3.7").resolve()
     bindir = tmp_path / "bin"
     bindir.mkdir()
     launcher = bindir / "py"
@@ -121,13 +116,13 @@ def test_finds_the_windows_py_launcher(monkeypatch: pytest.MonkeyPatch, tmp_path
         "#!/bin/sh\n# STAND-IN for the Windows py launcher\n"
         '[ "$1" = -0p ] || { echo "No suitable Python runtime found" >&2; exit 103; }\n'
         f"echo ' -V:3.12 *        {tmp_path}/missing/python.exe'\n"
-        f"echo ' -V:3.7          {pythons[-1]}'\n"
+        f"echo ' -V:3.7          {python37}'\n"
     )
     launcher.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
     found = find_interpreter("3.7", Probe(platform="win32"))
-    assert found.version == "3.7" and found.executable == pythons[-1]
+    assert found.version == "3.7" and found.executable == python37
     with pytest.raises(HostNotReady) as e:  # listed, but it does not start
         find_interpreter("3.12", Probe(platform="win32"))
     assert f"3.12 ({tmp_path}/missing/python.exe)" in e.value.message

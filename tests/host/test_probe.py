@@ -31,7 +31,8 @@ def test_hung_stand_in_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     probe = Probe(h.root, path=h.path, env=h.env)
     assert probe.timeout == 1.0
     facts = gather(probe)
-    assert facts.adapters == Unknown("powershell.exe timed out")
+    assert facts.windows_edition == Unknown("powershell.exe timed out")
+    assert facts.adapters_source == "nvidia-smi"  # the adapter settled another way
     assert facts.windows_build == 22000  # the other commands still answered
 
 
@@ -145,3 +146,32 @@ def test_a_good_command_timeout_is_used(
 ) -> None:
     monkeypatch.setenv("PROVISION_COMMAND_TIMEOUT", value)
     assert Probe().timeout == seconds
+
+
+def test_saved_snapshot_keeps_only_what_the_checks_read(tmp_path: Path) -> None:
+    """facts --save: dpkg status cut to its NVIDIA stanzas; the replay judges the same."""
+    h = replayed("wsl2-debian-package-names", make_tools_dir(tmp_path / "tools"))
+    dpkg = (h.root / "var/lib/dpkg/status").read_text("utf-8")
+    assert "Package: bash" in dpkg
+    probe = Probe(h.root, path=h.path, env=h.env)
+    live = gather(probe)
+    probe.save(tmp_path / "host.json")
+    saved = json.loads((tmp_path / "host.json").read_text("utf-8"))["files"]
+    kept = saved["/var/lib/dpkg/status"]
+    assert "bash" not in kept and "Architecture" not in kept
+    assert kept.count("Package:") == 3  # nvidia-driver, libcuda1, nvidia-smi
+    replay = gather(Probe.replay(tmp_path / "host.json"))
+    assert replay.linux_nvidia_packages == live.linux_nvidia_packages
+    assert replay.linux_nvidia_packages == ("libcuda1", "nvidia-driver", "nvidia-smi")
+
+
+def test_replay_covers_well_known_paths_and_the_wsl_interop_content(tmp_path: Path) -> None:
+    """Executables found under the root (not on PATH) are recorded and replayed."""
+    h = replayed("wsl2-root-shell", make_tools_dir(tmp_path / "tools"))
+    live = gather(Probe(h.root, path=h.path, env=h.env))
+    probe = Probe(h.root, path=h.path, env=h.env)
+    gather(probe)
+    probe.save(tmp_path / "host.json")
+    replay = gather(Probe.replay(tmp_path / "host.json"))
+    assert replay == live
+    assert live.windows_build == 22000 and live.interop == "enabled"

@@ -4,8 +4,6 @@ pip's configuration translated (uv ignores it). Real wheels, real indexes."""
 from __future__ import annotations
 
 import hashlib
-import os
-import pwd
 import re
 import sys
 from collections.abc import Callable
@@ -15,6 +13,7 @@ from urllib.parse import unquote
 import pytest
 from channels import PackageSpec, build_channel, python_standin
 from pypi_index import Wheel, build_simple_index, build_wheel
+from support import machine
 
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock, LockedPackage
@@ -25,15 +24,13 @@ from provisioner.profile import load_profile
 
 ProfileWriter = Callable[..., Path]
 REPO = Path(__file__).resolve().parents[2]
-REAL_HOME = Path(pwd.getpwuid(os.getuid()).pw_dir)
-LOCAL_TORCH = Path("/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
 
 
 @pytest.fixture
 def pip_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     """A file:// simple index with a 'CUDA' torchlike 2.13.0 (needs nvidia-fake) and
     platform wheels, and a find-links folder with torchlike 2.13.0+cpu. pip's own
-    configuration on this machine is hidden (PIP_CONFIG_FILE=/dev/null)."""
+    configuration on this machine stays hidden (the conftest guard)."""
     simple = build_simple_index(
         tmp_path / "index",
         [
@@ -46,9 +43,7 @@ def pip_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
     )
     links = tmp_path / "wheels"
     build_wheel(Wheel("torchlike", "2.13.0+cpu", requires=("helper",)), links)
-    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
-    for var in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
-        monkeypatch.delenv(var, raising=False)
+    monkeypatch.delenv("PIP_NO_INDEX", raising=False)
     return simple, links
 
 
@@ -258,22 +253,20 @@ def test_proxy_from_the_profile_is_used(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not LOCAL_TORCH.exists(), reason="this machine has no local torch 2.13.0+cpu wheel mirror"
-)
-def test_cpu_profile_locks_the_local_cpu_torch_wheel(monkeypatch: pytest.MonkeyPatch) -> None:
-    # pip's real configuration on this machine (find-links /opt/wheels, file:// mirrors),
-    # offline: the conftest's PIP_NO_INDEX is lifted, UV_OFFLINE stays. The user-level
-    # pip.conf holding the mirrors is read (never written) from the real home.
+def test_cpu_profile_locks_the_local_cpu_torch_wheel(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # This machine's pip sources (its CPU torch wheel folder, file:// mirrors), offline.
+    local_torch = machine.cpu_torch_wheel()
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(machine.pip_config_file(tmp_path)))
     monkeypatch.delenv("PIP_NO_INDEX", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(REAL_HOME / ".config"))
     resolved = load_profile(REPO / "profiles" / "cpu.yaml")
     locked = {p.name: p for p in resolve_pip(resolved, "linux-64")}
     assert {"torch", "numpy"} <= set(locked)
     assert not [n for n in locked if n.startswith("nvidia")], sorted(locked)
     torch = locked["torch"]
-    assert torch.version == "2.13.0+cpu" and torch.url == f"file://{LOCAL_TORCH}"
-    assert torch.sha256 == hashlib.sha256(LOCAL_TORCH.read_bytes()).hexdigest()
+    assert torch.version == "2.13.0+cpu" and torch.url == f"file://{local_torch}"
+    assert torch.sha256 == hashlib.sha256(local_torch.read_bytes()).hexdigest()
 
 
 @pytest.mark.network
@@ -281,8 +274,7 @@ def test_cpu_profile_locks_the_local_cpu_torch_wheel(monkeypatch: pytest.MonkeyP
 def test_windows_python37_tensorflow_directml_from_pypi(
     write_profile: ProfileWriter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("PIP_NO_INDEX", raising=False)
-    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")  # PyPI only
+    monkeypatch.delenv("PIP_NO_INDEX", raising=False)  # PyPI only: pip's config is hidden
     resolved = load_profile(
         write_profile(
             [],

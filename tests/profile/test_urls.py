@@ -47,13 +47,13 @@ def test_real_download_locations_load(tmp_path: Path) -> None:
     ("field", "value", "fragment"),
     [
         ("index_url", 'https://y.invalid/s"$(touch /tmp/PWNED)', "contains '\"'"),
-        ("index_url", "https://x.example/simple\n--trusted-host evil", "contains '\\n'"),
+        ("index_url", "https://x.example/simple\n--trusted-host evil", "'\\n' (U+000A)"),
         ("index_url", "https://x.example/simple --trusted-host evil", "contains ' '"),
         ("index_url", "javascript:alert(1)", "is not an http(s) or file:// URL"),
         ("index_url", "", "is empty"),
         ("proxy", "socks4://proxy:1080", "is not an http(s) URL"),
         ("proxy", "http://proxy:port", "Port could not be cast"),
-        ("find_links", "/opt/wheels\u2028x", "contains '\\u2028'"),
+        ("find_links", "/opt/wheels\u2028x", "'\\u2028' (U+2028)"),
         ("find_links", "/opt/it\u2019s", "contains '\\u2019'"),
     ],
 )

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 import tree_sitter
-import tree_sitter_powershell
+from support.powershell import nodes_of_type, parse_errors
 
 from provisioner.render.jinja import environment, quote_ps, quote_sh
 
@@ -85,17 +85,8 @@ def ps_decode_verbatim(literal: str) -> tuple[str, int]:
 
 
 def ps_string_literals(source: str) -> list[tree_sitter.Node]:
-    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
-    tree = parser.parse(source.encode("utf-8"))
-    assert not tree.root_node.has_error, source
-    found: list[tree_sitter.Node] = []
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.type == "string_literal":
-            found.append(node)
-        stack.extend(node.children)
-    return found
+    assert not parse_errors(source), source
+    return nodes_of_type(source, "string_literal")
 
 
 @pytest.mark.parametrize("value", HOSTILE)

@@ -1,7 +1,7 @@
 """``provision render`` with a lockfile: it is validated by the lock reader and must match
 the profile; a malformed, stale or foreign lockfile is exit 2 before anything is written.
 
-The lockfiles are real: ``provision lock`` over this machine's local PyPI mirror.
+The lockfiles are real: ``provision lock`` over a file:// index built by the tests.
 """
 
 from __future__ import annotations
@@ -11,40 +11,30 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pypi_index import small_index
+from support.profiles import profile_document, write_profile
 
 from provisioner.cli import main
 
-LOCAL_INDEX = "file:///opt/pypi/simple"  # this machine's local PyPI mirror
 
-
-def write_profile(folder: Path, name: str, pip: list[str]) -> Path:
-    data = {
-        "name": name,
-        "target": {"os": "linux"},
-        "environment": {
-            "manager": "venv",
-            "name": f"{name}-env",
-            "python": "3.11",
-            "pip": pip,
-            "index_url": LOCAL_INDEX,
-        },
-        "smoke_test": {"framework": "pytorch", "device": "cpu", "require_accelerator": False},
+def pip_profile(folder: Path, name: str, pip: list[str]) -> Path:
+    environment = {
+        "manager": "venv",
+        "python": "3.11",
+        "pip": pip,
+        "index_url": small_index().as_uri(),
     }
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return write_profile(folder / f"{name}.yaml", profile_document(name, environment))
 
 
 @pytest.fixture
 def locked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A profile with a fresh lockfile beside it (``<stem>.conda-lock.yml``).
 
-    Locking reads only the profile's local index (file://): pip's own configuration and
-    the offline guard's PIP_NO_INDEX are set aside for the lock."""
-    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    Locking reads only the profile's local index (file://): the offline guard's
+    PIP_NO_INDEX is set aside for the lock (pip's own configuration stays hidden)."""
     monkeypatch.delenv("PIP_NO_INDEX", raising=False)
-    profile = write_profile(tmp_path / "p", "team", ["six==1.17.0"])
+    profile = pip_profile(tmp_path / "p", "team", ["six==1.17.0"])
     assert main(["lock", str(profile)]) == 0
     return profile
 
@@ -62,7 +52,7 @@ def test_fresh_lockfile_goes_into_the_scripts(
     assert (out / "conda-lock.yml").read_text(encoding="utf-8") == lock_text
     script = (out / "bootstrap.sh").read_text(encoding="utf-8")
     (pkg,) = yaml.safe_load(lock_text)["package"]
-    assert pkg["name"] == "six" and pkg["url"].startswith("file:///opt/pypi/")
+    assert pkg["name"] == "six" and pkg["url"].startswith(small_index().parent.as_uri())
     requirement = f"{pkg['name']} @ {pkg['url']} --hash=sha256:{pkg['hash']['sha256']}"
     assert f"  '{requirement}'\n" in script
     assert f"LOCK_SHA256='{hashlib.sha256(lock_text.encode()).hexdigest()}'" in script
@@ -140,7 +130,7 @@ def test_stale_lockfile_is_exit_2_with_the_lock_command(
 def test_lockfile_of_another_profile_is_refused(
     locked: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    other = write_profile(tmp_path / "q", "other", ["six==1.17.0"])
+    other = pip_profile(tmp_path / "q", "other", ["six==1.17.0"])
     foreign = lockfile_of(locked)
     capsys.readouterr()
     out = tmp_path / "out"

@@ -11,8 +11,6 @@ from types import ModuleType
 import pytest
 from smoke_fixtures import (
     PROFILES,
-    PY37,
-    PY311,
     TF_CPU,
     TF_DIRECTML,
     TORCH_CPU,
@@ -26,19 +24,19 @@ from provisioner.profile import ResolvedProfile, load_profile
 @pytest.fixture(scope="session")
 def tf_cpu_python() -> Path:
     """Python 3.11 with tensorflow-cpu 2.21.0 (TF 2's CPU build)."""
-    return build_venv(PY311, TF_CPU)
+    return build_venv("3.11", TF_CPU)
 
 
 @pytest.fixture(scope="session")
 def tf_directml_python() -> Path:
     """Python 3.7 with tensorflow-directml 1.15.8 (finds 0 adapters on this machine)."""
-    return build_venv(PY37, TF_DIRECTML)
+    return build_venv("3.7", TF_DIRECTML)
 
 
 @pytest.fixture(scope="session")
 def torch_cpu_python() -> Path:
     """Python 3.11 with torch 2.13.0 (the local CPU wheel)."""
-    return build_venv(PY311, TORCH_CPU)
+    return build_venv("3.11", TORCH_CPU)
 
 
 @pytest.fixture

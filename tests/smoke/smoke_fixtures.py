@@ -1,8 +1,9 @@
 """Helpers for the smoke-test tests: real framework venvs (cached), captured logs, and
 the rendered script.
 
-The venvs are real: ``python -m venv`` plus ``pip install`` (pip honours this
-machine's config: the local wheel folder and mirrors; uv would not). Each is cached
+The venvs are real: ``python -m venv`` plus ``pip install`` from this machine's pip
+sources (its local wheel folder and mirrors) under pyenv's Pythons, all reached through
+``tests/support/machine.py``, which skips naming what is missing. Each is cached
 under ``<repo>/.cache/tests/venvs/<key>``, keyed by the interpreter's version and the
 requirements, built in a ``.partial`` folder and renamed when complete, so an
 interrupted build is never reused.
@@ -18,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support import machine
 
 from provisioner.profile import ResolvedProfile
 from provisioner.render import RenderContext
@@ -29,10 +31,6 @@ VENVS = CACHE / "venvs"
 LOGS = REPO / "tests" / "data" / "logs"
 LOG_INDEX = LOGS / "INDEX.md"  # a verbatim copy of the shared fixtures' INDEX.md
 PROFILES = Path(__file__).resolve().parent / "profiles"
-PYENV = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-
-PY37 = PYENV / "3.7.16" / "bin" / "python"
-PY311 = PYENV / "3.11.7" / "bin" / "python"
 
 # What each framework path needs. tensorflow-directml 1.15.8 wants numpy < 1.19 and
 # protobuf < 4 (TF 1.15's generated code breaks on protobuf 4); pip picks these
@@ -53,10 +51,11 @@ def venv_key(python: Path, requirements: tuple[str, ...]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def build_venv(python: Path, requirements: tuple[str, ...]) -> Path:
-    """A cached venv with ``requirements`` installed; returns its interpreter."""
-    if not python.exists():
-        pytest.skip(f"interpreter {python} is not installed (pyenv)")
+def build_venv(version: str, requirements: tuple[str, ...], *, from_pypi: bool = False) -> Path:
+    """A cached venv of pyenv's Python ``version`` with ``requirements`` installed from
+    this machine's pip sources (``from_pypi``: from PyPI alone); returns its interpreter."""
+    python = machine.pyenv_python(version)
+    pip_config = os.devnull if from_pypi else str(machine.pip_config_file(CACHE / "machine-pip"))
     target = VENVS / venv_key(python, requirements)
     interpreter = target / "bin" / "python"
     if interpreter.exists():
@@ -64,7 +63,8 @@ def build_venv(python: Path, requirements: tuple[str, ...]) -> Path:
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("PIP_NO_INDEX", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_") and k != "PYTHONPATH"}
+    env["PIP_CONFIG_FILE"] = pip_config
     env["PIP_CACHE_DIR"] = str(CACHE / "pip")
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     subprocess.run([str(python), "-m", "venv", str(partial)], check=True, env=env)

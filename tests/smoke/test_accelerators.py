@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from smoke_fixtures import PY311, build_venv, render_script
+from smoke_fixtures import build_venv, render_script
 
 from provisioner.profile import ResolvedProfile
 from provisioner.smoke import run_smoke
@@ -36,7 +36,7 @@ def directml_adapter() -> bool:
 def test_cuda_path_trains_on_the_gpu(resolved_profile: Callable[..., ResolvedProfile]) -> None:
     # PyPI's Linux torch wheels are CUDA builds; override where a mirror pins the CPU one.
     requirement = os.environ.get("PROVISION_TEST_CUDA_TORCH", "torch")
-    python = build_venv(PY311, (requirement,))
+    python = build_venv("3.11", (requirement,), from_pypi=True)
     result = run_smoke(resolved_profile("torch-cuda"), python)
     assert result.passed, "\n".join(result.summary_lines())
     assert result.accelerator_used and result.device_used == "cuda:0"

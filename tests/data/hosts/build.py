@@ -11,6 +11,7 @@ value had to be derived (e.g. a /proc/version line from a `wsl --version` kernel
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -50,6 +51,13 @@ SMI_527 = fixture("wsl_version_en_1.2.2_and_docker_nvidia-smi.txt", "nvidia-smi"
 SMI_440 = fixture(
     "nvidia-smi_wsl_couldnt_communicate_after_apt_nvidia-driver-440.txt", "$ nvidia-smi"
 )
+SMI_ERR = fixture("nvidia-smi_wsl_cuda_version_err_546.80.txt", "output:")
+# `rpm -qa` NEVRAs cut to names, as `rpm -qa --qf '%{NAME}\n'` prints them.
+RPM_CUDA_NAMES = [
+    ln.rsplit("-", 2)[0]
+    for ln in fixture("rpm_qa_cuda_drivers_465_el7.txt", "rpm -qa").split()
+    if ln
+]
 SMI_NVML = fixture("nvidia-smi_wsl_nvml_blocked_after_nvidia-utils-510.txt", "# nvidia-smi")
 PROC_WSL1 = (
     "Linux version "
@@ -163,19 +171,26 @@ def wsl_root(
     wsl_conf: str | None = None,
     dpkg: str | None = None,
     pythons: tuple[str, ...] = ("3.11.9",),
+    no_dpkg: bool = False,
+    interop_state: str = "enabled",
+    extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
     files = {
         "proc/version": proc,
         "var/lib/dpkg/status": dpkg or DPKG_BASE,
         "etc/ld.so.conf.d/ld.wsl.conf": LD_WSL_CONF,
+        **(extra or {}),
     }
+    if no_dpkg:
+        del files["var/lib/dpkg/status"]
     if dxg:
         files["dev/dxg"] = "stand-in marker for the /dev/dxg device node\n"
     for lib in libs if libs is not None else LIBS_20262:
         files[f"usr/lib/wsl/lib/{lib}"] = ""
     if interop:
+        # The entry's format as microsoft/WSL#5466 shows it; its first line is the state.
         files["proc/sys/fs/binfmt_misc/WSLInterop"] = (
-            "enabled\ninterpreter /init\nflags: PF\noffset 0\nmagic 4d5a\n"
+            f"{interop_state}\ninterpreter /init\nflags: PF\noffset 0\nmagic 4d5a\n"
         )
     if wsl_conf is not None:
         files["etc/wsl.conf"] = wsl_conf
@@ -518,11 +533,162 @@ host(
     platform="win32",
 )
 
+# -- issue 10: hosts a probe that looks only on PATH, at dpkg and at the kernel name got wrong
+SYS32 = "/mnt/c/Windows/System32"
+WINDOWS_AT_WELL_KNOWN = {
+    f"{SYS32}/cmd.exe": {"/c ver": ok(VER_22000)},
+    f"{SYS32}/wsl.exe": {"--version": ok(WSL_122, "utf-16-le")},
+    f"{SYS32}/WindowsPowerShell/v1.0/powershell.exe": {"*": ok(WIN11_NVIDIA)},
+}
+host(
+    "wsl2-append-windows-path-false",
+    "appendWindowsPath=false and [automount] root=/win/: cmd.exe, wsl.exe and powershell.exe only under /win/c/Windows/System32; healthy",
+    wsl_root(
+        proc_wsl2("5.15.90.1"),
+        wsl_conf="[automount]\nroot = /win/\n[interop]\nappendWindowsPath = false\n",
+    ),
+    {
+        **{k.replace("/mnt/", "/win/"): v for k, v in WINDOWS_AT_WELL_KNOWN.items()},
+        "nvidia-smi": {"": ok(SMI_555)},
+    },
+    [
+        "wsl.conf written after Microsoft's wsl-config documentation",
+        "the Windows tools' outputs are the wsl2-win11-nvidia-555 captures",
+    ],
+    env={**PYENV, "WSL_DISTRO_NAME": "Ubuntu"},
+)
+host(
+    "wsl2-root-shell",
+    "a root shell (sudo -i): PATH has neither the Windows folders nor /usr/lib/wsl/lib, and sudo dropped WSL_DISTRO_NAME; healthy",
+    wsl_root(proc_wsl2("5.15.90.1")),
+    {
+        **WINDOWS_AT_WELL_KNOWN,
+        "/usr/lib/wsl/lib/nvidia-smi": {"": ok(SMI_555)},
+    },
+    ["the outputs are the wsl2-win11-nvidia-555 captures"],
+    env={},
+)
+host(
+    "wsl2-fedora-no-linux-driver",
+    "Fedora in WSL 2 (no dpkg; rpm lists only CUDA toolkit packages): no Linux driver, healthy for CUDA",
+    wsl_root(proc_wsl2("5.15.146.1"), no_dpkg=True),
+    {
+        "cmd.exe": {"/c ver": ok(ver_from("10.0.22631.3593"))},
+        "wsl.exe": {"--version": ok(WSL_215, "utf-16-le")},
+        "powershell.exe": {"*": ok(WIN11_NVIDIA)},
+        "nvidia-smi": {"": ok(SMI_555)},
+        "rpm": {"*": ok("".join(f"{n}\n" for n in RPM_CUDA_NAMES if "driver" not in n))},
+    },
+    [
+        "rpm names from the az-hop capture without its two driver packages",
+        "/proc/version and wsl --version 2.1.5 from the rapidsai capture",
+    ],
+)
+host(
+    "wsl2-fedora-linux-driver",
+    "Fedora in WSL 2 with NVIDIA's repo driver (nvidia-driver-latest-dkms-cuda, cuda-drivers via rpm), its libcuda and nvidia.ko",
+    wsl_root(
+        proc_wsl2("5.15.146.1"),
+        no_dpkg=True,
+        extra={
+            "usr/lib64/libcuda.so.1": "",
+            "usr/lib64/libnvidia-ml.so.1": "",
+            "lib/modules/5.15.146.1-microsoft-standard-WSL2/extra/nvidia.ko.xz": "",
+        },
+    ),
+    {
+        "cmd.exe": {"/c ver": ok(ver_from("10.0.22631.3593"))},
+        "wsl.exe": {"--version": ok(WSL_215, "utf-16-le")},
+        "powershell.exe": {"*": ok(WIN11_NVIDIA)},
+        "nvidia-smi": {"": (SMI_440, 9, "utf-8")},
+        "rpm": {"*": ok("".join(f"{n}\n" for n in RPM_CUDA_NAMES))},
+    },
+    [
+        "rpm names from the az-hop capture (rpm -qa NEVRAs cut to names)",
+        "library and module files where NVIDIA's packages put them",
+        "nvidia-smi's failure from the microsoft/WSL#5265 capture",
+    ],
+)
+host(
+    "wsl2-debian-package-names",
+    "Debian in WSL 2 with Debian's driver packages (nvidia-driver, libcuda1, nvidia-smi): nvidia-smi cannot talk to the driver",
+    wsl_root(proc_wsl2("5.15.90.1"), dpkg=dpkg_with("nvidia-driver", "libcuda1", "nvidia-smi")),
+    {
+        "cmd.exe": {"/c ver": ok(VER_22000)},
+        "wsl.exe": {"--version": ok(WSL_122, "utf-16-le")},
+        "powershell.exe": {"*": ok(WIN11_NVIDIA)},
+        "nvidia-smi": {"": (SMI_440, 9, "utf-8")},
+    },
+    ["dpkg stanzas under Debian's package names", "nvidia-smi's failure from microsoft/WSL#5265"],
+)
+host(
+    "wsl2-interop-disabled-at-runtime",
+    "WSLInterop says 'disabled' (echo 0 > /proc/sys/fs/binfmt_misc/WSLInterop): Windows facts unknown, nvidia-smi settles the GPU",
+    wsl_root(proc_wsl2("5.15.90.1"), interop_state="disabled"),
+    {
+        "cmd.exe": {"/c ver": ok(VER_22000)},
+        "wsl.exe": {"--version": ok(WSL_122, "utf-16-le")},
+        "powershell.exe": {"*": ok(WIN11_NVIDIA)},
+        "nvidia-smi": {"": ok(SMI_555)},
+    },
+    ["the WSLInterop entry's first line set to disabled (binfmt_misc's format)"],
+)
+host(
+    "wsl2-cuda-version-err",
+    "nvidia-smi prints its table but 'CUDA Version: ERR!' (WSL 2.1.5, Windows 22631, driver 546.80)",
+    wsl_root(proc_wsl2("5.15.146.1")),
+    {
+        "cmd.exe": {"/c ver": ok(ver_from("10.0.22631.3593"))},
+        "wsl.exe": {"--version": ok(WSL_215, "utf-16-le")},
+        "powershell.exe": {
+            "*": ok(
+                inventory(
+                    "Microsoft Windows 11 Home",
+                    1,
+                    "22631",
+                    [
+                        (
+                            "NVIDIA GeForce RTX 3060 Laptop GPU",
+                            "31.0.15.4680",
+                            "NVIDIA",
+                            "PCI\\VEN_10DE",
+                        )
+                    ],
+                )
+            )
+        },
+        "nvidia-smi": {"": ok(SMI_ERR)},
+    },
+    [
+        "cmd /c ver, /proc/version from the issue's version block",
+        "the Windows driver string 31.0.15.4680 from nvidia-smi's 546.80",
+    ],
+)
+host(
+    "wsl2-custom-kernel-no-microsoft",
+    "a custom WSL kernel built without the -microsoft-standard suffix (5.19.0): still WSL 2 by /run/WSL, WSLInterop and WSL_DISTRO_NAME",
+    wsl_root(
+        PROC_CUSTOM_5_19.replace("5.19.0-microsoft-standard", "5.19.0"),
+        extra={"run/WSL/1_interop": "stand-in marker for the interop socket\n"},
+    ),
+    {
+        "cmd.exe": {"/c ver": ok(VER_22000_832)},
+        "wsl.exe": {
+            "--version": (WSL_INBOX, 1, "utf-16-le"),
+            "--status": ok(WSL_STATUS_CUSTOM, "utf-16-le"),
+        },
+        "powershell.exe": {"*": ok(WIN11_NVIDIA)},
+        "nvidia-smi": {"": ok(SMI_555)},
+    },
+    ["/proc/version of microsoft/WSL#8690 with the kernel's -microsoft-standard suffix removed"],
+    env={**PYENV, "WSL_DISTRO_NAME": "Ubuntu-22.04"},
+)
+
 
 STANDIN = """#!/bin/sh
 # stand-in for {name} ({what}), which cannot exist on a Linux CI machine:
 # prints an output captured on a real machine (see ../host.yaml and tests/data/fixtures/).
-out="${{0%/*}}/../outputs"
+out="${{0%/*}}/{rel_out}"
 case "$*" in
 {cases}  *) echo "stand-in {name}: no captured output for: $*" >&2; exit 2 ;;
 esac
@@ -532,6 +698,7 @@ WHAT = {
     "wsl.exe": "Windows, reached through WSL interop",
     "powershell.exe": "Windows, reached through WSL interop",
     "nvidia-smi": "needs an NVIDIA GPU",
+    "rpm": "an RPM distro's package manager",
 }
 
 
@@ -545,13 +712,20 @@ def build(name: str, spec: dict) -> None:
         p.write_text(text, "utf-8")
     (base / "bin").mkdir(parents=True)
     for cmd, outputs in spec["commands"].items():
+        # A name runs from bin/ (on PATH); an absolute path is a stand-in inside the root
+        # (a well-known place such as /mnt/c/Windows/System32/cmd.exe).
+        exe = base / "root" / cmd.lstrip("/") if cmd.startswith("/") else base / "bin" / cmd
+        exe.parent.mkdir(parents=True, exist_ok=True)
+        rel_out = os.path.relpath(base / "outputs", exe.parent)
+        short = cmd.rsplit("/", 1)[-1]
+        stem = f"{short}.root" if cmd.startswith("/") else short
         cases = ""
         for i, (args, (text, rc, enc)) in enumerate(outputs.items()):
             pattern = "*" if args == "*" else f"'{args}'"
             if rc == "hang":
                 cases += f"  {pattern}) exec /bin/sleep 30 ;;\n"
                 continue
-            out = base / "outputs" / f"{cmd}.{i}.txt"
+            out = base / "outputs" / f"{stem}.{i}.txt"
             out.parent.mkdir(parents=True, exist_ok=True)
             data = (
                 text.encode("utf-8")
@@ -559,12 +733,13 @@ def build(name: str, spec: dict) -> None:
                 else b"\xff\xfe" + text.replace("\n", "\r\n").encode("utf-16-le")
             )
             out.write_bytes(data)
-            cases += f'  {pattern}) /bin/cat "$out/{cmd}.{i}.txt"; exit {rc} ;;\n'
-        exe = base / "bin" / cmd
+            cases += f'  {pattern}) /bin/cat "$out/{stem}.{i}.txt"; exit {rc} ;;\n'
         exe.write_text(
             STANDIN.format(
-                name=cmd,
-                what=WHAT[cmd] + (" (native Windows here)" if spec["platform"] == "win32" else ""),
+                name=short,
+                rel_out=rel_out,
+                what=WHAT[short]
+                + (" (native Windows here)" if spec["platform"] == "win32" else ""),
                 cases=cases,
             )
         )

@@ -1,0 +1,251 @@
+"""Write a bundle as a folder, a ``.tar.gz`` or a ``.zip``, reproducibly, and check one.
+
+Reproducible: entries in path order, every member dated :data:`FIXED_MTIME` with no
+owner (uid/gid 0, no names), modes 0755/0644 only, gzip header time 0 and no file
+name, zip entries stored when already compressed (wheels, conda packages) and
+deflated otherwise. The same entries always give the same bytes.
+
+Every output is written next to its final place and renamed into it at the end, so an
+interrupted or failed bundle never leaves a half-written one under the final name.
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from provisioner import bundle as b
+from provisioner.bundle.build import Contents, Entry
+from provisioner.bundle.fetch import no_space
+from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
+
+_STORED = (".whl", ".conda", ".tar.bz2", ".zip", ".gz", ".zst", ".bz2")
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def write(contents: Contents, out: Path) -> Path:
+    """Write ``contents`` to ``out`` (kind from its name); return the final path."""
+    kind = b.archive_kind(out)
+    out = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _check_space(contents, out)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        if kind == "folder":
+            _write_folder(contents, tmp)
+            final = out / contents.top
+            out.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(tmp / contents.top, final)
+            tmp.rmdir()
+            return final
+        with tmp.open("wb") as raw:
+            if kind == "tar.gz":
+                _write_tar_gz(contents, raw)
+            else:
+                _write_zip(contents, raw)
+        os.replace(tmp, out)
+        return out
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise no_space(out.parent, e) from e
+        raise
+    finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+
+
+def _check_space(contents: Contents, out: Path) -> None:
+    """Refuse early when the disk cannot hold the bundle (its files' total size)."""
+    need = contents.size + (1 << 20)
+    free = shutil.disk_usage(out.parent).free
+    if free < need:
+        raise ExternalFailure(
+            f"not enough space in {out.parent} for the bundle: it needs "
+            f"{need // 2**20} MiB, {free // 2**20} MiB are free",
+            hint="free space there, or choose -o on a larger disk",
+        )
+
+
+def _write_folder(contents: Contents, root: Path) -> None:
+    for e in contents.entries:
+        dest = root / contents.top / e.path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(e.source, dest)
+        dest.chmod(0o755 if e.executable else 0o644)
+
+
+def _dirs(contents: Contents) -> list[str]:
+    """Every folder of the bundle, the top-level one included, in path order."""
+    found = {contents.top}
+    for e in contents.entries:
+        for parent in PurePosixPath(contents.top, e.path).parents:
+            if str(parent) != ".":
+                found.add(str(parent))
+    return sorted(found)
+
+
+def _write_tar_gz(contents: Contents, raw: IO[bytes]) -> None:
+    with (
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=1) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        members: list[tuple[str, Entry | None]] = [(d + "/", None) for d in _dirs(contents)]
+        members += [(f"{contents.top}/{e.path}", e) for e in contents.entries]
+        for name, e in sorted(members, key=lambda m: m[0]):
+            info = tarfile.TarInfo(name.rstrip("/"))
+            info.mtime = b.FIXED_MTIME
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            if e is None:
+                info.type = tarfile.DIRTYPE
+                info.mode = 0o755
+                tar.addfile(info)
+                continue
+            info.size = e.size
+            info.mode = 0o755 if e.executable else 0o644
+            with e.source.open("rb") as f:
+                tar.addfile(info, f)
+
+
+def _write_zip(contents: Contents, raw: IO[bytes]) -> None:
+    with zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
+        for d in _dirs(contents):
+            info = zipfile.ZipInfo(d + "/", date_time=_ZIP_TIME)
+            info.external_attr = (0o40755 << 16) | 0x10
+            info.create_system = 3
+            zf.writestr(info, b"")
+        for e in contents.entries:
+            info = zipfile.ZipInfo(f"{contents.top}/{e.path}", date_time=_ZIP_TIME)
+            info.external_attr = (0o100755 if e.executable else 0o100644) << 16
+            info.create_system = 3
+            info.compress_type = (
+                zipfile.ZIP_STORED if e.path.endswith(_STORED) else zipfile.ZIP_DEFLATED
+            )
+            info.file_size = e.size
+            with e.source.open("rb") as src, zf.open(info, "w", force_zip64=True) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+
+
+# --- check ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The result of ``provision bundle --check``: files checked and problems found."""
+
+    top: str
+    files: int
+    problems: tuple[str, ...]
+
+
+def _members(path: Path) -> Iterator[tuple[str, IO[bytes]]]:
+    """(name, stream) of every regular file in a folder bundle or an archive."""
+    kind = b.archive_kind(path)
+    if kind == "folder" or path.is_dir():
+        for f in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
+            with f.open("rb") as handle:
+                yield f.relative_to(path).as_posix(), handle
+    elif kind == "tar.gz":
+        with tarfile.open(path, "r:gz") as tar:
+            for m in tar:
+                if m.isfile():
+                    member = tar.extractfile(m)
+                    assert member is not None
+                    yield m.name, member
+                elif not m.isdir():
+                    yield m.name, io.BytesIO(b"\0not a regular file")
+    else:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.is_dir():
+                    with zf.open(info) as entry:
+                        yield info.filename, entry
+
+
+def check(path: Path) -> Checked:
+    """Re-hash every file of the bundle at ``path`` against its manifest."""
+    if not path.exists():
+        raise ProvisionError(
+            f"{path}: no such bundle", hint="pass a bundle folder, .tar.gz or .zip"
+        )
+    root = path
+    if path.is_dir() and not (path / b.MANIFEST).is_file():
+        tops = [d for d in path.iterdir() if (d / b.MANIFEST).is_file()]
+        if len(tops) == 1:
+            root = tops[0]
+    hashes: dict[str, str] = {}
+    manifest_name: str | None = None
+    try:
+        for name, stream in _members(root):
+            digest = hashlib.sha256()
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+            hashes[name] = digest.hexdigest()
+            depth = 0 if root.is_dir() else 1  # archives hold the top-level folder
+            if name.count("/") == depth and name.rsplit("/", 1)[-1] == b.MANIFEST:
+                manifest_name = name
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as e:
+        raise ExternalFailure(
+            f"{path}: cannot read the bundle: {e}", hint="copy or download the bundle again"
+        ) from e
+    if manifest_name is None:
+        raise ProvisionError(
+            f"{path}: not a bundle (no {b.MANIFEST})",
+            hint="pass the output of `provision bundle`",
+            exit_code=ExitCode.INVALID,
+        )
+    prefix = manifest_name[: -len(b.MANIFEST)]
+    manifest = _read_manifest(root, path, manifest_name)
+    problems: list[str] = []
+    listed = {prefix + f["path"]: f["sha256"] for f in manifest.get("files", [])}
+    for name, sha in sorted(listed.items()):
+        if name not in hashes:
+            problems.append(f"{name}: missing")
+        elif hashes[name] != sha:
+            problems.append(f"{name}: sha256 differs from the manifest")
+    extra = set(hashes) - set(listed) - {manifest_name, prefix + b.SUMS}
+    problems += [f"{name}: not in the manifest" for name in sorted(extra)]
+    if prefix + b.SUMS in hashes:
+        sums = {prefix + f["path"]: f["sha256"] for f in manifest.get("files", [])}
+        sums[manifest_name] = hashes[manifest_name]
+        expected = "".join(f"{sha}  {n[len(prefix) :]}\n" for n, sha in sorted(sums.items()))
+        if hashlib.sha256(expected.encode()).hexdigest() != hashes[prefix + b.SUMS]:
+            problems.append(f"{prefix + b.SUMS}: does not match the manifest")
+    else:
+        problems.append(f"{prefix + b.SUMS}: missing")
+    return Checked(str(manifest.get("top", "")), len(hashes), tuple(problems))
+
+
+def _read_manifest(root: Path, path: Path, name: str) -> dict[str, Any]:
+    if root.is_dir():
+        text = (root / name).read_bytes()
+    elif b.archive_kind(path) == "tar.gz":
+        with tarfile.open(path, "r:gz") as tar:
+            f = tar.extractfile(name)
+            assert f is not None
+            text = f.read()
+    else:
+        with zipfile.ZipFile(path) as zf:
+            text = zf.read(name)
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise ExternalFailure(f"{path}: {name} is not JSON: {e}", hint="re-bundle") from e
+    if not isinstance(data, dict) or data.get("schema") != b.BUNDLE_SCHEMA:
+        raise ExternalFailure(f"{path}: {name} is not a {b.BUNDLE_SCHEMA} manifest")
+    return data

@@ -1,0 +1,189 @@
+"""The target side of a bundle: ``python -m provisioner.bundle.install --bundle DIR``,
+run by the bundle's ``bootstrap.sh``/``bootstrap.ps1`` after they checked every hash.
+
+It writes, under ``$PROVISION_HOME/bundles/<top>-<id>/``, the bundle's profile and a
+copy of its lock whose URLs point at the bundle's own ``channel/`` and ``wheels/``
+files (the sha256 of every package is unchanged, and apply checks each one again),
+then runs ``provision apply --frozen`` on them with uv and pip kept offline. The
+copies are rewritten only when their bytes change, so a second run is a no-op apply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import inspect
+import io
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from provisioner import bundle as b
+from provisioner.atomic import write_atomic
+from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
+
+
+def read_manifest(bundle: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((bundle / b.MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ExternalFailure(
+            f"{bundle / b.MANIFEST}: not a readable bundle manifest ({e})",
+            hint="copy the whole bundle folder again",
+        ) from e
+    if not isinstance(data, dict) or data.get("schema") != b.BUNDLE_SCHEMA:
+        raise ExternalFailure(
+            f"{bundle / b.MANIFEST}: not a {b.BUNDLE_SCHEMA} manifest",
+            hint="use the bootstrap script of the same bundle",
+        )
+    return data
+
+
+def localized_lock(lock_text: str, bundle: Path, platform: str) -> str:
+    """The lock with every package of ``platform`` pointing at the bundle's copy."""
+    import yaml
+
+    from provisioner.bundle.fetch import filename
+
+    data = yaml.safe_load(lock_text)
+    for entry in data.get("package", []):
+        if entry.get("platform") != platform:
+            continue
+        name = filename(str(entry["url"]))
+        if entry.get("manager") == "conda":
+            subdir = str(entry["url"]).rstrip("/").rsplit("/", 2)[-2]
+            local = bundle / b.CHANNEL_DIR / subdir / name
+        else:
+            local = bundle / b.WHEELS_DIR / name
+        if not local.is_file():
+            raise ExternalFailure(
+                f"the bundle has no file for locked package {entry.get('name')} ({local})",
+                hint="copy the whole bundle again, and check it with `provision bundle --check`",
+            )
+        entry["url"] = file_url(local.resolve())
+    header = "# provision bundle: the bundle's lock, pointed at its local files\n"
+    return header + yaml.safe_dump(data, sort_keys=False, width=1 << 16)
+
+
+def file_url(path: Path) -> str:
+    """A ``file://`` URL as uv records it in ``direct_url.json`` (``+`` kept literal, as
+    in local version labels like ``2.13.0+cpu``), so apply's diff sees the same URL."""
+    from urllib.parse import quote
+
+    return "file://" + quote(path.as_posix(), safe="/+:@!$&'()*,;=-._~")
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    data = text.encode("utf-8")
+    if path.is_file() and path.read_bytes() == data:
+        return
+    write_atomic(path, data)
+
+
+def prepare(bundle: Path, prefix: Path | None) -> Path:
+    """Write the localized profile and lock; return the profile path. With ``prefix``
+    the environment goes exactly there (its folder name becomes the environment name)."""
+    from provisioner.paths import bundles_dir
+
+    manifest = read_manifest(bundle)
+    sums = hashlib.sha256((bundle / b.SUMS).read_bytes()).hexdigest()[:12]
+    work = bundles_dir() / f"{manifest['top']}-{sums}"
+    profile_text = (bundle / b.PROFILE_FILE).read_text(encoding="utf-8")
+    if prefix is not None:
+        import yaml
+
+        prefix = prefix.expanduser().absolute()
+        os.environ["PROVISION_ENVS_DIR"] = str(prefix.parent)
+        if prefix.name != manifest["environment"]:
+            data = yaml.safe_load(profile_text)
+            data["environment"]["name"] = prefix.name
+            profile_text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    profile = work / "profile.yaml"
+    write_if_changed(profile, profile_text)
+    lock_text = (bundle / b.LOCK_FILE).read_text(encoding="utf-8")
+    write_if_changed(
+        work / "profile.conda-lock.yml", localized_lock(lock_text, bundle, manifest["platform"])
+    )
+    return profile
+
+
+def run_apply(profile: Path, *, verify: str, skip_checks: bool) -> tuple[int, dict[str, Any]]:
+    """``provision apply --frozen`` (where this version has it) with the report as data."""
+    from provisioner.commands.apply import apply
+
+    kwargs: dict[str, Any] = {
+        "profile": profile,
+        "json_out": True,
+        "verify": verify,
+        "skip_checks": skip_checks,
+        "quiet": True,
+    }
+    if "frozen" in inspect.signature(apply).parameters:
+        kwargs["frozen"] = True
+    out = io.StringIO()
+    error: ProvisionError | None = None
+    with contextlib.redirect_stdout(out):
+        try:
+            code = apply(**kwargs)
+        except ProvisionError as e:
+            error, code = e, int(e.exit_code)
+    text = out.getvalue()
+    report = json.loads(text[text.index("{") :]) if "{" in text else {}
+    if error is not None:
+        for line in error.lines():
+            print(f"bootstrap: {line}", file=sys.stderr)
+    return code, report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bootstrap")
+    parser.add_argument("--bundle", type=Path, required=True)
+    parser.add_argument("--prefix", type=Path)
+    parser.add_argument("--verify", choices=("smoke", "import"), default="smoke")
+    parser.add_argument("--skip-checks", action="store_true")
+    parser.add_argument("--report", type=Path)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    # Nothing may leave the machine: every package is in the bundle.
+    os.environ.update(UV_OFFLINE="1", PIP_NO_INDEX="1")
+    try:
+        profile = prepare(args.bundle.resolve(), args.prefix)
+        code, report = run_apply(profile, verify=args.verify, skip_checks=args.skip_checks)
+    except ProvisionError as e:
+        for line in e.lines():
+            print(f"bootstrap: {line}", file=sys.stderr)
+        return int(e.exit_code)
+    text = json.dumps(report, indent=2) + "\n"
+    if args.report is not None and report:
+        write_if_changed(args.report, text)
+    if args.json:
+        sys.stdout.write(text)
+    else:
+        for s in report.get("steps", ()):
+            print(f"{s['name']:<12} {s['status']:<8} {s['reason']}")
+        if report:
+            print(f"result: {report['result']} ({report['duration_s']:.2f}s)")
+    return code
+
+
+def entry() -> None:
+    """Run :func:`main` and leave with ``os._exit`` (py-rattler's crash at exit)."""
+    try:
+        code = main()
+    except Exception:  # the one boundary for bugs, as the CLI's
+        from provisioner.cli import write_crash_log
+
+        log = write_crash_log(sys.argv[1:])
+        print(f"bootstrap: internal error (this is a bug; details in {log})", file=sys.stderr)
+        code = int(ExitCode.INTERNAL)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    entry()

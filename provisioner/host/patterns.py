@@ -1,0 +1,98 @@
+"""The host patterns, well-known paths and reasons shared by all three judges.
+
+``provision doctor`` (Python), ``check.sh`` (bash, ``grep -E``) and ``check.ps1``
+(.NET regex) read the host the same way because they take these values from here:
+the templates get them injected at render time. So the regexes stay in the subset
+the three engines agree on (no ``\\S``/``\\d`` inside brackets, no lookaround).
+"""
+
+from __future__ import annotations
+
+# -- /proc/version and WSL --------------------------------------------------------------
+# WSL 1 reports the Windows build as a fake 4.4.0 kernel: "4.4.0-20236-Microsoft".
+WSL1_KERNEL = r"[0-9]+\.[0-9]+\.[0-9]+-[0-9]+-Microsoft\b"
+# WSL 2's own kernels; matched case-insensitively. A custom kernel may match none of it.
+WSL2_KERNEL = r"-microsoft-|microsoft-standard|WSL2"
+DOTTED = r"[0-9]+(\.[0-9]+)+"
+# Signs of WSL besides the kernel name, so a custom kernel is still WSL (issue 10):
+WSL_MARK_PATHS = (
+    "/run/WSL",
+    "/proc/sys/fs/binfmt_misc/WSLInterop",
+    "/proc/sys/fs/binfmt_misc/WSLInterop-late",
+)
+WSL_MARK_ENV = "WSL_DISTRO_NAME"
+INTEROP_FILES = WSL_MARK_PATHS[1:]
+DEFAULT_AUTOMOUNT_ROOT = "/mnt/"
+
+# wsl.interop values: the first is the only passing one.
+INTEROP_ENABLED = "enabled"
+INTEROP_DISABLED = "disabled"  # the WSLInterop file says so (switched off at runtime)
+INTEROP_OFF_IN_CONF = "off in wsl.conf"
+INTEROP_UNREGISTERED = "not registered"  # no WSLInterop entry: systemd-binfmt cleared it
+
+# -- Windows executables: PATH first, then where Windows keeps them -----------------------
+# Relative to the automount root ([automount] root in /etc/wsl.conf, default /mnt/), so a
+# distro with appendWindowsPath=false still reaches them (issue 10).
+WINDOWS_EXES: dict[str, tuple[str, ...]] = {
+    "cmd.exe": ("c/Windows/System32/cmd.exe",),
+    "powershell.exe": ("c/Windows/System32/WindowsPowerShell/v1.0/powershell.exe",),
+    "wsl.exe": ("c/Windows/System32/wsl.exe", "c/Program Files/WSL/wsl.exe"),
+}
+# nvidia-smi: PATH first, then the WSL driver folder (a root or sudo shell lacks it on PATH).
+NVIDIA_SMI_PATHS = ("/usr/lib/wsl/lib/nvidia-smi",)
+
+_SPACE = "[ \t]"  # a real tab: grep -E reads no \\t escapes
+# -- nvidia-smi ---------------------------------------------------------------------------
+SMI_HEADER = "NVIDIA-SMI" + _SPACE + "+" + DOTTED
+SMI_DRIVER = "Driver Version:" + _SPACE + "*" + DOTTED
+# "CUDA Version: ERR!": the driver answered but cannot serve CUDA (microsoft/WSL#11589).
+SMI_CUDA_ERROR = "CUDA Version:" + _SPACE + "*ERR!"
+SMI_CUDA_ERROR_FAILURE = "CUDA Version: ERR! (the driver cannot serve CUDA)"
+
+# -- Linux NVIDIA drivers inside a distro -------------------------------------------------
+# Package names across dpkg (Ubuntu's nvidia-driver-NNN, Debian's nvidia-driver, libcuda1,
+# nvidia-smi), rpm (NVIDIA's repo, RPM Fusion, openSUSE's G0N packages) and pacman.
+_N = "[A-Za-z0-9.+_-]+"
+LINUX_NVIDIA_PACKAGES = (
+    "^("
+    f"nvidia-driver(-{_N})?|nvidia-utils(-{_N})?|nvidia-dkms(-{_N})?|nvidia-open(-{_N})?"
+    "|nvidia|nvidia-lts|nvidia-smi|nvidia-kernel-dkms|nvidia-kernel-open-dkms"
+    f"|cuda-drivers(-{_N})?|libnvidia-compute-{_N}|libcuda1|libnvidia-ml1"
+    f"|xorg-x11-drv-nvidia(-{_N})?|akmod-nvidia|kmod-nvidia(-{_N})?"
+    f"|nvidia-compute(-utils)?-?G0[0-9]|nvidia-gl-G0[0-9]|x11-video-nvidiaG0[0-9]"
+    ")$"
+)
+# Where pacman keeps one folder per installed package ("nvidia-utils-550.78-1").
+PACMAN_LOCAL = "/var/lib/pacman/local"
+# The rpm query: names only, one a line.
+RPM_QUERY = ("rpm", "-qa", "--qf", "%{NAME}\\n")
+# User-space driver libraries a Linux driver installs (WSL's own live in /usr/lib/wsl/lib).
+NVIDIA_LIB_DIRS = (
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib",
+)
+NVIDIA_LIB = r"^lib(cuda|nvidia-ml)\.so(\..*)?$"
+# Kernel modules: /lib/modules/<kernel>/<one of these>, compressed or not.
+MODULES_DIR = "/lib/modules"
+NVIDIA_MODULES = (
+    "kernel/drivers/video/nvidia.ko",
+    "updates/dkms/nvidia.ko",
+    "extra/nvidia.ko",
+    "extra/nvidia/nvidia.ko",
+    "extramodules/nvidia.ko",
+)
+MODULE_SUFFIXES = ("", ".xz", ".zst", ".gz")
+# NVIDIA's .run installer leaves its uninstaller behind.
+RUN_INSTALLER_MARK = "/usr/bin/nvidia-uninstall"
+
+# -- reasons (user-visible) ---------------------------------------------------------------
+REASON_NOT_WSL = "not a WSL host"
+REASON_NOT_WINDOWS = "not a Windows or WSL host"
+REASON_INTEROP_OFF = "interop is disabled"
+REASON_PROC_UNREADABLE = "/proc/version is not readable"
+REASON_NO_KERNEL_NUMBER = "no version number in /proc/version"
+# "{name} not found on PATH or under {where}" for the Windows tools.
+REASON_EXE_MISSING = "{name} not found on PATH or under {where}"
+LINUX_DRIVER_SOURCES_NOTE = "checked: {sources}"

@@ -1,0 +1,139 @@
+"""Values the model refuses wherever they appear: control characters, dangerous
+environment variable names, non-finite numbers; all at validate, with a position."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from provisioner.errors import ValidationFailed
+from provisioner.profile import load_profile
+from provisioner.profile.values import REFUSED_NAMES, REFUSED_PREFIXES, refused_reason
+
+REPO = Path(__file__).resolve().parents[2]
+DOCS = (REPO / "docs" / "profiles.md").read_text(encoding="utf-8")
+
+
+def profile(folder: Path, *, os_: str = "linux", variables: str = "{}", extra: str = "") -> Path:
+    path = folder / "p.yaml"
+    path.write_text(
+        f"""name: t
+target: {{os: {os_}}}
+environment:
+  manager: venv
+  name: t
+  python: "3.11"
+  pip: [numpy]
+  variables: {variables}
+smoke_test: {{framework: pytorch, device: cpu, require_accelerator: false{extra}}}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def errors(path: Path) -> list[str]:
+    with pytest.raises(ValidationFailed) as info:
+        load_profile(path)
+    return [str(d) for d in info.value.diagnostics]
+
+
+def test_docs_list_every_refused_name_with_its_reason() -> None:
+    table = dict(re.findall(r"^\| `([A-Z0-9_]+\*?)` \| (.+) \|$", DOCS, flags=re.M))
+    expected = {**REFUSED_NAMES, **{f"{p}*": why for p, why in REFUSED_PREFIXES.items()}}
+    assert table == dict(expected)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [*REFUSED_NAMES, "bash_env", "Ld_Preload", "BASH_XTRACEFD", "LD_AUDIT", "PROVISION_HOME"],
+)
+@pytest.mark.parametrize("os_", ["linux", "windows"])
+def test_refused_names_are_errors_at_the_key(tmp_path: Path, name: str, os_: str) -> None:
+    if os_ == "linux" and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        pytest.skip("not a POSIX name: refused for its shape")
+    (line,) = errors(profile(tmp_path, os_=os_, variables=f"{{{name}: x}}"))
+    assert line.startswith(f"{tmp_path / 'p.yaml'}:8:15: error: environment.variables.{name}: ")
+    assert "may not be set by a profile" in line
+
+
+@pytest.mark.parametrize("name", ["A=B", "1X", "A B", "A-B", "$(x)", "é"])
+def test_names_a_posix_shell_cannot_export_are_refused_at_validate(
+    tmp_path: Path, name: str
+) -> None:
+    (line,) = errors(profile(tmp_path, variables=f"{{'{name}': x}}"))
+    assert ":8:15: error: " in line and "is not a valid environment variable name" in line
+
+
+def test_windows_allows_its_own_name_shapes(tmp_path: Path) -> None:
+    assert load_profile(profile(tmp_path, os_="windows", variables="{'ProgramFiles(x86).a-b': x}"))
+
+
+def test_everyday_names_pass(tmp_path: Path) -> None:
+    names = ["TF_CPP_MIN_LOG_LEVEL", "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "ENVIRONMENT"]
+    variables = "{" + ", ".join(f"{n}: '1'" for n in names) + "}"
+    assert load_profile(profile(tmp_path, variables=variables))
+    assert refused_reason("LD_LIBRARY_PATH") is not None
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ('"a\\rb"', "'\\r'"),
+        ('"a\\u2028b"', "'\\u2028'"),
+        ('"a\\u202eb"', "bidirectional control U+202E"),
+        ('"a\\x7fb"', "'\\x7f'"),
+        ('"a\\x1b[2Jb"', "'\\x1b'"),
+    ],
+)
+def test_control_characters_in_structured_values_are_refused(
+    tmp_path: Path, value: str, shown: str
+) -> None:
+    path = profile(tmp_path)
+    path.write_text(path.read_text().replace("  pip:", f"  channels: [{value}]\n  pip:"), "utf-8")
+    (line,) = errors(path)
+    assert line.startswith(f"{tmp_path / 'p.yaml'}:7:14: error: environment.channels[0]: ")
+    assert shown in line
+
+
+@pytest.mark.parametrize("where", ["name", "variable"])
+def test_nul_is_refused_even_in_free_text(tmp_path: Path, where: str) -> None:
+    path = profile(tmp_path, variables='{TF_X: "a\\0b"}' if where == "variable" else "{}")
+    if where == "name":
+        path.write_text(path.read_text().replace("name: t\n", 'name: "t\\0"\n', 1), "utf-8")
+    (line,) = errors(path)
+    assert "contains a NUL byte" in line
+    assert line.startswith(f"{tmp_path / 'p.yaml'}:{'8:21' if where == 'variable' else '1:7'}: ")
+
+
+def test_free_text_carries_line_breaks_and_escapes(tmp_path: Path) -> None:
+    path = profile(tmp_path, variables='{TF_X: "a\\nb\\tc\\u2028d"}')
+    path.write_text(path.read_text().replace("name: t\n", 'name: "t\\n\\x1bx"\n', 1), "utf-8")
+    resolved = load_profile(path)
+    assert resolved.name == "t\n\x1bx"
+    assert resolved.profile.environment.variables["TF_X"] == "a\nb\tc\u2028d"
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (".inf", "finite number"),
+        ("-.inf", "finite number"),
+        (".nan", "finite number"),
+        ("1e300", "less than or equal to 1000000"),
+    ],
+)
+def test_min_loss_drop_is_finite_and_bounded(tmp_path: Path, value: str, fragment: str) -> None:
+    (line,) = errors(profile(tmp_path, extra=f", min_loss_drop: {value}"))
+    assert "smoke_test.min_loss_drop: " in line and fragment in line
+
+
+@pytest.mark.parametrize("field", ["steps", "timeout_s"])
+@pytest.mark.parametrize("value", [".inf", ".nan", "1e400", "99999999999999999999999"])
+def test_integer_fields_refuse_non_finite_and_huge_numbers(
+    tmp_path: Path, field: str, value: str
+) -> None:
+    (line,) = errors(profile(tmp_path, extra=f", {field}: {value}"))
+    assert f"smoke_test.{field}: " in line
