@@ -33,6 +33,7 @@ from provisioner.commands import (
     lock,
     plan,
     render,
+    report,
     schema,
     show,
     validate,
@@ -56,6 +57,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     verify,
     bundle,
     export,
+    report,
 )
 
 

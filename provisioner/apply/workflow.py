@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from provisioner.apply.progress import Progress
 from provisioner.apply.run import Options, Outcome, Run, StepRecord
 from provisioner.apply.steps import STEPS, Step
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.profile import ResolvedProfile
+from provisioner.report.model import Report
 
 
 def execute(run: Run, *, change: bool, progress: Progress, steps: Sequence[Step] = STEPS) -> bool:
@@ -76,12 +76,14 @@ class Converged:
     the error that stopped a step (printed by the CLI after the report)."""
 
     exit_code: int
-    report: dict[str, Any]
+    report: Report
     report_path: Path | None
     error: ProvisionError | None = None
 
 
-def converge(resolved: ResolvedProfile, options: Options, *, change: bool) -> Converged:
+def converge(
+    resolved: ResolvedProfile, options: Options, *, change: bool, host_name: str | None = None
+) -> Converged:
     """Plan (``change=False``) or apply a profile; apply holds the environment's lock,
     reads the state under it, records state through the steps, and writes the report.
 
@@ -89,6 +91,8 @@ def converge(resolved: ResolvedProfile, options: Options, *, change: bool) -> Co
     recorded as that step's failure in the report and returned in ``error``, so
     ``--json`` and ``--junit`` still show the run; an OSError before the run starts
     (the lock, the state) or while writing the report is raised as :func:`os_failure`.
+    ``host_name`` names this host in the report (else ``$PROVISION_HOST_NAME``, else the
+    hostname).
     """
     from provisioner.apply.guard import exclusive
     from provisioner.apply.progress import want_quiet
@@ -107,8 +111,8 @@ def converge(resolved: ResolvedProfile, options: Options, *, change: bool) -> Co
             run = Run(resolved, options)  # reads the state: only once the lock is held
             error = _execute_recorded(run, change=change, progress=progress)
             code = int(error.exit_code) if error is not None else (0 if _ok(run) else 1)
-            report = build_report(run, mode=mode, exit_code=code)
-            path = write_report(report, run.env) if change else None
+            report = build_report(run, mode=mode, exit_code=code, host_name=host_name)
+            path = write_report(report) if change else None
     except OSError as e:
         raise os_failure(e) from e
     return Converged(code, report, path, error)

@@ -99,6 +99,12 @@ def prepare(bundle: Path, prefix: Path | None) -> Path:
         prefix = prefix.expanduser().absolute()
         os.environ["PROVISION_ENVS_DIR"] = str(prefix.parent)
         if prefix.name != manifest["environment"]:
+            if not frozen_supported():
+                raise ProvisionError(
+                    f"--prefix {prefix}: this provision cannot rename the environment "
+                    f"(no apply --frozen); the prefix must end in /{manifest['environment']}",
+                    hint=f"use --prefix {prefix.parent / manifest['environment']}",
+                )
             data = yaml.safe_load(profile_text)
             data["environment"]["name"] = prefix.name
             profile_text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
@@ -109,6 +115,13 @@ def prepare(bundle: Path, prefix: Path | None) -> Path:
         work / "profile.conda-lock.yml", localized_lock(lock_text, bundle, manifest["platform"])
     )
     return profile
+
+
+def frozen_supported() -> bool:
+    """Whether this provision's apply has ``--frozen`` (install the lock as it is)."""
+    from provisioner.commands.apply import apply
+
+    return "frozen" in inspect.signature(apply).parameters
 
 
 def run_apply(profile: Path, *, verify: str, skip_checks: bool) -> tuple[int, dict[str, Any]]:
@@ -122,7 +135,7 @@ def run_apply(profile: Path, *, verify: str, skip_checks: bool) -> tuple[int, di
         "skip_checks": skip_checks,
         "quiet": True,
     }
-    if "frozen" in inspect.signature(apply).parameters:
+    if frozen_supported():
         kwargs["frozen"] = True
     out = io.StringIO()
     error: ProvisionError | None = None

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.metadata
-import os
 import re
 import tempfile
 import zipfile
@@ -28,7 +27,6 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from provisioner import process
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
 from provisioner.profile import ResolvedProfile
@@ -37,7 +35,6 @@ from provisioner.profile import ResolvedProfile
 # (`provision lock`), which a bundle never does.
 NOT_CARRIED = frozenset({"conda-lock"})
 TOOL_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
-RESOLVE_TIMEOUT_S = 600.0
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -84,44 +81,19 @@ def resolve_tool(
     resolved: ResolvedProfile, platform: str, python: str
 ) -> tuple[LockedPackage, ...]:
     """The tool's runtime wheels for ``platform`` and host Python ``python``."""
-    from provisioner.lock.pipconfig import uv_index_args
-    from provisioner.lock.pypi import parse_pylock
+    from provisioner.lock.pypi import parse_pylock, uv_compile
     from provisioner.platforms import PYTHON_PLATFORM
-    from provisioner.uvbin import uv_executable
 
-    env = resolved.profile.environment
-    index_args, uv_env = uv_index_args(env)
     with tempfile.TemporaryDirectory(prefix="provision-bundle-") as tmp:
         constraints = Path(tmp) / "installed.txt"
         constraints.write_text("\n".join(installed_pins()) + "\n", encoding="utf-8")
-        argv = [
-            uv_executable(),
-            "pip",
-            "compile",
-            "-",
-            "--format",
-            "pylock.toml",
-            "--no-header",
-            "--quiet",
-            "--python-version",
-            python,
-            "--python-platform",
-            PYTHON_PLATFORM[platform],
-            "--index-strategy",
-            "unsafe-best-match",  # as pip: the versions installed here may be on any index
-            "--constraint",
-            str(constraints),
-            *index_args,
-        ]
-        child_env = {**os.environ, **uv_env}
-        if env.proxy:
-            child_env.update(HTTPS_PROXY=env.proxy, HTTP_PROXY=env.proxy)
-        done = process.run(
-            argv,
-            stdin="\n".join(runtime_requirements()).encode() + b"\n",
-            env=child_env,
-            timeout=RESOLVE_TIMEOUT_S,
-            check=False,
+        done = uv_compile(
+            resolved.profile.environment,
+            runtime_requirements(),
+            python=python,
+            python_platform=PYTHON_PLATFORM[platform],
+            # as pip: the versions installed here may be on any index
+            extra_args=("--index-strategy", "unsafe-best-match", "--constraint", str(constraints)),
         )
     if done.returncode != 0 or done.timed_out:
         lines = [ln.strip() for ln in (done.err or done.out).splitlines() if ln.strip()]

@@ -5,10 +5,17 @@ changes nothing."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from provisioner.report.model import Report
+
+HOST_NAME_HELP = (
+    "name this host in the report as the fleet knows it (an inventory name); "
+    "default: $PROVISION_HOST_NAME, else the hostname"
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -47,6 +54,7 @@ def add_parser(sub: Any) -> None:
         help="ignore the recorded state: compare every package with the lock and run the "
         "smoke test again",
     )
+    p.add_argument("--host-name", metavar="NAME", help=HOST_NAME_HELP)
     p.add_argument(
         "--quiet",
         "-q",
@@ -63,6 +71,7 @@ def add_parser(sub: Any) -> None:
             verify=a.verify,
             quiet=a.quiet,
             force=a.force,
+            host_name=a.host_name,
         )
     )
 
@@ -84,6 +93,7 @@ def apply(
     verify: str = "smoke",
     quiet: bool = False,
     force: bool = False,
+    host_name: str | None = None,
 ) -> int:
     """Converge, print the outcome (or the report as JSON), write JUnit if asked; when a
     step raised, print and write those first, then raise its error."""
@@ -100,7 +110,7 @@ def apply(
         verify=verify,
         force=force,
     )
-    result = converge(resolved, options, change=not dry_run)
+    result = converge(resolved, options, change=not dry_run, host_name=host_name)
     if junit is not None:
         write_junit(result.report, junit)
     show(result.report, json_out=json_out, steps=not progress_shown(quiet or json_out))
@@ -118,16 +128,15 @@ def progress_shown(quiet: bool) -> bool:
     return not want_quiet(quiet)
 
 
-def show(report: dict[str, Any], *, json_out: bool, steps: bool = True) -> None:
+def show(report: Report, *, json_out: bool, steps: bool = True) -> None:
     """The report as JSON, or one line per step (unless progress showed them) and the
     result."""
     if json_out:
-        json.dump(report, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(report.to_json())
         return
-    for s in report["steps"] if steps else ():
-        print(f"{s['name']:<12} {s['status']:<8} {s['reason']}")
-    verify = report.get("verify") or {}
-    for line in verify.get("lines", ())[1:]:  # the first line is the verify step's reason
-        print(line)
-    print(f"result: {report['result']} ({report['duration_s']:.2f}s)")
+    for s in report.steps if steps else ():
+        print(f"{s.name:<12} {s.status:<8} {s.reason}")
+    if report.verify is not None and not report.verify.cached:
+        for line in report.verify.lines[1:]:  # the first line is the verify step's reason
+            print(line)
+    print(f"result: {report.result} ({report.duration_s:.2f}s)")

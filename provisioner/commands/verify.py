@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from provisioner.commands.apply import HOST_NAME_HELP
 from provisioner.platforms import is_windows
 
 
@@ -29,8 +30,15 @@ def add_parser(sub: Any) -> None:
         metavar="PATH",
         help="run with this interpreter instead of the environment's",
     )
+    p.add_argument("--host-name", metavar="NAME", help=HOST_NAME_HELP)
     p.set_defaults(
-        run=lambda a: verify(profile=a.profile, json_out=a.json, junit=a.junit, python=a.python)
+        run=lambda a: verify(
+            profile=a.profile,
+            json_out=a.json,
+            junit=a.junit,
+            python=a.python,
+            host_name=a.host_name,
+        )
     )
 
 
@@ -99,14 +107,21 @@ def verify(
     json_out: bool = False,
     junit: Path | None = None,
     python: Path | None = None,
+    host_name: str | None = None,
 ) -> int:
-    """Run the smoke test for ``profile``; print a summary (or JSON); 0 pass, 1 fail."""
-    import json
+    """Run the smoke test for ``profile``; print a summary (or the report as JSON); write
+    the report (not for a ``--python`` of another environment) and JUnit if asked; 0
+    pass, 1 fail."""
+    import time
 
+    from provisioner.apply.report import verify_report
+    from provisioner.env import env_prefix
     from provisioner.errors import ExitCode, HostNotReady
     from provisioner.profile import load_profile
+    from provisioner.report.junit import write_junit
+    from provisioner.report.store import write_report
     from provisioner.smoke import run_smoke
-    from provisioner.smoke.junit import junit_xml
+    from provisioner.smoke.junit import smoke_suite
 
     resolved = load_profile(profile)
     if python is not None and not python.exists():
@@ -117,16 +132,21 @@ def verify(
         if altered:
             forget_verification(resolved)
             return _altered(altered, checked, json_out)
+    started = time.time()
     result = run_smoke(resolved, interpreter)
     if not result.passed and python is None:
         forget_verification(resolved)
+    prefix = env_prefix(resolved.profile.environment.name)
+    report = verify_report(resolved, result, prefix=prefix, started=started, host_name=host_name)
+    path = write_report(report) if python is None else None
     if junit is not None:
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(junit_xml(result), encoding="utf-8")
+        write_junit([smoke_suite(result, hostname=report.host.name)], junit)
     if json_out:
-        print(json.dumps(result.as_json(), indent=2, sort_keys=True))
+        print(report.to_json(), end="")
     else:
         print("\n".join(result.summary_lines()))
+        if path is not None:
+            print(f"report: {path}")
     return int(ExitCode.OK if result.passed else ExitCode.NOT_READY)
 
 

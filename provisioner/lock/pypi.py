@@ -30,6 +30,7 @@ from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
 from provisioner.lock.pipconfig import uv_index_args
 from provisioner.profile import ResolvedProfile
+from provisioner.profile.model import Environment
 from provisioner.uvbin import uv_executable
 
 RESOLVE_TIMEOUT_S = 600.0
@@ -96,10 +97,17 @@ def resolve_pip(
     return tuple(p for p in packages if p.name not in provided)
 
 
-def _compile(
-    resolved: ResolvedProfile, platform: str, python_platform: str, extra_args: list[str]
-) -> tuple[LockedPackage, ...]:
-    env = resolved.profile.environment
+def uv_compile(
+    env: Environment,
+    requirements: Sequence[str],
+    *,
+    python: str,
+    python_platform: str,
+    extra_args: Sequence[str] = (),
+    cwd: Path | None = None,
+) -> process.Completed:
+    """``uv pip compile`` of ``requirements`` into a ``pylock.toml`` for one platform and
+    Python, with pip's settings translated for uv and the profile's proxy (not checked)."""
     index_args, uv_env = uv_index_args(env)
     argv: list[str] = [
         uv_executable(),
@@ -111,7 +119,7 @@ def _compile(
         "--no-header",
         "--quiet",
         "--python-version",
-        env.python,
+        python,
         "--python-platform",
         python_platform,
         *index_args,
@@ -120,12 +128,26 @@ def _compile(
     child_env = {**os.environ, **uv_env}
     if env.proxy:
         child_env.update(HTTPS_PROXY=env.proxy, HTTP_PROXY=env.proxy)
-    result = process.run(
+    return process.run(
         argv,
-        stdin="\n".join(env.pip).encode() + b"\n",
+        stdin="\n".join(requirements).encode() + b"\n",
         env=child_env,
         timeout=RESOLVE_TIMEOUT_S,
         check=False,
+        cwd=cwd,
+    )
+
+
+def _compile(
+    resolved: ResolvedProfile, platform: str, python_platform: str, extra_args: list[str]
+) -> tuple[LockedPackage, ...]:
+    env = resolved.profile.environment
+    result = uv_compile(
+        env,
+        env.pip,
+        python=env.python,
+        python_platform=python_platform,
+        extra_args=extra_args,
         cwd=resolved.path.resolve().parent,
     )
     if result.returncode != 0 or result.timed_out:

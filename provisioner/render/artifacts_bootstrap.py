@@ -19,6 +19,7 @@ on a matching prefix skips the build and the smoke test.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,12 +103,47 @@ def _lists(ctx: RenderContext, platform: str) -> LockedLists | None:
     return locked_lists(lock, lock_text, platform)
 
 
-def _context(ctx: RenderContext) -> dict[str, Any]:
+def report_skeleton(ctx: RenderContext, script: str, lists: LockedLists | None) -> str:
+    """The report's fixed part as JSON (docs/report.md): what provision knows at render
+    time. The script adds the run's result, host, checks, verification, steps and times."""
+    from provisioner.report.model import SCHEMA, SCHEMA_VERSION
+
+    p = ctx.resolved.profile
+    skeleton = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "tool": f"{script} (provision {ctx.tool_version})",
+        "mode": "apply",
+        "profile": {
+            "name": p.name,
+            "path": ctx.resolved.path.name,
+            "content_hash": ctx.resolved.content_hash,
+            "target": p.target.os.value,
+            "manager": p.environment.manager.value,
+            "python": p.environment.python,
+            "framework": p.smoke_test.framework.value,
+            "device": p.smoke_test.device.value,
+        },
+        "lock": {
+            "path": "conda-lock.yml",
+            "sha256": lists.lock_sha256 if lists else None,
+            "fresh": True,
+        },
+        "packages": list(lists.packages) if lists else [],
+    }
+    return json.dumps(skeleton, separators=(",", ":"), ensure_ascii=True)
+
+
+def _context(ctx: RenderContext, script: str) -> dict[str, Any]:
+    from provisioner.report.model import SCHEMA
+
     r = ctx.resolved
     p = r.profile
     platform = target_subdir(r.profile.target)
     lists = _lists(ctx, platform)
     return {
+        "report_schema": SCHEMA,
+        "report_skeleton": report_skeleton(ctx, script, lists),
         "tool_version": ctx.tool_version,
         "profile": p,
         "profile_path": str(r.path.name),
@@ -118,7 +154,6 @@ def _context(ctx: RenderContext) -> dict[str, Any]:
         "explicit": lists.explicit if lists else (),
         "conda_sha256": lists.conda_sha256 if lists else (),
         "requirements": lists.requirements if lists else (),
-        "packages": lists.packages if lists else (),
         "no_lock_message": NO_LOCK_MESSAGE,
         "variables": _variables(r),
     }
@@ -131,11 +166,11 @@ def _variables(r: ResolvedProfile) -> list[tuple[str, str]]:
 
 
 def render_bootstrap_sh(ctx: RenderContext) -> str:
-    return render_template("bootstrap.sh.j2", **_context(ctx))
+    return render_template("bootstrap.sh.j2", **_context(ctx, "bootstrap.sh"))
 
 
 def render_bootstrap_ps1(ctx: RenderContext) -> str:
-    return render_template("bootstrap.ps1.j2", **_context(ctx))
+    return render_template("bootstrap.ps1.j2", **_context(ctx, "bootstrap.ps1"))
 
 
 ARTIFACTS: tuple[Artifact, ...] = (

@@ -1,11 +1,13 @@
-"""JUnit XML for a smoke-test result: one testsuite, one testcase per stage, so CI
-dashboards show which stage failed."""
+"""JUnit for a smoke-test result: one testsuite, one testcase per stage, so CI
+dashboards show which stage failed; written by :mod:`provisioner.report.junit`."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-
+from provisioner.report.junit import Case, CaseStatus, Suite
+from provisioner.report.junit import junit_xml as suites_xml
 from provisioner.smoke.result import STAGES, SmokeResult, Stage
+
+_STATUS: dict[str, CaseStatus] = {"fail": "fail", "skip": "skip"}
 
 
 def junit_stages(result: SmokeResult) -> list[Stage]:
@@ -27,38 +29,32 @@ def junit_stages(result: SmokeResult) -> list[Stage]:
     return stages + extra
 
 
+def smoke_suite(result: SmokeResult, *, hostname: str | None = None) -> Suite:
+    """The stages as testcases; a failure's body is the printed summary."""
+    record = result.as_json()
+    keys = ("framework", "framework_version", "device_used", "accelerator_used", "verdict")
+    return Suite(
+        name=f"provision.smoke.{result.profile}",
+        cases=tuple(
+            Case(
+                classname=f"smoke.{result.profile}",
+                name=stage.name,
+                status=_STATUS.get(stage.status, "pass"),
+                message=stage.detail,
+                text="\n".join(result.summary_lines())
+                if stage.status == "fail"
+                else f"{stage.status}: {stage.detail}",
+                time_s=stage.duration_s,
+            )
+            for stage in junit_stages(result)
+        ),
+        time_s=result.duration_s,
+        hostname=hostname,
+        properties=tuple((k, str(record[k])) for k in keys),
+        system_err="\n".join(result.warnings),
+    )
+
+
 def junit_xml(result: SmokeResult) -> str:
     """The result as a JUnit XML document (UTF-8 text)."""
-    stages = junit_stages(result)
-    suite = ET.Element(
-        "testsuite",
-        name=f"provision.smoke.{result.profile}",
-        tests=str(len(stages)),
-        failures=str(sum(s.status == "fail" for s in stages)),
-        skipped=str(sum(s.status == "skip" for s in stages)),
-        errors="0",
-        time=f"{result.duration_s:.3f}",
-    )
-    props = ET.SubElement(suite, "properties")
-    for key in ("framework", "framework_version", "device_used", "accelerator_used", "verdict"):
-        ET.SubElement(props, "property", name=key, value=str(result.as_json()[key]))
-    for stage in stages:
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            classname=f"smoke.{result.profile}",
-            name=stage.name,
-            time=f"{stage.duration_s:.3f}",
-        )
-        if stage.status == "fail":
-            failure = ET.SubElement(case, "failure", message=stage.detail)
-            failure.text = "\n".join(result.summary_lines())
-        elif stage.status == "skip":
-            ET.SubElement(case, "skipped", message=stage.detail)
-        else:
-            out = ET.SubElement(case, "system-out")
-            out.text = f"{stage.status}: {stage.detail}"
-    if result.warnings:
-        ET.SubElement(suite, "system-err").text = "\n".join(result.warnings)
-    ET.indent(suite)
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+    return suites_xml([smoke_suite(result)])

@@ -14,6 +14,8 @@ import yaml
 from apply_e2e import PY, REPO, Provision, conda_meta_mtimes, conda_profile
 from pypi_index import small_index
 
+from provisioner.report.model import parse_report
+
 pytestmark = pytest.mark.slow
 
 
@@ -62,7 +64,7 @@ def test_apply_reapply_and_change_one_pin(
     state = provision.state()
     assert state is not None and state["phase"] == "verified" and state["verify_kind"] == "import"
     report = json.loads(provision.reports()[-1].read_text())
-    assert report["schema"] == "provision-report/1" and report["result"] == "changed"
+    assert report["schema"] == "provision-report/2" and report["result"] == "changed"
     assert report["verify"]["passed"] and "0.0.1+standin" in report["verify"]["summary"]
     assert {p["name"] for p in report["packages"]} >= {"app", "tool", "python"}
     assert set(report["durations"]) == {"checks", "lock", "environment", "verify"}
@@ -167,9 +169,9 @@ def test_apply_without_profile_uses_the_embedded_default(provision: Provision) -
 
 
 def documented_report_keys() -> set[str]:
-    """The top-level keys of the report schema table in docs/apply.md."""
-    text = (REPO / "docs" / "apply.md").read_text()
-    table = text.split("Report schema `provision-report/1`", 1)[1].split("\n## ", 1)[0]
+    """The top-level keys of the report schema table in docs/report.md."""
+    text = (REPO / "docs" / "report.md").read_text()
+    table = text.split("## Schema `provision-report/2`", 1)[1].split("\n## ", 1)[0]
     keys: set[str] = set()
     for line in table.splitlines():
         if line.startswith("| `"):
@@ -211,3 +213,25 @@ def test_conda_prefix_with_a_pip_part(provision: Provision, channel: Path, tmp_p
     assert (site / "six-1.17.0.dist-info" / "INSTALLER").read_text().strip() == "uv"
     again = json.loads(provision("apply", str(profile), "--verify", "import", "--json").stdout)
     assert again["result"] == "converged"
+
+
+def test_no_op_applies_keep_the_latest_report_and_a_bounded_history(
+    provision: Provision, channel: Path, tmp_path: Path
+) -> None:
+    # A no-op apply used to add a new report file every time (docs/report.md, "Files").
+    profile = conda_profile(tmp_path / "p", channel)
+    provision.env["PROVISION_REPORT_HISTORY"] = "2"
+    provision.env["PROVISION_HOST_NAME"] = "lab-07"
+    for _ in range(4):
+        done = provision("apply", str(profile), "--verify", "import")
+        assert done.returncode == 0, done.stderr
+    folder = provision.home / "reports"
+    assert sorted(p.name for p in folder.glob("*.json")) == ["e2e-env.json"]
+    assert len(list((folder / "history").glob("e2e-env-*.json"))) == 2
+    latest = parse_report(json.loads((folder / "e2e-env.json").read_text()))
+    assert latest.result == "converged" and latest.host.name == "lab-07"
+    assert latest.verify is not None and latest.verify.cached and latest.verified
+    # The cached verification carries what the first apply proved for this lock.
+    assert latest.verify.kind == "import" and "0.0.1+standin" in latest.verify.summary
+    done = provision("apply", str(profile), "--verify", "import", "--host-name", "lab-08")
+    assert "lab-08" in (folder / "e2e-env.json").read_text()

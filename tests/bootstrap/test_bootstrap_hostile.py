@@ -14,6 +14,8 @@ import yaml
 from bootstrap_e2e import Renderer
 from pypi_index import small_index
 
+from provisioner.report.model import parse_report
+
 # A STUB smoke test (no framework in this small env): it records what the script passed
 # it (the exported variables) instead of training.
 STUB_SMOKE_TEST = '''\
@@ -117,3 +119,13 @@ def test_hostile_values_run_nothing_and_arrive_intact(
         "hostile": env["variables"]["HOSTILE_VALUE"],
         "quote": "'",
     }
+
+    # A hostile host name (a fleet's inventory name is free text) keeps the report valid
+    # JSON: quotes, backslashes and line breaks escaped, other control characters blanked.
+    name = 'lab "7" \\ $(touch PWNED)\t\n\x1b[2Jend'
+    again = run(folder, cwd, bootstrap_env, "--skip-checks", "--host-name", name)
+    assert again.returncode == 0, again.stderr
+    assert sorted(marker.iterdir()) == [] and sorted(cwd.iterdir()) == []
+    latest = parse_report(json.loads((home / "reports" / "hostile-env.json").read_text()))
+    assert latest.host.name == 'lab "7" \\ $(touch PWNED)\t\n [2Jend'
+    assert latest.profile.name == data["name"] and latest.result == "converged"

@@ -4,7 +4,9 @@ PowerShell cannot run here, so the script is parsed, not executed."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bootstrap_e2e import Renderer
@@ -46,7 +48,7 @@ def test_profile_values_are_single_quoted_literals(script: str) -> None:
     literals = {
         n.text.decode() for n in nodes_of_type(script, "verbatim_string_characters") if n.text
     }
-    for value in ("win-small", "win-small-env", "3.11", "venv", "win-64", HOSTILE, "0"):
+    for value in ("win-small-env", "3.11", "venv", "win-64", HOSTILE, "0"):
         assert quote_ps(value) in literals, value
     assert "$(Remove-Item" not in script.replace(quote_ps(HOSTILE), "")
 
@@ -63,10 +65,38 @@ def test_embeds_hash_pinned_requirements_for_win_64(script: str) -> None:
     assert "--require-hashes --no-deps" in script
     # each artifact is hashed by the script itself before pip sees it
     assert "Get-FileHash -Algorithm SHA256" in script and "$LocalRequirements" in script
-    packages = [
-        ln.strip() for ln in script.splitlines() if ln.strip().startswith("[ordered]@{ manager")
+    packages = skeleton(script)["packages"]
+    assert [(p["name"], p["version"]) for p in packages] == [
+        ("iniconfig", "2.3.0"),
+        ("six", "1.17.0"),
     ]
-    assert len(packages) == 2 and "name = 'six'; version = '1.17.0'" in "".join(packages)
+
+
+def skeleton(script: str) -> dict[str, Any]:
+    """The report skeleton: one single-quoted literal holding the JSON provision rendered."""
+    (line,) = [ln for ln in script.splitlines() if ln.startswith("$ReportSkeleton = ")]
+    literal = line.removeprefix("$ReportSkeleton = ")
+    assert literal in {
+        n.text.decode() for n in nodes_of_type(script, "verbatim_string_characters") if n.text
+    }
+    data: dict[str, Any] = json.loads(literal[1:-1].replace("''", "'"))
+    return data
+
+
+def test_report_skeleton_is_the_rendered_report_data(script: str) -> None:
+    data = skeleton(script)
+    assert (data["schema"], data["schema_version"], data["mode"]) == (
+        "provision-report/2",
+        2,
+        "apply",
+    )
+    assert data["tool"].startswith("bootstrap.ps1 (provision ")
+    assert data["profile"]["name"] == "win-small" and data["profile"]["manager"] == "venv"
+    assert data["lock"]["sha256"] and len(data["lock"]["sha256"]) == 64
+    # The script adds only the run's part; every key it sets is a report field.
+    for key in ("result", "exit_code", "started_at", "host", "checks", "verify", "steps"):
+        assert f"        {key} = " in script, key
+    assert "$env:PROVISION_HOST_NAME" in script and "[string]$HostName" in script
 
 
 def test_structure_options_steps_and_exit_codes(script: str) -> None:
@@ -86,6 +116,48 @@ def test_structure_options_steps_and_exit_codes(script: str) -> None:
     assert "# Exit codes: 0" in script
     for code in ("exit $Code", "Die 2 $NoLock", "Finish 1 'not-ready'", "Finish 0 'converged'"):
         assert code in script
-    assert "'provision-report/1'" in script
     assert "Get-FileHash -Algorithm SHA256" in script
     assert "micromamba" in script and "create -y -p $Prefix --file" in script
+
+
+def test_skeleton_plus_what_the_script_adds_is_a_report_the_reader_accepts(script: str) -> None:
+    # Stand-in for a Windows run (PowerShell cannot run here): the fields Write-Report
+    # adds, with values of the types it writes, in Windows PowerShell 5.1's array form.
+    from provisioner.report.model import parse_report
+
+    steps = [
+        {"name": "checks", "status": "ok", "changed": False, "reason": "ready", "duration_s": 1.2},
+        {"name": "verify", "status": "change", "changed": True, "reason": "ok", "duration_s": 9},
+    ]
+    run = {
+        "result": "changed",
+        "exit_code": 0,
+        "started_at": "2026-11-29T10:00:00Z",
+        "finished_at": "2026-11-29T10:01:00Z",
+        "duration_s": 60.5,
+        "host": {
+            "name": "LAB-PC-07",
+            "hostname": "DESKTOP-1A2B3C",
+            "platform": "win-64",
+            "system": "Windows",
+            "release": "10.0.19045.0",
+            "machine": "AMD64",
+        },
+        "checks": {"profile": "win-small", "ready": True, "checks": []},
+        "environment": {
+            "name": "win-small-env",
+            "prefix": "C:\\envs\\w",
+            "action": "create",
+            "diff": None,
+        },
+        "verify": {
+            "kind": "smoke",
+            "passed": True,
+            "summary": "smoke test passed",
+            "result": {"verdict": "pass", "device_used": "dml:0"},
+        },
+        "steps": {"value": steps, "Count": 2},
+    }
+    report = parse_report({**skeleton(script), **run})
+    assert report.verified and report.host.name == "LAB-PC-07"
+    assert report.tool.startswith("bootstrap.ps1") and len(report.packages) == 2

@@ -15,6 +15,7 @@ from bootstrap_e2e import STUB_SMOKE_TEST, Renderer, small_profile
 from support import machine
 
 from provisioner.render.artifacts_bootstrap import NO_LOCK_MESSAGE
+from provisioner.report.model import parse_report
 
 SHELLCHECK = Path(sys.executable).with_name("shellcheck")
 
@@ -86,15 +87,17 @@ def test_venv_path_for_real_then_idempotent(
     assert (site / "six.py").is_file() and (site / "iniconfig").is_dir()
     assert (prefix / ".provision-bootstrap").read_text().strip() == _lock_sha(folder)
     (report,) = reports(bootstrap_env)
-    assert report["schema"] == "provision-report/1" and report["result"] == "changed"
+    assert report["schema"] == "provision-report/2" and report["result"] == "changed"
     assert report["exit_code"] == 0
     assert {p["name"] for p in report["packages"]} == {"six", "iniconfig"}  # type: ignore[union-attr]
     assert report["verify"] == {
         "kind": "smoke",
         "passed": True,
-        "summary": "?: ",  # the stub writes no verdict
-        "result": {"passed": True, "stub": True, "six": "1.17.0"},
+        "summary": "smoke test passed",
+        "result": {"passed": True, "stub": True, "six": "1.17.0"},  # the stub's own JSON
     }
+    typed = parse_report(report)  # the reader accepts what bootstrap.sh wrote
+    assert typed.verified and typed.host.name == typed.host.hostname
     assert [s["status"] for s in report["steps"]] == ["skipped", "change", "change"]  # type: ignore[union-attr]
 
     stamp_mtime = (prefix / ".provision-bootstrap").stat().st_mtime_ns
@@ -103,6 +106,22 @@ def test_venv_path_for_real_then_idempotent(
     assert "matches the lock" in second.stdout and "Successfully installed" not in second.stdout
     assert (prefix / ".provision-bootstrap").stat().st_mtime_ns == stamp_mtime
     assert reports(bootstrap_env)[-1]["result"] == "converged"
+
+    # No-op runs do not pile reports up: the latest plus PROVISION_REPORT_HISTORY files,
+    # pruned together with provision's own; the host is named as the fleet knows it.
+    home = Path(bootstrap_env["PROVISION_HOME"])
+    (home / "reports" / "small-env-20200101T000000000000Z.json").write_text("{}")  # older layout
+    env = {**bootstrap_env, "PROVISION_REPORT_HISTORY": "2", "PROVISION_HOST_NAME": "lab-04"}
+    for _ in range(3):
+        assert run_bootstrap(folder, env, "--skip-checks").returncode == 0
+    assert [p.name for p in (home / "reports").glob("*.json")] == ["small-env.json"]
+    history = sorted(p.name for p in (home / "reports" / "history").iterdir())
+    assert len(history) == 2 and all(n.endswith("Z-bootstrap.json") for n in history)
+    latest = parse_report(reports(bootstrap_env)[-1])
+    assert latest.host.name == "lab-04" and latest.host.hostname != "lab-04"
+    assert latest.verified and latest.verify is not None and latest.verify.cached
+    assert run_bootstrap(folder, env, "--skip-checks", "--host-name", "lab-05").returncode == 0
+    assert parse_report(reports(bootstrap_env)[-1]).host.name == "lab-05"
 
 
 def test_bootstrap_and_apply_share_the_state_marker(
@@ -345,6 +364,10 @@ def test_cpu_profile_with_the_real_smoke_test(
     assert report["checks"] is not None
     verify = report["verify"]
     assert isinstance(verify, dict) and verify["passed"] is True, verify
-    assert verify["result"]["verdict"] == "pass" and verify["summary"].startswith("pass: ")
+    assert verify["result"]["verdict"] == "pass" and verify["summary"] == "smoke test passed"
+    typed = parse_report(report)  # the real smoke test's record, read by provision report
+    assert typed.verified and typed.verify is not None and typed.verify.result is not None
+    assert typed.verify.result.device_used == "cpu" and typed.verify.result.steps_per_s
     again = run_bootstrap(folder, bootstrap_env)
     assert again.returncode == 0 and reports(bootstrap_env)[-1]["result"] == "converged"
+    assert parse_report(reports(bootstrap_env)[-1]).verified  # cached by the stamp

@@ -1,25 +1,24 @@
 """Fixtures for bundle tests: offline bootstrap runs inside ``unshare -n``.
 
-MACHINE RESOURCES (until tests/support/machine.py exists, reached only here): the cpu
-profile is locked from this machine's pip configuration (find-links /opt/wheels with
-the CPU torch wheel, the file:// mirrors), and the host Python 3.11 runs provision
-from the bundle. Bundling also fetches provision's own dependency wheels (uv,
-py-rattler, ...) from PyPI once: those tests are marked ``network``.
+What this machine offers is reached through tests/support/machine.py: the cpu profile
+is locked from its pip sources (the local CPU torch wheel folder, the file:// mirrors),
+and the host Python 3.11 runs provision from the bundle. Bundling also fetches
+provision's own dependency wheels (uv, py-rattler, ...) from PyPI once: those tests are
+marked ``network``.
 """
 
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import machine
 
 REPO = Path(__file__).resolve().parents[2]
-LOCAL_TORCH = Path("/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
 HOST_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -48,15 +47,17 @@ def child_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def pip_config_env(child_env: dict[str, str]) -> dict[str, str]:
-    """MACHINE RESOURCE: lock from this machine's pip configuration (its local CPU torch
-    wheel), offline: PIP_NO_INDEX is lifted, UV_OFFLINE stays."""
-    if not LOCAL_TORCH.is_file():
-        pytest.skip(f"this machine has no local torch 2.13.0+cpu wheel ({LOCAL_TORCH})")
-    env = dict(child_env)
-    env.pop("PIP_NO_INDEX", None)
-    env["XDG_CONFIG_HOME"] = str(Path(pwd.getpwuid(os.getuid()).pw_dir) / ".config")
-    return env
+def pip_config_env(child_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """This machine's package sources (its local CPU torch wheel) in pip's config."""
+    machine.cpu_torch_wheel()
+    return machine.with_pip_config(dict(child_env), tmp_path / "pip")
+
+
+def lock_offline(profile: Path, env: dict[str, str]) -> None:
+    """``provision lock`` from the local sources only (uv offline: PyPI's CUDA torch build
+    must not win over the local CPU wheel); bundling itself may reach PyPI."""
+    done = provision("lock", str(profile), env={**env, "UV_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +77,7 @@ def bootstrap_env(home: Path) -> dict[str, str]:
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": str(home),
-        "PYENV_ROOT": os.environ.get("PYENV_ROOT", ""),
+        "PYENV_ROOT": str(machine.pyenv_root()),
         "NO_COLOR": "1",
         "LANG": "C.UTF-8",
     }

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 from channels import PackageSpec, build_channel, demo_packages, python_standin
-from conftest import HOST_PYTHON, PY, REPO, bootstrap_env, provision
+from conftest import HOST_PYTHON, PY, REPO, bootstrap_env, lock_offline, provision
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
@@ -53,8 +53,7 @@ def test_cpu_bundle_is_reproducible_and_bootstraps_offline(
     profile = tmp_path / "p" / "cpu.yaml"
     profile.parent.mkdir()
     shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
-    locked = provision("lock", str(profile), env=pip_config_env)
-    assert locked.returncode == 0, locked.stderr
+    lock_offline(profile, pip_config_env)
 
     out = tmp_path / "out"
     first = provision("bundle", str(profile), "-o", str(out / "a.tar.gz"), env=pip_config_env)
@@ -98,7 +97,7 @@ def test_damaged_bundle_is_refused_before_anything_runs(
     profile = tmp_path / "p" / "cpu.yaml"
     profile.parent.mkdir()
     shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
-    assert provision("lock", str(profile), env=pip_config_env).returncode == 0
+    lock_offline(profile, pip_config_env)
     out = tmp_path / "out"
     assert provision("bundle", str(profile), "-o", str(out), env=pip_config_env).returncode == 0
     top = out / "cpu-linux-64"
@@ -164,15 +163,17 @@ def test_conda_bundle_bootstraps_offline_without_a_conda_installer(
     target = tmp_path / "target"
     env = bootstrap_env(target)
     assert not any(shutil.which(x, path=env["PATH"]) for x in ("conda", "mamba", "micromamba"))
-    done = run_bootstrap(offline_runner, top / "bootstrap.sh", target, "--verify", "import")
+    prefix = target / "images" / "e2e-env"  # --prefix: the environment goes exactly there
+    args = ("--verify", "import", "--prefix", str(prefix))
+    done = run_bootstrap(offline_runner, top / "bootstrap.sh", target, *args)
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     report = json.loads((target / "report.json").read_text())
     assert report["result"] == "changed" and report["verify"]["passed"] is True
-    prefix = target / "home" / "envs" / "e2e-env"
+    assert report["environment"]["prefix"] == str(prefix)
     assert (prefix / "conda-meta").is_dir() and (
         prefix / "share/tool/VERSION"
     ).read_text() == "1.0\n"
 
-    second = run_bootstrap(offline_runner, top / "bootstrap.sh", target, "--verify", "import")
+    second = run_bootstrap(offline_runner, top / "bootstrap.sh", target, *args)
     assert second.returncode == 0, second.stderr[-3000:]
     assert json.loads((target / "report.json").read_text())["result"] == "converged"

@@ -119,6 +119,7 @@ def fleet(folder: Path, count: int = 3, timeout: float = 60) -> Iterator[Fleet]:
     names: list[str] = []
     procs: list[subprocess.Popen[bytes]] = []
     run_sshd = Path("/run/sshd")  # sshd's privilege-separation folder (Debian makes it at boot)
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         for ns in (hub, ctl):
             _ip("netns", "add", ns)

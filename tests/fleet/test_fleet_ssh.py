@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 from netns import Fleet, fleet, missing_requirement
+from support import machine
 
 REPO = Path(__file__).resolve().parents[2]
-LOCAL_TORCH = Path("/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
@@ -52,7 +52,7 @@ def inventory(path: Path, hosts: Fleet, tmp: Path) -> Path:
         # The hosts share this machine: one uv cache and interpreter discovery for all.
         "provision_environment={"
         f'"UV_CACHE_DIR": "{tmp}/uv-cache", '
-        f'"PYENV_ROOT": "{os.environ.get("PYENV_ROOT", "")}"'
+        f'"PYENV_ROOT": "{machine.pyenv_root()}"'
         "}",
     ]
     path.write_text("\n".join(lines) + "\n")
@@ -95,16 +95,16 @@ def test_playbook_converges_three_ssh_hosts_and_reruns_unchanged(tmp_path: Path)
     if why:
         pytest.skip(why)
     pytest.importorskip("ansible", reason="ansible-core is not installed (pip install '.[fleet]')")
-    if not LOCAL_TORCH.is_file():
-        pytest.skip(f"this machine has no local torch 2.13.0+cpu wheel ({LOCAL_TORCH})")
-    # MACHINE RESOURCE: the cpu profile is locked from this machine's pip config.
-    env = dict(os.environ)
-    env.pop("PIP_NO_INDEX", None)
+    # The cpu profile is locked from this machine's pip sources (its CPU torch wheel).
+    machine.cpu_torch_wheel()
+    env = machine.with_pip_config(dict(os.environ), tmp_path / "pip")
     env["PYTHONPATH"] = str(REPO)
     profile = tmp_path / "p" / "cpu.yaml"
     profile.parent.mkdir()
     shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
-    assert provision("lock", str(profile), env=env).returncode == 0
+    # Locked from the local sources only: PyPI's CUDA torch build must not win.
+    locked = provision("lock", str(profile), env={**env, "UV_OFFLINE": "1"})
+    assert locked.returncode == 0, locked.stderr
     out = tmp_path / "fleet"
     exported = provision("export", "ansible", str(profile), "-o", str(out), env=env)
     assert exported.returncode == 0, exported.stderr

@@ -69,11 +69,13 @@ def test_verify_pass_in_the_provisioned_env_json_and_junit(
     junit = tmp_path / "reports" / "smoke.xml"
     profile = profile_file("torch-cpu", steps=50)
     assert main(["verify", str(profile), "--json", "--junit", str(junit)]) == 0
-    data = json.loads(capsys.readouterr().out)
+    report = json.loads(capsys.readouterr().out)  # the report; the smoke record inside
+    assert (report["mode"], report["result"], report["exit_code"]) == ("verify", "verified", 0)
+    data = report["verify"]["result"]
     assert data["verdict"] == "pass" and data["steps"] == 50
     assert data["framework_version"] == "2.13.0+cpu"
-    suite = ET.parse(junit).getroot()
-    assert suite.tag == "testsuite" and suite.get("name") == "provision.smoke.torch-cpu"
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("name") == "provision.smoke.torch-cpu"
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == ["import", "device", "placement", "training", "speed"]
     assert suite.get("failures") == "0" and not suite.findall(".//failure")
@@ -97,7 +99,8 @@ def test_verify_fail_summary_and_junit_failure_on_the_device_stage(
         "DirectML device enumeration: found 0 compatible adapters [dml.no-adapter]\n"
     )
     assert "  fix         Update the GPU driver" in out
-    suite = ET.parse(junit).getroot()
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
     failures = {c.get("name"): c.find("failure") for c in suite.findall("testcase")}
     assert failures["device"] is not None and failures["import"] is None
     assert "found 0 compatible adapters" in (failures["device"].get("message") or "")  # type: ignore[union-attr]
@@ -140,7 +143,9 @@ def test_junit_for_a_crash_fails_the_first_unreported_stage() -> None:
         device_requested="cuda",
         require_accelerator=True,
     )
-    suite = ET.fromstring(junit_xml(result))
+    root = ET.fromstring(junit_xml(result))
+    assert root.tag == "testsuites"
+    (suite,) = list(root)
     cases = suite.findall("testcase")
     assert cases[0].find("failure") is not None
     assert cases[0].find("failure").get("message") == "crashed with SIGSEGV (exit -11)"  # type: ignore[union-attr]

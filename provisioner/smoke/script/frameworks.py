@@ -16,7 +16,13 @@ from provisioner.smoke.script.decisions import (
     parse_dml_log,
     parse_placement_log,
 )
-from provisioner.smoke.script.plumbing import StageFailed, StderrTee, dist_version, timed_loop
+from provisioner.smoke.script.plumbing import (
+    StageFailed,
+    StderrTee,
+    dist_version,
+    timed_loop,
+    training_run,
+)
 from provisioner.smoke.script.profile import DEVICE, FRAMEWORK
 from provisioner.smoke.script.workload import (
     BATCH,
@@ -161,22 +167,13 @@ class TensorFlowGraph:
                 session.run(train_op)
                 return None
 
-            loss_first, loss_last, first_s, rate, first_done = timed_loop(step, lambda: None, steps)
+            timing = timed_loop(step, lambda: None, steps)
             w_final = session.run(w)
         finally:
             session.close()
         log = self.tee.text()[mark:] if capture_placement else ""
-        return {
-            "loss_first": loss_first,
-            "loss_last": loss_last,
-            "expected_first": expected_first,
-            "first_step_s": first_s,
-            "steps_per_s": rate,
-            "first_done": first_done,
-            "weight_error": float(np.linalg.norm(w_final - w_true) / np.linalg.norm(w_true)),
-            "placed": parse_placement_log(log),
-            "fallback_ops": [],
-        }
+        error = float(np.linalg.norm(w_final - w_true) / np.linalg.norm(w_true))
+        return training_run(timing, expected_first, error, parse_placement_log(log), [])
 
 
 class TorchEager:
@@ -298,9 +295,7 @@ class TorchEager:
                 return float(loss.item())
             return None
 
-        loss_first, loss_last, first_s, rate, first_done = timed_loop(
-            step, lambda: self.sync(dev, w), steps
-        )
+        timing = timed_loop(step, lambda: self.sync(dev, w), steps)
         placed: list[Placement] = []
         fallback: list[str] = []
         if capture_placement:
@@ -313,17 +308,8 @@ class TorchEager:
                 placed.append((name, kind, device_type, tensor.device.index or 0))
             fallback = sorted(set(DML_FALLBACK_RE.findall(self.tee.text()[mark:])))
         w_final = w.detach().to("cpu")
-        return {
-            "loss_first": loss_first,
-            "loss_last": loss_last,
-            "expected_first": expected_first,
-            "first_step_s": first_s,
-            "steps_per_s": rate,
-            "first_done": first_done,
-            "weight_error": float((w_final - w_true).norm() / w_true.norm()),
-            "placed": placed,
-            "fallback_ops": fallback,
-        }
+        error = float((w_final - w_true).norm() / w_true.norm())
+        return training_run(timing, expected_first, error, placed, fallback)
 
 
 def placement_type(torch_type: str) -> str:

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any, BinaryIO, Callable
 
-from provisioner.smoke.script.decisions import clean_number
+from provisioner.smoke.script.decisions import Placement, clean_number
 from provisioner.smoke.script.profile import FRAMEWORK, MIN_LOSS_DROP, PROFILE, TOOL_VERSION
 from provisioner.smoke.script.workload import SCHEMA, STAGES
 
@@ -213,6 +213,29 @@ def timed_loop(
     end = time.perf_counter()
     rate = (steps - 1) / (end - first_done) if end > first_done else float("inf")
     return loss_first, loss_last, first_done - start, rate, first_done
+
+
+def training_run(
+    timing: tuple[float | None, float | None, float, float, float],
+    expected_first: float,
+    weight_error: float,
+    placed: list[Placement],
+    fallback_ops: list[str],
+) -> dict[str, Any]:
+    """What a framework path's ``train`` returns: ``timed_loop``'s numbers, the known
+    first loss, how far the weights ended from the answer, and where the ops ran."""
+    loss_first, loss_last, first_s, rate, first_done = timing
+    return {
+        "loss_first": loss_first,
+        "loss_last": loss_last,
+        "expected_first": expected_first,
+        "first_step_s": first_s,
+        "steps_per_s": rate,
+        "first_done": first_done,
+        "weight_error": weight_error,
+        "placed": placed,
+        "fallback_ops": fallback_ops,
+    }
 
 
 def first_line(exc: BaseException) -> str:

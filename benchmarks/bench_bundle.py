@@ -1,0 +1,168 @@
+"""bundle: three ratios measured in one run, on the shipped cpu profile (torch CPU from
+this machine's pip configuration, the real smoke test):
+
+- the bundle's size against the sum of the packages in it (target <= 1.02x);
+- an offline bootstrap from the bundle (``unshare -n`` where allowed) against a
+  warm-cache ``provision apply`` of the same profile into a fresh home (target <= 1.3x);
+- the no-op rerun of the exported playbook on 3 SSH hosts (network namespaces, as in
+  tests/fleet) against a bare playbook that copies the same bundle with the same
+  checksum logic and runs ``true`` (target <= 2x); needs root, ``ip netns`` and sshd.
+
+Bundling fetches provision's own wheels from PyPI the first time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks._timing import report
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGES = (".whl", ".conda", ".tar.bz2")
+
+
+def _provision(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "provisioner", *args], env=env, check=True, capture_output=True
+    )
+
+
+def _timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def _size(root: Path, env: dict[str, str], profile: Path) -> Path:
+    archive = root / "cpu.tar.gz"
+    _provision(env, "bundle", str(profile), "-o", str(archive))
+    with tarfile.open(archive) as tar:
+        packages = sum(m.size for m in tar if m.isfile() and m.name.endswith(PACKAGES))
+    report_size(archive.stat().st_size, packages)
+    return archive
+
+
+def report_size(bundle: int, packages: int) -> None:
+    ratio = bundle / packages
+    print(
+        f"bundle size: {bundle / 2**20:.1f} MiB, packages in it {packages / 2**20:.1f} MiB, "
+        f"ratio {ratio:.3f}x (target <= 1.02x)",
+        flush=True,
+    )
+
+
+def _bootstrap_vs_apply(root: Path, env: dict[str, str], profile: Path) -> None:
+    folder = root / "dir"
+    _provision(env, "bundle", str(profile), "-o", str(folder))
+    warm = dict(env, PROVISION_HOME=str(root / "warm"))
+    _provision(warm, "apply", str(profile))  # fills the uv cache: not counted
+    fresh = dict(env, PROVISION_HOME=str(root / "apply"))
+    ours_apply = _timed([sys.executable, "-m", "provisioner", "apply", str(profile)], fresh)
+    runner = ["unshare", "-n"] if _unshare_ok() else []
+    target = dict(env, HOME=str(root / "target-home"))
+    target.pop("PYTHONPATH", None)
+    script = folder / "cpu-linux-64" / "bootstrap.sh"
+    ours = _timed([*runner, str(script), "--home", str(root / "target")], target)
+    where = "offline (unshare -n)" if runner else "network allowed (unshare -n not permitted)"
+    report(f"bootstrap from the bundle, {where}", ours, ours_apply, "warm-cache apply", "<= 1.3x")
+
+
+def _unshare_ok() -> bool:
+    try:
+        return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+    except FileNotFoundError:
+        return False
+
+
+BARE = """\
+- name: Bare copy of the same bundle, then true
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Create the folder
+      ansible.builtin.file: {path: "{{ provision_home }}/bare", state: directory, mode: "0755"}
+    - name: Push the bundle (checksum-aware)
+      ansible.builtin.copy:
+        src: "%(bundle)s"
+        dest: "{{ provision_home }}/bare/b.tar.gz"
+        mode: "0644"
+    - name: Run true
+      ansible.builtin.command: "true"
+      changed_when: false
+"""
+
+
+def _fleet(root: Path, env: dict[str, str], profile: Path) -> None:
+    sys.path.insert(0, str(REPO / "tests" / "fleet"))
+    from netns import fleet, missing_requirement
+    from support import machine
+
+    why = missing_requirement()
+    if why:
+        print(f"fleet no-op rerun: skipped ({why})", flush=True)
+        return
+    play = root / "play"
+    _provision(env, "export", "ansible", str(profile), "-o", str(play))
+    bundle = next((play / "roles" / "provision" / "files").glob("*.tar.gz"))
+    bare = root / "bare.yml"
+    bare.write_text(BARE % {"bundle": bundle})
+    bindir = Path(sys.executable).parent
+    with fleet(root / "net") as hosts:
+        inventory = root / "inventory.ini"
+        lines = [
+            f"{h.name} ansible_host={h.address} provision_home={root}/hosts/{h.name} "
+            f"ansible_remote_tmp={root}/hosts/{h.name}/tmp"
+            for h in hosts.hosts
+        ]
+        lines += [
+            "[all:vars]",
+            "ansible_user=root",
+            f"ansible_ssh_private_key_file={hosts.key}",
+            f"ansible_python_interpreter={shutil.which('python3')}",
+            f'provision_environment={{"UV_CACHE_DIR": "{root}/uv", '
+            f'"PYENV_ROOT": "{machine.pyenv_root()}"}}',
+        ]
+        inventory.write_text("\n".join(lines) + "\n")
+        ansible_env = {
+            "PATH": f"{bindir}:/usr/bin:/bin",
+            "HOME": str(root / "ctl"),
+            "ANSIBLE_HOST_KEY_CHECKING": "False",
+            "ANSIBLE_PIPELINING": "True",
+            "ANSIBLE_SSH_ARGS": "-F /dev/null -o ControlMaster=no "
+            "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no",
+        }
+
+        def play_once(site: Path) -> float:
+            argv = [str(bindir / "ansible-playbook"), "-i", str(inventory), str(site)]
+            return _timed(hosts.in_controller(argv), ansible_env)
+
+        play_once(play / "site.yml")  # converge: not counted
+        play_once(bare)
+        ours = min(play_once(play / "site.yml") for _ in range(2))
+        base = min(play_once(bare) for _ in range(2))
+    report("fleet no-op rerun (3 hosts)", ours, base, "bare copy + true playbook", "<= 2x")
+
+
+def main() -> None:
+    sys.path.insert(0, str(REPO / "tests"))
+    from support import machine
+
+    machine.cpu_torch_wheel()  # skips (raises) where this machine has no local torch wheel
+    with tempfile.TemporaryDirectory(prefix="bench-bundle-") as tmp:
+        root = Path(tmp)
+        env = machine.with_pip_config(dict(os.environ), root / "pip")
+        env["PYTHONPATH"] = str(REPO)
+        profile = root / "p" / "cpu.yaml"
+        profile.parent.mkdir()
+        shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
+        _provision({**env, "UV_OFFLINE": "1"}, "lock", str(profile))  # the local CPU torch
+        _size(root, env, profile)
+        _bootstrap_vs_apply(root, env, profile)
+        _fleet(root, env, profile)

@@ -1,0 +1,236 @@
+"""Read many reports (files or folders) into one row per host: what ``provision report``
+shows as a table, JSON, JUnit or HTML. Schema and rules: docs/report.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from provisioner.report.model import InvalidReport, Report, parse_report
+
+MAX_BYTES = 64 * 1024 * 1024  # a report is a few KB; a bigger file is not one
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A path that gave no report: printed as ``PATH: cause``."""
+
+    path: Path
+    cause: str
+
+    def line(self) -> str:
+        return f"{self.path}: {self.cause}"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    path: Path
+    report: Report
+
+
+def _files(path: Path) -> tuple[list[Path], Unreadable | None]:
+    if path.is_dir():
+        try:
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix == ".json" and not p.name.startswith(".") and p.is_file()
+            )
+        except OSError as e:
+            return [], Unreadable(path, f"cannot list the folder: {e.strerror or e}")
+        if not found:
+            return [], Unreadable(path, "no report files (*.json) in this folder")
+        return found, None
+    if not path.exists():
+        return [], Unreadable(path, "no such file or folder")
+    return [path], None
+
+
+def load(path: Path) -> Loaded | Unreadable:
+    """One report file, validated; any problem is a one-line cause, never an exception."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            return Unreadable(path, f"larger than {MAX_BYTES // 2**20} MiB: not a report")
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    except OSError as e:
+        return Unreadable(path, f"cannot read: {e.strerror or e}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        return Unreadable(path, f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})")
+    except RecursionError:
+        return Unreadable(path, "not valid JSON: nested too deeply")
+    try:
+        return Loaded(path, parse_report(data))
+    except InvalidReport as e:
+        return Unreadable(path, f"not a valid report: {e}")
+    except RecursionError:
+        return Unreadable(path, "not a valid report: nested too deeply")
+
+
+def read_reports(paths: Sequence[Path]) -> tuple[list[Loaded], list[Unreadable]]:
+    """Every report under ``paths`` (a folder: its ``*.json``, one level) and the paths
+    that gave none."""
+    loaded: list[Loaded] = []
+    bad: list[Unreadable] = []
+    for path in paths:
+        files, problem = _files(path)
+        if problem is not None:
+            bad.append(problem)
+        for f in files:
+            got = load(f)
+            (loaded if isinstance(got, Loaded) else bad).append(got)  # type: ignore[arg-type]
+    return loaded, bad
+
+
+@dataclass(frozen=True)
+class HostRow:
+    """One host's latest report for one profile, as the table shows it."""
+
+    profile: str
+    host: str
+    hostname: str
+    environment: str
+    ready: bool | None
+    result: str
+    mode: str
+    verified: bool
+    device: str | None
+    gpu: str | None
+    steps_per_s: float | None
+    speedup: float | None
+    problem: str | None
+    fix: str | None
+    details: tuple[str, ...]
+    finished_at: datetime | None
+    path: Path
+    tool: str
+
+    def age_s(self, now: datetime) -> float | None:
+        if self.finished_at is None:
+            return None
+        return max(0.0, (now - self.finished_at).total_seconds())
+
+    def as_json(self, now: datetime) -> dict[str, Any]:
+        age = self.age_s(now)
+        return {
+            "profile": self.profile,
+            "host": self.host,
+            "hostname": self.hostname,
+            "environment": self.environment,
+            "ready": self.ready,
+            "result": self.result,
+            "mode": self.mode,
+            "verified": self.verified,
+            "device": self.device,
+            "gpu": self.gpu,
+            "steps_per_s": self.steps_per_s,
+            "speedup": self.speedup,
+            "problem": self.problem,
+            "fix": self.fix,
+            "details": list(self.details),
+            "finished_at": self.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            if self.finished_at
+            else None,
+            "age_s": round(age) if age is not None else None,
+            "path": str(self.path),
+            "tool": self.tool,
+        }
+
+
+def _when(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def problem_of(report: Report) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """Why the host is not verified: the first failing check (and its fix), else the
+    smoke test's diagnosis, else its reason, else the failed step; with every line
+    worth showing under it."""
+    details: list[str] = []
+    checks = report.checks
+    failing = [c for c in checks.checks if c.status == "fail"] if checks else []
+    if checks is not None and not checks.ready and not failing:
+        failing = [c for c in checks.checks if c.status == "unknown"]
+    details += [
+        f"check {c.id}: {c.status}: {c.summary}" + (f" (fix: {c.fix})" if c.fix else "")
+        for c in failing
+    ]
+    verify = report.verify
+    record = verify.result if verify is not None else None
+    findings = [f for f in record.diagnosis if f.severity == "fail"] if record else []
+    if verify is not None and not verify.passed:
+        details.append(f"verify ({verify.kind}): {verify.summary}")
+        details += [f"  {line.strip()}" for line in verify.lines[1:]]
+    failed_steps = [s for s in report.steps if s.status == "fail"]
+    details += [f"step {s.name}: {s.reason}" for s in failed_steps]
+    if report.verified:
+        return None, None, tuple(details)
+    if failing:
+        c = failing[0]
+        return f"{c.id}: {c.summary}", c.fix or None, tuple(details)
+    if findings:
+        f = findings[0]
+        return f"{f.id}: {f.meaning}", f.fix or None, tuple(details)
+    if verify is not None and not verify.passed:
+        reason = record.reason if record is not None and record.reason else verify.summary
+        return reason or "verification failed", None, tuple(details)
+    if failed_steps:
+        return f"{failed_steps[0].name}: {failed_steps[0].reason}", None, tuple(details)
+    if report.mode in ("plan", "dry-run"):
+        return f"only a {report.mode}: nothing was applied or verified", None, tuple(details)
+    return (
+        f"{report.result} (exit {report.exit_code}) without a passed verification",
+        None,
+        (tuple(details)),
+    )
+
+
+def host_row(loaded: Loaded) -> HostRow:
+    r = loaded.report
+    record = r.verify.result if r.verify is not None else None
+    problem, fix, details = problem_of(r)
+    return HostRow(
+        profile=r.profile.name,
+        host=r.host.name,
+        hostname=r.host.hostname,
+        environment=r.environment.name,
+        ready=r.checks.ready if r.checks is not None else None,
+        result=r.result,
+        mode=r.mode,
+        verified=r.verified,
+        device=record.device_used if record else None,
+        gpu=record.device_name if record else None,
+        steps_per_s=record.steps_per_s if record else None,
+        speedup=record.speedup if record else None,
+        problem=problem,
+        fix=fix,
+        details=details,
+        finished_at=_when(r.finished_at),
+        path=loaded.path,
+        tool=r.tool,
+    )
+
+
+def latest_rows(loaded: Iterable[Loaded]) -> dict[str, list[HostRow]]:
+    """One row per (host, environment): the report that finished last; grouped by
+    profile name (sorted), rows sorted by host name."""
+    best: dict[tuple[str, str], HostRow] = {}
+    for item in loaded:
+        row = host_row(item)
+        key = (row.host, row.environment)
+        old = best.get(key)
+        stamp = row.finished_at or datetime.min.replace(tzinfo=timezone.utc)
+        if old is None or stamp >= (old.finished_at or stamp):
+            best[key] = row
+    groups: dict[str, list[HostRow]] = {}
+    for row in sorted(best.values(), key=lambda r: (r.profile, r.host, r.environment)):
+        groups.setdefault(row.profile, []).append(row)
+    return groups
