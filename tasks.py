@@ -49,6 +49,15 @@ def render_examples(c: Context) -> None:
 
 
 @task
+def golden(c: Context) -> None:
+    """Rewrite the golden files (environment.yml, check.ps1, bootstrap.ps1); review the diff."""
+    c.run(
+        f"PROVISION_UPDATE_GOLDEN=1 {PY} -m pytest -q "
+        "tests/render/test_environment_yml.py tests/checks/test_ps1_golden.py"
+    )
+
+
+@task
 def bench(c: Context, only: str = "") -> None:
     """Run every benchmark in benchmarks/ and print ratios against same-run baselines.
 

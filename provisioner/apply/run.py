@@ -18,7 +18,7 @@ from provisioner.lock import Lock
 from provisioner.profile import ResolvedProfile
 
 if TYPE_CHECKING:
-    from provisioner.doctor import Diagnosis
+    from provisioner.checks.doctor import Diagnosis
 
 Status = Literal["ok", "change", "fail", "skipped"]
 

@@ -41,7 +41,7 @@ class ChecksStep:
     def check(self, run: Run) -> Outcome:
         if run.options.skip_checks:
             return Outcome("skipped", "--skip-checks given")
-        from provisioner.doctor import diagnose
+        from provisioner.checks.doctor import diagnose
 
         diagnosis = diagnose(run.resolved)
         run.diagnosis = diagnosis

@@ -32,7 +32,7 @@ def doctor(
     path: str | None = None,
 ) -> int:
     """Print every verdict (and each failure's fix); 0 when ready, 1 when not."""
-    from provisioner.doctor import diagnose
+    from provisioner.checks.doctor import diagnose
     from provisioner.profile import load_profile
 
     resolved = load_profile(profile)

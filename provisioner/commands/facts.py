@@ -30,7 +30,7 @@ def facts(
     path: str | None = None,
 ) -> int:
     """Gather (or replay) the host facts and print them; exit 0."""
-    from provisioner.doctor import make_probe
+    from provisioner.checks.doctor import make_probe
     from provisioner.errors import ProvisionError
     from provisioner.host.facts import gather
 

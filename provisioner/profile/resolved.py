@@ -52,9 +52,13 @@ def load_profile(path: str | Path) -> ResolvedProfile:
     from provisioner.profile.compat import check_partial, check_profile
     from provisioner.profile.diagnostics import from_validation_error
     from provisioner.profile.extends import resolve
-    from provisioner.profile.values import check_text, check_variables
+    from provisioner.profile.values import bad_character, check_text, check_variables
 
     p = Path(path)
+    bad_name = bad_character(p.name)
+    if bad_name is not None:  # the lockfile's name and header, and scripts' comments, carry it
+        message = f"the file name contains {bad_name}; rename the profile file"
+        raise _failed([Diagnostic(message, Position(str(p), 1, 1))])
     merged, diags = resolve(p)
     if merged is None:
         raise _failed(diags or [Diagnostic("cannot load profile", Position(str(p), 1, 1))])
@@ -78,7 +82,17 @@ def load_profile(path: str | Path) -> ResolvedProfile:
 def _failed(diags: list[Diagnostic]) -> ValidationFailed:
     """Every diagnostic printable on one line: control characters from the file escaped."""
     return ValidationFailed(
-        [replace(d, message=one_line(d.message), path=one_line(d.path)) for d in diags]
+        [
+            replace(
+                d,
+                message=one_line(d.message),
+                path=one_line(d.path),
+                position=replace(d.position, file=one_line(d.position.file))
+                if d.position
+                else None,
+            )
+            for d in diags
+        ]
     )
 
 

@@ -1,8 +1,9 @@
 """The jinja2 environment for every template, with quoting filters for each shell.
 
 ``|sh`` makes a bash single-quoted literal, ``|ps`` a PowerShell single-quoted
-literal, ``|json`` a JSON literal (also a valid Python literal for str/int/bool/None
-only when used via ``|py``). Every profile value that reaches a script goes
+literal (pure ASCII: other characters as ``[char]0xNNNN``), ``|json`` a JSON
+literal (also a valid Python literal for str/int/bool/None only when used via
+``|py``). Every profile value that reaches a script goes
 through one of these; the filters are tested against hostile strings. ``|comment``
 is for text inside a comment line (bash, PowerShell, Python, YAML): it keeps the
 value on that line, so a file name or value cannot end the comment and run code.
@@ -16,10 +17,6 @@ from typing import Any
 
 import jinja2
 
-# PowerShell treats these as single quotes too, and doubles any of them inside a
-# single-quoted string: https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_quoting_rules
-_PS_SINGLE_QUOTES = ("'", "\u2018", "\u2019", "\u201a", "\u201b")
-
 
 def quote_sh(value: object) -> str:
     """A bash/POSIX-sh literal that expands to exactly ``str(value)``."""
@@ -28,11 +25,45 @@ def quote_sh(value: object) -> str:
 
 
 def quote_ps(value: object) -> str:
-    """A PowerShell single-quoted literal (no expansion) for ``str(value)``."""
+    """A PowerShell expression for exactly ``str(value)``, in pure ASCII.
+
+    ASCII text is one single-quoted literal (no expansion). Windows PowerShell 5.1
+    reads a BOM-less script in the ANSI code page, where the UTF-8 bytes of ``Ē``
+    end in 0x92, which cp1252 reads as ``’``, a closing quote to PowerShell; so a
+    non-ASCII character is never written as such but as ``[char]0xNNNN`` in a
+    parenthesised concatenation that starts with a string (``[char] + [char]`` would
+    add numbers): ``('Caf' + [char]0x00E9)``. The script then reads
+    the same under every code page. https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_character_encoding
+    """
     s = _text(value)
-    for q in _PS_SINGLE_QUOTES:
-        s = s.replace(q, q + q)
-    return "'" + s + "'"
+    parts: list[str] = []
+    run = ""
+    for ch in s:
+        if ch.isascii():
+            run += ch + ch if ch == "'" else ch
+            continue
+        if run:
+            parts.append(f"'{run}'")
+            run = ""
+        parts.extend(f"[char]0x{unit:04X}" for unit in _utf16_units(ch))
+    if run or not parts:
+        parts.append(f"'{run}'")
+    if len(parts) == 1:
+        return parts[0]
+    if not parts[0].startswith("'"):  # a string first, so every + concatenates text:
+        parts.insert(0, "''")  # [char] + [char] would add numbers
+    return "(" + " + ".join(parts) + ")"
+
+
+def _utf16_units(ch: str) -> list[int]:
+    data = ch.encode("utf-16-le", "surrogatepass")
+    return [int.from_bytes(data[i : i + 2], "little") for i in range(0, len(data), 2)]
+
+
+def ps_comment(value: object) -> str:
+    """:func:`comment_safe` in pure ASCII (non-ASCII as ``\u00e9``), for PowerShell
+    comments: a .ps1 stays ASCII and reads the same under every code page."""
+    return comment_safe(value).encode("ascii", "backslashreplace").decode("ascii")
 
 
 def quote_py(value: object) -> str:
@@ -81,6 +112,7 @@ def environment() -> jinja2.Environment:
     env.filters["ps"] = quote_ps
     env.filters["py"] = quote_py
     env.filters["comment"] = comment_safe
+    env.filters["ps_comment"] = ps_comment
     env.filters["json"] = lambda v: json.dumps(_pyable(v))
     return env
 

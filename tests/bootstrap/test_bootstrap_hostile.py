@@ -39,8 +39,9 @@ def hostile(marker: Path, tag: str) -> str:
     )
 
 
-# A file name cannot hold "/": its commands would touch files in the working directory.
-HOSTILE_FILE = "team $(touch PWNED-subst) `touch PWNED-bt`\ntouch PWNED-lf\n;touch PWNED-semi.yaml"
+# A file name cannot hold "/" (line breaks are refused at load): its commands would touch files
+# in the working directory.
+HOSTILE_FILE = "team $(touch PWNED-subst) `touch PWNED-bt`;touch PWNED-semi \u2019 #.yaml"
 
 
 @pytest.fixture

@@ -5,13 +5,15 @@ PowerShell cannot run here, so the script is parsed, not executed."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bootstrap_e2e import Renderer
+from bootstrap_e2e import Renderer, small_profile
 from pypi_index import small_index
-from support.powershell import nodes_of_type, parse_errors
+from support.powershell import nodes_of_type, parse, parse_errors, walk
 from support.profiles import profile_document, write_profile
 
 from provisioner.render.jinja import quote_ps
@@ -99,25 +101,43 @@ def test_report_skeleton_is_the_rendered_report_data(script: str) -> None:
     assert "$env:PROVISION_HOST_NAME" in script and "[string]$HostName" in script
 
 
-def test_structure_options_steps_and_exit_codes(script: str) -> None:
-    for option in (
-        "[switch]$DryRun",
-        "[switch]$SkipChecks",
-        "[string]$Prefix",
-        "[string]$Python",
-        "[string]$CondaExe",
-        "[string]$Report",
-    ):
-        assert option in script
-    steps = ["# 1. host checks", "# 2. environment", "# 3. smoke test", "# 4. report"]
-    positions = [script.index(s) for s in steps]
-    assert positions == sorted(positions)
-    assert "check.ps1" in script and "smoke_test.py" in script
-    assert "# Exit codes: 0" in script
-    for code in ("exit $Code", "Die 2 $NoLock", "Finish 1 'not-ready'", "Finish 0 'converged'"):
-        assert code in script
-    assert "Get-FileHash -Algorithm SHA256" in script
-    assert "micromamba" in script and "create -y -p $Prefix --file" in script
+def ps1_parameters(script: str) -> dict[str, str]:
+    """The script's own ``param()`` block (the first one; functions have theirs) as
+    tree-sitter reads it: name -> type."""
+    block = next(n for n in walk(parse(script).root_node) if n.type == "param_block")
+    params = {}
+    for node in walk(block):
+        if node.type == "script_parameter":
+            kind, name = (c.text or b"" for c in node.children[:2])
+            params[name.decode().lstrip("$")] = kind.decode().strip("[]")
+    return params
+
+
+def sh_accepts(script: Path, option: str, *value: str) -> bool:
+    """Whether bootstrap.sh's option parser takes ``option``: an unknown trailing option
+    is then the first one it complains about (parsing ends before any work)."""
+    done = subprocess.run(
+        ["bash", str(script), option, *value, "--zz-unknown"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done.returncode == 2 and "unknown option: --zz-unknown" in done.stderr
+
+
+def test_ps1_takes_the_same_options_as_bootstrap_sh(
+    script: str, render: Renderer, tmp_path: Path
+) -> None:
+    """The two scripts are one interface: each PowerShell parameter is an option of
+    bootstrap.sh (DryRun is --dry-run), switches without a value, strings with one."""
+    params = ps1_parameters(script)
+    assert len(params) >= 6, params
+    sh = render(small_profile(tmp_path / "linux")) / "bootstrap.sh"
+    assert not sh_accepts(sh, "--no-such-option")  # the probe can fail
+    for name, kind in params.items():
+        option = "--" + re.sub(r"(?<!^)([A-Z])", r"-\1", name).lower()
+        value = () if kind == "switch" else ("x",)
+        assert sh_accepts(sh, option, *value), (name, option)
 
 
 def test_skeleton_plus_what_the_script_adds_is_a_report_the_reader_accepts(script: str) -> None:

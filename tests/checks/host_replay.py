@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from provisioner.doctor import Diagnosis, diagnose
+from provisioner.checks.doctor import Diagnosis, diagnose
 from provisioner.host.facts import gather
 from provisioner.host.probe import Probe
 from provisioner.profile import load_profile

@@ -62,7 +62,7 @@ def test_check_sh_parity_with_doctor(
 
 def test_check_sh_on_this_machine_matches_doctor(tmp_path: Path) -> None:
     """No replay: the real root and PATH of the CI machine, cpu and a WSL profile."""
-    from provisioner.doctor import diagnose
+    from provisioner.checks.doctor import diagnose
 
     for profile in ("cpu", "directml-wsl2"):
         path = PROFILES_DIR / f"{profile}.yaml"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from host_replay import PROFILES_DIR, ReplayedHost, diagnose_host
 
-from provisioner.doctor import Diagnosis
+from provisioner.checks.doctor import Diagnosis
 from provisioner.host.facts import NvidiaSmi
 
 Host = Callable[[str], ReplayedHost]

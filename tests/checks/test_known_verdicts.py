@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from host_replay import PROFILES_DIR, ReplayedHost, diagnose_host
 
-from provisioner.doctor import Diagnosis
+from provisioner.checks.doctor import Diagnosis
 
 
 def run(host: Callable[[str], ReplayedHost], name: str, profile: str, tmp: Path) -> Diagnosis:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.doctor import diagnose
+from provisioner.checks.doctor import diagnose
 from provisioner.host.facts import NvidiaSmi, gather
 from provisioner.host.probe import Probe
 from provisioner.profile import load_profile

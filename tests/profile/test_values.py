@@ -137,3 +137,14 @@ def test_integer_fields_refuse_non_finite_and_huge_numbers(
 ) -> None:
     (line,) = errors(profile(tmp_path, extra=f", {field}: {value}"))
     assert f"smoke_test.{field}: " in line
+
+
+@pytest.mark.parametrize("name", ["a\rb.yaml", "a\u2028b.yaml", "a\nb.yaml"])
+def test_file_name_a_lockfile_cannot_carry_is_refused_clearly(tmp_path: Path, name: str) -> None:
+    # conda-lock writes the file name into the lockfile's header comment, where a CR or
+    # U+2028 ends the comment: the lockfile it wrote could not be read back.
+    path = tmp_path / name
+    path.write_text(profile(tmp_path).read_text(), encoding="utf-8")
+    (line,) = errors(path)
+    assert ":1:1: error: the file name contains the control character" in line
+    assert "\r" not in line and "\u2028" not in line and "\n" not in line

@@ -23,7 +23,10 @@ REPO = Path(__file__).resolve().parents[2]
 # Every character bash, PowerShell, Python, YAML or str.splitlines() ends a line at.
 LINE_BREAKS = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 # A file name that injects a command on its own line through each kind of break.
-HOSTILE_FILE = "x\ntouch PWNED_LF\n\rtouch PWNED_CR\r\u2028touch PWNED_LS\u2028\x85\v\f.yaml"
+# Line breaks in a file name are refused at load (conda-lock writes the name into the
+# lockfile's header comment); everything else a file name can hold is rendered.
+LINE_BREAK_FILE = "x\ntouch PWNED_LF\n\rtouch PWNED_CR\r\u2028touch PWNED_LS\u2028\x85\v\f.yaml"
+HOSTILE_FILE = "x $(touch PWNED_S) `touch PWNED_B` '\"; touch PWNED_Q # \u2019\u00e9 *.yaml"
 
 
 @pytest.mark.parametrize("brk", LINE_BREAKS, ids=[ascii(b) for b in LINE_BREAKS])
@@ -46,7 +49,11 @@ def test_comment_filter_escapes_controls_and_keeps_plain_text() -> None:
 def test_templates_put_no_unfiltered_value_in_a_comment() -> None:
     """Every ``{{ }}`` after a comment start (``#``, ``<#``, at the start of a line or after
     a space) in every template ends with ``|comment``."""
-    templates = sorted((REPO / "provisioner" / "templates").rglob("*.j2"))
+    templates = [  # in Markdown a leading # is a heading, not a comment
+        p
+        for p in sorted((REPO / "provisioner" / "templates").rglob("*.j2"))
+        if not p.name.endswith(".md.j2")
+    ]
     assert len(templates) >= 6
     checked = 0
     for path in templates:
@@ -56,7 +63,9 @@ def test_templates_put_no_unfiltered_value_in_a_comment() -> None:
                 continue
             for expr in line[start.end() :].split("{{")[1:]:
                 inner = expr.split("}}")[0].strip()
-                assert inner.endswith("|comment"), f"{path.name}:{n}: {inner} is not |comment"
+                assert inner.endswith(("|comment", "|ps_comment")), (
+                    f"{path.name}:{n}: {inner} is not |comment"
+                )
                 checked += 1
     assert checked >= 8
 
@@ -102,7 +111,8 @@ def test_hostile_file_name_adds_no_line_to_any_artifact(
     ps1 = (win_hostile / "bootstrap.ps1").read_text(encoding="utf-8")
     assert len(header(ps1)) == len(header((win_plain / "bootstrap.ps1").read_text("utf-8")))
     assert all(ln.isprintable() for ln in header(ps1))
-    assert "from x\\ntouch PWNED_LF\\n\\rtouch PWNED_CR" in header(ps1)[2]
+    assert "from x $(touch PWNED_S) `touch PWNED_B`" in header(ps1)[2]
+    assert header(ps1)[2].isascii()  # |ps_comment: the same under every code page
     for name in names:
         text = (hostile / name).read_text(encoding="utf-8")
         want = (plain / name).read_text(encoding="utf-8")
@@ -113,10 +123,21 @@ def test_hostile_file_name_adds_no_line_to_any_artifact(
         assert all(ln.isprintable() for ln in got_header), name
     script = (hostile / "bootstrap.sh").read_text(encoding="utf-8")
     (line5,) = [ln for ln in script.splitlines() if ln.startswith("# Rendered by provision")]
-    assert "from x\\ntouch PWNED_LF\\n\\rtouch PWNED_CR\\r\\u2028touch PWNED_LS" in line5
+    assert f"from {HOSTILE_FILE}" in line5
     ast.parse((hostile / "smoke_test.py").read_text(encoding="utf-8"))
     env_yml = yaml.safe_load((hostile / "environment.yml").read_text(encoding="utf-8"))
     assert set(env_yml) == {"name", "channels", "dependencies"}
+
+
+def test_file_name_with_line_breaks_is_refused_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / LINE_BREAK_FILE
+    path.write_text((REPO / "profiles" / "cpu.yaml").read_text("utf-8"), encoding="utf-8")
+    assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.isprintable() and "the file name contains the control character" in line
+    assert not (tmp_path / "out").exists()
 
 
 def test_bootstrap_and_check_scripts_run_no_injected_command(

@@ -14,6 +14,7 @@ import subprocess
 import pytest
 import tree_sitter
 from support.powershell import nodes_of_type, parse_errors
+from support.ps_values import ps_decode_verbatim, ps_expression_value
 
 from provisioner.render.jinja import environment, quote_ps, quote_sh
 
@@ -44,11 +45,10 @@ HOSTILE = [
     "\u201cdouble smart\u201d",
     "$env:PATH @(1,2) $(Get-Date) `$x",
     "caf\u00e9 \U0001f600 \u4e2d\u6587",
+    "\u0112; New-Item C:\\pwned.txt #",
+    "\u00e9 starts non-ASCII",
     "x" * 5000,
 ]
-
-# PowerShell's single-quote characters: about_Quoting_Rules
-PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -65,25 +65,6 @@ def test_sh_literal_is_one_word_in_a_larger_command(value: str) -> None:
     assert out == f"2|{value}|".encode()
 
 
-def ps_decode_verbatim(literal: str) -> tuple[str, int]:
-    """Decode a PowerShell verbatim string at the start of ``literal`` the way its lexer
-    does: any single-quote character opens and closes it; two in a row stand for the
-    second. Returns the value and the index just after the closing quote."""
-    assert literal[0] in PS_SINGLE_QUOTES
-    out, i = [], 1
-    while i < len(literal):
-        c = literal[i]
-        if c in PS_SINGLE_QUOTES:
-            if i + 1 < len(literal) and literal[i + 1] in PS_SINGLE_QUOTES:
-                out.append(literal[i + 1])
-                i += 2
-                continue
-            return "".join(out), i + 1
-        out.append(c)
-        i += 1
-    raise AssertionError("unterminated string")
-
-
 def ps_string_literals(source: str) -> list[tree_sitter.Node]:
     assert not parse_errors(source), source
     return nodes_of_type(source, "string_literal")
@@ -91,13 +72,20 @@ def ps_string_literals(source: str) -> list[tree_sitter.Node]:
 
 @pytest.mark.parametrize("value", HOSTILE)
 def test_ps_literal_parses_as_one_string(value: str) -> None:
-    literal = quote_ps(value)
-    source = f"$x = {literal}\n"
-    (node,) = ps_string_literals(source)
-    assert node.text is not None
-    assert node.text.decode("utf-8") == literal  # the node spans the whole literal
-    decoded, end = ps_decode_verbatim(literal)
-    assert (decoded, end) == (value, len(literal))  # nothing leaks after the string
+    expression = quote_ps(value)
+    assert expression.isascii()  # the same bytes under every Windows code page
+    source = f"$x = {expression}\n"
+    assert not parse_errors(source), source
+    (assignment,) = nodes_of_type(source, "assignment_expression")
+    value_node = assignment.children[-1]
+    assert value_node.text == expression.encode("ascii")  # the node spans the whole value
+    assert ps_expression_value(value_node) == value
+
+
+def test_ascii_values_stay_one_verbatim_string() -> None:
+    value = "it's $(x) `y` ; z"
+    (node,) = ps_string_literals(f"$x = {quote_ps(value)}\n")
+    assert node.text == ("'" + value.replace("'", "''") + "'").encode()
 
 
 def test_naive_ps_quoting_would_leak_smart_quotes() -> None:
@@ -106,6 +94,16 @@ def test_naive_ps_quoting_would_leak_smart_quotes() -> None:
     naive = "'" + value.replace("'", "''") + "'"
     decoded, end = ps_decode_verbatim(naive)
     assert end < len(naive) and decoded != value
+
+
+def test_utf8_literal_read_as_cp1252_would_end_early() -> None:
+    """Control: why |ps writes non-ASCII as [char]: the UTF-8 bytes of U+0112 end in
+    0x92, which Windows PowerShell 5.1 reads (cp1252, no BOM) as a closing quote."""
+    naive = "'\u0112; New-Item C:\\pwned.txt #'"
+    as_ansi = naive.encode("utf-8").decode("cp1252")
+    _, end = ps_decode_verbatim(as_ansi)
+    assert end < len(as_ansi) and "New-Item" in as_ansi[end:]
+    assert quote_ps("\u0112; New-Item C:\\pwned.txt #").isascii()
 
 
 def test_nul_cannot_be_quoted() -> None:

@@ -144,13 +144,14 @@ def test_lockfile_of_another_profile_is_refused(
     assert (out / "conda-lock.yml").read_bytes() == foreign.read_bytes()
 
 
-def test_stale_error_is_one_line_for_a_file_name_with_line_breaks(
+def test_file_name_with_line_breaks_is_refused_on_one_line_before_its_lockfile(
     locked: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Such a name is refused at load: conda-lock writes it into the lockfile's header.
     odd = locked.with_name("a\nb.yaml")
     odd.write_text(locked.read_text(encoding="utf-8").replace("1.17.0", "1.16.0"), "utf-8")
     lockfile_of(odd).write_bytes(lockfile_of(locked).read_bytes())
     capsys.readouterr()
     assert main(["render", str(odd), "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "a\\nb.conda-lock.yml: lockfile is stale" in err
+    assert err.count("\n") == 1 and "a\\nb.yaml:1:1: error: the file name contains" in err

@@ -1,0 +1,270 @@
+# bootstrap.ps1: build the directml environment on this machine from the files
+# beside this script, without provision installed (Windows PowerShell 5.1 or PowerShell 7).
+# Rendered by provision golden from directml-windows.yaml; do not edit, re-render.
+#
+# Usage: .\bootstrap.ps1 [-DryRun] [-SkipChecks] [-Prefix DIR] [-Python EXE] [-CondaExe EXE] [-Report FILE] [-HostName NAME]
+#   1. runs .\check.ps1 (host checks)          (skipped with -SkipChecks)
+#   2. creates the environment from the lock (conda: micromamba, mamba or conda from
+#      -CondaExe or PATH; venv: py -3.7 or python, and pip --require-hashes)
+#   3. runs .\smoke_test.py with the environment's Python
+#   4. writes a report (schema provision-report/2, docs/report.md): $env:PROVISION_HOME\reports\<env>.json
+#      and a bounded history (-Report FILE: only there); the host is named -HostName,
+#      else $env:PROVISION_HOST_NAME, else the computer name
+# Non-interactive and idempotent: a prefix stamped with this lock's sha256 (after a
+# passed smoke test) is left alone. -DryRun only says what it would do.
+#
+# Exit codes: 0 the environment matches the lock and the smoke test passed (or, with
+# -DryRun, the plan was printed); 1 host not ready, install failed or smoke test
+# failed; 2 usage error or incomplete folder (no conda-lock.yml, lock changed since
+# render); 3 internal error.
+[CmdletBinding()]
+param(
+    [switch]$DryRun,
+    [switch]$SkipChecks,
+    [string]$Prefix = '',
+    [string]$Python = '',
+    [string]$CondaExe = '',
+    [string]$Report = '',
+    [string]$HostName = $env:PROVISION_HOST_NAME
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+
+$Here = Split-Path -Parent $MyInvocation.MyCommand.Path
+$EnvName = 'directml'
+$Manager = 'conda'
+$PythonVersion = '3.7'
+$Platform = 'win-64'
+$LockSha256 = ''
+# The report's fixed part (profile, lock, packages), rendered by provision as JSON;
+# Write-Report adds the run's result, host, checks, verification, steps and timings.
+$ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"directml-windows","path":"directml-windows.yaml","content_hash":"sha256:d2d44a28f9dfdc905158f3effcf1d25e5bf0e27c1c8a6f2f9014365805f36fcf","target":"windows","manager":"conda","python":"3.7","framework":"tensorflow-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
+$Explicit = @(
+)
+$Requirements = @(
+)
+[Environment]::SetEnvironmentVariable('TF_CPP_MIN_LOG_LEVEL', '1', 'Process')
+
+function Say([string]$Message) { [Console]::Error.WriteLine("bootstrap: $Message") }
+function Die([int]$Code, [string]$Message) { Say "error: $Message"; exit $Code }
+
+$NoLock = 'no conda-lock.yml here: run `provision lock PROFILE` before render'
+Die 2 $NoLock
+$LockFile = Join-Path $Here 'conda-lock.yml'
+if (-not (Test-Path -LiteralPath $LockFile -PathType Leaf)) { Die 2 $NoLock }
+$Actual = (Get-FileHash -Algorithm SHA256 -LiteralPath $LockFile).Hash.ToLowerInvariant()
+if ($Actual -ne $LockSha256) {
+    Die 2 'conda-lock.yml changed since this script was rendered: re-run `provision render`'
+}
+
+if ($env:PROVISION_HOME) { $DataHome = $env:PROVISION_HOME }
+elseif ($env:XDG_DATA_HOME) { $DataHome = Join-Path $env:XDG_DATA_HOME 'provision' }
+else { $DataHome = Join-Path $HOME '.local\share\provision' }
+if (-not $Prefix) {
+    if ($env:PROVISION_ENVS_DIR) { $EnvsDir = $env:PROVISION_ENVS_DIR } else { $EnvsDir = Join-Path $DataHome 'envs' }
+    $Prefix = Join-Path $EnvsDir $EnvName
+}
+if ($Manager -eq 'conda') { $EnvPython = Join-Path $Prefix 'python.exe' }
+else { $EnvPython = Join-Path $Prefix 'Scripts\python.exe' }
+$Stamp = Join-Path $Prefix '.provision-bootstrap'
+$Work = Join-Path ([IO.Path]::GetTempPath()) ('provision-bootstrap-' + [Guid]::NewGuid().ToString('N'))
+New-Item -ItemType Directory -Path $Work | Out-Null
+$Started = (Get-Date).ToUniversalTime()
+$Steps = New-Object System.Collections.ArrayList
+$ChecksResult = $null
+$SmokeResult = $null
+$EnvAction = 'none'
+
+function Add-Step([string]$Name, [string]$Status, [string]$Reason, [datetime]$Since) {
+    $seconds = [Math]::Round(((Get-Date) - $Since).TotalSeconds, 3)
+    [void]$Steps.Add([ordered]@{ name = $Name; status = $Status; changed = ($Status -eq 'change'); reason = $Reason; duration_s = $seconds })
+    Write-Output ('{0,-12} {1,-8} {2}' -f $Name, $Status, $Reason)
+}
+
+function Read-Json([string]$Path) {
+    if ($Path -and (Test-Path -LiteralPath $Path)) {
+        try { return (Get-Content -Raw -LiteralPath $Path | ConvertFrom-Json) } catch { return $null }
+    }
+    return $null
+}
+
+$Utf8 = New-Object System.Text.UTF8Encoding $false  # no BOM: JSON readers refuse one
+
+# Make the report this environment's latest, keep a copy in the history and prune it
+# to $env:PROVISION_REPORT_HISTORY (default 10) files, as provision does.
+function Save-Report([string]$Text) {
+    if ($Report) {
+        # .NET resolves a relative path against the process's folder, not PowerShell's.
+        $file = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Report)
+        New-Item -ItemType Directory -Force -Path (Split-Path -Parent $file) | Out-Null
+        [IO.File]::WriteAllText($file, $Text, $Utf8)
+        return $file
+    }
+    $dir = Join-Path $DataHome 'reports'
+    $hist = Join-Path $dir 'history'
+    New-Item -ItemType Directory -Force -Path $hist | Out-Null
+    $keep = 10
+    if ("$env:PROVISION_REPORT_HISTORY" -match '^[0-9]+$') { $keep = [int]$env:PROVISION_REPORT_HISTORY }
+    $pattern = '^' + [regex]::Escape($EnvName) + '-[0-9]{8}T[0-9]{6}([0-9]{6})?Z(-[a-z]+)?\.json$'
+    foreach ($f in @(Get-ChildItem -LiteralPath $dir -File | Where-Object { $_.Name -cmatch $pattern })) {
+        Move-Item -Force -LiteralPath $f.FullName -Destination $hist
+    }
+    if ($keep -gt 0) {
+        $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMddTHHmmssffffff') + 'Z'
+        [IO.File]::WriteAllText((Join-Path $hist "$EnvName-$stamp-bootstrap.json"), $Text, $Utf8)
+    }
+    $old = @(Get-ChildItem -LiteralPath $hist -File | Where-Object { $_.Name -cmatch $pattern } | Sort-Object Name)
+    if ($old.Count -gt $keep) { $old[0..($old.Count - $keep - 1)] | Remove-Item -Force }
+    $latest = Join-Path $dir "$EnvName.json"
+    $tmp = "$latest.tmp-$PID"
+    [IO.File]::WriteAllText($tmp, $Text, $Utf8)
+    Move-Item -Force -LiteralPath $tmp -Destination $latest
+    return $latest
+}
+
+function Write-Report([int]$Code, [string]$Result) {
+    if ($DryRun) { return }
+    $now = (Get-Date).ToUniversalTime()
+    $machine = [Environment]::MachineName
+    $name = $machine
+    if ($HostName) { $name = $HostName }
+    $doc = $ReportSkeleton | ConvertFrom-Json
+    $run = [ordered]@{
+        result = $Result
+        exit_code = $Code
+        started_at = $Started.ToString('yyyy-MM-ddTHH:mm:ssZ')
+        finished_at = $now.ToString('yyyy-MM-ddTHH:mm:ssZ')
+        duration_s = [Math]::Round(($now - $Started).TotalSeconds, 3)
+        host = [ordered]@{ name = $name; hostname = $machine; platform = $Platform; system = 'Windows'; release = [Environment]::OSVersion.Version.ToString(); machine = $env:PROCESSOR_ARCHITECTURE }
+        checks = $ChecksResult
+        environment = [ordered]@{ name = $EnvName; prefix = $Prefix; action = $EnvAction; diff = $null }
+        verify = $SmokeResult
+        steps = @($Steps)
+    }
+    foreach ($key in $run.Keys) { $doc | Add-Member -NotePropertyName $key -NotePropertyValue $run[$key] -Force }
+    $path = Save-Report ($doc | ConvertTo-Json -Depth 20)
+    Say "report: $path"
+}
+
+function Finish([int]$Code, [string]$Result, [string]$Message) {
+    Write-Report $Code $Result
+    if ($Message) { Say $Message }
+    Remove-Item -Recurse -Force -LiteralPath $Work -ErrorAction SilentlyContinue
+    exit $Code
+}
+
+function Find-Conda {
+    if ($CondaExe) {
+        if (-not (Test-Path -LiteralPath $CondaExe)) { Die 2 "-CondaExe $CondaExe does not exist" }
+        return $CondaExe
+    }
+    foreach ($name in @('micromamba', 'mamba', 'conda')) {
+        $cmd = Get-Command $name -ErrorAction SilentlyContinue
+        if ($cmd) { return $cmd.Source }
+    }
+    return $null
+}
+
+# Returns the command as an array; the leading comma stops PowerShell unrolling a
+# one-element array into a string.
+function Find-Python {
+    if ($Python) { return ,@($Python) }
+    $candidates = @(@('py', "-$PythonVersion"), @(,'python'), @(,'python3'))
+    foreach ($c in $candidates) {
+        if (-not (Get-Command $c[0] -ErrorAction SilentlyContinue)) { continue }
+        $rest = @($c | Select-Object -Skip 1)
+        $v = & $c[0] @rest -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>$null
+        if ($LASTEXITCODE -eq 0 -and "$v".Trim() -eq $PythonVersion) { return ,$c }
+    }
+    return $null
+}
+
+# 1. host checks -----------------------------------------------------------------
+$t = Get-Date
+if ($SkipChecks) {
+    Add-Step 'checks' 'skipped' '-SkipChecks given' $t
+} else {
+    $CheckScript = Join-Path $Here 'check.ps1'
+    if (-not (Test-Path -LiteralPath $CheckScript)) { Die 2 'check.ps1 is missing beside bootstrap.ps1: copy the whole rendered folder' }
+    $ChecksFile = Join-Path $Work 'checks.json'
+    $PsExe = (Get-Process -Id $PID).Path  # the PowerShell running this script (5.1 or 7)
+    & $PsExe -NoProfile -ExecutionPolicy Bypass -File $CheckScript --json | Set-Content -Encoding UTF8 -LiteralPath $ChecksFile
+    $rc = $LASTEXITCODE
+    $ChecksResult = Read-Json $ChecksFile
+    if ($rc -eq 0) {
+        Add-Step 'checks' 'ok' 'the host is ready' $t
+    } else {
+        Add-Step 'checks' 'fail' "host not ready (check.ps1 exited $rc): see .\check.ps1" $t
+        Finish 1 'not-ready' 'the host is not ready; run .\check.ps1 for the failing checks'
+    }
+}
+
+# 2. environment ----------------------------------------------------------------
+$t = Get-Date
+if ((Test-Path -LiteralPath $Stamp) -and ((Get-Content -Raw -LiteralPath $Stamp).Trim() -eq $LockSha256) -and (Test-Path -LiteralPath $EnvPython)) {
+    Add-Step 'environment' 'ok' "$Prefix matches the lock (stamp)" $t
+    Add-Step 'verify' 'ok' 'verified earlier for this lock' $t
+    $SmokeResult = [ordered]@{ kind = 'smoke'; passed = $true; summary = 'verified earlier for this lock'; cached = $true }
+    Finish 0 'converged' ''
+}
+if (Test-Path -LiteralPath $Prefix) { $EnvAction = 'rebuild' } else { $EnvAction = 'create' }
+$Counts = "$($Explicit.Count) conda, $($Requirements.Count) pip packages"
+if ($DryRun) {
+    Add-Step 'environment' 'change' "would $EnvAction $Prefix ($Counts)" $t
+    Add-Step 'verify' 'change' 'would run the smoke test' $t
+    Remove-Item -Recurse -Force -LiteralPath $Work -ErrorAction SilentlyContinue
+    exit 0
+}
+if (Test-Path -LiteralPath $Prefix) { Remove-Item -Recurse -Force -LiteralPath $Prefix }
+New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Prefix) | Out-Null
+if ($Manager -eq 'conda') {
+    $Conda = Find-Conda
+    if (-not $Conda) { Finish 1 'failed' 'no micromamba, mamba or conda found: pass -CondaExe PATH or put micromamba on PATH' }
+    $ExplicitFile = Join-Path $Work 'explicit.txt'
+    (@('@EXPLICIT') + $Explicit) | Set-Content -Encoding ASCII -LiteralPath $ExplicitFile
+    & $Conda create -y -p $Prefix --file $ExplicitFile
+    if ($LASTEXITCODE -ne 0) {
+        Add-Step 'environment' 'fail' "$Conda create failed" $t
+        Finish 1 'failed' "creating the environment with $Conda failed (output above)"
+    }
+} else {
+    $Py = Find-Python
+    if (-not $Py) { Finish 1 'failed' "no Python $PythonVersion found (py launcher or PATH): install it or pass -Python EXE" }
+    $PyRest = @($Py | Select-Object -Skip 1)
+    & $Py[0] @PyRest -m venv $Prefix
+    if ($LASTEXITCODE -ne 0) {
+        Add-Step 'environment' 'fail' 'python -m venv failed' $t
+        Finish 1 'failed' 'creating the venv failed (output above)'
+    }
+}
+if ($Requirements.Count -gt 0) {
+    $ReqFile = Join-Path $Work 'requirements.txt'
+    $Requirements | Set-Content -Encoding ASCII -LiteralPath $ReqFile
+    & $EnvPython -m pip install --disable-pip-version-check --no-input --require-hashes --no-deps -r $ReqFile
+    if ($LASTEXITCODE -ne 0) {
+        Add-Step 'environment' 'fail' 'pip install --require-hashes failed' $t
+        Finish 1 'failed' 'installing the pip packages failed (output above); a hash mismatch means a changed artifact'
+    }
+}
+Add-Step 'environment' 'change' "$EnvAction $Prefix ($Counts)" $t
+
+# 3. smoke test -----------------------------------------------------------------
+$t = Get-Date
+$SmokeScript = Join-Path $Here 'smoke_test.py'
+if (-not (Test-Path -LiteralPath $SmokeScript)) { Die 2 'smoke_test.py is missing beside bootstrap.ps1: copy the whole rendered folder' }
+$SmokeFile = Join-Path $Work 'smoke.json'
+& $EnvPython $SmokeScript --json-out $SmokeFile
+$rc = $LASTEXITCODE
+$SmokeJson = Read-Json $SmokeFile
+$SmokeSummary = "smoke test failed (exit $rc)"
+if ($rc -eq 0) { $SmokeSummary = 'smoke test passed' }
+$SmokeResult = [ordered]@{ kind = 'smoke'; passed = ($rc -eq 0); summary = $SmokeSummary; result = $SmokeJson }
+if ($rc -ne 0) {
+    Add-Step 'verify' 'fail' 'smoke test failed' $t
+    Finish 1 'failed' 'the smoke test failed (output above)'
+}
+Add-Step 'verify' 'change' 'smoke test passed' $t
+Set-Content -Encoding ASCII -LiteralPath $Stamp -Value $LockSha256  # only now is the environment marked good
+
+# 4. report ---------------------------------------------------------------------
+Finish 0 'changed' ''
