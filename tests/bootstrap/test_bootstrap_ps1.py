@@ -15,6 +15,7 @@ from bootstrap_e2e import Renderer, small_profile
 from pypi_index import small_index
 from support.powershell import nodes_of_type, parse, parse_errors, walk
 from support.profiles import profile_document, write_profile
+from support.ps_values import ps_expression_value
 
 from provisioner.render.jinja import quote_ps
 
@@ -47,11 +48,15 @@ def test_parses_without_errors(script: str) -> None:
 
 
 def test_profile_values_are_single_quoted_literals(script: str) -> None:
-    literals = {
-        n.text.decode() for n in nodes_of_type(script, "verbatim_string_characters") if n.text
-    }
+    """Each value is one string expression (a verbatim literal; non-ASCII as [char]0xNNNN
+    in a parenthesised concatenation) that evaluates to the value."""
+    spans = {(n.start_byte, n.end_byte): n for n in walk(parse(script).root_node)}
+    data = script.encode("utf-8")
     for value in ("win-small-env", "3.11", "venv", "win-64", HOSTILE, "0"):
-        assert quote_ps(value) in literals, value
+        expression = quote_ps(value).encode("ascii")
+        starts = [i for i in range(len(data)) if data.startswith(expression, i)]
+        nodes = [spans.get((i, i + len(expression))) for i in starts]
+        assert any(n is not None and ps_expression_value(n) == value for n in nodes), value
     assert "$(Remove-Item" not in script.replace(quote_ps(HOSTILE), "")
 
 
