@@ -85,3 +85,62 @@ def test_ctrl_c_is_one_line_with_a_fix(
     assert cli.main(["validate", "x.yaml"]) == 130
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "interrupted" in err and "fix:" in err
+
+
+@pytest.mark.parametrize("command", ["validate", "show", "doctor", "lock", "plan", "verify"])
+def test_every_profile_command_defaults_to_the_embedded_profile(command: str) -> None:
+    args = cli.build_parser().parse_args([command])
+    assert args.profile in (None, [])
+
+
+def test_validate_and_show_without_a_profile_use_the_embedded_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["validate"]) == 0
+    assert cli.main(["show", "--json"]) == 0
+    assert '"name": "cpu"' in capsys.readouterr().out
+
+
+def test_verify_with_a_missing_python_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["verify", "--python", "/nonexistent/python"]) == ExitCode.INVALID
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("provision: error: --python /nonexistent/python: no such interpreter")
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["apply", "--junit", "{missing_parent}/deeper/r.xml"], "is not a folder"),
+        (["apply", "--junit", "{folder}"], "--junit {folder}: is a folder"),
+        (["verify", "--junit", "{folder}"], "--junit {folder}: is a folder"),
+        (["lock", "-o", "{folder}"], "-o {folder}: is a folder"),
+        (["render", "-o", "{file}"], "exists and is not a folder"),
+        (["render", "-o", "{file}/sub"], "is not a folder"),
+    ],
+)
+def test_output_paths_are_checked_before_any_work(
+    argv: list[str], fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    names = {
+        "folder": str(tmp_path),
+        "file": str(tmp_path / "file"),
+        "missing_parent": str(tmp_path / "file"),
+    }
+    argv = [a.format(**names) for a in argv]
+    assert cli.main(argv) == ExitCode.INVALID
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and fragment.format(**names) in err, err
+
+
+def test_plan_refuses_an_unusable_provision_home_as_apply_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "not-a-folder"
+    home.write_text("", encoding="utf-8")
+    monkeypatch.setenv("PROVISION_HOME", str(home))
+    assert cli.main(["plan", "--skip-checks"]) == ExitCode.NOT_READY
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"provision: error: cannot use {home}: {home} is not a folder")

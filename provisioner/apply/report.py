@@ -1,4 +1,4 @@
-"""The report of one plan/apply run, built once from the finished :class:`Run` as a
+"""The report of one plan/apply run, built once from the steps' findings as a
 typed :class:`~provisioner.report.model.Report` (schema in docs/report.md) and read by
 the terminal summary, ``--json``, the report file and JUnit.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner import __version__
-from provisioner.apply.run import Run
+from provisioner.apply.run import Context, Findings
 from provisioner.apply.steps import diff_json
 from provisioner.paths import reports_dir
 from provisioner.profile import ResolvedProfile
@@ -34,39 +34,40 @@ from provisioner.smoke.result import SmokeResult
 __all__ = ["build_report", "iso", "profile_info", "verify_report", "write_report"]
 
 
-def build_report(run: Run, *, mode: str, exit_code: int, host_name: str | None = None) -> Report:
-    """The report of one plan/apply run."""
+def build_report(
+    ctx: Context, done: Findings, *, mode: str, exit_code: int, host_name: str | None = None
+) -> Report:
+    """The report of one plan/apply run, from the steps' findings."""
     finished = time.time()
-    state = run.state
-    fresh = state is not None and run.lock_fresh and state.lock_sha256 == run.lock_sha256
-    env_changed = any(r.name == "environment" and r.outcome.status == "change" for r in run.records)
+    state = done.state(ctx)
+    lock, env, checks = done.lock, done.environment, done.checks
+    ref = lock.locked if lock is not None else None
+    sha = ref.sha256 if ref is not None else ""
+    fresh = lock is not None and lock.fresh
+    packages = state.packages if state is not None and ref and state.lock_sha256 == sha else []
+    env_changed = env is not None and env.status == "change"
+    diagnosis = checks.diagnosis if checks is not None else None
     return Report.model_validate(
         {
             "tool": f"provision {__version__}",
             "mode": mode,
-            "result": _result(run, mode),
+            "result": _result(done, mode),
             "exit_code": exit_code,
-            "started_at": iso(run.started),
+            "started_at": iso(ctx.started),
             "finished_at": iso(finished),
-            "duration_s": round(finished - run.started, 3),
-            "profile": profile_info(run.resolved),
-            "host": host_info(host_name, run.platform),
-            "checks": Checks.model_validate(run.diagnosis.as_json()) if run.diagnosis else None,
-            "lock": LockInfo(
-                path=str(run.lock_path) if run.lock_path else None,
-                sha256=run.lock_sha256 or None,
-                fresh=run.lock_fresh,
-            ),
+            "duration_s": round(finished - ctx.started, 3),
+            "profile": profile_info(ctx.resolved),
+            "host": host_info(host_name, ctx.platform),
+            "checks": Checks.model_validate(diagnosis.as_json()) if diagnosis else None,
+            "lock": LockInfo(path=str(ref.path) if ref else None, sha256=sha or None, fresh=fresh),
             "environment": EnvironmentInfo(
-                name=run.env,
-                prefix=str(run.prefix),
-                action=run.env_action if env_changed else "none",
-                diff=diff_json(run.diff) if run.diff is not None else None,
+                name=ctx.env,
+                prefix=str(ctx.prefix),
+                action=env.action if env is not None and env_changed else "none",
+                diff=diff_json(env.diff) if env is not None and env.diff is not None else None,
             ),
-            "packages": [Package.model_validate(p) for p in (state.packages if fresh else [])]
-            if state is not None
-            else [],
-            "verify": _verification(run),
+            "packages": [Package.model_validate(p) for p in packages],
+            "verify": _verification(ctx, done),
             "steps": [
                 StepEntry(
                     name=r.name,
@@ -75,19 +76,19 @@ def build_report(run: Run, *, mode: str, exit_code: int, host_name: str | None =
                     reason=r.outcome.reason,
                     duration_s=round(r.duration_s, 3),
                 )
-                for r in run.records
+                for r in done.records
             ],
         }
     )
 
 
-def _result(run: Run, mode: str) -> Result:
-    statuses = [r.outcome.status for r in run.records]
+def _result(done: Findings, mode: str) -> Result:
+    statuses = [r.outcome.status for r in done.records]
     if "fail" in statuses:
-        return "failed" if run.records[-1].name != "checks" else "not-ready"
+        return "failed" if done.records[-1].name != "checks" else "not-ready"
     if mode != "apply":
         return "planned"
-    return "changed" if any(r.changed for r in run.records) else "converged"
+    return "changed" if any(r.changed for r in done.records) else "converged"
 
 
 def profile_info(resolved: ResolvedProfile) -> ProfileInfo:
@@ -104,25 +105,29 @@ def profile_info(resolved: ResolvedProfile) -> ProfileInfo:
     )
 
 
-def _verification(run: Run) -> Verification | None:
+def _verification(ctx: Context, done: Findings) -> Verification | None:
     """The verify step's result. A verification cached in the state carries what the
     previous report of this environment proved (device, speed) when it was for this lock."""
-    if not run.verify:
+    found = done.verify
+    if found is None or not found.result:
         return None
-    data: dict[str, Any] = dict(run.verify)
+    data: dict[str, Any] = dict(found.result)
     if data.get("cached"):
-        earlier = _earlier_verification(run)
+        lock = done.lock
+        sha = lock.locked.sha256 if lock is not None and lock.locked is not None else ""
+        earlier = _earlier_verification(ctx.env, sha)
         data = {**earlier, **data} if earlier else data
         data.setdefault("summary", f"verified at {data.get('verified_at', '?')} (cached)")
-        if run.state is not None and run.state.verify_kind:
-            data.setdefault("kind", run.state.verify_kind)
+        state = done.state(ctx)
+        if state is not None and state.verify_kind:
+            data.setdefault("kind", state.verify_kind)
     return Verification.model_validate(data)
 
 
-def _earlier_verification(run: Run) -> dict[str, Any] | None:
+def _earlier_verification(env: str, lock_sha256: str) -> dict[str, Any] | None:
     from provisioner.report.model import InvalidReport, parse_report
 
-    path = reports_dir() / f"{run.env}.json"
+    path = reports_dir() / f"{env}.json"
     try:
         earlier = parse_report(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, InvalidReport):
@@ -130,7 +135,7 @@ def _earlier_verification(run: Run) -> dict[str, Any] | None:
     lock = earlier.lock
     if earlier.verify is None or not earlier.verify.passed or lock is None:
         return None
-    if lock.sha256 != run.lock_sha256:
+    if lock.sha256 != lock_sha256:
         return None
     return earlier.verify.model_dump(mode="json", exclude={"cached", "duration_s"})
 

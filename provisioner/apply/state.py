@@ -42,6 +42,9 @@ class State:
     profile_hash: str = ""
     lock_path: str = ""
     lock_sha256: str = ""  # sha256 of the lockfile's bytes
+    # The lock's inputs hash when it was fresh for the profile; "" when it was installed
+    # stale (apply --frozen). The lock step trusts a recorded lock only with this set.
+    lock_inputs_hash: str = ""
     fingerprint: str = ""  # env_fingerprint(prefix) after the build
     verified_at: str = ""
     verify_kind: str = ""  # smoke | import

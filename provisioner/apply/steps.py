@@ -1,5 +1,6 @@
-"""The steps of plan and apply. Each step knows how to *check* (status and reason, no
-changes) and how to *change*; plan and ``apply --dry-run`` run only the checks.
+"""The steps of plan and apply. Each step knows how to *check* (a frozen finding, no
+changes) and how to *change* (consuming that finding); plan and ``apply --dry-run`` run
+only the checks. A step reads the earlier steps' findings from :class:`Findings`.
 
 Order: checks (doctor) -> lock -> environment -> verify. A step whose check says
 ``fail`` stops the run; ``change`` is acted on by apply; ``ok`` and ``skipped`` are
@@ -11,22 +12,35 @@ from __future__ import annotations
 import shutil
 import time
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from provisioner.apply.run import Outcome, Run
-from provisioner.apply.state import State, env_fingerprint, file_sha256, write_state
+from provisioner.apply.lockstep import LockStep
+from provisioner.apply.run import (
+    ChecksFinding,
+    Context,
+    EnvAction,
+    EnvFinding,
+    Findings,
+    LockRef,
+    Outcome,
+    VerifyFinding,
+)
+from provisioner.apply.state import State, env_fingerprint, write_state
 from provisioner.env import EnvDiff, pause_point
-from provisioner.errors import ExternalFailure, HostNotReady, ProvisionError
-from provisioner.paths import locks_dir
+from provisioner.errors import ExternalFailure
+from provisioner.lock import Lock
+
+F = TypeVar("F", bound=Outcome)
 
 
-class Step(Protocol):
+class Step(Protocol[F]):
+    """One step: ``check`` finds (changes nothing), ``change`` acts on what it found."""
+
     name: str
 
-    def check(self, run: Run) -> Outcome: ...
+    def check(self, ctx: Context, done: Findings) -> F: ...
 
-    def change(self, run: Run, found: Outcome) -> Outcome: ...
+    def change(self, ctx: Context, done: Findings, found: F) -> F: ...
 
 
 def now_iso() -> str:
@@ -38,107 +52,31 @@ class ChecksStep:
 
     name = "checks"
 
-    def check(self, run: Run) -> Outcome:
-        if run.options.skip_checks:
-            return Outcome("skipped", "--skip-checks given")
+    def check(self, ctx: Context, done: Findings) -> ChecksFinding:
+        if ctx.options.skip_checks:
+            return ChecksFinding("skipped", "--skip-checks given")
         from provisioner.checks.doctor import diagnose
 
-        diagnosis = diagnose(run.resolved)
-        run.diagnosis = diagnosis
+        diagnosis = diagnose(ctx.resolved)
         if diagnosis.ready:
-            return Outcome("ok", "the host is ready")
+            return ChecksFinding("ok", "the host is ready", diagnosis=diagnosis)
         failing = [
             f"{v.id}: {v.summary} (fix: {v.fix})" if v.fix else f"{v.id}: {v.summary}"
             for v in diagnosis.blocking
         ]
         reason = "; ".join(failing) or "the host is not ready"
-        return Outcome("fail", f"host not ready: {reason}", {"failing": failing})
+        return ChecksFinding(
+            "fail", f"host not ready: {reason}", {"failing": failing}, diagnosis=diagnosis
+        )
 
-    def change(self, run: Run, found: Outcome) -> Outcome:
+    def change(self, ctx: Context, done: Findings, found: ChecksFinding) -> ChecksFinding:
         return found  # checks never change anything
 
 
-def data_lock_path(run: Run) -> Path:
-    return locks_dir() / f"{run.env}.conda-lock.yml"
-
-
-class LockStep:
-    """Use a fresh committed lockfile beside the profile, or a fresh one under
-    ``paths.locks_dir()``; otherwise lock into the latter."""
-
-    name = "lock"
-
-    def check(self, run: Run) -> Outcome:
-        from provisioner.lock.lockfile import default_lockfile_path, is_stale, platforms_for
-
-        wanted = platforms_for(run.resolved)
-        if run.platform not in wanted:
-            target_os = run.resolved.profile.target.os.value
-            raise HostNotReady(
-                f"the profile targets {target_os} ({', '.join(wanted)}); this machine is "
-                f"{run.platform}, and apply builds environments for the machine it runs on",
-                hint="run apply on a target machine, or `provision render` the profile and "
-                "run its bootstrap script there",
-            )
-        candidates = [default_lockfile_path(run.resolved), data_lock_path(run)]
-        stale: list[str] = []
-        for path in candidates:
-            if not path.is_file():
-                continue
-            sha = file_sha256(path)
-            if self._recorded(run, path, sha):
-                run.lock_path, run.lock_sha256, run.lock_fresh = path, sha, True
-                return Outcome("ok", f"fresh lock {path} (recorded)", {"path": str(path)})
-            run.lock_path, run.lock_sha256 = path, sha
-            run.set_lock(None)
-            if path == data_lock_path(run):
-                try:  # apply's own cache: an unreadable copy is re-locked, not an error
-                    run.lock()
-                except ProvisionError as e:
-                    stale.append(e.message)
-                    continue
-            if is_stale(run.lock(), run.resolved):
-                stale.append(str(path))
-                continue
-            if run.platform not in run.lock().platforms:
-                raise ExternalFailure(
-                    f"the lock {path} has no packages for {run.platform}, the platform apply "
-                    f"runs on (it has {', '.join(run.lock().platforms)})",
-                    hint="apply on a machine of the profile's target, or re-lock",
-                )
-            run.lock_fresh = True
-            return Outcome("ok", f"fresh lock {path}", {"path": str(path)})
-        run.lock_path, run.lock_sha256 = None, ""
-        run.set_lock(None)
-        target = data_lock_path(run)
-        why = f"stale: {', '.join(stale)}" if stale else "no lockfile yet"
-        return Outcome("change", f"lock into {target} ({why})", {"path": str(target), "why": why})
-
-    @staticmethod
-    def _recorded(run: Run, path: Path, sha: str) -> bool:
-        """Same lock bytes and same profile as the recorded run: fresh without parsing
-        (parsing a lockfile imports conda-lock, about half a second)."""
-        state = run.state
-        return (
-            state is not None
-            and state.lock_path == str(path)
-            and state.lock_sha256 == sha
-            and state.profile_hash == run.resolved.content_hash
-            and state.platform == run.platform
-        )
-
-    def change(self, run: Run, found: Outcome) -> Outcome:
-        from provisioner.lock.lockfile import lock_profile, write_lockfile
-
-        path = data_lock_path(run)
-        lock = lock_profile(run.resolved)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_lockfile(lock, run.resolved, path)
-        run.set_lock(lock)
-        run.lock_path, run.lock_sha256, run.lock_fresh = path, file_sha256(path), True
-        why = found.details.get("why")
-        reason = f"locked into {path}" + (f" ({why})" if why else "")
-        return Outcome("change", reason, {"path": str(path)})
+def _lock_of(done: Findings) -> LockRef | None:
+    """The lock the environment is built from: the lock step's, once there is one."""
+    found = done.lock
+    return found.locked if found is not None else None
 
 
 class EnvironmentStep:
@@ -146,118 +84,127 @@ class EnvironmentStep:
 
     name = "environment"
 
-    def check(self, run: Run) -> Outcome:
-        state = run.state
-        run.fingerprint = env_fingerprint(run.prefix)
-        python = run.python()
-        if run.prefix.exists() and not python.exists():  # missing, or a dangling symlink
-            run.env_action = "rebuild"
-            return Outcome("change", f"rebuild {run.prefix}: its Python {python} is missing")
-        if not run.lock_fresh:
-            action = "update" if run.prefix.exists() else "create"
-            run.env_action = action
-            return Outcome("change", f"{action} {run.prefix} from the new lock")
-        if state is not None and state.prefix == str(run.prefix) and state.phase == "building":
-            run.env_action = "rebuild"
-            return Outcome(
-                "change", f"rebuild {run.prefix}: a previous apply stopped while building it"
-            )
+    def check(self, ctx: Context, done: Findings) -> EnvFinding:
+        state = ctx.state
+        fingerprint = env_fingerprint(ctx.prefix)
+        python = ctx.python()
+        ref = _lock_of(done)
+        if ctx.prefix.exists() and not python.exists():  # missing, or a dangling symlink
+            reason = f"rebuild {ctx.prefix}: its Python {python} is missing"
+            return EnvFinding("change", reason, action="rebuild", fingerprint=fingerprint)
+        if ref is None:  # plan before the first lock: nothing to diff against yet
+            action: EnvAction = "update" if ctx.prefix.exists() else "create"
+            reason = f"{action} {ctx.prefix} from the new lock"
+            return EnvFinding("change", reason, action=action, fingerprint=fingerprint)
+        if state is not None and state.prefix == str(ctx.prefix) and state.phase == "building":
+            reason = f"rebuild {ctx.prefix}: a previous apply stopped while building it"
+            return EnvFinding("change", reason, action="rebuild", fingerprint=fingerprint)
         if (
             state is not None
-            and not run.options.force
+            and not ctx.options.force
             and state.phase == "verified"  # a failed verify resets it: diff and verify again
-            and state.lock_sha256 == run.lock_sha256
-            and state.fingerprint == run.fingerprint
+            and state.lock_sha256 == ref.sha256
+            and state.fingerprint == fingerprint
         ):
-            ok = f"{run.prefix} matches the lock (recorded {state.updated_at})"
-            return activation_outcome(run) or Outcome("ok", ok)
+            reason = f"{ctx.prefix} matches the lock (recorded {state.updated_at})"
+            found = EnvFinding("ok", reason, fingerprint=fingerprint, state=state)
+            return activation_finding(ctx, found) or found
         # Where nothing verified is trusted (--force, no state, a failed verify), every
         # installed file is hashed too, and packages with altered files are relinked.
-        deep = run.options.force or state is None or state.phase != "verified"
-        diff = run.backend().diff(run.prefix, run.lock(), run.platform, files=deep)
-        run.diff = diff
+        deep = ctx.options.force or state is None or state.phase != "verified"
+        diff = ctx.backend().diff(ctx.prefix, ref.lock, ctx.platform, files=deep)
+        details = {"diff": diff_json(diff)}
         if diff.matches:
-            run.state = built_state(run)  # in memory only: verify writes it once it passes
-            ok = f"{run.prefix} matches the lock"
-            return activation_outcome(run) or Outcome("ok", ok, {"diff": diff_json(diff)})
+            built = built_state(ctx, done, fingerprint)  # in memory: verify writes it
+            reason = f"{ctx.prefix} matches the lock"
+            found = EnvFinding("ok", reason, details, "none", diff, fingerprint, built)
+            return activation_finding(ctx, found) or found
         if not diff.exists:
-            run.env_action = "create"
-            n = len(run.lock().for_platform(run.platform))
+            n = len(ref.lock.for_platform(ctx.platform))
             notes = f" ({'; '.join(diff.notes)})" if diff.notes else ""
-            return Outcome(
-                "change", f"create {run.prefix} with {n} packages{notes}", {"diff": diff_json(diff)}
-            )
-        run.env_action = "update"
-        return Outcome(
-            "change", f"update {run.prefix}: {diff_summary(diff)}", {"diff": diff_json(diff)}
-        )
+            reason = f"create {ctx.prefix} with {n} packages{notes}"
+            return EnvFinding("change", reason, details, "create", diff, fingerprint)
+        reason = f"update {ctx.prefix}: {diff_summary(diff)}"
+        return EnvFinding("change", reason, details, "update", diff, fingerprint)
 
-    def change(self, run: Run, found: Outcome) -> Outcome:
-        if run.env_action == "activation":
-            return self.activation_only(run, found)
-        journal = built_state(run).but(phase="building", fingerprint="")
-        write_state(journal)  # before the first change: a crash from here on is detected
-        run.state = journal
+    def change(self, ctx: Context, done: Findings, found: EnvFinding) -> EnvFinding:
+        ref = _lock_of(done)
+        if ref is None:
+            raise AssertionError("the lock step makes a fresh lock before the environment step")
+        if found.action == "activation":
+            return activation_only(ctx, ref.lock, found)
+        write_state(built_state(ctx, done, "").but(phase="building"))  # before the first change
         pause_point("environment:journal-written")
-        if run.env_action == "rebuild" and run.prefix.exists():
-            shutil.rmtree(run.prefix)
-        backend = run.backend()
-        backend.install(
-            run.prefix, run.lock(), run.platform, diff=run.diff, quiet=run.options.quiet
-        )
+        backend = ctx.backend()
+        diff = found.diff
+        if found.action == "rebuild":
+            if ctx.prefix.exists():
+                shutil.rmtree(ctx.prefix)
+            diff = EnvDiff(add=ref.lock.for_platform(ctx.platform), exists=False)
+        elif diff is None:
+            diff = backend.diff(ctx.prefix, ref.lock, ctx.platform)
+        backend.install(ctx.prefix, ref.lock, ctx.platform, diff=diff, quiet=ctx.options.quiet)
         pause_point("environment:installed")
-        finish_prefix(run)
-        repaired = bool(run.diff and run.diff.altered)  # then check those files again
-        after = backend.diff(run.prefix, run.lock(), run.platform, files=repaired)
+        finish_prefix(ctx, ref.lock)
+        # The result, not the plan: the installer must have made the prefix match (and
+        # files it relinked because they were altered must now match their records).
+        after = backend.diff(ctx.prefix, ref.lock, ctx.platform, files=bool(diff.altered))
         if not after.matches:
             raise ExternalFailure(
-                f"after installing, {run.prefix} still differs from the lock: "
+                f"after installing, {ctx.prefix} still differs from the lock: "
                 f"{diff_summary(after)}",
                 hint="remove the environment folder and apply again",
             )
-        run.fingerprint = env_fingerprint(run.prefix)
-        run.state = built_state(run)
-        write_state(run.state)
-        return Outcome("change", found.reason, found.details)
-
-    @staticmethod
-    def activation_only(run: Run, found: Outcome) -> Outcome:
-        """The packages match; only the activation scripts lack the profile's variables."""
-        finish_prefix(run)
-        run.fingerprint = env_fingerprint(run.prefix)  # conda-meta/state may be new
-        if run.state is not None:
-            run.state = run.state.but(fingerprint=run.fingerprint, updated_at=now_iso())
-            if run.state.phase == "verified":
-                write_state(run.state)
-        return Outcome("change", found.reason, found.details)
+        fingerprint = env_fingerprint(ctx.prefix)
+        state = built_state(ctx, done, fingerprint)
+        write_state(state)
+        return EnvFinding(
+            "change", found.reason, found.details, found.action, diff, fingerprint, state
+        )
 
 
-def activation_outcome(run: Run) -> Outcome | None:
+def activation_finding(ctx: Context, found: EnvFinding) -> EnvFinding | None:
     """A change when activating the environment would not set ``environment.variables``."""
     from provisioner.env.activation import activation_current
 
-    variables = run.resolved.profile.environment.variables
-    if activation_current(run.prefix, run.manager, variables):
+    variables = ctx.resolved.profile.environment.variables
+    if activation_current(ctx.prefix, ctx.manager, variables):
         return None
-    run.env_action = "activation"
-    return Outcome("change", f"set environment.variables in {run.prefix}'s activation")
+    reason = f"set environment.variables in {ctx.prefix}'s activation"
+    return EnvFinding(
+        "change", reason, found.details, "activation", found.diff, found.fingerprint, found.state
+    )
 
 
-def finish_prefix(run: Run) -> None:
+def activation_only(ctx: Context, lock: Lock, found: EnvFinding) -> EnvFinding:
+    """The packages match; only the activation files lack the profile's variables."""
+    finish_prefix(ctx, lock)
+    fingerprint = env_fingerprint(ctx.prefix)  # conda-meta/state may be new
+    state = found.state
+    if state is not None:
+        state = state.but(fingerprint=fingerprint, updated_at=now_iso())
+        if state.phase == "verified":
+            write_state(state)
+    return EnvFinding(
+        "change", found.reason, found.details, "activation", found.diff, fingerprint, state
+    )
+
+
+def finish_prefix(ctx: Context, lock: Lock) -> None:
     """What people use the environment with: ``environment.variables`` on activation
     and, in a conda prefix, ``conda-meta/history`` with the profile's specs."""
     from provisioner.env.activation import write_activation
 
-    env = run.resolved.profile.environment
-    write_activation(run.prefix, run.manager, env.variables)
-    if run.manager == "conda":
+    env = ctx.resolved.profile.environment
+    write_activation(ctx.prefix, ctx.manager, env.variables)
+    if ctx.manager == "conda":
         from provisioner.env.conda_history import spec_name, write_history
 
         specs = list(env.conda)
-        locked = {p.name for p in run.lock().for_platform(run.platform, "conda")}
+        locked = {p.name for p in lock.for_platform(ctx.platform, "conda")}
         if "python" in locked and "python" not in {spec_name(x) for x in specs}:
             specs.insert(0, f"python={env.python}")  # the solve asked for it too
-        write_history(run.prefix, specs, f"provision apply {run.resolved.path}")
+        write_history(ctx.prefix, specs, f"provision apply {ctx.resolved.path}")
 
 
 class VerifyStep:
@@ -265,49 +212,64 @@ class VerifyStep:
 
     name = "verify"
 
-    def check(self, run: Run) -> Outcome:
-        state = run.state
+    def check(self, ctx: Context, done: Findings) -> VerifyFinding:
+        state = done.state(ctx)
+        ref = _lock_of(done)
+        env = done.environment
         if (
-            not run.options.force
+            not ctx.options.force
             and state is not None
+            and ref is not None
+            and env is not None
+            and state.profile_hash == ctx.resolved.content_hash  # e.g. smoke_test edited
             and state.good_for(
-                lock_sha256=run.lock_sha256,
-                fingerprint=run.fingerprint,
-                verify_kind=run.options.verify,
+                lock_sha256=ref.sha256,
+                fingerprint=env.fingerprint,
+                verify_kind=ctx.options.verify,
             )
         ):
-            run.verify = {"passed": True, "cached": True, "verified_at": state.verified_at}
-            return Outcome("ok", f"verified at {state.verified_at} for this lock and environment")
-        what = "the import check" if run.options.verify == "import" else "the smoke test"
-        return Outcome("change", f"run {what} in the environment")
+            result = {"passed": True, "cached": True, "verified_at": state.verified_at}
+            reason = f"verified at {state.verified_at} for this lock and environment"
+            return VerifyFinding("ok", reason, result=result, state=state)
+        what = "the import check" if ctx.options.verify == "import" else "the smoke test"
+        return VerifyFinding("change", f"run {what} in the environment")
 
-    def change(self, run: Run, found: Outcome) -> Outcome:
+    def change(self, ctx: Context, done: Findings, found: VerifyFinding) -> VerifyFinding:
         from provisioner.apply.verify import verify_environment
 
         pause_point("verify:start")
         start = time.monotonic()
-        result = verify_environment(run.resolved, run.python(), run.options.verify)
+        result = verify_environment(ctx.resolved, ctx.python(), ctx.options.verify)
         result["duration_s"] = round(time.monotonic() - start, 3)
-        run.verify = result
         if not result["passed"]:
-            if run.state is not None:  # whatever was recorded, this is not verified now
-                run.state = run.state.but(phase="built", verified_at="", verify_kind="")
-                write_state(run.state)
-            return Outcome("fail", f"verification failed: {result['summary']}", result)
+            failed = done.state(ctx)
+            if failed is not None:  # whatever was recorded, this is not verified now
+                failed = failed.but(phase="built", verified_at="", verify_kind="")
+                write_state(failed)
+            reason = f"verification failed: {result['summary']}"
+            return VerifyFinding("fail", reason, result, result, failed)
         pause_point("verify:passed")
-        assert run.state is not None
-        run.state = run.state.but(
+        state = done.state(ctx)
+        assert state is not None, "the environment step records the built state first"
+        state = state.but(
             phase="verified",
+            profile_hash=ctx.resolved.content_hash,
+            lock_inputs_hash=built_state(ctx, done, "").lock_inputs_hash,
             verify_kind=str(result["kind"]),
             verified_at=now_iso(),
             updated_at=now_iso(),
         )
-        write_state(run.state)
-        return Outcome("change", f"verified: {result['summary']}", result)
+        write_state(state)
+        return VerifyFinding("change", f"verified: {result['summary']}", result, result, state)
 
 
-def built_state(run: Run) -> State:
-    """The state of an environment that matches the lock but is not verified yet."""
+def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:
+    """The state of an environment that matches the lock step's lock, not verified yet."""
+    from provisioner.lock.inputs import inputs_hash
+
+    found = done.lock
+    ref = _lock_of(done)
+    assert found is not None and ref is not None, "the lock step found a lock first"
     packages = [
         {
             "manager": k.manager,
@@ -317,24 +279,25 @@ def built_state(run: Run) -> State:
             "url": k.url,
             "sha256": k.sha256,
         }
-        for k in run.lock().for_platform(run.platform)
+        for k in ref.lock.for_platform(ctx.platform)
     ]
     return State(
-        env=run.env,
-        prefix=str(run.prefix),
-        manager=run.manager,
-        platform=run.platform,
+        env=ctx.env,
+        prefix=str(ctx.prefix),
+        manager=ctx.manager,
+        platform=ctx.platform,
         phase="built",
-        profile_hash=run.resolved.content_hash,
-        lock_path=str(run.lock_path),
-        lock_sha256=run.lock_sha256,
-        fingerprint=run.fingerprint,
+        profile_hash=ctx.resolved.content_hash,
+        lock_path=str(ref.path),
+        lock_sha256=ref.sha256,
+        lock_inputs_hash=inputs_hash(ctx.resolved) if found.fresh else "",
+        fingerprint=fingerprint,
         updated_at=now_iso(),
         packages=packages,
     )
 
 
-STEPS: tuple[Step, ...] = (ChecksStep(), LockStep(), EnvironmentStep(), VerifyStep())
+STEPS: tuple[Step[Any], ...] = (ChecksStep(), LockStep(), EnvironmentStep(), VerifyStep())
 
 
 def diff_summary(diff: EnvDiff) -> str:

@@ -10,38 +10,58 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from provisioner.apply.progress import Progress
-from provisioner.apply.run import Options, Outcome, Run, StepRecord
+from provisioner.apply.run import Context, Findings, Options, Outcome, StepRecord
 from provisioner.apply.steps import STEPS, Step
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import Report
 
 
-def execute(run: Run, *, change: bool, progress: Progress, steps: Sequence[Step] = STEPS) -> bool:
-    """Check every step in order; with ``change`` act on ``change`` outcomes.
+def execute(
+    ctx: Context, *, change: bool, progress: Progress, steps: Sequence[Step[Any]] = STEPS
+) -> Findings:
+    """Check every step in order; with ``change`` act on ``change`` findings.
 
-    Returns False when a step failed (the remaining steps are not run). A planned
-    change that a later check depends on (a new lock, a rebuilt environment) is shown
-    as a change of that later step too.
+    Each check sees the findings of the steps before it (after their change, if any).
+    A step that fails, or raises a :class:`ProvisionError` (or an OSError, as
+    :func:`os_failure`), ends the run: it is recorded as that step's failure, the error
+    is kept in ``Findings.error``, and the remaining steps are not run. Anything else
+    raised is a bug and propagates.
     """
+    done = Findings()
     for step in steps:
         start = time.monotonic()
         progress.start(step.name)
-        found = step.check(run)
-        changed = False
-        outcome: Outcome = found
-        if found.status == "change" and change:
-            progress.changing(step.name, found.reason)
-            outcome = step.change(run, found)
-            changed = outcome.status != "fail"
+        try:
+            found = step.check(ctx, done)
+            outcome: Outcome = found
+            changed = False
+            if found.status == "change" and change:
+                progress.changing(step.name, found.reason)
+                outcome = step.change(ctx, done, found)
+                changed = outcome.status != "fail"
+        except ProvisionError as e:
+            return _raised(done, step.name, e, start)
+        except OSError as e:
+            error = os_failure(e)
+            error.__cause__ = e
+            return _raised(done, step.name, error, start)
         record = StepRecord(step.name, outcome, changed, time.monotonic() - start)
-        run.records.append(record)
+        done = done.plus(record)
         progress.done(record, planned=not change)
         if outcome.status == "fail":
-            return False
-    return True
+            break
+    return done
+
+
+def _raised(done: Findings, name: str, error: ProvisionError, start: float) -> Findings:
+    """The findings with step ``name`` recorded as failed by ``error`` (the CLI prints
+    the error itself, after the report)."""
+    failed = StepRecord(name, Outcome("fail", error.lines()[0]), False, time.monotonic() - start)
+    return Findings((*done.records, failed), error)
 
 
 def os_failure(e: OSError) -> ExternalFailure:
@@ -108,31 +128,12 @@ def converge(
             exclusive(state_dir() / f"{env}.lock", env) if change else nullcontext()
         )
         with guard:
-            run = Run(resolved, options)  # reads the state: only once the lock is held
-            error = _execute_recorded(run, change=change, progress=progress)
-            code = int(error.exit_code) if error is not None else (0 if _ok(run) else 1)
-            report = build_report(run, mode=mode, exit_code=code, host_name=host_name)
+            ctx = Context.of(resolved, options)  # reads the state: only once the lock is held
+            done = execute(ctx, change=change, progress=progress)
+            error = done.error
+            code = int(error.exit_code) if error is not None else (0 if done.ok else 1)
+            report = build_report(ctx, done, mode=mode, exit_code=code, host_name=host_name)
             path = write_report(report) if change else None
     except OSError as e:
         raise os_failure(e) from e
     return Converged(code, report, path, error)
-
-
-def _execute_recorded(run: Run, *, change: bool, progress: Progress) -> ProvisionError | None:
-    """Run the steps; a step that raised is recorded as that step's failure."""
-    try:
-        execute(run, change=change, progress=progress)
-        return None
-    except ProvisionError as e:
-        error = e
-    except OSError as e:
-        error = os_failure(e)
-        error.__cause__ = e
-    done = {r.name for r in run.records}
-    failed = next(s.name for s in STEPS if s.name not in done)
-    run.records.append(StepRecord(failed, Outcome("fail", error.lines()[0]), False, 0.0))
-    return error
-
-
-def _ok(run: Run) -> bool:
-    return all(r.outcome.status != "fail" for r in run.records)

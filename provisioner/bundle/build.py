@@ -142,8 +142,19 @@ def _index_channel(conda: Sequence[Entry], work: Path) -> list[Entry]:
     asyncio.run(index_fs(root, write_zst=False, write_shards=False, force=True))
     out = []
     for repodata in sorted(root.glob("*/repodata.json")):
-        out.append(generated(work, repodata.relative_to(work).as_posix(), repodata.read_bytes()))
+        data = reproducible_repodata(repodata.read_bytes())
+        out.append(generated(work, repodata.relative_to(work).as_posix(), data))
     return out
+
+
+def reproducible_repodata(raw: bytes) -> bytes:
+    """repodata.json without rattler's ``indexed_timestamp`` (the time of indexing, an
+    optional field): the same packages always give the same bytes."""
+    data = json.loads(raw)
+    for key in ("packages", "packages.conda"):
+        for record in (data.get(key) or {}).values():
+            record.pop("indexed_timestamp", None)
+    return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
 
 
 def generated(work: Path, path: str, data: bytes, executable: bool = False) -> Entry:

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from provisioner.errors import ProvisionError
+
 if TYPE_CHECKING:
+    from provisioner.apply.run import LockMode
     from provisioner.report.model import Report
 
 HOST_NAME_HELP = (
@@ -54,6 +57,7 @@ def add_parser(sub: Any) -> None:
         help="ignore the recorded state: compare every package with the lock and run the "
         "smoke test again",
     )
+    add_lock_mode(p)
     p.add_argument("--host-name", metavar="NAME", help=HOST_NAME_HELP)
     p.add_argument(
         "--quiet",
@@ -71,8 +75,26 @@ def add_parser(sub: Any) -> None:
             verify=a.verify,
             quiet=a.quiet,
             force=a.force,
+            locked=a.locked,
+            frozen=a.frozen,
             host_name=a.host_name,
         )
+    )
+
+
+def add_lock_mode(p: argparse.ArgumentParser) -> None:
+    """``--locked`` / ``--frozen`` (plan takes them too, to show what apply will do)."""
+    modes = p.add_mutually_exclusive_group()
+    modes.add_argument(
+        "--locked",
+        action="store_true",
+        help="stop (exit 1) when the lockfile beside the profile is missing or stale, "
+        "instead of updating it (for CI and lab scripts)",
+    )
+    modes.add_argument(
+        "--frozen",
+        action="store_true",
+        help="install the lock as it is, even when stale; never solve (exit 2 without a lock)",
     )
 
 
@@ -93,6 +115,8 @@ def apply(
     verify: str = "smoke",
     quiet: bool = False,
     force: bool = False,
+    locked: bool = False,
+    frozen: bool = False,
     host_name: str | None = None,
 ) -> int:
     """Converge, print the outcome (or the report as JSON), write JUnit if asked; when a
@@ -100,8 +124,10 @@ def apply(
     from provisioner.apply.junit import write_junit
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
+    from provisioner.cli_arguments import check_output_file
     from provisioner.profile import load_profile
 
+    check_output_file(junit, "--junit")  # before any work: a typo is exit 2 now
     resolved = load_profile(profile or default_profile())
     options = Options(
         dry_run=dry_run,
@@ -109,16 +135,28 @@ def apply(
         quiet=quiet or json_out,
         verify=verify,
         force=force,
+        lock_mode=lock_mode(locked=locked, frozen=frozen),
     )
     result = converge(resolved, options, change=not dry_run, host_name=host_name)
     if junit is not None:
         write_junit(result.report, junit)
-    show(result.report, json_out=json_out, steps=not progress_shown(quiet or json_out))
+    # --quiet: no step lines at all (neither as progress nor in the summary)
+    show(result.report, json_out=json_out, steps=not quiet and not progress_shown(json_out))
     if result.report_path is not None and not json_out:
         print(f"report: {result.report_path}")
     if result.error is not None:
         raise result.error  # after the report: the CLI prints its one line and exit code
     return result.exit_code
+
+
+def lock_mode(*, locked: bool, frozen: bool) -> LockMode:
+    """``--locked`` / ``--frozen`` as the lock step's mode (they exclude each other)."""
+    if locked and frozen:
+        raise ProvisionError(
+            "--locked and --frozen exclude each other",
+            hint="--locked refuses a stale lock, --frozen installs it as it is: pick one",
+        )
+    return "locked" if locked else "frozen" if frozen else "update"
 
 
 def progress_shown(quiet: bool) -> bool:

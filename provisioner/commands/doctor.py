@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from provisioner.cli_arguments import add_profile, profile_or_default
+
 STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "unknown": "magenta", "skip": "dim"}
 
 
@@ -14,7 +16,7 @@ def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "doctor", help="check this host against a profile; exit 0 ready, 1 not ready"
     )
-    p.add_argument("profile", type=Path, help="profile YAML file")
+    add_profile(p)
     p.add_argument("--root", type=Path, default=Path("/"), help="read host files under DIR")
     p.add_argument("--facts", type=Path, metavar="FILE", help="replay a saved snapshot")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
@@ -25,7 +27,7 @@ def add_parser(sub: Any) -> None:
 
 def doctor(
     *,
-    profile: Path,
+    profile: Path | None = None,
     root: Path = Path("/"),
     facts_file: Path | None = None,
     json_out: bool = False,
@@ -35,7 +37,7 @@ def doctor(
     from provisioner.checks.doctor import diagnose
     from provisioner.profile import load_profile
 
-    resolved = load_profile(profile)
+    resolved = load_profile(profile_or_default(profile))
     diagnosis = diagnose(resolved, root=root, facts_file=facts_file, path=path)
     if json_out:
         print(json.dumps(diagnosis.as_json(), indent=2))

@@ -1,7 +1,8 @@
 """``provision lock PROFILE [-o FILE] [--check]``: write the conda-lock lockfile.
 
-``--check`` changes nothing: exit 0 when the lockfile exists and matches the
-profile, 1 when it is stale or missing.
+``--check`` changes nothing: exit 0 when the lockfile exists and its inputs match the
+profile's (``docs/lock.md`` lists them), 1 when it is stale (naming the inputs that
+changed) or missing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from provisioner.cli_arguments import add_profile, check_output_file, profile_or_default
 from provisioner.errors import ExitCode, ProvisionError, relpath
 
 WRITABLE_HINT = "choose a writable path with -o FILE"
@@ -26,7 +28,7 @@ def add_parser(sub: Any) -> None:
         description="Solve the conda part with py-rattler and the pip part with uv for the "
         "target's platforms, and write a conda-lock unified lockfile with hashes.",
     )
-    p.add_argument("profile", type=Path, help="the profile YAML file")
+    add_profile(p)
     p.add_argument(
         "-o",
         "--output",
@@ -46,31 +48,47 @@ def add_parser(sub: Any) -> None:
 
 
 def lock(
-    *, profile: Path, output: Path | None = None, check: bool = False, json_out: bool = False
+    *,
+    profile: Path | None = None,
+    output: Path | None = None,
+    check: bool = False,
+    json_out: bool = False,
 ) -> int:
     """Lock ``profile`` into ``output`` (or check that lockfile); return the exit code."""
     from provisioner.lock.lockfile import (
         default_lockfile_path,
-        is_stale,
         lock_profile,
         read_lockfile,
+        stale_inputs,
+        stale_reason,
         write_lockfile,
     )
     from provisioner.profile import load_profile
 
-    resolved = load_profile(profile)
+    check_output_file(output, "-o")
+    resolved = load_profile(profile_or_default(profile))
+    if output is None and profile is None:  # the embedded profile: where apply looks too
+        from provisioner.paths import locks_dir
+
+        output = locks_dir() / f"{resolved.profile.environment.name}.conda-lock.yml"
     path = output or default_lockfile_path(resolved)
     if check:
+        changed: tuple[str, ...] = ()
+        why = ""
         if not path.is_file():
             state, code = "missing", ExitCode.NOT_READY
         else:
-            state = "stale" if is_stale(read_lockfile(path), resolved) else "fresh"
-            code = ExitCode.NOT_READY if state == "stale" else ExitCode.OK
+            existing = read_lockfile(path)
+            changed = stale_inputs(existing, resolved)
+            why = f" ({stale_reason(existing, resolved)})" if changed else ""
+            state = "stale" if changed else "fresh"
+            code = ExitCode.NOT_READY if changed else ExitCode.OK
         if json_out:
-            print(json.dumps({"lockfile": str(path), "state": state}))
+            print(json.dumps({"lockfile": str(path), "state": state, "changed": list(changed)}))
         else:
-            fix = "" if state == "fresh" else f" (fix: provision lock {relpath(profile)})"
-            print(f"{relpath(path)}: {state}{fix}", file=sys.stdout if code == 0 else sys.stderr)
+            fix = "" if state == "fresh" else f" (fix: provision lock {relpath(resolved.path)})"
+            out = sys.stdout if code == 0 else sys.stderr
+            print(f"{relpath(path)}: {state}{why}{fix}", file=out)
         return int(code)
     check_writable(path)  # before the solve, which can take minutes
     start = time.monotonic()

@@ -1,6 +1,8 @@
 """``provision render [PROFILE] -o DIR``: write every artifact of a profile into DIR.
 
-PROFILE defaults to the embedded default profile. The artifacts come from
+PROFILE defaults to the embedded default profile. The output folder is render's: a
+file listed in the folder's earlier ``manifest.json`` that this render no longer
+writes is removed and reported (``remove``); other files are left alone. The artifacts come from
 ``provisioner.render.registry``; ``manifest.json`` is written last and lists each
 file with its sha256, the resolved profile's content hash and the tool version.
 Writing compares bytes first, so a second render changes nothing. The lockfile
@@ -42,9 +44,11 @@ def add_parser(sub: Any) -> None:
 def render(*, profile: Path | None, output: Path, lockfile: Path | None = None) -> int:
     """Render every artifact of ``profile`` into ``output``; print one action line per file."""
     from provisioner import __version__
+    from provisioner.cli_arguments import check_output_folder
     from provisioner.profile import default_profile_path, load_profile
     from provisioner.render import RenderContext, write_files
 
+    check_output_folder(output, "-o")  # before any work
     path = profile if profile is not None else default_profile_path()
     resolved = load_profile(path)
     extras: dict[str, Any] = {}
@@ -56,16 +60,48 @@ def render(*, profile: Path | None, output: Path, lockfile: Path | None = None) 
     for artifact in artifacts(resolved, ctx):
         files[artifact.name] = (artifact.render(ctx), artifact.executable)
     files[MANIFEST_NAME] = (manifest_text(ctx, files), False)
+    earlier = owned_files(output)
     try:
         written = write_files(output, files)
+        removed = [n for n in earlier if n not in files and _remove(output / n)]
     except OSError as e:
         raise ProvisionError(
             f"cannot write to {output}: {e.strerror or e}", hint="choose a writable -o folder"
         ) from e
     for w in written:
         print(f"{w.action.value:<9}  {output / w.name}")
+    for name in removed:
+        print(f"{'remove':<9}  {output / name}")
     sys.stdout.flush()
     return int(ExitCode.OK)
+
+
+def owned_files(output: Path) -> list[str]:
+    """The files an earlier render wrote into ``output``, from its ``manifest.json``: the
+    folder is render's, so a file it no longer writes (``bootstrap.ps1`` after rendering
+    a linux profile over a windows one) is removed, not left behind unlisted. Files the
+    manifest does not list are never touched; an unreadable manifest owns nothing."""
+    try:
+        doc = json.loads((output / MANIFEST_NAME).read_text(encoding="utf-8"))
+        entries = doc["files"] if doc.get("tool") == "provision" else []
+        names = [e["name"] for e in entries if isinstance(e, dict)]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+    return [n for n in names if isinstance(n, str) and n and Path(n).name == n and n != ".."]
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def _remove(path: Path) -> bool:
+    if path.is_symlink() or not path.is_file():
+        return False
+    path.unlink()
+    return True
 
 
 def lockfile_path(profile: Path, lockfile: Path | None) -> Path | None:
@@ -78,10 +114,11 @@ def lockfile_path(profile: Path, lockfile: Path | None) -> Path | None:
 def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lock] | None:
     """The lockfile's exact text and its validated :class:`Lock`, or None without one.
 
-    A malformed lockfile, or one made from other profile content (stale, or another
-    profile's), is refused with exit 2: the scripts would install the wrong packages."""
+    A malformed lockfile, or one whose lock inputs are not the profile's (stale, or
+    another profile's), is refused with exit 2: the scripts would install the wrong
+    packages."""
     from provisioner.errors import relpath
-    from provisioner.lock.lockfile import is_stale, read_lockfile
+    from provisioner.lock.lockfile import read_lockfile, stale_reason
     from provisioner.profile.resolved import one_line
 
     path = lockfile_path(resolved.path, lockfile)
@@ -96,12 +133,17 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
             hint=f"pass an existing lockfile, or make one: provision lock {relpath(resolved.path)}",
         ) from e
     lock = read_lockfile(path)  # exit 2 naming the field that is wrong
-    if is_stale(lock, resolved):
+    why = stale_reason(lock, resolved)
+    if why is not None:
         shown, profile = one_line(relpath(path)), one_line(relpath(resolved.path))
-        where = f" -o {shown}" if lockfile is not None else ""
+        own = resolved.path.with_name(f"{resolved.path.stem}.conda-lock.yml")
+        # Re-locking into a --lockfile that is not this profile's own would overwrite
+        # another profile's lock: then the fix writes the profile's own lockfile.
+        where = ""
+        if lockfile is not None:
+            where = f" -o {shown}" if _same(path, own) else ", then render without --lockfile"
         raise ProvisionError(
-            f"{shown}: lockfile is stale: it was made from other profile content "
-            f"than {profile} (or for other platforms)",
+            f"{shown}: lockfile is stale for {profile} ({why})",
             hint=f"provision lock {profile}{where}",
             exit_code=ExitCode.INVALID,
         )

@@ -9,22 +9,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+from provisioner.cli_arguments import add_profile, profile_or_default
 from provisioner.errors import ExitCode
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("show", help="print the resolved profile (after extends)")
-    p.add_argument("profile", type=Path, help="profile YAML file")
+    add_profile(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of YAML")
     p.add_argument("--origin", action="store_true", help="show the file:line that set each value")
     p.set_defaults(run=lambda a: show(profile=a.profile, json_out=a.json, origin=a.origin))
 
 
-def show(*, profile: str | Path, json_out: bool = False, origin: bool = False) -> int:
+def show(*, profile: str | Path | None = None, json_out: bool = False, origin: bool = False) -> int:
     """Print the resolved profile; raises ValidationFailed (exit 2) when it is invalid."""
     from provisioner.profile import load_profile
 
-    resolved = load_profile(profile)
+    resolved = load_profile(profile_or_default(Path(profile) if profile else None))
     data = resolved.as_data()
     if json_out:
         doc: dict[str, Any] = data

@@ -19,15 +19,19 @@ from provisioner.errors import Diagnostic, ExitCode, ValidationFailed
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("validate", help="check profiles and report every error with its line")
-    p.add_argument("profile", nargs="+", type=Path, help="profile YAML files")
+    p.add_argument(
+        "profile", nargs="*", type=Path, help="profile YAML files (default: the embedded cpu)"
+    )
     p.add_argument("--json", action="store_true", help="print errors as a JSON list")
     p.set_defaults(run=lambda a: validate(profiles=a.profile, json_out=a.json))
 
 
 def validate(*, profiles: Sequence[str | Path], json_out: bool = False) -> int:
     """Validate each profile; print the diagnostics; return 0 or 2."""
+    from provisioner.cli_arguments import profile_or_default
     from provisioner.profile import load_profile
 
+    profiles = list(profiles) or [profile_or_default(None)]
     found: list[Diagnostic] = []
     valid: list[str] = []
     for path in profiles:

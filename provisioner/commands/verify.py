@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from provisioner.cli_arguments import add_profile
 from provisioner.commands.apply import HOST_NAME_HELP
 from provisioner.platforms import is_windows
 
@@ -21,7 +22,7 @@ def add_parser(sub: Any) -> None:
         "run smoke_test.py with the environment's Python: device, placement, training and "
         "speed. Exit 0 on pass, 1 on fail (a failure clears apply's verified mark).",
     )
-    p.add_argument("profile", type=Path, help="the profile YAML file")
+    add_profile(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
     p.add_argument(
@@ -103,7 +104,7 @@ def files_at(prefix: Path, python: Path, manager: str) -> tuple[int, list[str]]:
 
 def verify(
     *,
-    profile: Path,
+    profile: Path | None = None,
     json_out: bool = False,
     junit: Path | None = None,
     python: Path | None = None,
@@ -115,17 +116,24 @@ def verify(
     import time
 
     from provisioner.apply.report import verify_report
+    from provisioner.cli_arguments import check_output_file, profile_or_default
     from provisioner.env import env_prefix
-    from provisioner.errors import ExitCode, HostNotReady
+    from provisioner.errors import ExitCode, ProvisionError
     from provisioner.profile import load_profile
     from provisioner.report.junit import write_junit
     from provisioner.report.store import write_report
     from provisioner.smoke import run_smoke
     from provisioner.smoke.junit import smoke_suite
 
+    check_output_file(junit, "--junit")
+    if python is not None and not python.is_file():  # a usage error: exit 2, before any work
+        raise ProvisionError(
+            f"--python {python}: no such interpreter",
+            hint="pass an existing --python",
+            exit_code=ExitCode.INVALID,
+        )
+    profile = profile_or_default(profile)
     resolved = load_profile(profile)
-    if python is not None and not python.exists():
-        raise HostNotReady(f"interpreter {python} not found", hint="pass an existing --python")
     interpreter = python or environment_python(profile, resolved)
     if python is None:
         checked, altered = file_check(resolved)

@@ -43,12 +43,14 @@ class LockedPackage:
 
 @dataclass(frozen=True)
 class Lock:
-    """All locked packages of one profile, and the profile content hash they were made from."""
+    """All locked packages of one profile, and the hash of the lock inputs they were made
+    from (:mod:`provisioner.lock.inputs`), overall and per input."""
 
-    content_hash: str  # ResolvedProfile.content_hash when the lock was made
+    content_hash: str  # inputs_hash(resolved) when the lock was made; older locks: the profile's
     platforms: tuple[str, ...]
     channels: tuple[str, ...]
     packages: tuple[LockedPackage, ...]
+    inputs: tuple[tuple[str, str], ...] = ()  # (input name, digest); empty in older lockfiles
 
     def for_platform(
         self, platform: str, manager: PackageManager | None = None

@@ -1,10 +1,13 @@
 """Make, write and read conda-lock unified lockfiles (format v1), with conda-lock's models.
 
 The file is written by ``conda_lock.lockfile.write_conda_lock_file``, so
-``conda-lock install``, ``conda-lock render`` and micromamba read it. The resolved
-profile's content hash is stored twice: in ``metadata.custom_metadata``
-(``provision_content_hash``, what :func:`is_stale` reads) and, per platform, in
-``metadata.content_hash`` (where conda-lock keeps its own input hash).
+``conda-lock install``, ``conda-lock render`` and micromamba read it. The hash of
+the lock inputs (:mod:`provisioner.lock.inputs`) is stored in
+``metadata.custom_metadata`` (``provision_inputs_hash``, with one
+``provision_input:<name>`` digest per input, what :func:`stale_reason` reads) and, per
+platform, in ``metadata.content_hash`` (where conda-lock keeps its own input hash).
+Lockfiles of older versions recorded a hash of the whole profile
+(``provision_content_hash``): they read as stale, saying so.
 conda_lock is imported lazily: it costs about 0.5 s.
 """
 
@@ -16,13 +19,20 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import ExitCode, ProvisionError
 from provisioner.lock import Lock, LockedPackage
+from provisioner.lock.inputs import (
+    INPUT_KEY_PREFIX,
+    INPUTS_HASH_KEY,
+    changed_inputs,
+    input_digests,
+    inputs_hash,
+)
 from provisioner.platforms import target_platforms
 from provisioner.profile import Manager, ResolvedProfile
 
 if TYPE_CHECKING:
     from conda_lock.lockfile.v2prelim.models import Lockfile
 
-HASH_KEY = "provision_content_hash"
+LEGACY_HASH_KEY = "provision_content_hash"  # older lockfiles: the whole profile's hash
 
 
 def default_lockfile_path(resolved: ResolvedProfile) -> Path:
@@ -51,19 +61,43 @@ def lock_profile(resolved: ResolvedProfile) -> Lock:
         packages += resolve_pip(resolved, platform, conda_part)
     return canonical(
         Lock(
-            content_hash=resolved.content_hash,
+            content_hash=inputs_hash(resolved),
             platforms=platforms,
             channels=channel_urls(resolved) if conda else (),
             packages=tuple(packages),
+            inputs=tuple(input_digests(resolved).items()),
         )
     )
 
 
+def stale_inputs(lock: Lock, resolved: ResolvedProfile) -> tuple[str, ...]:
+    """The lock inputs that changed since the lock was made (``docs/lock.md`` lists them);
+    empty when it is fresh. An older lockfile (no per-input digests) names ``lock format``."""
+    if not lock.inputs:
+        return ("lock format",)
+    changed = changed_inputs(dict(lock.inputs), resolved)
+    if not changed and lock.content_hash != inputs_hash(resolved):
+        return ("provision_inputs_hash",)  # digests agree, the total does not: edited by hand
+    if not changed and tuple(lock.platforms) != platforms_for(resolved):
+        return ("target.os",)
+    return changed
+
+
+def stale_reason(lock: Lock, resolved: ResolvedProfile) -> str | None:
+    """Why the lock is stale, in a few words, or ``None`` when it is fresh."""
+    changed = stale_inputs(lock, resolved)
+    if not changed:
+        return None
+    if changed == ("lock format",):
+        return (
+            "made by an older provision, whose hash covered the whole profile, not the lock inputs"
+        )
+    return f"{', '.join(changed)} changed"
+
+
 def is_stale(lock: Lock, resolved: ResolvedProfile) -> bool:
-    """True when the lock was made from a different profile content or for other platforms."""
-    return lock.content_hash != resolved.content_hash or tuple(lock.platforms) != platforms_for(
-        resolved
-    )
+    """True when a lock input changed since the lock was made (see :func:`stale_inputs`)."""
+    return bool(stale_inputs(lock, resolved))
 
 
 def _to_model(lock: Lock, sources: list[str]) -> Lockfile:
@@ -90,7 +124,10 @@ def _to_model(lock: Lock, sources: list[str]) -> Lockfile:
         channels=list(lock.channels),
         platforms=list(lock.platforms),
         sources=sources,
-        custom_metadata={HASH_KEY: lock.content_hash},
+        custom_metadata={
+            INPUTS_HASH_KEY: lock.content_hash,
+            **{f"{INPUT_KEY_PREFIX}{name}": digest for name, digest in lock.inputs},
+        },
     )
     return Lockfile(package=deps, metadata=meta)
 
@@ -178,7 +215,18 @@ def _parse(data: Any) -> Lock:
     ]
     content_hashes = _field(meta, "content_hash", dict, "metadata")
     custom = _field(meta, "custom_metadata", dict, "metadata", {})
-    content_hash = custom.get(HASH_KEY) or "sha256:" + str(next(iter(content_hashes.values()), ""))
+    inputs = tuple(
+        (str(k).removeprefix(INPUT_KEY_PREFIX), str(v))
+        for k, v in custom.items()
+        if str(k).startswith(INPUT_KEY_PREFIX)
+    )
+    content_hash = (
+        custom.get(INPUTS_HASH_KEY)
+        or custom.get(LEGACY_HASH_KEY)
+        or "sha256:" + str(next(iter(content_hashes.values()), ""))
+    )
+    if INPUTS_HASH_KEY not in custom:
+        inputs = ()  # an older lockfile: its hash is not of the lock inputs
     packages = tuple(
         _package(entry, f"package[{i}]")
         for i, entry in enumerate(_field(data, "package", list, ""))
@@ -188,6 +236,7 @@ def _parse(data: Any) -> Lock:
         platforms=tuple(str(p) for p in platforms),
         channels=tuple(channels),
         packages=tuple(sorted(packages, key=_order)),
+        inputs=inputs,
     )
 
 
@@ -230,4 +279,5 @@ def canonical(lock: Lock) -> Lock:
         platforms=lock.platforms,
         channels=lock.channels,
         packages=tuple(sorted(lock.packages, key=_order)),
+        inputs=lock.inputs,
     )

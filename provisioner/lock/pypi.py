@@ -7,10 +7,17 @@ wheel uv picked for that platform, or the sdist when no wheel exists.
 
 uv ignores pip's configuration, so :mod:`provisioner.lock.pipconfig` translates
 it into uv flags: the profile's ``index_url``/``extra_index_urls``/``find_links``
-first, then ``PIP_*`` variables, then pip's config files. uv's default index
-strategy (``first-index``) is kept: find-links wheels are merged with every index,
-so a local ``torch-2.13.0+cpu`` wheel wins over PyPI's CUDA build of 2.13.0
-(``+cpu`` sorts above the bare version), and no nvidia-* wheels are pulled in.
+first, then ``PIP_*`` variables, then pip's config files.
+
+pip considers every configured index; uv's default (``first-index``) takes a
+package only from the first index that has any version of it, so a pin that a local
+mirror lacks (``gast==0.2.2``) cannot be found on PyPI behind it.
+``environment.index_strategy`` (default ``unsafe-first-match``: every index in order,
+the first with a fitting version wins) is passed as ``--index-strategy``, so a lock
+finds what pip finds while preferring the indexes in their configured order.
+find-links wheels are merged with every index either way, so a local
+``torch-2.13.0+cpu`` wheel wins over an index's CUDA build of 2.13.0 (``+cpu`` sorts
+above the bare version), and no nvidia-* wheels are pulled in.
 """
 
 from __future__ import annotations
@@ -125,6 +132,8 @@ def uv_compile(
         *index_args,
         *extra_args,
     ]
+    if "--index-strategy" not in extra_args:  # the caller's choice wins (uv takes one)
+        argv += ["--index-strategy", env.index_strategy.value]
     child_env = {**os.environ, **uv_env}
     if env.proxy:
         child_env.update(HTTPS_PROXY=env.proxy, HTTP_PROXY=env.proxy)
@@ -210,8 +219,11 @@ def _resolve_error(stderr: str, platform: str, python: str) -> ProvisionError:
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     text = " ".join(lines)
     where = f"pip requirements for {platform} / Python {python}"
-    causes = [ln.removeprefix("cause:").strip() for ln in lines if not ln.startswith("hint:")]
+    first_hint = next((i for i, ln in enumerate(lines) if ln.startswith("hint:")), len(lines))
+    causes = [ln.removeprefix("cause:").strip() for ln in lines[:first_hint]]
     cause = _short(" ".join(causes[1:] or causes))
+    # uv's hints (from the first ``hint:`` line on) often name the fix: keep them.
+    uv_hint = _short(" ".join(lines[first_hint:]), 700)
     if re.search(
         r"error sending request|dns error|failed to fetch|connection refused|timed out|"
         r"tcp connect|failed to connect|proxy",
@@ -229,10 +241,15 @@ def _resolve_error(stderr: str, platform: str, python: str) -> ProvisionError:
             hint="uv is offline (UV_OFFLINE or --offline) and the cache lacks these packages: "
             "lock once with the network, or check the names and pins in environment.pip",
         )
+    fix = (
+        "set environment.index_strategy: unsafe-best-match if every index is trusted, "
+        "or move the wanted version to the first index"
+        if "index-strategy" in uv_hint
+        else "check the names and pins in environment.pip against environment.python "
+        "and the target platform (wheels must exist for it)"
+    )
     return ExternalFailure(
-        f"cannot resolve {where}: {cause}",
-        hint="check the names and pins in environment.pip against environment.python "
-        "and the target platform (wheels must exist for it)",
+        f"cannot resolve {where}: {cause}" + (f" ({uv_hint})" if uv_hint else ""), hint=fix
     )
 
 

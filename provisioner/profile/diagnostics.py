@@ -86,8 +86,7 @@ def _message(kind: str, err: Any, loc: Loc, value: Any) -> str:
             a.strip(" '") for a in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")
         ]
         allowed = [a for a in allowed if a]
-        guess = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.6)
-        did = f' (did you mean "{guess[0]}"?)' if guess else ""
+        did = _did_you_mean(str(value), allowed)
         return f"{_shown(value)} is not one of: {', '.join(allowed)}{did}"
     if kind == "string_pattern_mismatch":
         if loc in VERSION_FIELDS:
@@ -102,6 +101,43 @@ def _message(kind: str, err: Any, loc: Loc, value: Any) -> str:
     if kind in ("tuple_type", "list_type"):
         return f"expected a list, got {_shown(value)}"
     return f"{err['msg']}, got {_shown(value)}"
+
+
+# Words people write for an enum value, by meaning: a spelling match alone would turn
+# `device: gpu` into "cpu", a GPU profile into a CPU one.
+MEANINGS: dict[str, tuple[str, ...]] = {
+    "gpu": ("cuda", "dml", "directml"),
+    "accelerator": ("cuda", "dml", "directml"),
+    "nvidia": ("cuda",),
+    "cudnn": ("cuda",),
+    "amd": ("dml", "directml"),
+    "intel": ("dml", "directml"),
+    "directx": ("dml", "directml"),
+    "dx12": ("dml", "directml"),
+    "dml": ("directml",),
+    "directml": ("dml",),
+    "torch": ("pytorch",),
+    "tf": ("tensorflow",),
+    "cpu-only": ("cpu", "none"),
+    "conda-forge": ("conda",),
+    "mamba": ("conda",),
+    "micromamba": ("conda",),
+    "pip": ("venv",),
+    "virtualenv": ("venv",),
+    "uv": ("venv",),
+    "wsl": ("wsl2",),
+    "win": ("windows",),
+    "ubuntu": ("linux",),
+}
+
+
+def _did_you_mean(value: str, allowed: list[str]) -> str:
+    """' (did you mean "x"?)' by meaning first (``gpu`` -> cuda or dml), then spelling."""
+    meant = [a for a in MEANINGS.get(value.strip().lower(), ()) if a in allowed]
+    if meant:
+        return " (did you mean " + " or ".join(f'"{a}"' for a in meant) + "?)"
+    guess = difflib.get_close_matches(value, allowed, n=1, cutoff=0.6)
+    return f' (did you mean "{guess[0]}"?)' if guess else ""
 
 
 def _shown(value: Any) -> str:

@@ -38,6 +38,14 @@ class Manager(str, enum.Enum):
     venv = "venv"
 
 
+class IndexStrategy(str, enum.Enum):
+    """How the pip part is resolved across several indexes (uv's ``--index-strategy``)."""
+
+    unsafe_best_match = "unsafe-best-match"
+    first_index = "first-index"
+    unsafe_first_match = "unsafe-first-match"
+
+
 class Framework(str, enum.Enum):
     tensorflow_directml = "tensorflow-directml"
     tensorflow_directml_plugin = "tensorflow-directml-plugin"
@@ -174,6 +182,16 @@ class Environment(_Frozen):
         default=(),
         description="Extra pip find-links locations: http(s):// or file:// URLs, or local "
         "folders (no spaces or quotes).",
+    )
+    index_strategy: IndexStrategy = Field(
+        default=IndexStrategy.unsafe_first_match,
+        description="How locking picks versions across the configured pip indexes (the "
+        "profile's and pip's own config). unsafe-first-match (default): every index is "
+        "considered in order and a package comes from the first one with a version that "
+        "fits, so a pin missing from a mirror is found on the next index; "
+        "unsafe-best-match: pip's behaviour, the best version across all indexes; "
+        "first-index (uv's default): only the first index that has the package at all, "
+        "which guards against dependency confusion when a private index must shadow PyPI.",
     )
     proxy: ProxyUrl | None = Field(
         default=None, description="HTTP(S) proxy for downloads, e.g. http://proxy:3128."

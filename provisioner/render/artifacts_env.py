@@ -2,7 +2,9 @@
 
 conda, mamba, micromamba and ``pixi init --import`` all read it: ``name``,
 ``channels``, ``dependencies`` (``python=X.Y``, the conda specs, ``pip`` and a
-``pip:`` subsection) and ``variables``. Every value is emitted as a YAML scalar
+``pip:`` subsection of requirements only) and ``variables``. pip index settings
+are not pip-list entries (conda-lock and pixi read every entry as a requirement):
+a comment names them as the ``PIP_*`` variables to set. Every value is emitted as a YAML scalar
 that reads back as exactly the profile's string (quoted only when needed).
 """
 
@@ -39,15 +41,24 @@ def conda_dependencies(ctx: RenderContext) -> list[str]:
 
 
 def pip_requirements(ctx: RenderContext) -> list[str]:
-    """The ``pip:`` entries: index options first (pip reads them from a requirements
-    file), then the requirements."""
+    """The ``pip:`` entries: requirements only. conda-lock's parser rejects option lines
+    there and ``pixi init --import`` reads every entry as a requirement, so the index
+    settings go to :func:`pip_index_settings` (a comment) instead."""
+    return list(ctx.resolved.profile.environment.pip)
+
+
+def pip_index_settings(ctx: RenderContext) -> list[str]:
+    """The profile's pip index settings as the ``PIP_*`` variables pip reads (set them
+    before ``conda env create``); the lockfile already pins every download URL."""
     env = ctx.resolved.profile.environment
-    options: list[str] = []
+    out: list[str] = []
     if env.index_url:
-        options.append(f"--index-url {env.index_url}")
-    options += [f"--extra-index-url {u}" for u in env.extra_index_urls]
-    options += [f"--find-links {u}" for u in env.find_links]
-    return [*options, *env.pip] if env.pip else []
+        out.append(f"PIP_INDEX_URL={env.index_url}")
+    if env.extra_index_urls:
+        out.append(f"PIP_EXTRA_INDEX_URL={' '.join(env.extra_index_urls)}")
+    if env.find_links:
+        out.append(f"PIP_FIND_LINKS={' '.join(env.find_links)}")
+    return out
 
 
 def render_environment_yml(ctx: RenderContext) -> str:
@@ -62,6 +73,7 @@ def render_environment_yml(ctx: RenderContext) -> str:
         "channels": [yaml_scalar(c) for c in env.channels],
         "conda": [yaml_scalar(d) for d in conda_dependencies(ctx)],
         "pip": [yaml_scalar(r) for r in pip_requirements(ctx)],
+        "pip_index": pip_index_settings(ctx),
         "variables": [(yaml_scalar(k), yaml_scalar(v)) for k, v in env.variables.items()],
     }
     return render_template("environment.yml.j2", **context)

@@ -16,6 +16,7 @@ from provisioner.bundle.build import Contents, generated, seal
 from provisioner.commands.bundle import bundle, check_bundle
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import Lock, LockedPackage
+from provisioner.lock.inputs import input_digests, inputs_hash
 from provisioner.lock.lockfile import write_lockfile
 from provisioner.profile import ResolvedProfile, default_profile_path, load_profile
 
@@ -95,7 +96,8 @@ def venv_profile(folder: Path) -> ResolvedProfile:
 
 def lock_with(resolved: ResolvedProfile, url: str) -> None:
     pkg = LockedPackage("pip", "demo", "1.0", "linux-64", url, "0" * 64)
-    lock = Lock(resolved.content_hash, ("linux-64",), (), (pkg,))
+    inputs = tuple(input_digests(resolved).items())
+    lock = Lock(inputs_hash(resolved), ("linux-64",), (), (pkg,), inputs)
     write_lockfile(lock, resolved, resolved.path.with_name("p.conda-lock.yml"))
 
 

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -14,12 +16,15 @@ import yaml
 from provisioner.cli import main
 from provisioner.errors import ExitCode, ProvisionError
 from provisioner.lock import Lock, LockedPackage
+from provisioner.lock.inputs import input_digests, inputs_hash
 from provisioner.lock.lockfile import (
     canonical,
     default_lockfile_path,
     is_stale,
     lock_profile,
     read_lockfile,
+    stale_inputs,
+    stale_reason,
     write_lockfile,
 )
 from provisioner.profile import load_profile
@@ -43,7 +48,7 @@ def test_lockfile_round_trips(
     resolved = load_profile(write_profile([demo_channel.as_uri()]))
     locked = lock_profile(resolved)
     assert locked.platforms == ("linux-64",)
-    assert locked.content_hash == resolved.content_hash
+    assert locked.content_hash == inputs_hash(resolved)
     path = write_lockfile(locked, resolved, tmp_path / "out" / "team.conda-lock.yml")
     assert read_lockfile(path) == locked
     # Two platforms, conda and pip entries: still equal after the file.
@@ -88,7 +93,10 @@ def test_file_is_a_conda_lock_v1_file_with_our_hash(
     assert data["version"] == 1
     assert data["metadata"]["platforms"] == ["linux-64"]
     assert data["metadata"]["sources"] == ["team.yaml"]
-    assert data["metadata"]["custom_metadata"]["provision_content_hash"] == resolved.content_hash
+    custom = data["metadata"]["custom_metadata"]
+    assert custom["provision_inputs_hash"] == inputs_hash(resolved)
+    assert custom["provision_input:environment.pip"] == input_digests(resolved)["environment.pip"]
+    assert "provision_content_hash" not in custom
     assert data["metadata"]["channels"] == [{"url": demo_channel.as_uri(), "used_env_vars": []}]
     entries = {p["name"]: p for p in data["package"]}
     assert entries["libcore"]["manager"] == "conda"
@@ -144,6 +152,81 @@ def test_staleness_follows_the_profile(
     path = write_lockfile(locked, resolved, tmp_path / "x.conda-lock.yml")
     assert is_stale(read_lockfile(path), changed)
     assert not is_stale(read_lockfile(path), resolved)
+
+
+@pytest.mark.parametrize(
+    ("edit", "changed"),
+    [
+        (lambda d: d.update(description="a new line"), ()),
+        (lambda d: d["smoke_test"].update(steps=50, timeout_s=60), ()),
+        (lambda d: d["environment"].update(variables={"OMP_NUM_THREADS": "2"}), ()),
+        (lambda d: d["environment"].update(proxy="http://proxy.example:3128"), ()),
+        (lambda d: d["environment"].update(pip=["six==1.16.0"]), ("environment.pip",)),
+        (lambda d: d["environment"].update(conda=["app", "tool 1.*"]), ("environment.conda",)),
+        (lambda d: d["environment"].update(python="3.10"), ("environment.python",)),
+        (
+            lambda d: d["environment"].update(extra_index_urls=["file:///srv/simple"]),
+            ("environment.extra_index_urls",),
+        ),
+        (
+            lambda d: d["environment"].update(index_strategy="first-index"),
+            ("environment.index_strategy",),
+        ),
+        (lambda d: d["target"].update(arch="aarch64"), ("target.arch", "virtual_packages")),
+        (
+            lambda d: d.update(target={"os": "wsl2"}, requires={"wsl": {"min_kernel": "5.15.90"}}),
+            ("target.os", "virtual_packages"),
+        ),
+    ],
+)
+def test_only_lock_inputs_make_a_lock_stale(
+    demo_channel: Path,
+    write_profile: ProfileWriter,
+    edit: Callable[[dict[str, Any]], None],
+    changed: tuple[str, ...],
+) -> None:
+    profile = write_profile([demo_channel.as_uri()], name="lab.yaml")
+    data = yaml.safe_load(profile.read_text())
+    resolved = load_profile(profile)
+    path = write_lockfile(lock_profile(resolved), resolved, default_lockfile_path(resolved))
+    edit(data)
+    profile.write_text(yaml.safe_dump(data))
+    edited = load_profile(profile)
+    assert edited.content_hash != resolved.content_hash  # the profile did change
+    assert stale_inputs(read_lockfile(path), edited) == changed
+    assert is_stale(read_lockfile(path), edited) == bool(changed)
+
+
+def test_cuda_driver_floor_changes_the_virtual_packages_of_a_conda_lock(
+    demo_channel: Path, write_profile: ProfileWriter
+) -> None:
+    resolved = load_profile(write_profile([demo_channel.as_uri()], gpu="cuda"))
+    locked = lock_profile(resolved)
+    text = resolved.path.read_text().replace("530.30", "450.80")
+    resolved.path.write_text(text)
+    assert stale_inputs(locked, load_profile(resolved.path)) == ("virtual_packages",)
+
+
+def test_an_older_lockfile_reads_as_stale_and_says_why(
+    demo_channel: Path, write_profile: ProfileWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A lockfile of the previous format (the whole profile's hash under
+    ``provision_content_hash``) is still read, and is stale with a clear reason."""
+    resolved = load_profile(write_profile([demo_channel.as_uri()], name="lab.yaml"))
+    path = write_lockfile(lock_profile(resolved), resolved, default_lockfile_path(resolved))
+    data = yaml.safe_load(path.read_text())
+    data["metadata"]["custom_metadata"] = {"provision_content_hash": resolved.content_hash}
+    path.write_text(yaml.safe_dump(data))
+    old = read_lockfile(path)
+    assert old.content_hash == resolved.content_hash and old.inputs == ()
+    assert stale_inputs(old, resolved) == ("lock format",)
+    assert stale_reason(old, resolved) == (
+        "made by an older provision, whose hash covered the whole profile, not the lock inputs"
+    )
+    assert main(["lock", str(resolved.path), "--check"]) == ExitCode.NOT_READY
+    err = capsys.readouterr().err
+    assert "lab.conda-lock.yml: stale (made by an older provision" in err
+    assert "(fix: provision lock" in err
 
 
 @pytest.mark.parametrize(
@@ -215,7 +298,12 @@ def test_lock_command_writes_and_checks(
     write_profile([demo_channel.as_uri()], name="lab.yaml", conda=["app", "tool 1.*"])
     assert main(["lock", str(profile), "--check"]) == ExitCode.NOT_READY
     err = capsys.readouterr().err
-    assert "stale" in err and "provision lock" in err
+    assert "lab.conda-lock.yml: stale (environment.conda changed) (fix: provision lock" in err
+    write_profile([demo_channel.as_uri()], name="lab.yaml", pip=["six==1.16.0"])
+    assert main(["lock", str(profile), "--check", "--json"]) == ExitCode.NOT_READY
+    report = json.loads(capsys.readouterr().out)
+    assert (report["state"], report["changed"]) == ("stale", ["environment.pip"])
+    write_profile([demo_channel.as_uri()], name="lab.yaml")  # nothing to resolve offline
     other = profile.parent / "elsewhere" / "x.yml"
     assert main(["lock", str(profile), "-o", str(other), "--json"]) == ExitCode.OK
     assert other.is_file() and '"linux-64": {"conda": 4, "pip": 0}' in capsys.readouterr().out

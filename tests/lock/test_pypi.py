@@ -364,3 +364,47 @@ def test_pip_part_agrees_with_conda_provided_libraries(
     with pytest.raises(ExternalFailure) as info:
         lock("greeting==2.0")  # needs helper>=2, conda has 1.0
     assert info.value.message.endswith("(pinned by the conda part: helper==1.0)")
+
+
+@pytest.fixture
+def two_indexes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """pip's config (written here, the machine's hidden) with an index-url and two
+    ``file://`` extra indexes, as on a machine with local mirrors: the first extra has
+    ``wanted`` 1.0 only, the second has ``wanted`` 2.0 and its dependency."""
+    base = build_simple_index(tmp_path / "base", [Wheel("filler", "1.0")])
+    first = build_simple_index(tmp_path / "first", [Wheel("wanted", "1.0")])
+    second = build_simple_index(
+        tmp_path / "second", [Wheel("wanted", "2.0", requires=("gastlike==0.2.2",))]
+    )
+    build_simple_index(tmp_path / "second", [Wheel("gastlike", "0.2.2")])
+    conf = tmp_path / "pip.conf"
+    conf.write_text(
+        f"[global]\nindex-url = {base.as_uri()}\n"
+        f"extra-index-url = {first.as_uri()} {second.as_uri()}\n"
+    )
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
+    for var in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return second
+
+
+def test_every_configured_index_is_considered_as_pip_does(
+    two_indexes: Path, write_profile: ProfileWriter
+) -> None:
+    resolved = load_profile(write_profile([], manager="venv", conda=[], pip=["wanted==2.0"]))
+    locked = {p.name: p for p in resolve_pip(resolved, "linux-64")}
+    assert {n: p.version for n, p in locked.items()} == {"wanted": "2.0", "gastlike": "0.2.2"}
+    assert locked["wanted"].url.startswith(two_indexes.parent.as_uri() + "/files/")
+
+
+def test_first_index_strategy_is_the_profiles_choice_and_keeps_uvs_hint(
+    two_indexes: Path, write_profile: ProfileWriter
+) -> None:
+    profile = write_profile(
+        [], manager="venv", conda=[], pip=["wanted==2.0"], index_strategy="first-index"
+    )
+    with pytest.raises(ExternalFailure) as info:
+        resolve_pip(load_profile(profile), "linux-64")
+    message = info.value.message
+    assert "wanted" in message and "\n" not in message
+    assert "hint: " in message and "--index-strategy unsafe-best-match" in message

@@ -85,9 +85,11 @@ def test_validate_json_is_an_empty_list_when_valid(capsys: pytest.CaptureFixture
     assert json.loads(capsys.readouterr().out) == []
 
 
-def test_validate_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate"]) == 2
-    assert "usage:" in capsys.readouterr().err
+def test_validate_without_a_profile_validates_the_embedded_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["validate"]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
 
 
 def test_show_prints_the_resolved_profile_as_json(capsys: pytest.CaptureFixture[str]) -> None:

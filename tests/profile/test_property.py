@@ -1,10 +1,13 @@
-"""Property test: thousands of generated and mutated profiles never crash the loader.
+"""Property test: thousands of generated and mutated profiles never crash the loader
+or the renderer.
 
-Every outcome is either a valid profile or :class:`ValidationFailed` whose every
-diagnostic has a file, a line and a column. Inputs are the shipped profiles
-mutated at the text level (deleted, duplicated and junk lines, random bytes,
-truncation) and at the data level (deleted keys, swapped types), plus arbitrary
-text.
+Every outcome is either a valid profile, which then renders every artifact, or
+:class:`ValidationFailed` whose every diagnostic has a file, a line and a column.
+Inputs are the shipped profiles mutated at the text level (deleted, duplicated and
+junk lines, random bytes, truncation) and at the data level (deleted keys, swapped
+types), arbitrary text, and the hostile classes of tests/profile/test_property_hostile.py
+(aliases, special files, NUL and control characters, depth, non-finite numbers,
+variable names). 4 x 700 examples here.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from provisioner.commands.render import artifacts
 from provisioner.errors import ValidationFailed
-from provisioner.profile import load_profile
+from provisioner.profile import ResolvedProfile, load_profile
+from provisioner.render import RenderContext
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((REPO / "profiles").glob("*.yaml")) + sorted(
@@ -81,14 +86,31 @@ def check(folder: Path, content: str | bytes) -> None:
         path.write_text(content, encoding="utf-8", errors="surrogatepass")
     else:
         path.write_bytes(content)
+    check_path(path)
+
+
+def check_path(path: Path) -> None:
+    """Load ``path``: valid (then every artifact renders) or positioned one-line errors."""
     try:
-        load_profile(path)
+        resolved = load_profile(path)
     except ValidationFailed as e:
         assert e.diagnostics, "ValidationFailed without a diagnostic"
         for d in e.diagnostics:
             assert d.position is not None, f"no position: {d}"
             assert d.position.file and d.position.line >= 1 and d.position.col >= 1, str(d)
-            assert "\n" not in str(d)
+            assert str(d).isprintable(), repr(str(d))
+        return
+    render_all(resolved)
+
+
+def render_all(resolved: ResolvedProfile) -> None:
+    """Every artifact the registry has for ``resolved`` (no lock), as ``render`` does."""
+    ctx = RenderContext(resolved, "0+fuzz")
+    for artifact in artifacts(resolved, ctx):
+        text = artifact.render(ctx)
+        assert "\x00" not in text
+        if artifact.name.endswith(".ps1"):
+            assert text.isascii(), artifact.name
 
 
 @st.composite

@@ -148,3 +148,26 @@ def test_file_name_a_lockfile_cannot_carry_is_refused_clearly(tmp_path: Path, na
     (line,) = errors(path)
     assert ":1:1: error: the file name contains the control character" in line
     assert "\r" not in line and "\u2028" not in line and "\n" not in line
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "meant"),
+    [
+        ("device", "gpu", '(did you mean "cuda" or "dml"?)'),
+        ("device", "nvidia", '(did you mean "cuda"?)'),
+        ("framework", "torch", '(did you mean "pytorch"?)'),
+        ("device", "cpus", '(did you mean "cpu"?)'),  # spelling still helps
+    ],
+)
+def test_did_you_mean_goes_by_meaning(tmp_path: Path, field: str, value: str, meant: str) -> None:
+    path = profile(tmp_path)
+    text = path.read_text().replace(
+        "framework: pytorch, device: cpu",
+        "framework: pytorch, device: cpu".replace(
+            f"{field}: {'pytorch' if field == 'framework' else 'cpu'}", f"{field}: {value}"
+        ),
+    )
+    path.write_text(text, encoding="utf-8")
+    (line,) = errors(path)
+    assert f"smoke_test.{field}: " in line and line.endswith(meant)
+    assert '"cpu"' not in line or value == "cpus"

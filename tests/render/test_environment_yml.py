@@ -171,3 +171,65 @@ def test_render_missing_lockfile_option_is_a_clean_error(
     args = ["render", "-o", str(tmp_path / "o"), "--lockfile", str(tmp_path / "nope.yml")]
     assert main(args) == 2
     assert "cannot read lockfile" in capsys.readouterr().err
+
+
+def test_index_settings_stay_out_of_the_pip_list(tmp_path: Path) -> None:
+    """conda-lock's parser rejected `- --extra-index-url ...` in the pip list, and pixi's
+    import reads every entry as a requirement: the settings are a comment instead."""
+    from conda_lock.src_parser.environment_yaml import parse_environment_file
+    from packaging.requirements import Requirement
+
+    profile = tmp_path / "p.yaml"
+    profile.write_text(
+        """name: idx
+target: {os: linux}
+environment:
+  manager: conda
+  name: idx
+  python: "3.11"
+  pip: ["torch==2.4.1", numpy]
+  index_url: https://pypi.example/simple
+  extra_index_urls: ["https://download.pytorch.org/whl/cpu", "file:///srv/wheels"]
+  find_links: [/opt/wheels]
+smoke_test: {framework: pytorch, device: cpu, require_accelerator: false}
+""",
+        encoding="utf-8",
+    )
+    text = environment_yml(profile)
+    path = tmp_path / "environment.yml"
+    path.write_text(text, encoding="utf-8")
+    pip_list = next(d["pip"] for d in yaml.safe_load(text)["dependencies"] if isinstance(d, dict))
+    assert pip_list == ["torch==2.4.1", "numpy"]
+    for entry in pip_list:
+        Requirement(entry)  # what pixi init --import does with each entry
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"pip": {"conda_name": "pip", "pypi_name": "pip"}}))
+    spec = parse_environment_file(path, ["linux-64"], mapping_url=str(mapping))
+    names = {(d.manager, d.name) for d in spec.dependencies["linux-64"]}
+    assert {("pip", "torch"), ("pip", "numpy")} <= names
+    assert not any(name.startswith("-") for _, name in names)
+    comments = [ln for ln in text.splitlines() if ln.startswith("#")]
+    assert "#   PIP_INDEX_URL=https://pypi.example/simple" in comments
+    assert (
+        "#   PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu file:///srv/wheels"
+        in comments
+    )
+    assert "#   PIP_FIND_LINKS=/opt/wheels" in comments
+
+
+def test_render_removes_files_of_an_earlier_render_it_no_longer_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(REPO / "profiles" / "directml-windows.yaml"), "-o", str(out)]) == 0
+    assert (out / "bootstrap.ps1").is_file()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")  # not render's: left alone
+    capsys.readouterr()
+    assert main(["render", str(REPO / "profiles" / "cpu.yaml"), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert f"remove     {out / 'bootstrap.ps1'}" in printed
+    assert not (out / "bootstrap.ps1").exists()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["name"] for f in manifest["files"]} | {"manifest.json", "notes.txt"}
+    assert {p.name for p in out.iterdir()} == listed

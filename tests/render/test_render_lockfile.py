@@ -130,14 +130,16 @@ def test_stale_lockfile_is_exit_2_with_the_lock_command(
 def test_lockfile_of_another_profile_is_refused(
     locked: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    other = pip_profile(tmp_path / "q", "other", ["six==1.17.0"])
+    other = pip_profile(tmp_path / "q", "other", ["six==1.16.0"])  # other lock inputs
     foreign = lockfile_of(locked)
     capsys.readouterr()
     out = tmp_path / "out"
     assert main(["render", str(other), "-o", str(out), "--lockfile", str(foreign)]) == 2
     err = capsys.readouterr().err
-    assert "lockfile is stale" in err
-    assert f"(fix: provision lock {other} -o {foreign})" in err
+    assert "lockfile is stale for" in err and "(environment.pip changed)" in err
+    # The fix must not overwrite the other profile's lockfile (it used to say -o FOREIGN).
+    assert f"(fix: provision lock {other}, then render without --lockfile)" in err
+    assert f"-o {foreign}" not in err
     assert not out.exists()
     # The same lockfile is accepted for the profile it was made from.
     assert main(["render", str(locked), "-o", str(out), "--lockfile", str(foreign)]) == 0
