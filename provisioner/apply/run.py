@@ -29,7 +29,7 @@ Status = Literal["ok", "change", "fail", "skipped"]
 # locked: a missing or stale lock beside the profile stops apply; frozen: install the
 # lock as it is, never solve.
 LockMode = Literal["update", "locked", "frozen"]
-EnvAction = Literal["create", "update", "rebuild", "none"]
+EnvAction = Literal["create", "update", "rebuild", "activation", "none"]
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from provisioner.apply.run import (
 from provisioner.apply.state import State, env_fingerprint, write_state
 from provisioner.env import EnvDiff, pause_point
 from provisioner.errors import ExternalFailure
+from provisioner.lock import Lock
 
 F = TypeVar("F", bound=Outcome)
 
@@ -106,13 +107,18 @@ class EnvironmentStep:
             and state.fingerprint == fingerprint
         ):
             reason = f"{ctx.prefix} matches the lock (recorded {state.updated_at})"
-            return EnvFinding("ok", reason, fingerprint=fingerprint, state=state)
-        diff = ctx.backend().diff(ctx.prefix, ref.lock, ctx.platform)
+            found = EnvFinding("ok", reason, fingerprint=fingerprint, state=state)
+            return activation_finding(ctx, found) or found
+        # Where nothing verified is trusted (--force, no state, a failed verify), every
+        # installed file is hashed too, and packages with altered files are relinked.
+        deep = ctx.options.force or state is None or state.phase != "verified"
+        diff = ctx.backend().diff(ctx.prefix, ref.lock, ctx.platform, files=deep)
         details = {"diff": diff_json(diff)}
         if diff.matches:
             built = built_state(ctx, done, fingerprint)  # in memory: verify writes it
             reason = f"{ctx.prefix} matches the lock"
-            return EnvFinding("ok", reason, details, "none", diff, fingerprint, built)
+            found = EnvFinding("ok", reason, details, "none", diff, fingerprint, built)
+            return activation_finding(ctx, found) or found
         if not diff.exists:
             n = len(ref.lock.for_platform(ctx.platform))
             notes = f" ({'; '.join(diff.notes)})" if diff.notes else ""
@@ -125,6 +131,8 @@ class EnvironmentStep:
         ref = _lock_of(done)
         if ref is None:
             raise AssertionError("the lock step makes a fresh lock before the environment step")
+        if found.action == "activation":
+            return activation_only(ctx, ref.lock, found)
         write_state(built_state(ctx, done, "").but(phase="building"))  # before the first change
         pause_point("environment:journal-written")
         backend = ctx.backend()
@@ -137,8 +145,10 @@ class EnvironmentStep:
             diff = backend.diff(ctx.prefix, ref.lock, ctx.platform)
         backend.install(ctx.prefix, ref.lock, ctx.platform, diff=diff, quiet=ctx.options.quiet)
         pause_point("environment:installed")
-        # The result, not the plan: the installer must have made the prefix match.
-        after = backend.diff(ctx.prefix, ref.lock, ctx.platform)
+        finish_prefix(ctx, ref.lock)
+        # The result, not the plan: the installer must have made the prefix match (and
+        # files it relinked because they were altered must now match their records).
+        after = backend.diff(ctx.prefix, ref.lock, ctx.platform, files=bool(diff.altered))
         if not after.matches:
             raise ExternalFailure(
                 f"after installing, {ctx.prefix} still differs from the lock: "
@@ -151,6 +161,50 @@ class EnvironmentStep:
         return EnvFinding(
             "change", found.reason, found.details, found.action, diff, fingerprint, state
         )
+
+
+def activation_finding(ctx: Context, found: EnvFinding) -> EnvFinding | None:
+    """A change when activating the environment would not set ``environment.variables``."""
+    from provisioner.env.activation import activation_current
+
+    variables = ctx.resolved.profile.environment.variables
+    if activation_current(ctx.prefix, ctx.manager, variables):
+        return None
+    reason = f"set environment.variables in {ctx.prefix}'s activation"
+    return EnvFinding(
+        "change", reason, found.details, "activation", found.diff, found.fingerprint, found.state
+    )
+
+
+def activation_only(ctx: Context, lock: Lock, found: EnvFinding) -> EnvFinding:
+    """The packages match; only the activation files lack the profile's variables."""
+    finish_prefix(ctx, lock)
+    fingerprint = env_fingerprint(ctx.prefix)  # conda-meta/state may be new
+    state = found.state
+    if state is not None:
+        state = state.but(fingerprint=fingerprint, updated_at=now_iso())
+        if state.phase == "verified":
+            write_state(state)
+    return EnvFinding(
+        "change", found.reason, found.details, "activation", found.diff, fingerprint, state
+    )
+
+
+def finish_prefix(ctx: Context, lock: Lock) -> None:
+    """What people use the environment with: ``environment.variables`` on activation
+    and, in a conda prefix, ``conda-meta/history`` with the profile's specs."""
+    from provisioner.env.activation import write_activation
+
+    env = ctx.resolved.profile.environment
+    write_activation(ctx.prefix, ctx.manager, env.variables)
+    if ctx.manager == "conda":
+        from provisioner.env.conda_history import spec_name, write_history
+
+        specs = list(env.conda)
+        locked = {p.name for p in lock.for_platform(ctx.platform, "conda")}
+        if "python" in locked and "python" not in {spec_name(x) for x in specs}:
+            specs.insert(0, f"python={env.python}")  # the solve asked for it too
+        write_history(ctx.prefix, specs, f"provision apply {ctx.resolved.path}")
 
 
 class VerifyStep:
@@ -188,8 +242,12 @@ class VerifyStep:
         result = verify_environment(ctx.resolved, ctx.python(), ctx.options.verify)
         result["duration_s"] = round(time.monotonic() - start, 3)
         if not result["passed"]:
+            failed = done.state(ctx)
+            if failed is not None:  # whatever was recorded, this is not verified now
+                failed = failed.but(phase="built", verified_at="", verify_kind="")
+                write_state(failed)
             reason = f"verification failed: {result['summary']}"
-            return VerifyFinding("fail", reason, result, result)
+            return VerifyFinding("fail", reason, result, result, failed)
         pause_point("verify:passed")
         state = done.state(ctx)
         assert state is not None, "the environment step records the built state first"

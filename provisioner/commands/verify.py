@@ -1,5 +1,7 @@
-"""``provision verify PROFILE``: run the training smoke test in the provisioned
-environment and print what it proved (exit 0 pass, 1 fail)."""
+"""``provision verify PROFILE``: check every installed file of the provisioned
+environment against its recorded hash, run the training smoke test in it and print
+what it proved (exit 0 pass, 1 fail). An altered file fails the verify before the
+smoke test runs, naming the file and its package (``apply --force`` repairs it)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "verify",
         help="run the training smoke test in the provisioned environment",
-        description="Run smoke_test.py with the environment's Python: device, placement, "
-        "training and speed. Exit 0 on pass, 1 on fail.",
+        description="Check every installed file against its package's recorded hash, then "
+        "run smoke_test.py with the environment's Python: device, placement, training and "
+        "speed. Exit 0 on pass, 1 on fail (a failure clears apply's verified mark).",
     )
     add_profile(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -72,6 +75,33 @@ def forget_verification(resolved: Any) -> None:
         )
 
 
+def file_check(resolved: Any) -> tuple[int, list[str]]:
+    """Hash every installed file of the environment (conda ``paths_data``, pip
+    ``RECORD``); how many were checked and the altered ones, as ``pkg: path (why)``."""
+    from provisioner.env import env_prefix, env_python
+
+    env = resolved.profile.environment
+    prefix = env_prefix(env.name)
+    python = env_python(prefix, windows=is_windows(), manager=env.manager.value)
+    return files_at(prefix, python, env.manager.value)
+
+
+def files_at(prefix: Path, python: Path, manager: str) -> tuple[int, list[str]]:
+    """:func:`file_check` of the environment at ``prefix`` (``python`` its interpreter)."""
+    from provisioner.env.integrity import altered_files, conda_expectations, pip_expectations
+    from provisioner.env.pip_part import PIP_INSTALLERS, installed_distributions, site_packages
+
+    expected = list(conda_expectations(prefix)) if manager == "conda" else []
+    site = site_packages(python)
+    if site is not None:
+        owns_all = manager != "conda"  # in a conda prefix conda owns the rest
+        dists = installed_distributions(python, check_files=False).values()
+        infos = [(d.name, Path(d.info)) for d in dists if owns_all or d.installer in PIP_INSTALLERS]
+        expected += pip_expectations(site, infos)
+    checked, altered = altered_files(expected)
+    return checked, [a.describe() for a in altered]
+
+
 def verify(
     *,
     profile: Path | None = None,
@@ -105,6 +135,11 @@ def verify(
     profile = profile_or_default(profile)
     resolved = load_profile(profile)
     interpreter = python or environment_python(profile, resolved)
+    if python is None:
+        checked, altered = file_check(resolved)
+        if altered:
+            forget_verification(resolved)
+            return _altered(altered, checked, json_out)
     started = time.time()
     result = run_smoke(resolved, interpreter)
     if not result.passed and python is None:
@@ -121,3 +156,25 @@ def verify(
         if path is not None:
             print(f"report: {path}")
     return int(ExitCode.OK if result.passed else ExitCode.NOT_READY)
+
+
+def _altered(altered: list[str], checked: int, json_out: bool) -> int:
+    """Report altered files (the smoke test is not run on them): exit 1."""
+    import json
+    import sys
+
+    from provisioner.errors import ExitCode
+
+    head = f"{len(altered)} of {checked} installed files differ from their packages' records"
+    if json_out:
+        print(json.dumps({"passed": False, "summary": head, "altered": altered}, indent=2))
+    else:
+        print(f"FAIL: {head}:")
+        print("\n".join(f"  {line}" for line in altered[:50]))
+        if len(altered) > 50:
+            print(f"  ... and {len(altered) - 50} more")
+    print(
+        "fix: `provision apply --force PROFILE` reinstalls the packages that own them",
+        file=sys.stderr,
+    )
+    return int(ExitCode.NOT_READY)

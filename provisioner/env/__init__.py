@@ -59,6 +59,9 @@ class EnvDiff:
     change: tuple[tuple[str, LockedPackage], ...] = ()  # (installed spec, locked package)
     exists: bool = True
     notes: tuple[str, ...] = field(default=())
+    # "manager:name" of installed packages whose files no longer match their records
+    # (found only by a file check, ``diff(..., files=True)``); they are in ``change`` too.
+    altered: tuple[str, ...] = ()
 
     @property
     def matches(self) -> bool:
@@ -70,8 +73,9 @@ class EnvBackend(Protocol):
 
     name: str
 
-    def diff(self, prefix: Path, lock: Lock, platform: str) -> EnvDiff:
-        """Compare an existing prefix with the lock without changing anything."""
+    def diff(self, prefix: Path, lock: Lock, platform: str, *, files: bool = False) -> EnvDiff:
+        """Compare an existing prefix with the lock without changing anything; with
+        ``files`` also hash every installed file against its package's record."""
         ...
 
     def install(

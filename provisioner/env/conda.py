@@ -1,15 +1,22 @@
 """The embedded conda backend: py-rattler links exactly the locked conda packages
 into a prefix (no conda executable), then the pip part is installed with hashes.
 
-Hash verification is ours, before rattler sees a package: rattler trusts the
-sha256 in the record it is given and does not check ``file://`` artifacts, and its
-package cache is keyed by name-version-build only. So every artifact is fetched
-into a content-addressed store (``$XDG_CACHE_HOME/provision/artifacts/<sha256>``),
-hashed while it is copied, and a mismatch with the lock stops the install before
-anything is linked (:class:`ArtifactMismatch`, naming the package). rattler then
-installs from the verified copies: ``conda-meta/*.json`` records the original
-``channel`` and, as ``url``, the verified copy it was linked from (rewriting the
-records afterwards to the channel URL cost more than the rest of our overhead).
+Integrity, from the lock to the prefix:
+
+- every archive comes from provision's artifact store (:mod:`provisioner.env.artifacts`),
+  hashed against the lock when it is fetched *and* each time an install uses it;
+- rattler's extracted package cache is opened with full validation: each file of a
+  cached package is hashed against the package's ``info/paths.json`` before it is
+  linked, and an entry that does not match is extracted again from the verified
+  archive. Prefixes are hard-linked to that cache (as conda and pixi do), so a file
+  edited in one environment is edited in the cache too; this is where it is caught;
+- packages whose installed files no longer match (``provision verify`` and
+  ``apply --force`` find them, :mod:`provisioner.env.integrity`) arrive in the diff's
+  ``change`` list and are linked again from a re-validated cache entry.
+
+``conda-meta/*.json`` records the original ``channel`` and, as ``url``, the channel's
+URL of the archive (rattler links from the verified store copy; the ``url`` field is
+put back afterwards), so ``conda list --explicit`` works on another machine.
 
 rattler runs in-process: a child process would cost more than a small install
 (the bench compares against bare rattler). ``provisioner.cli.entry`` leaves with
@@ -20,212 +27,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import hashlib
-import io
 import json
 import os
-import shutil
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
-from urllib.parse import unquote, urlparse
+from typing import TYPE_CHECKING, Any
 
-from provisioner.atomic import DigestMismatch, copy_verified, write_atomic
 from provisioner.env import EnvDiff, env_python, pause_point, pause_requested
+from provisioner.env.artifacts import (
+    ArtifactMismatch,
+    DownloadProgress,
+    cached_index_metadata,
+    filename,
+    parallel_map,
+    stored_artifact,
+    verified_artifact,
+)
+from provisioner.env.integrity import AlteredFile, altered_files, by_package, conda_expectations
+from provisioner.env.package_cache import checked_entries, rattler_pkgs_dir, stamp_entries
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock, LockedPackage
-from provisioner.paths import artifact_store, cache_root, rattler_pkgs_dir
+from provisioner.paths import artifact_store
 
 if TYPE_CHECKING:
     import rattler
 
-DOWNLOAD_TIMEOUT_S = 120
+__all__ = [
+    "ArtifactMismatch",
+    "CondaBackend",
+    "parallel_map",
+    "rattler_pkgs_dir",
+    "read_conda_meta",
+]
+
 # PROVISION_TEST_PAUSE_AT value that pauses a link with only its first package in.
 PAUSE_MID_LINK = "environment:conda-linking"
-T = TypeVar("T")
-R = TypeVar("R")
 
 
-class ArtifactMismatch(ExternalFailure):
-    """A downloaded package does not have the hash the lock recorded: refused."""
-
-
-def filename(url: str) -> str:
-    return unquote(urlparse(url).path.rsplit("/", 1)[-1])
-
-
-def parallel_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """``fn`` over ``items`` on a few threads (downloads, hashing, archive reads)."""
-    if len(items) <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
-        return list(pool.map(fn, items))
-
-
-def _store_path(pkg: LockedPackage, store: Path) -> Path:
-    expected = pkg.sha256 or pkg.md5 or "unhashed"
-    return store / expected / filename(pkg.url)
-
-
-def stored_artifact(pkg: LockedPackage, store: Path) -> Path | None:
-    """The already-verified archive of ``pkg`` in the store, if it is there."""
-    path = _store_path(pkg, store)
-    return path if (pkg.sha256 or pkg.md5) and path.is_file() else None
-
-
-def verified_artifact(
-    pkg: LockedPackage, store: Path, progress: DownloadProgress | None = None
-) -> Path:
-    """The package's archive in the verified store, fetched and hash-checked if missing."""
-    expected, algo = (pkg.sha256, "sha256") if pkg.sha256 else (pkg.md5, "md5")
-    if not expected:
-        raise ExternalFailure(
-            f"the lock has no sha256 or md5 for {pkg.spec()}",
-            hint="re-create the lock with `provision lock PROFILE`",
-        )
-    target = _store_path(pkg, store)
-    if target.is_file():
-        return target  # only verified bytes are ever renamed into the store
-    try:
-        with _open_url(pkg) as src:
-            task = progress.start(pkg, _length(src)) if progress else None
-
-            def advance(n: int) -> None:
-                if progress and task is not None:
-                    progress.advance(task, n)
-
-            copy_verified(src, target, algo, expected, advance)
-    except DigestMismatch as e:
-        raise ArtifactMismatch(
-            f"hash mismatch for conda package {pkg.spec()} from {pkg.url}: the lock has "
-            f"{algo} {expected[:16]}..., the download has {e.actual[:16]}...; "
-            "refused, nothing installed",
-            hint="the channel's file changed after locking: if that is expected, re-lock "
-            "with `provision lock PROFILE`, otherwise treat the channel as compromised",
-        ) from None
-    except OSError as e:
-        if e.errno == errno.ENOSPC:
-            raise ExternalFailure(
-                f"disk full while downloading {pkg.spec()} into {store}",
-                hint="free disk space or point XDG_CACHE_HOME at a larger disk",
-            ) from e
-        raise
-    return target
-
-
-def _length(src: BinaryIO) -> int | None:
-    """The size of what ``src`` will deliver, when known (file size or Content-Length)."""
-    try:
-        if isinstance(src, io.BufferedReader):
-            return os.fstat(src.fileno()).st_size
-        length = getattr(src, "headers", {}).get("Content-Length")
-        return int(length) if length else None
-    except (OSError, ValueError):
-        return None
-
-
-class DownloadProgress:
-    """Download bars (rich, on stderr; NO_COLOR respected), one per fetched package."""
-
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TransferSpeedColumn,
-        )
-
-        self._bars = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            transient=True,
-        )
-
-    def __enter__(self) -> DownloadProgress:
-        self._bars.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._bars.stop()
-
-    def start(self, pkg: LockedPackage, total: int | None) -> int:
-        return int(self._bars.add_task(f"{pkg.name} {pkg.version}", total=total))
-
-    def advance(self, task: int, nbytes: int) -> None:
-        self._bars.advance(task, nbytes)  # type: ignore[arg-type]
-
-
-def _open_url(pkg: LockedPackage) -> BinaryIO:
-    parsed = urlparse(pkg.url)
-    if parsed.scheme in ("", "file"):
-        path = Path(unquote(parsed.path)) if parsed.scheme else Path(pkg.url)
-        try:
-            return path.open("rb")
-        except FileNotFoundError as e:
-            raise ExternalFailure(
-                f"conda package {pkg.spec()} is missing from its channel: {path}",
-                hint="restore the channel, or re-lock against the channels you have",
-            ) from e
-    try:
-        response: BinaryIO = urllib.request.urlopen(pkg.url, timeout=DOWNLOAD_TIMEOUT_S)
-        return response
-    except (urllib.error.URLError, TimeoutError, OSError) as e:
-        reason = getattr(e, "reason", e)
-        raise ExternalFailure(
-            f"cannot download conda package {pkg.spec()} from {pkg.url}: {reason}",
-            hint="check the network or HTTPS_PROXY; offline, packages must already be in "
-            f"{artifact_store()}",
-        ) from e
-
-
-def index_metadata(artifact: Path) -> dict[str, object]:
-    """What a record needs from the archive's ``info/index.json`` and a lockfile lacks:
-    ``noarch`` (``python`` changes how files are linked), build number, constraints."""
-    import rattler
-
-    index = rattler.IndexJson.from_package_archive(artifact)
-    noarch = index.noarch
-    return {
-        "noarch": "python" if noarch.python else "generic" if noarch.generic else None,
-        "build_number": index.build_number,
-        "depends": list(index.depends),
-        "constrains": list(index.constrains),
-        "license": index.license,
-        "arch": index.arch,
-        "platform": index.platform,
-        "python_site_packages_path": index.python_site_packages_path,
-        "size": artifact.stat().st_size,
-    }
-
-
-def cached_index_metadata(
-    packages: tuple[LockedPackage, ...], artifacts: list[Path]
-) -> list[dict[str, object]]:
-    """:func:`index_metadata` for each artifact, cached in one file per set of artifacts
-    (keyed by their hashes): a re-install reads one small JSON instead of every archive."""
-    key = hashlib.sha256("\n".join(f"{p.sha256 or p.md5}" for p in packages).encode()).hexdigest()
-    path = cache_root() / "records" / f"{key}.json"
-    try:
-        cached = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(cached, list) and len(cached) == len(packages):
-            return cached
-    except (OSError, ValueError):
-        pass
-    metas = parallel_map(index_metadata, artifacts)
-    with contextlib.suppress(OSError):  # a cache only
-        write_atomic(path, json.dumps(metas))
-    return metas
-
-
-def _record(pkg: LockedPackage, artifact: Path, meta: dict[str, Any]) -> rattler.RepoDataRecord:
-    """A rattler record for a verified artifact, with the archive's own metadata."""
+def _record(pkg: LockedPackage, url: str, meta: dict[str, Any]) -> rattler.RepoDataRecord:
+    """A rattler record for a verified artifact, with the archive's own metadata; ``url``
+    is where rattler extracts it from if its cache entry is missing."""
     import rattler
 
     record = rattler.PackageRecord(
@@ -246,22 +86,7 @@ def _record(pkg: LockedPackage, artifact: Path, meta: dict[str, Any]) -> rattler
         python_site_packages_path=meta["python_site_packages_path"],
     )
     channel = pkg.url.rsplit("/", 2)[0] + "/"
-    return rattler.RepoDataRecord(record, artifact.name, artifact.as_uri(), channel)
-
-
-def _drop_stale_cache_entries(packages: tuple[LockedPackage, ...], pkgs_dir: Path) -> None:
-    """rattler keys its cache by name-version-build; an entry extracted from other bytes
-    (its ``.lock`` file keeps the sha256 after an 8-byte revision) is removed so the
-    verified artifact is extracted again."""
-    for pkg in packages:
-        stem = f"{pkg.name}-{pkg.version}-{pkg.build}"
-        lock_file = pkgs_dir / f"{stem}.lock"
-        if not pkg.sha256 or not lock_file.is_file():
-            continue
-        recorded = lock_file.read_bytes()[8:40]
-        if recorded and recorded.hex() != pkg.sha256:
-            shutil.rmtree(pkgs_dir / stem, ignore_errors=True)
-            lock_file.unlink(missing_ok=True)
+    return rattler.RepoDataRecord(record, filename(pkg.url), url, channel)
 
 
 class CondaBackend:
@@ -281,7 +106,8 @@ class CondaBackend:
         """Make ``prefix`` hold exactly the locked packages; hash-check every artifact first.
 
         The conda part is one rattler transaction to the whole locked set; ``diff`` (its
-        pip entries) says what the pip part must add, change and remove."""
+        pip entries) says what the pip part must add, change and remove, and its conda
+        ``change`` entries (altered files among them) are linked again."""
         conda_pkgs = lock.for_platform(platform, "conda")
         store = artifact_store()
         artifacts = [stored_artifact(p, store) for p in conda_pkgs]
@@ -293,10 +119,20 @@ class CondaBackend:
             artifacts[i] = path
         verified = [a for a in artifacts if a is not None]
         metas = cached_index_metadata(conda_pkgs, verified)
-        records = [_record(p, a, m) for p, a, m in zip(conda_pkgs, verified, metas, strict=True)]
+        relink = {p.name for _, p in diff.change if p.manager == "conda"} if diff else set()
+        linked = _to_link(conda_pkgs, diff)
         pkgs_dir = rattler_pkgs_dir()
-        _drop_stale_cache_entries(conda_pkgs, pkgs_dir)
-        asyncio.run(_link(records, prefix, pkgs_dir, platform, quiet))
+        # A package whose cache entry is intact is linked from it, and its record gets
+        # the channel's URL; any other is extracted from the verified store copy, whose
+        # URL is then replaced by the channel's in conda-meta.
+        intact = checked_entries(pkgs_dir, linked, full=bool(diff and diff.altered))
+        pairs = list(zip(conda_pkgs, verified, strict=True))
+        urls = [p.url if p.name in intact else a.as_uri() for p, a in pairs]
+        records = [_record(p, u, m) for p, u, m in zip(conda_pkgs, urls, metas, strict=True)]
+        asyncio.run(_link(records, prefix, pkgs_dir, platform, quiet, relink))
+        extracted = [(p, a) for p, a in pairs if p.name not in intact]
+        restore_channel_urls(prefix, extracted)
+        stamp_entries(pkgs_dir, [p for p, _ in extracted])
         pip_pkgs = lock.for_platform(platform, "pip")
         python = env_python(prefix, windows=platform.startswith("win"), manager="conda")
         if pip_pkgs or python.exists():  # also removes pip-installed extras the lock lacks
@@ -305,8 +141,9 @@ class CondaBackend:
             current = pip_part_of(diff, pip_pkgs) if diff is not None else None
             install_pip_part(python, pip_pkgs, quiet=quiet, current=current)
 
-    def diff(self, prefix: Path, lock: Lock, platform: str) -> EnvDiff:
-        """Compare ``conda-meta`` (and the pip part) with the lock, without installing."""
+    def diff(self, prefix: Path, lock: Lock, platform: str, *, files: bool = False) -> EnvDiff:
+        """Compare ``conda-meta`` (and the pip part) with the lock, without installing;
+        with ``files``, also hash every installed file against its package's record."""
         locked = {p.name: p for p in lock.for_platform(platform, "conda")}
         if not (prefix / "conda-meta").is_dir():
             return EnvDiff(add=tuple(lock.for_platform(platform)), exists=False)
@@ -318,19 +155,29 @@ class CondaBackend:
             for n, p in sorted(locked.items())
             if n in installed and not _same(installed[n], p)
         )
-        result = EnvDiff(add=add, remove=remove, change=change)
+        altered: tuple[str, ...] = ()
+        if files:
+            same = {n for n in locked if n in installed} - {p.name for _, p in change}
+            found = by_package(altered_files(conda_expectations(prefix, same))[1])
+            change += tuple(
+                (f"{_spec(installed[key[6:]])} (altered: {_shown(items)})", locked[key[6:]])
+                for key, items in sorted(found.items())
+            )
+            altered = tuple(sorted(found))
+        result = EnvDiff(add=add, remove=remove, change=change, altered=altered)
         pip_pkgs = lock.for_platform(platform, "pip")
         python = env_python(prefix, windows=platform.startswith("win"), manager="conda")
         if pip_pkgs or python.exists():
             from provisioner.env.pip_part import diff_pip_part
 
-            pip = diff_pip_part(python, pip_pkgs)
+            pip = diff_pip_part(python, pip_pkgs, files=files)
             result = EnvDiff(
                 add=result.add + pip.add,
                 remove=result.remove + pip.remove,
                 change=result.change + pip.change,
                 exists=True,
                 notes=result.notes + pip.notes,
+                altered=result.altered + pip.altered,
             )
         return result
 
@@ -348,7 +195,42 @@ def pip_part_of(diff: EnvDiff, pip_pkgs: tuple[LockedPackage, ...]) -> EnvDiff:
         remove=tuple(r for r in diff.remove if r.startswith("pip:")),
         change=tuple((old, p) for old, p in diff.change if p.manager == "pip"),
         notes=diff.notes,
+        altered=tuple(a for a in diff.altered if a.startswith("pip:")),
     )
+
+
+def _shown(items: list[AlteredFile]) -> str:
+    return ", ".join(a.path for a in items[:3]) + (" ..." if len(items) > 3 else "")
+
+
+def _to_link(packages: tuple[LockedPackage, ...], diff: EnvDiff | None) -> list[LockedPackage]:
+    """The conda packages the transaction links: all of them without a diff to go by."""
+    if diff is None or not diff.exists:
+        return list(packages)
+    names = {p.name for p in diff.add} | {p.name for _, p in diff.change}
+    return [p for p in packages if p.name in names]
+
+
+def restore_channel_urls(prefix: Path, extracted: list[tuple[LockedPackage, Path]]) -> None:
+    """Put each package's channel URL back into its ``conda-meta/*.json`` ``url`` (rattler
+    records the verified store copy it linked from). A text replacement of that one
+    field: parsing and rewriting every record would cost more than the link."""
+
+    def fix(item: tuple[LockedPackage, Path]) -> None:
+        pkg, artifact = item
+        meta = prefix / "conda-meta" / f"{pkg.name}-{pkg.version}-{pkg.build}.json"
+        try:
+            text = meta.read_text(encoding="utf-8")
+        except OSError:
+            return
+        linked = '"url": ' + json.dumps(artifact.as_uri(), ensure_ascii=False)
+        if linked in text:
+            text = text.replace(linked, '"url": ' + json.dumps(pkg.url, ensure_ascii=False), 1)
+            tmp = meta.with_name(f".{meta.name}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, meta)
+
+    parallel_map(fix, extracted)
 
 
 def read_conda_meta(prefix: Path) -> dict[str, dict[str, object]]:
@@ -376,8 +258,15 @@ def _same(meta: dict[str, object], pkg: LockedPackage) -> bool:
 
 
 async def _link(
-    records: list[rattler.RepoDataRecord], prefix: Path, pkgs_dir: Path, platform: str, quiet: bool
+    records: list[rattler.RepoDataRecord],
+    prefix: Path,
+    pkgs_dir: Path,
+    platform: str,
+    quiet: bool,
+    relink: set[str],
 ) -> None:
+    """One rattler transaction to ``records`` (cache entries checked beforehand by
+    :func:`provisioner.env.package_cache.checked_entries`)."""
     import rattler
     from rattler.exceptions import InstallerError, IoError, LinkError, TransactionError
 
@@ -389,6 +278,7 @@ async def _link(
             platform=rattler.Subdir(platform),
             execute_link_scripts=False,
             show_progress=not quiet,
+            reinstall_packages=relink or None,
         )
 
     try:

@@ -8,6 +8,14 @@ with ``PYTHONDONTWRITEBYTECODE=1``). Every line of the requirements file is
 ``name @ url --hash=sha256:...``, so nothing is resolved again and pip's or uv's
 index configuration does not matter; a changed artifact is refused.
 
+uv checks a wheel's hash when it downloads it, not when it links a wheel it has
+already unpacked into its cache (and it hard-links environments to that cache, so a
+file edited in one venv is edited in the cache). So after each install the files of
+the distributions just installed are hashed against their ``RECORD``; a mismatch
+removes those packages from uv's cache (``uv cache clean NAME``) and installs them
+again from the verified wheel, and a second mismatch stops the install. Packages a
+file check found altered (``apply --force``) get the same treatment up front.
+
 The diff reads ``*.dist-info`` folders in the environment's site-packages directly
 (name, version, ``INSTALLER`` and ``direct_url.json``): no interpreter start, so a
 no-op apply stays fast. Each locked distribution's ``RECORD`` is checked too: one
@@ -23,15 +31,17 @@ import csv
 import json
 import logging
 import os
-import re
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
 from provisioner.env import EnvDiff, pause_point, pause_requested
+from provisioner.env.integrity import AlteredFile, altered_files, by_package, pip_expectations
+from provisioner.env.pip_failures import explain_install_failure
 from provisioner.errors import ExternalFailure
 from provisioner.lock import LockedPackage
 from provisioner.process import CommandFailed, run
@@ -55,6 +65,7 @@ class InstalledDist:
     url: str | None  # direct_url.json "url", when installed from a URL
     sha256: str | None  # direct_url.json archive hash, when recorded
     missing: str = ""  # the first file its RECORD lists that does not exist
+    info: str = ""  # the *.dist-info folder
 
 
 def requirements_text(packages: tuple[LockedPackage, ...]) -> str:
@@ -96,6 +107,48 @@ def install_pip_part(
         _run_installer([uv, "pip", "uninstall", "--python", str(python), *names], env)
     if not packages or not (current.add or current.change):
         return
+    altered = [a.split(":", 1)[1] for a in current.altered if a.startswith("pip:")]
+    if altered:  # installed from a cache entry that changed since: unpack it again
+        _run_installer([uv, "cache", "clean", *altered], env)
+    _install(python, packages, current, env, quiet)
+    touched = {canonicalize_name(p.name) for p in current.add} | {
+        canonicalize_name(p.name) for _, p in current.change
+    }
+    bad = sorted({a.package for a in altered_installed(python, touched)})
+    if bad:  # uv linked files from a cache entry that changed after it was unpacked
+        log.warning("uv's cache gave altered files for %s; unpacking them again", bad)
+        _run_installer([uv, "cache", "clean", *bad], env)
+        again = EnvDiff(change=tuple(("", p) for p in packages if canonicalize_name(p.name) in bad))
+        _install(python, packages, again, env, quiet=True)
+        still = altered_installed(python, set(bad))
+        if still:
+            raise ExternalFailure(
+                "installing the pip part failed: installed files do not match their wheel's "
+                f"RECORD after a fresh unpack: {'; '.join(a.describe() for a in still[:5])}",
+                hint="the wheels or the disk are damaged: check the disk, then re-lock and "
+                "apply again",
+            )
+
+
+def altered_installed(python: Path, names: Iterable[str]) -> tuple[AlteredFile, ...]:
+    """Files of the installed distributions ``names`` that differ from their RECORD."""
+    site = site_packages(python)
+    if site is None or not names:
+        return ()
+    have = installed_distributions(python, check_files=False)
+    infos = [(n, Path(have[n].info)) for n in sorted(map(canonicalize_name, names)) if n in have]
+    return altered_files(pip_expectations(site, infos))[1]
+
+
+def _install(
+    python: Path,
+    packages: tuple[LockedPackage, ...],
+    current: EnvDiff,
+    env: dict[str, str],
+    quiet: bool,
+) -> None:
+    """``uv pip install`` the hash-pinned lock; reinstall what ``current`` changes."""
+    uv = uv_executable()
     with tempfile.TemporaryDirectory(prefix="provision-pip-") as tmp:
         req = Path(tmp) / "requirements.txt"
         req.write_text(requirements_text(packages), encoding="utf-8")
@@ -156,53 +209,6 @@ def _run_installer(argv: list[str], env: dict[str, str]) -> None:
         raise explain_install_failure(e.result.tail(4000), fallback=e) from e
 
 
-# Known installer messages -> (cause, fix). Order matters: the first match wins.
-_FAILURES: tuple[tuple[re.Pattern[str], str, str], ...] = (
-    (
-        re.compile(r"hash mismatch|do not match the hashes|THESE PACKAGES DO NOT MATCH", re.I),
-        "a downloaded package does not match the sha256 in the lock (tampered or "
-        "re-uploaded artifact); it was refused and not installed",
-        "check the package source, then re-lock with `provision lock PROFILE` if the "
-        "new artifact is trusted",
-    ),
-    (
-        re.compile(r"No space left on device|ENOSPC|\[Errno 28\]", re.I),
-        "the disk is full",
-        "free space on the disk that holds the environment and the package cache "
-        "(UV_CACHE_DIR), then apply again",
-    ),
-    (
-        re.compile(r"network (connectivity )?is disabled|--offline|not found in the cache", re.I),
-        "offline, and a locked package is not in the local cache",
-        "connect to the package index once (or copy the cache), then apply again",
-    ),
-    (
-        re.compile(
-            r"Failed to fetch|error sending request|dns error|Could not fetch URL|"
-            r"Connection refused|Name or service not known|Temporary failure in name "
-            r"resolution|Max retries exceeded|timed out",
-            re.I,
-        ),
-        "the pip package index is unreachable",
-        "check the network, the proxy (environment.proxy) and environment.index_url, "
-        "then apply again",
-    ),
-)
-
-
-def explain_install_failure(text: str, *, fallback: Exception | None = None) -> ExternalFailure:
-    """Turn an installer's output into one error with a cause and a fix."""
-    for pattern, cause, fix in _FAILURES:
-        if pattern.search(text):
-            return ExternalFailure(f"installing the pip part failed: {cause}", hint=fix)
-    last = next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), "")
-    detail = str(fallback) if fallback is not None and not last else last
-    return ExternalFailure(
-        f"installing the pip part failed: {detail}",
-        hint="run again with -v to see the installer's full output",
-    )
-
-
 def site_packages(python: Path) -> Path | None:
     """The site-packages folder next to ``python`` (venv or conda layout), if it exists."""
     prefix = python.parent.parent if python.parent.name in ("bin", "Scripts") else python.parent
@@ -232,7 +238,7 @@ def installed_distributions(python: Path, *, check_files: bool = True) -> dict[s
         url, sha = _read_direct_url(info)
         missing = first_missing_file(sp, info) if check_files else ""
         found[canonicalize_name(name)] = InstalledDist(
-            canonicalize_name(name), version, installer, url, sha, missing
+            canonicalize_name(name), version, installer, url, sha, missing, str(info)
         )
     return found
 
@@ -253,7 +259,11 @@ def first_missing_file(site: Path, info: Path) -> str:
 
 
 def diff_pip_part(
-    python: Path, packages: tuple[LockedPackage, ...], *, owns_all: bool = False
+    python: Path,
+    packages: tuple[LockedPackage, ...],
+    *,
+    owns_all: bool = False,
+    files: bool = False,
 ) -> EnvDiff:
     """Compare the pip-installed distributions with the locked pip entries.
 
@@ -262,6 +272,8 @@ def diff_pip_part(
     distribution with a file of its ``RECORD`` missing is a change (reinstall it).
     Unlocked distributions are removed when pip or uv installed them, or, with
     ``owns_all`` (a venv, where everything is the pip part), whatever installed them.
+    With ``files``, each file of the otherwise matching distributions is hashed
+    against its ``RECORD``; a distribution with altered files is a change too.
     """
     if not python.exists():
         return EnvDiff(add=packages, exists=False)
@@ -281,12 +293,25 @@ def diff_pip_part(
             change.append((f"{name}=={have.version} (from {have.url})", pkg))
         elif have.missing:
             change.append((f"{name}=={have.version} (missing {have.missing})", pkg))
+    altered: tuple[str, ...] = ()
+    if files:
+        changed = {canonicalize_name(p.name) for p in add} | {
+            canonicalize_name(p.name) for _, p in change
+        }
+        same = {n for n in locked if n not in changed}
+        found = altered_installed(python, same)
+        for key, items in sorted(by_package(found).items()):
+            pkg = locked[canonicalize_name(key.split(":", 1)[1])]
+            have = installed[canonicalize_name(pkg.name)]
+            shown = ", ".join(a.path for a in items[:3]) + (" ..." if len(items) > 3 else "")
+            change.append((f"{pkg.name}=={have.version} (altered: {shown})", pkg))
+        altered = tuple(sorted(by_package(found)))
     remove = tuple(
         f"pip:{name}"
         for name, d in sorted(installed.items())
         if name not in locked and (owns_all or d.installer in PIP_INSTALLERS)
     )
-    return EnvDiff(add=tuple(add), remove=remove, change=tuple(change))
+    return EnvDiff(add=tuple(add), remove=remove, change=tuple(change), altered=altered)
 
 
 def _read_text(path: Path) -> str:

@@ -97,7 +97,7 @@ class VenvBackend:
     def python(self, prefix: Path) -> Path:
         return env_python(prefix, windows=is_windows(), manager="venv")
 
-    def diff(self, prefix: Path, lock: Lock, platform: str) -> EnvDiff:
+    def diff(self, prefix: Path, lock: Lock, platform: str, *, files: bool = False) -> EnvDiff:
         packages = lock.for_platform(platform, "pip")
         python = self.python(prefix)
         if not (prefix / "pyvenv.cfg").is_file() or not python.exists():
@@ -109,7 +109,8 @@ class VenvBackend:
                 exists=False,
                 notes=(f"the venv has Python {have}, the profile wants {self.python_version}",),
             )
-        return diff_pip_part(python, packages, owns_all=True)  # everything here is pip's
+        # Everything in a venv is the pip part's.
+        return diff_pip_part(python, packages, owns_all=True, files=files)
 
     def install(
         self,

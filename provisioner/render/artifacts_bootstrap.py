@@ -40,6 +40,7 @@ class LockedLists:
     platform: str
     lock_sha256: str
     explicit: tuple[str, ...]  # "url#md5" (or "url#sha256:<hex>" without an md5)
+    conda_sha256: tuple[str, ...]  # the sha256 of each ``explicit`` entry, same order
     requirements: tuple[str, ...]  # "name @ url --hash=sha256:<hex>"
     packages: tuple[dict[str, str], ...]  # for the report: manager, name, version, build
 
@@ -49,6 +50,7 @@ def locked_lists(lock: Lock, lock_text: str, platform: str) -> LockedLists:
     ``provisioner.lock.lockfile.read_lockfile``); ``lock_text`` is the file's exact text,
     whose sha256 the script checks before installing."""
     explicit: list[str] = []
+    conda_sha256: list[str] = []
     requirements: list[str] = []
     packages: list[dict[str, str]] = []
     for pkg in lock.for_platform(platform):
@@ -63,6 +65,12 @@ def locked_lists(lock: Lock, lock_text: str, platform: str) -> LockedLists:
             }
         )
         if pkg.manager == "conda":
+            if not pkg.sha256:  # the scripts hash every artifact before installing it
+                raise ProvisionError(
+                    f"conda-lock.yml: conda package {pkg.spec()} ({platform}) has no sha256",
+                    hint="re-create the lockfile with `provision lock PROFILE`",
+                )
+            conda_sha256.append(pkg.sha256)
             explicit.append(f"{pkg.url}#{pkg.md5}" if pkg.md5 else f"{pkg.url}#sha256:{pkg.sha256}")
         elif not pkg.sha256:  # pip --require-hashes needs one for every requirement
             raise ProvisionError(
@@ -75,6 +83,7 @@ def locked_lists(lock: Lock, lock_text: str, platform: str) -> LockedLists:
         platform,
         hashlib.sha256(lock_text.encode("utf-8")).hexdigest(),
         tuple(explicit),
+        tuple(conda_sha256),
         tuple(requirements),
         tuple(packages),
     )
@@ -143,6 +152,7 @@ def _context(ctx: RenderContext, script: str) -> dict[str, Any]:
         "has_lock": lists is not None,
         "lock_sha256": lists.lock_sha256 if lists else "",
         "explicit": lists.explicit if lists else (),
+        "conda_sha256": lists.conda_sha256 if lists else (),
         "requirements": lists.requirements if lists else (),
         "no_lock_message": NO_LOCK_MESSAGE,
         "variables": _variables(r),

@@ -168,3 +168,43 @@ def test_force_ignores_the_recorded_state_and_trains_again(cpu: tuple[Provision,
     assert step(report, "verify")["status"] == "change"
     assert report["verify"]["kind"] == "smoke" and not report["verify"].get("cached")
     assert report["verify"]["passed"] is True
+
+
+def test_an_edited_file_fails_verify_and_apply_relinks_its_package(
+    cpu: tuple[Provision, Path],
+) -> None:
+    provision, profile = cpu
+    version_py = site_packages(provision) / "torch" / "version.py"
+    original = version_py.read_bytes()
+    with version_py.open("ab") as f:  # in place: uv's cache entry (hard link) changes too
+        f.write(b"\ncuda = 'tampered'\n")
+    failed = provision("verify", str(profile))
+    assert failed.returncode == 1, failed.stdout[-2000:]
+    assert "pip:torch: torch/version.py (changed)" in failed.stdout
+    assert "apply --force" in failed.stderr
+    state = provision.state("cpu")
+    assert state is not None and state["phase"] == "built"
+    # The next apply does not trust the environment: it hashes the files and relinks.
+    report = apply_json(provision, profile)
+    assert "torch==2.13.0+cpu (altered: torch/version.py)" in step(report, "environment")["reason"]
+    assert version_py.read_bytes() == original
+    assert provision("verify", str(profile)).returncode == 0
+    again = provision.state("cpu")
+    assert again is not None and again["phase"] == "verified"
+
+
+def test_a_failed_apply_force_clears_the_verified_mark(cpu: tuple[Provision, Path]) -> None:
+    provision, profile = cpu
+    assert step(apply_json(provision, profile), "verify")["status"] == "ok"
+    # Damage no package's record covers: a .pth file that stops every interpreter start.
+    pth = site_packages(provision) / "zz-broken.pth"
+    pth.write_text("import sys; sys.exit(3)\n")
+    try:
+        done = provision("apply", "--json", "--force", str(profile))
+        assert done.returncode == 1, done.stderr[-3000:]
+        assert json.loads(done.stdout)["verify"]["passed"] is False
+        state = provision.state("cpu")
+        assert state is not None and state["phase"] == "built" and state["verified_at"] == ""
+    finally:
+        pth.unlink()
+    assert apply_json(provision, profile)["verify"]["passed"] is True

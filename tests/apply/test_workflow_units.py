@@ -239,7 +239,7 @@ class FakeBackend:
         self.diffs = 0
         self.installed_with: list[EnvDiff | None] = []
 
-    def diff(self, prefix: Path, lock: Lock, platform: str) -> EnvDiff:
+    def diff(self, prefix: Path, lock: Lock, platform: str, *, files: bool = False) -> EnvDiff:
         self.diffs += 1
         if self.installed_with:
             return EnvDiff()

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from pypi_index import small_package
 
+from provisioner.env.pip_failures import explain_install_failure
 from provisioner.env.pip_part import (
     diff_pip_part,
-    explain_install_failure,
     install_pip_part,
     installed_distributions,
     requirements_text,

@@ -41,6 +41,8 @@ $LockSha256 = ''
 $ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"directml-windows","path":"directml-windows.yaml","content_hash":"sha256:d2d44a28f9dfdc905158f3effcf1d25e5bf0e27c1c8a6f2f9014365805f36fcf","target":"windows","manager":"conda","python":"3.7","framework":"tensorflow-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
 $Explicit = @(
 )
+$CondaSha256 = @(
+)
 $Requirements = @(
 )
 [Environment]::SetEnvironmentVariable('TF_CPP_MIN_LOG_LEVEL', '1', 'Process')
@@ -216,13 +218,54 @@ if ($DryRun) {
     Remove-Item -Recurse -Force -LiteralPath $Work -ErrorAction SilentlyContinue
     exit 0
 }
+# Every artifact is copied or downloaded into $Work and hashed against the lock before
+# any installer sees it; the installers then read only those verified local files
+# (conda, mamba and micromamba do not check the hash of a file:// package).
+function Get-VerifiedCopy([string]$Kind, [string]$Url, [string]$Sha256, [string]$Folder) {
+    $Name = [Uri]::UnescapeDataString(($Url -split '/')[-1])
+    $Dest = Join-Path $Folder $Name
+    try {
+        if ($Url -match '^https?://') {
+            $ProgressPreference = 'SilentlyContinue'
+            Invoke-WebRequest -UseBasicParsing -Uri $Url -OutFile $Dest
+        } elseif ($Url -match '^file:') {
+            Copy-Item -LiteralPath ([Uri]$Url).LocalPath -Destination $Dest
+        } else {
+            Copy-Item -LiteralPath $Url -Destination $Dest
+        }
+    } catch {
+        Add-Step 'environment' 'fail' "cannot fetch $Kind $Name" $t
+        Finish 1 'failed' "cannot fetch $Kind $Name from ${Url}: check the network or the channel/index, then run again"
+    }
+    if ((Get-FileHash -Algorithm SHA256 -LiteralPath $Dest).Hash.ToLowerInvariant() -ne $Sha256) {
+        Add-Step 'environment' 'fail' "$Kind ${Name}: sha256 does not match the lock" $t
+        Finish 1 'failed' "hash mismatch: $Kind $Name from $Url does not match the sha256 in the lock; refused, nothing installed (if the new file is trusted, re-lock with ``provision lock``)"
+    }
+    return ([Uri]$Dest).AbsoluteUri
+}
+$PkgDir = New-Item -ItemType Directory -Force -Path (Join-Path $Work 'pkgs')
+$WheelDir = New-Item -ItemType Directory -Force -Path (Join-Path $Work 'wheels')
+$LocalExplicit = @()
+for ($i = 0; $i -lt $Explicit.Count; $i++) {
+    $Url, $Md5 = $Explicit[$i] -split '#', 2
+    $LocalUrl = Get-VerifiedCopy 'conda package' $Url $CondaSha256[$i] $PkgDir.FullName
+    $LocalExplicit += $LocalUrl + '#' + $Md5
+}
+$LocalRequirements = @()
+foreach ($Line in $Requirements) {
+    $ReqName, $Rest = $Line -split ' @ ', 2
+    $Url, $Sha = $Rest -split ' --hash=sha256:', 2
+    $LocalUrl = Get-VerifiedCopy 'wheel' $Url $Sha $WheelDir.FullName
+    $LocalRequirements += $ReqName + ' @ ' + $LocalUrl + ' --hash=sha256:' + $Sha
+}
+
 if (Test-Path -LiteralPath $Prefix) { Remove-Item -Recurse -Force -LiteralPath $Prefix }
 New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Prefix) | Out-Null
 if ($Manager -eq 'conda') {
     $Conda = Find-Conda
     if (-not $Conda) { Finish 1 'failed' 'no micromamba, mamba or conda found: pass -CondaExe PATH or put micromamba on PATH' }
     $ExplicitFile = Join-Path $Work 'explicit.txt'
-    (@('@EXPLICIT') + $Explicit) | Set-Content -Encoding ASCII -LiteralPath $ExplicitFile
+    (@('@EXPLICIT') + $LocalExplicit) | Set-Content -Encoding ASCII -LiteralPath $ExplicitFile
     & $Conda create -y -p $Prefix --file $ExplicitFile
     if ($LASTEXITCODE -ne 0) {
         Add-Step 'environment' 'fail' "$Conda create failed" $t
@@ -240,7 +283,7 @@ if ($Manager -eq 'conda') {
 }
 if ($Requirements.Count -gt 0) {
     $ReqFile = Join-Path $Work 'requirements.txt'
-    $Requirements | Set-Content -Encoding ASCII -LiteralPath $ReqFile
+    $LocalRequirements | Set-Content -Encoding ASCII -LiteralPath $ReqFile
     & $EnvPython -m pip install --disable-pip-version-check --no-input --require-hashes --no-deps -r $ReqFile
     if ($LASTEXITCODE -ne 0) {
         Add-Step 'environment' 'fail' 'pip install --require-hashes failed' $t

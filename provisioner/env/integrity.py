@@ -1,0 +1,142 @@
+"""Are the installed files still the files their packages installed?
+
+Each installed file is hashed and compared with the hash recorded when it was
+installed: for conda packages ``conda-meta/<pkg>.json`` ``paths_data`` (the
+``sha256_in_prefix`` of a file rewritten for the prefix, else its ``sha256``), for
+pip packages the ``RECORD`` of their ``*.dist-info``. A file whose size differs is
+altered without hashing it. Symbolic links, folders and files listed without a hash
+(``RECORD`` itself, bytecode) are not checked.
+
+``provision verify`` and ``apply --force`` run this; a plain apply does not (it
+trusts the recorded state, see docs/apply.md). Environments are hard-linked to the
+package caches of rattler and uv, so a file edited in an environment also changes
+the cache entry it came from: the repair re-extracts past that entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK = 1 << 20
+SKIP_PATH_TYPES = frozenset({"softlink", "directory"})
+
+
+@dataclass(frozen=True)
+class AlteredFile:
+    """One installed file that no longer matches its package's record."""
+
+    manager: str  # conda | pip
+    package: str  # the package (conda name, or PEP 503 pip name) that owns it
+    path: str  # as recorded: prefix-relative (conda) or site-packages-relative (pip)
+    problem: str  # "changed" | "missing"
+
+    def describe(self) -> str:
+        return f"{self.manager}:{self.package}: {self.path} ({self.problem})"
+
+
+@dataclass(frozen=True)
+class Expected:
+    manager: str
+    package: str
+    recorded: str
+    path: Path
+    digest: str  # hex sha256, or urlsafe-base64 (RECORD) when ``b64``
+    size: int | None
+    b64: bool = False
+
+
+def conda_expectations(prefix: Path, names: Iterable[str] | None = None) -> Iterator[Expected]:
+    """What ``conda-meta`` says each file of each package (or only ``names``) must be."""
+    wanted = set(names) if names is not None else None
+    for meta_path in sorted((prefix / "conda-meta").glob("*.json")):
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(meta, dict) or (wanted is not None and meta.get("name") not in wanted):
+            continue
+        paths = (meta.get("paths_data") or {}).get("paths") or []
+        for entry in paths:
+            if not isinstance(entry, dict) or entry.get("path_type") in SKIP_PATH_TYPES:
+                continue
+            digest = entry.get("sha256_in_prefix") or entry.get("sha256")
+            rel = entry.get("_path")
+            if not isinstance(digest, str) or not isinstance(rel, str):
+                continue
+            size = entry.get("size_in_bytes") if "sha256_in_prefix" not in entry else None
+            yield Expected(
+                "conda",
+                str(meta.get("name")),
+                rel,
+                prefix / rel,
+                digest,
+                size if isinstance(size, int) else None,
+            )
+
+
+def pip_expectations(site: Path, infos: Iterable[tuple[str, Path]]) -> Iterator[Expected]:
+    """What each ``RECORD`` (of the ``(name, dist-info folder)`` pairs) says its files must be."""
+    for name, info in infos:
+        try:
+            text = (info / "RECORD").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        for row in csv.reader(text.splitlines()):
+            if len(row) < 2 or not row[1].startswith("sha256="):
+                continue
+            size = int(row[2]) if len(row) > 2 and row[2].isdigit() else None
+            yield Expected("pip", name, row[0], site / row[0], row[1][7:], size, b64=True)
+
+
+def _problem(item: Expected) -> str:
+    """ "" when the file matches its record, else "changed" or "missing"."""
+    try:
+        if item.size is not None and item.path.stat().st_size != item.size:
+            return "changed"
+        digest = hashlib.sha256()
+        with item.path.open("rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+    except FileNotFoundError:
+        return "missing"
+    except OSError:
+        return "changed"  # unreadable (a folder where a file was, no permission)
+    if item.b64:
+        got = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+        return "" if got == item.digest.rstrip("=") else "changed"
+    return "" if digest.hexdigest() == item.digest else "changed"
+
+
+def altered_files(expectations: Iterable[Expected]) -> tuple[int, tuple[AlteredFile, ...]]:
+    """Hash every expected file (on a few threads); how many were checked and the
+    altered ones, in a stable order."""
+    items = list(expectations)
+    # A few threads, each hashing a share of the files in turn (one task per file
+    # costs more than hashing the small ones; hashlib lets threads run in parallel).
+    workers = max(1, min(8, (os.cpu_count() or 2) * 2, len(items) // 64))
+    shares = [items[i::workers] for i in range(workers)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = list(pool.map(lambda share: [(x, _problem(x)) for x in share], shares))
+    altered = tuple(
+        AlteredFile(item.manager, item.package, item.recorded, problem)
+        for share in done
+        for item, problem in share
+        if problem
+    )
+    return len(items), tuple(sorted(altered, key=lambda a: (a.manager, a.package, a.path)))
+
+
+def by_package(altered: Iterable[AlteredFile]) -> dict[str, list[AlteredFile]]:
+    """``manager:name`` -> its altered files."""
+    out: dict[str, list[AlteredFile]] = {}
+    for a in altered:
+        out.setdefault(f"{a.manager}:{a.package}", []).append(a)
+    return out
