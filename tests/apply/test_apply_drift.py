@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -140,15 +139,15 @@ def test_a_distribution_another_tool_installed_is_removed(cpu: tuple[Provision, 
 
 
 def test_import_check_stops_at_the_smoke_tests_time_limit(tmp_path: Path) -> None:
-    slow = tmp_path / "mods"
-    slow.mkdir()
-    (slow / "torch.py").write_text("import time\ntime.sleep(120)\n")
+    # A stand-in environment interpreter whose `import torch` never returns.
+    slow_python = tmp_path / "python"
+    slow_python.write_text("#!/bin/sh\nexec sleep 120\n")
+    slow_python.chmod(0o755)
     data = yaml.safe_load((REPO / "profiles" / "cpu.yaml").read_text())
     data["smoke_test"]["timeout_s"] = 10
-    data["environment"]["variables"] = {"PYTHONPATH": str(slow)}
     path = tmp_path / "slow.yaml"
     path.write_text(yaml.safe_dump(data))
-    result = import_check(load_profile(path), Path(sys.executable))
+    result = import_check(load_profile(path), slow_python)
     assert result == {
         "kind": "import",
         "passed": False,

@@ -46,16 +46,6 @@ def test_missing_environment_is_one_line_and_exit_1(
         verify(profile=profile)
 
 
-def test_missing_python_override_is_one_line(
-    profile_file: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["verify", str(profile_file("torch-cpu")), "--python", str(tmp_path / "nope")]) == 1
-    assert capsys.readouterr().err == (
-        f"provision: error: interpreter {tmp_path / 'nope'} not found "
-        "(fix: pass an existing --python)\n"
-    )
-
-
 @pytest.mark.slow
 @pytest.mark.network
 def test_verify_pass_in_the_provisioned_env_json_and_junit(
