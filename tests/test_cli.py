@@ -144,3 +144,25 @@ def test_plan_refuses_an_unusable_provision_home_as_apply_would(
     assert cli.main(["plan", "--skip-checks"]) == ExitCode.NOT_READY
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"provision: error: cannot use {home}: {home} is not a folder")
+
+
+def test_quiet_means_no_step_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --quiet, plan prints one line per step (stdout is not a terminal here);
+    with --quiet only the result line is left."""
+    monkeypatch.setenv("PROVISION_HOME", str(tmp_path / "home"))
+    assert cli.main(["plan", "--skip-checks"]) == 0
+    loud = capsys.readouterr()
+    assert [ln.split()[0] for ln in loud.out.splitlines()] == [
+        "checks",
+        "lock",
+        "environment",
+        "verify",
+        "result:",
+    ]
+    assert cli.main(["plan", "--skip-checks", "--quiet"]) == 0
+    quiet = capsys.readouterr()
+    (only,) = quiet.out.splitlines()
+    assert only.startswith("result: planned (")
+    assert quiet.err == ""
