@@ -58,6 +58,25 @@ def test_no_lockfile_exits_2_with_the_fix(
     assert NO_LOCK_MESSAGE in done.stderr
 
 
+def test_an_unusable_report_path_exits_2_before_any_work(
+    render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]
+) -> None:
+    folder = render(small_profile(tmp_path / "p"))
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    prefix = tmp_path / "env"
+    for report, cause in (
+        (a_file / "r.json", f"{a_file} is not a folder you can write to"),
+        (tmp_path, "is a folder (fix: name a file)"),
+    ):
+        done = run_bootstrap(
+            folder, bootstrap_env, "--prefix", str(prefix), "--report", str(report)
+        )
+        assert done.returncode == 2, done.stderr
+        assert cause in done.stderr and done.stderr.count("error:") == 1
+        assert not prefix.exists()  # nothing was built or checked first
+
+
 def test_lock_changed_since_render_exits_2(
     render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]
 ) -> None:

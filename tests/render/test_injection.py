@@ -28,6 +28,7 @@ from support.ps_values import ps_expression_value
 
 from provisioner.cli import main
 from provisioner.lock import Lock, LockedPackage
+from provisioner.lock.inputs import input_digests, inputs_hash
 from provisioner.lock.lockfile import default_lockfile_path, platforms_for, write_lockfile
 from provisioner.profile import load_profile
 from provisioner.render.jinja import quote_ps
@@ -127,7 +128,8 @@ def write_stand_in_lock(profile: Path) -> Path:
         )
         for platform in platforms
     )
-    lock = Lock(resolved.content_hash, platforms, (), packages)
+    inputs = tuple(input_digests(resolved).items())
+    lock = Lock(inputs_hash(resolved), platforms, (), packages, inputs)
     return write_lockfile(lock, resolved, default_lockfile_path(resolved))
 
 

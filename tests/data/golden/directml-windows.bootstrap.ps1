@@ -38,7 +38,7 @@ $Platform = 'win-64'
 $LockSha256 = ''
 # The report's fixed part (profile, lock, packages), rendered by provision as JSON;
 # Write-Report adds the run's result, host, checks, verification, steps and timings.
-$ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"directml-windows","path":"directml-windows.yaml","content_hash":"sha256:d2d44a28f9dfdc905158f3effcf1d25e5bf0e27c1c8a6f2f9014365805f36fcf","target":"windows","manager":"conda","python":"3.7","framework":"tensorflow-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
+$ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"directml-windows","path":"directml-windows.yaml","content_hash":"sha256:fe24486454362ade3fd829d1aa1fd1d836e81e3521504bd1ad586ef68ab5b628","target":"windows","manager":"conda","python":"3.7","framework":"tensorflow-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
 $Explicit = @(
 )
 $CondaSha256 = @(
@@ -51,6 +51,16 @@ function Say([string]$Message) { [Console]::Error.WriteLine("bootstrap: $Message
 function Die([int]$Code, [string]$Message) { Say "error: $Message"; exit $Code }
 
 $NoLock = 'no conda-lock.yml here: run `provision lock PROFILE` before render'
+# -Report FILE is checked before any work: a folder, or a path under a file, is exit 2.
+if ($Report) {
+    $ReportFile = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Report)
+    if (Test-Path -LiteralPath $ReportFile -PathType Container) { Die 2 "-Report $Report is a folder (fix: name a file)" }
+    $ReportDir = Split-Path -Parent $ReportFile
+    while ($ReportDir -and -not (Test-Path -LiteralPath $ReportDir)) { $ReportDir = Split-Path -Parent $ReportDir }
+    if ($ReportDir -and -not (Test-Path -LiteralPath $ReportDir -PathType Container)) {
+        Die 2 "-Report ${Report}: $ReportDir is not a folder (fix: name a file in one)"
+    }
+}
 # Rendered without a lock, $LockSha256 is empty and the script stops here.
 if (-not $LockSha256) { Die 2 $NoLock }
 $LockFile = Join-Path $Here 'conda-lock.yml'

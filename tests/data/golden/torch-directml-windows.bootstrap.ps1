@@ -38,7 +38,7 @@ $Platform = 'win-64'
 $LockSha256 = ''
 # The report's fixed part (profile, lock, packages), rendered by provision as JSON;
 # Write-Report adds the run's result, host, checks, verification, steps and timings.
-$ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"torch-directml-windows","path":"torch-directml-windows.yaml","content_hash":"sha256:f9b9beb8375d199df4879d30f66c229a8cab19fc2c8db90784acad29bd5a6cd6","target":"windows","manager":"conda","python":"3.11","framework":"torch-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
+$ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"torch-directml-windows","path":"torch-directml-windows.yaml","content_hash":"sha256:22a260e394cc6e760d60dc6359e828a4f3f4444cdff47253ef52bca0388a0bba","target":"windows","manager":"conda","python":"3.11","framework":"torch-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
 $Explicit = @(
 )
 $CondaSha256 = @(
@@ -50,6 +50,16 @@ function Say([string]$Message) { [Console]::Error.WriteLine("bootstrap: $Message
 function Die([int]$Code, [string]$Message) { Say "error: $Message"; exit $Code }
 
 $NoLock = 'no conda-lock.yml here: run `provision lock PROFILE` before render'
+# -Report FILE is checked before any work: a folder, or a path under a file, is exit 2.
+if ($Report) {
+    $ReportFile = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Report)
+    if (Test-Path -LiteralPath $ReportFile -PathType Container) { Die 2 "-Report $Report is a folder (fix: name a file)" }
+    $ReportDir = Split-Path -Parent $ReportFile
+    while ($ReportDir -and -not (Test-Path -LiteralPath $ReportDir)) { $ReportDir = Split-Path -Parent $ReportDir }
+    if ($ReportDir -and -not (Test-Path -LiteralPath $ReportDir -PathType Container)) {
+        Die 2 "-Report ${Report}: $ReportDir is not a folder (fix: name a file in one)"
+    }
+}
 # Rendered without a lock, $LockSha256 is empty and the script stops here.
 if (-not $LockSha256) { Die 2 $NoLock }
 $LockFile = Join-Path $Here 'conda-lock.yml'
