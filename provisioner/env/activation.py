@@ -53,7 +53,11 @@ def _fish(value: str) -> str:
 
 
 def _ps(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    """The render's PowerShell quoting: pure ASCII, so Windows PowerShell 5.1 reading the
+    script in the ANSI code page cannot end the literal at a quote look-alike."""
+    from provisioner.render.jinja import quote_ps
+
+    return quote_ps(value)
 
 
 def _block(lines: list[str], comment: str = "#", indent: str = "") -> str:

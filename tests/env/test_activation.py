@@ -102,3 +102,12 @@ def test_history_lists_the_requested_specs_and_drops_removed_ones(tmp_path: Path
     assert "+file:///c/noarch::tool-2.0-0" in lines
     assert "# update specs: ['python=3.11', 'tool']" in lines
     assert lines[-2:] == ["# update specs: ['python=3.11']", "# remove specs: ['tool']"]
+
+
+def test_activate_ps1_stays_ascii_for_a_quote_look_alike(venv: Path) -> None:
+    """U+2019 closes a single-quoted PowerShell string; written raw it would end the
+    literal and run the rest. The value must reach Activate.ps1 only as ASCII."""
+    write_activation(venv, "venv", {"HOSTILE": "x\u2019; Remove-Item C:\\ #"})
+    text = (venv / "bin" / "activate.ps1").read_text(encoding="utf-8")
+    assert text.isascii()
+    assert "[char]0x2019" in text
