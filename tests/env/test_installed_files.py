@@ -19,14 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from channels import PackageSpec, build_package
-from pypi_index import Wheel, build_wheel
 
 from provisioner.commands.verify import files_at
 from provisioner.env.integrity import AlteredFile, altered_files, by_package, conda_expectations
 from provisioner.env.pip_part import diff_pip_part, installed_distributions
 from provisioner.lock import LockedPackage
 from provisioner.uvbin import uv_executable
+from tests.channels import PackageSpec, build_package
+from tests.pypi_index import Wheel, build_wheel
 
 WHEELS = (Wheel("alpha", "1.0"), Wheel("beta-pkg", "2.0", single_module=True))
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_data import report_json, write
 
 from provisioner.cli import main
 from provisioner.report.model import parse_report
@@ -27,6 +26,7 @@ from provisioner.report.reader import (
     problem_of,
     read_reports,
 )
+from tests.report.report_data import report_json, write
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = report_json("lab-01")
