@@ -100,9 +100,8 @@ BARE = """\
 
 
 def _fleet(root: Path, env: dict[str, str], profile: Path) -> None:
-    sys.path.insert(0, str(REPO / "tests" / "fleet"))
-    from netns import fleet, missing_requirement
-    from support import machine
+    from tests.fleet.netns import fleet, missing_requirement
+    from tests.support import machine
 
     why = missing_requirement()
     if why:
@@ -151,9 +150,10 @@ def _fleet(root: Path, env: dict[str, str], profile: Path) -> None:
 
 
 def main() -> None:
-    sys.path.insert(0, str(REPO / "tests"))
+    sys.path.insert(0, str(REPO))
     import pytest
-    from support import machine
+
+    from tests.support import machine
 
     try:
         machine.cpu_torch_wheel()

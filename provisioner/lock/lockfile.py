@@ -48,8 +48,8 @@ def platforms_for(resolved: ResolvedProfile) -> tuple[str, ...]:
 def lock_profile(resolved: ResolvedProfile) -> Lock:
     """Solve the conda part (py-rattler; conda manager only) and resolve the pip part (uv)
     for every platform the target implies."""
-    from provisioner.lock.pypi import resolve_pip
-    from provisioner.lock.solve import channel_urls, solve_conda
+    from provisioner.lock.conda import channel_urls, solve_conda
+    from provisioner.lock.pip_part import resolve_pip
 
     packages: list[LockedPackage] = []
     platforms = platforms_for(resolved)
