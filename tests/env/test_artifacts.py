@@ -13,6 +13,7 @@ from provisioner.env.artifacts import (
     DownloadFailed,
     open_source,
     source_path,
+    store_ledger,
     verified_artifact,
 )
 from provisioner.errors import ExternalFailure
@@ -52,8 +53,9 @@ def test_an_unreachable_download_is_download_failed() -> None:
 
 def test_a_package_missing_from_its_channel_is_one_line(tmp_path: Path) -> None:
     missing = tmp_path / "chan" / "linux-64" / "demo-1.0-0.conda"
+    store = tmp_path / "store"
     with pytest.raises(ExternalFailure) as info:
-        verified_artifact(_package(missing.as_uri()), tmp_path / "store")
+        verified_artifact(_package(missing.as_uri()), store, store_ledger(store))
     assert info.value.message == (
         f"conda package demo=1.0=0 is missing from its channel: {missing}"
     )
@@ -61,7 +63,8 @@ def test_a_package_missing_from_its_channel_is_one_line(tmp_path: Path) -> None:
 
 def test_a_package_that_cannot_be_downloaded_is_one_line(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{_closed_port()}/linux-64/demo-1.0-0.conda"
+    store = tmp_path / "store"
     with pytest.raises(ExternalFailure) as info:
-        verified_artifact(_package(url), tmp_path / "store")
+        verified_artifact(_package(url), store, store_ledger(store))
     assert info.value.message.startswith(f"cannot download conda package demo=1.0=0 from {url}: ")
     assert "\n" not in info.value.message
