@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.stand_in_framework import DRIVER
 
 from provisioner.smoke.script import stages
 from provisioner.smoke.script.plumbing import Report
@@ -94,20 +95,9 @@ def test_the_report_names_the_profile_and_the_request() -> None:
     )
 
 
-DRIVER = """
-import sys
-sys.path.insert(0, sys.argv[1])
-import stand_in_framework as t
-from provisioner.smoke.script import frameworks, stages
-t.StandInFramework.scenario = t.PRESETS[sys.argv[2]]
-frameworks.FRAMEWORK_PATHS["pytorch"] = t.StandInFramework
-sys.exit(stages.main(sys.argv[3:]))
-"""
-
-
 def run_script(preset: str, tmp_path: Path, *argv: str) -> tuple[int, str, dict[str, Any]]:
     out = tmp_path / "result.json"
-    here = str(Path(__file__).parent)
+    here = str(Path(__file__).resolve().parents[1])
     done = subprocess.run(
         [sys.executable, "-c", DRIVER, here, preset, "--json-out", str(out), *argv],
         capture_output=True,

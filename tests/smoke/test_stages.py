@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 import pytest
-from stand_in_framework import GPU0, GPU1, MATMUL_ON_CPU, Scenario, StandInFramework
+from support.stand_in_framework import GPU0, GPU1, MATMUL_ON_CPU, Scenario, StandInFramework
 
 from provisioner.smoke.script import frameworks, stages
 from provisioner.smoke.script.plumbing import Report, StageFailed, StderrTee

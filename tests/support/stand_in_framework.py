@@ -1,12 +1,14 @@
 """A stand-in framework path for the smoke script's stages: no GPU or DirectML adapter
 exists on this machine, so the framework (and only it) is replaced by one whose every
-answer a test chooses. Used in-process by ``test_stages.py`` and as a process by
-``test_script_main.py``."""
+answer a test chooses. Used in-process by ``tests/smoke/test_stages.py`` and as a process
+(:func:`stand_in_python`) by ``test_script_main.py`` and ``test_cli_exit_codes.py``."""
 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from provisioner.smoke.script import frameworks
@@ -93,3 +95,30 @@ PRESETS: dict[str, Scenario] = {
     "no-device": Scenario(devices=[]),
     "bug": Scenario(broken_result=True),
 }
+# Runs the real ``stages.main`` with the stand-in: argv is TESTS-FOLDER PRESET ARGS.
+DRIVER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import support.stand_in_framework as t
+from provisioner.smoke.script import frameworks, stages
+t.StandInFramework.scenario = t.PRESETS[sys.argv[2]]
+frameworks.FRAMEWORK_PATHS["pytorch"] = t.StandInFramework
+sys.exit(stages.main(sys.argv[3:]))
+"""
+
+
+def stand_in_python(folder: Path, preset: str) -> Path:
+    """An executable that stands in for an environment's Python: called as
+    ``python -I -u smoke_test.py ARGS``, it runs the real smoke stages with the stand-in
+    framework ``preset`` and ARGS, as the rendered script would."""
+    path = folder / f"python-{preset}"
+    here = Path(__file__).resolve().parents[1]
+    path.write_text(
+        "#!/bin/sh\n"
+        "# stand-in for an environment's python (no GPU framework here): drop -I -u SCRIPT\n"
+        "shift 3\n"
+        f"exec '{sys.executable}' -c '{DRIVER}' '{here}' '{preset}' \"$@\"\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o755)
+    return path
