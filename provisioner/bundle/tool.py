@@ -115,7 +115,7 @@ def resolve_tool(
 
 
 def filename_of(url: str) -> str:
-    from provisioner.bundle.fetch import filename
+    from provisioner.env.artifacts import filename
 
     return filename(url)
 

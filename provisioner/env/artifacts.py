@@ -38,6 +38,11 @@ DOWNLOAD_TIMEOUT_S = 120
 T = TypeVar("T")
 R = TypeVar("R")
 CHUNK = 1 << 20
+# What index_metadata returns for each archive (and a cached record must have).
+RECORD_KEYS = frozenset(
+    {"noarch", "build_number", "depends", "constrains", "license", "arch", "platform"}
+    | {"python_site_packages_path", "size"}
+)
 
 
 class ArtifactMismatch(ExternalFailure):
@@ -196,24 +201,46 @@ class DownloadProgress:
         self._bars.advance(task, nbytes)  # type: ignore[arg-type]
 
 
-def _open_url(pkg: LockedPackage) -> BinaryIO:
-    parsed = urlparse(pkg.url)
+class DownloadFailed(Exception):
+    """A URL could not be downloaded; ``reason`` is urllib's (or the timeout)."""
+
+    def __init__(self, reason: object) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+def source_path(url: str) -> Path | None:
+    """The local file a ``file://`` URL or a plain path names; None for a URL to download."""
+    parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
-        path = Path(unquote(parsed.path)) if parsed.scheme else Path(pkg.url)
-        try:
-            return path.open("rb")
-        except FileNotFoundError as e:
-            raise ExternalFailure(
-                f"conda package {pkg.spec()} is missing from its channel: {path}",
-                hint="restore the channel, or re-lock against the channels you have",
-            ) from e
+        return Path(unquote(parsed.path)) if parsed.scheme else Path(url)
+    return None
+
+
+def open_source(url: str, timeout: float = DOWNLOAD_TIMEOUT_S) -> BinaryIO:
+    """A lock's URL opened for reading: a local file (its ``OSError`` propagates) or a
+    download (any failure is :class:`DownloadFailed`). Used by apply and bundle alike."""
+    path = source_path(url)
+    if path is not None:
+        return path.open("rb")
     try:
-        response: BinaryIO = urllib.request.urlopen(pkg.url, timeout=DOWNLOAD_TIMEOUT_S)
+        response: BinaryIO = urllib.request.urlopen(url, timeout=timeout)
         return response
     except (urllib.error.URLError, TimeoutError, OSError) as e:
-        reason = getattr(e, "reason", e)
+        raise DownloadFailed(getattr(e, "reason", e)) from e
+
+
+def _open_url(pkg: LockedPackage) -> BinaryIO:
+    try:
+        return open_source(pkg.url)
+    except FileNotFoundError as e:
         raise ExternalFailure(
-            f"cannot download conda package {pkg.spec()} from {pkg.url}: {reason}",
+            f"conda package {pkg.spec()} is missing from its channel: {source_path(pkg.url)}",
+            hint="restore the channel, or re-lock against the channels you have",
+        ) from e
+    except DownloadFailed as e:
+        raise ExternalFailure(
+            f"cannot download conda package {pkg.spec()} from {pkg.url}: {e.reason}",
             hint="check the network or HTTPS_PROXY; offline, packages must already be in "
             f"{artifact_store()}",
         ) from e
@@ -248,9 +275,13 @@ def cached_index_metadata(
     path = cache_root() / "records" / f"{key}.json"
     try:
         cached = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(cached, list) and len(cached) == len(packages):
+        if (
+            isinstance(cached, list)
+            and len(cached) == len(packages)
+            and all(isinstance(m, dict) and m.keys() >= RECORD_KEYS for m in cached)
+        ):
             return cached
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         pass
     metas = parallel_map(index_metadata, artifacts)
     with contextlib.suppress(OSError):  # a cache only

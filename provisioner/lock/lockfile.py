@@ -95,11 +95,6 @@ def stale_reason(lock: Lock, resolved: ResolvedProfile) -> str | None:
     return f"{', '.join(changed)} changed"
 
 
-def is_stale(lock: Lock, resolved: ResolvedProfile) -> bool:
-    """True when a lock input changed since the lock was made (see :func:`stale_inputs`)."""
-    return bool(stale_inputs(lock, resolved))
-
-
 def _to_model(lock: Lock, sources: list[str]) -> Lockfile:
     from conda_lock.lockfile.v1.models import HashModel, LockMeta
     from conda_lock.lockfile.v2prelim.models import LockedDependency, Lockfile
