@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
-from invoke import Context, Exit, task
+from invoke.context import Context
+from invoke.tasks import task
 
 PY = sys.executable
 
@@ -29,38 +28,11 @@ def lint(c: Context) -> None:
     c.run(f"{PY} -m ruff format --check provisioner tests benchmarks tasks.py")
 
 
-# Folders a test folder imports from besides its own and tests/ (its sys.path.insert).
-EXTRA_TEST_PATHS = {Path("tests/host"): [Path("tests/checks")]}
-
-
-def test_folders() -> list[Path]:
-    """Every folder under tests/ that holds Python files (tests/ itself first)."""
-    return sorted(
-        {p.parent for p in Path("tests").rglob("*.py")}, key=lambda p: (p != Path("tests"), p)
-    )
-
-
 @task
 def typecheck(c: Context) -> None:
-    """mypy --strict with the pydantic plugin: the package, then tests/ one folder at a time.
-
-    pytest imports test modules by their folder (no __init__.py: ``from apply_e2e import``,
-    one ``conftest`` per folder), so each folder is checked as its own set of top-level
-    modules, with tests/ (channels, pypi_index, support) and the folder on MYPYPATH."""
-    failed = [] if c.run(f"{PY} -m mypy", warn=True).ok else ["provisioner"]
-    for folder in test_folders():
-        files = " ".join(str(p) for p in sorted(folder.glob("*.py")))
-        cache = Path(".mypy_cache") / "tests" / folder.as_posix().replace("/", "-")
-        extra = EXTRA_TEST_PATHS.get(folder, [])
-        done = c.run(
-            f"{PY} -m mypy --cache-dir {cache} {files}",
-            env={"MYPYPATH": os.pathsep.join(map(str, [Path("tests"), folder, *extra]))},
-            warn=True,
-        )
-        if not done.ok:
-            failed.append(str(folder))
-    if failed:
-        raise Exit(f"mypy found errors in: {', '.join(failed)}", code=1)
+    """mypy --strict with the pydantic plugin over the package, tests/, benchmarks/ and tasks.py
+    in one run (pyproject.toml's [tool.mypy] files)."""
+    c.run(f"{PY} -m mypy")
 
 
 @task

@@ -48,8 +48,8 @@ def child(packages: int) -> None:
     import yaml
 
     from provisioner.env.conda import CondaBackend
+    from provisioner.lock.conda import virtual_packages
     from provisioner.lock.lockfile import lock_profile
-    from provisioner.lock.solve import virtual_packages
     from provisioner.profile import load_profile
     from tests.channels import build_channel
 

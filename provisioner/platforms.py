@@ -21,7 +21,7 @@ _SUBDIR = {
     (True, "aarch64"): "win-arm64",
 }
 # conda subdir -> uv --python-platform. manylinux_2_31 matches the __glibc the conda
-# part assumes (provisioner.lock.solve.DEFAULT_GLIBC).
+# part assumes (provisioner.lock.conda.DEFAULT_GLIBC).
 PYTHON_PLATFORM: dict[str, str] = {
     "linux-64": "x86_64-manylinux_2_31",
     "linux-aarch64": "aarch64-manylinux_2_31",

@@ -23,8 +23,7 @@ import yaml
 SEVERITIES = ("fail", "warn", "benign")
 TARGETS = ("wsl2", "linux", "windows")
 
-# A log's verdict class: the worst severity among its matches, or none.
-VERDICT_CLASSES = ("failure", "warning", "benign", "none")
+# A log's verdict class: the worst severity among its matches, or "none".
 _CLASS_OF = {"fail": "failure", "warn": "warning", "benign": "benign"}
 
 # Unbounded repeats of "anything"-like atoms: quadratic on a long line without the

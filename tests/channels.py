@@ -7,8 +7,7 @@ under ``<root>/<subdir>/`` and runs ``rattler.index.index_fs`` so every subdir,
 ``noarch`` included, gets a ``repodata.json``. Solvers, installers, conda and
 micromamba read these channels exactly like conda-forge.
 
-Import it as ``from channels import ...`` (the root conftest puts ``tests/`` on
-``sys.path``). Example::
+Import it as ``from tests.channels import ...``. Example::
 
     channel = build_channel(tmp_path / "chan", [
         PackageSpec("greeter", "1.0", depends=("libhello >=2",), files={"share/greeter.txt": "hi"}),

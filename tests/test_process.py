@@ -13,10 +13,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from support.processes import gone_within
-from support.waiting import wait_until
 
 from provisioner.process import run
+from tests.support.processes import gone_within
+from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 

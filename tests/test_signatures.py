@@ -16,7 +16,6 @@ import yaml
 from provisioner import signatures
 from provisioner.signatures import (
     TARGETS,
-    VERDICT_CLASSES,
     CatalogueError,
     catalogue,
     match_log,
@@ -47,7 +46,7 @@ def test_the_captures_are_many_real_and_cited() -> None:
     assert len(files) == len(set(files))
     for c in CAPTURES:
         assert ISSUE_URL.match(str(c["source"])), c
-        assert c["verdict"] in VERDICT_CLASSES, c
+        assert c["verdict"] in ("failure", "warning", "benign", "none"), c
         assert (LOGS / str(c["file"])).is_file(), c
     failing = [c for c in CAPTURES if c["verdict"] == "failure"]
     assert len(failing) >= 60, f"only {len(failing)} real failure logs"

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provisioner.report.junit import Case, CaseStatus, Suite
+from provisioner.report.junit import Suite, outcome_case
 from provisioner.report.junit import write_junit as write_suites
 from provisioner.report.model import Report
-
-_STATUS: dict[str, CaseStatus] = {"fail": "fail", "skipped": "skip"}
 
 
 def apply_suite(report: Report) -> Suite:
@@ -18,13 +16,8 @@ def apply_suite(report: Report) -> Suite:
     return Suite(
         name=f"provision {report.mode} {report.profile.name}",
         cases=tuple(
-            Case(
-                classname=f"provision.{report.environment.name}",
-                name=s.name,
-                status=_STATUS.get(s.status, "pass"),
-                message=s.reason,
-                text=s.reason if s.status == "fail" else f"{s.status}: {s.reason}",
-                time_s=s.duration_s,
+            outcome_case(
+                f"provision.{report.environment.name}", s.name, s.status, s.reason, s.duration_s
             )
             for s in report.steps
         ),

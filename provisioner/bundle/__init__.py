@@ -25,7 +25,6 @@ files (same sha256s) and runs ``provision apply`` on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -39,16 +38,6 @@ RENDER_DIR = "render"
 BUNDLE_SCHEMA = "provision-bundle/1"
 # Archive members get this time (1980-01-01, the earliest a zip can hold) and no owner.
 FIXED_MTIME = 315532800
-
-
-@dataclass(frozen=True)
-class BundleFile:
-    """One file of a bundle: its path inside the top-level folder, size and sha256."""
-
-    path: str  # posix, relative to the top-level folder
-    size: int
-    sha256: str
-    executable: bool = False
 
 
 def archive_kind(out: Path) -> str:

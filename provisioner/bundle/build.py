@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provisioner import bundle as b
-from provisioner.bundle.fetch import filename, verified
+from provisioner.bundle.fetch import verified
+from provisioner.env.artifacts import filename
 from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
 from provisioner.lock import Lock, LockedPackage
 from provisioner.profile import ResolvedProfile

@@ -11,25 +11,15 @@ from __future__ import annotations
 
 import errno
 import shutil
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import unquote, urlparse
 
 from provisioner.atomic import DigestMismatch, copy_verified
+from provisioner.env.artifacts import DownloadFailed, filename, open_source, source_path
 from provisioner.errors import ExternalFailure
 from provisioner.paths import artifact_store
 
 TIMEOUT_S = 120
-
-
-def store_root() -> Path:
-    return artifact_store()
-
-
-def filename(url: str) -> str:
-    return unquote(urlparse(url).path.rsplit("/", 1)[-1])
 
 
 def no_space(where: Path, e: OSError) -> ExternalFailure:
@@ -46,32 +36,25 @@ def no_space(where: Path, e: OSError) -> ExternalFailure:
 
 
 def _open(url: str, what: str) -> BinaryIO:
-    parsed = urlparse(url)
-    if parsed.scheme in ("", "file"):
-        path = Path(unquote(parsed.path)) if parsed.scheme else Path(url)
-        try:
-            return path.open("rb")
-        except OSError as e:
-            raise ExternalFailure(
-                f"cannot read {what} from {path}: {e.strerror or e}",
-                hint="restore that file or folder (the lock names it), or re-lock against "
-                "sources you have: provision lock PROFILE",
-            ) from e
     try:
-        response: BinaryIO = urllib.request.urlopen(url, timeout=TIMEOUT_S)
-        return response
-    except (urllib.error.URLError, TimeoutError, OSError) as e:
-        reason = getattr(e, "reason", e)
+        return open_source(url, TIMEOUT_S)
+    except DownloadFailed as e:
         raise ExternalFailure(
-            f"cannot download {what} from {url}: {reason}",
+            f"cannot download {what} from {url}: {e.reason}",
             hint="bundling needs the lock's sources once: check the network, HTTPS_PROXY "
             "or the index, then bundle again (what was fetched is kept)",
+        ) from e
+    except OSError as e:
+        raise ExternalFailure(
+            f"cannot read {what} from {source_path(url)}: {e.strerror or e}",
+            hint="restore that file or folder (the lock names it), or re-lock against "
+            "sources you have: provision lock PROFILE",
         ) from e
 
 
 def verified(url: str, sha256: str, what: str) -> Path:
     """The file at ``url`` in the verified store, fetched and hash-checked if missing."""
-    target = store_root() / sha256 / filename(url)
+    target = artifact_store() / sha256 / filename(url)
     if target.is_file():
         return target  # only verified bytes are ever renamed into the store
     try:
@@ -86,6 +69,6 @@ def verified(url: str, sha256: str, what: str) -> Path:
         ) from None
     except OSError as e:
         if e.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise no_space(store_root(), e) from e
+            raise no_space(artifact_store(), e) from e
         raise
     return target

@@ -47,7 +47,7 @@ def localized_lock(lock_text: str, bundle: Path, platform: str) -> str:
     """The lock with every package of ``platform`` pointing at the bundle's copy."""
     import yaml
 
-    from provisioner.bundle.fetch import filename
+    from provisioner.env.artifacts import filename
 
     data = yaml.safe_load(lock_text)
     for entry in data.get("package", []):

@@ -81,7 +81,7 @@ def resolve_tool(
     resolved: ResolvedProfile, platform: str, python: str
 ) -> tuple[LockedPackage, ...]:
     """The tool's runtime wheels for ``platform`` and host Python ``python``."""
-    from provisioner.lock.pypi import parse_pylock, uv_compile
+    from provisioner.lock.pip_part import parse_pylock, uv_compile
     from provisioner.platforms import PYTHON_PLATFORM
 
     with tempfile.TemporaryDirectory(prefix="provision-bundle-") as tmp:
@@ -115,7 +115,7 @@ def resolve_tool(
 
 
 def filename_of(url: str) -> str:
-    from provisioner.bundle.fetch import filename
+    from provisioner.env.artifacts import filename
 
     return filename(url)
 

@@ -14,6 +14,7 @@ from provisioner.checks.observed import Fact, Observed
 from provisioner.checks.plan import PlannedCheck
 from provisioner.host.facts import Unknown
 from provisioner.host.patterns import LINUX_DRIVER_SOURCES_NOTE
+from provisioner.versions import at_least
 
 CANNOT_COMPARE = (
     "cannot compare with AMD's driver name {floor}; check manually "
@@ -39,16 +40,6 @@ class Verdict:
 
     def as_json(self) -> dict[str, str]:
         return {"id": self.id, "status": self.status, "summary": self.summary, "fix": self.fix}
-
-
-def version_tuple(text: str) -> tuple[int, ...]:
-    return tuple(int(p) if p.isdigit() else 0 for p in text.split("."))
-
-
-def version_ge(have: str, need: str) -> bool:
-    a, b = version_tuple(have), version_tuple(need)
-    width = max(len(a), len(b))
-    return a + (0,) * (width - len(a)) >= b + (0,) * (width - len(b))
 
 
 def _items(value: str | tuple[str, ...]) -> tuple[str, ...]:
@@ -81,7 +72,7 @@ def _one_of(f: Observed, p: dict[str, Any]) -> Outcome:
 
 def _version_at_least(f: Observed, p: dict[str, Any]) -> Outcome:
     v = _scalar(f.value)
-    return version_ge(v, p["minimum"]), f"{v} (need >= {p['minimum']})"
+    return at_least(v, p["minimum"]), f"{v} (need >= {p['minimum']})"
 
 
 def _present(f: Observed, p: dict[str, Any]) -> Outcome:
@@ -143,10 +134,10 @@ def driver_at_least(vendor: str, driver: str, floor: str) -> bool | None:
     AMD's public driver names (``20.20.01.05``) do not map to the DriverVersion Windows
     reports (``31.0.24033.1003``), so an AMD floor other than 0 cannot be checked here."""
     if vendor == "intel":
-        return version_ge(intel_build(driver), intel_build(floor))
-    if vendor == "amd" and version_tuple(floor) != version_tuple("0"):
-        return None
-    return version_ge(driver, floor)
+        return at_least(intel_build(driver), intel_build(floor))
+    if vendor == "amd":
+        return True if at_least("0", floor) else None
+    return at_least(driver, floor)
 
 
 def intel_build(version: str) -> str:

@@ -4,8 +4,10 @@
 Hash verification is ours, before rattler sees a package: rattler trusts the sha256
 in the record it is given and does not check ``file://`` artifacts. A download is
 hashed while it is copied and renamed into the store only when it matches; a stored
-archive is hashed again each time an install uses it (the store is a folder anyone
-can write to), and one that no longer matches is dropped and fetched again. A
+archive is hashed again whenever an install uses it and its stat is not the one
+recorded when it was last hashed (the store is a folder anyone can write to;
+:mod:`provisioner.env.stat_ledger`), and one that no longer matches is dropped and
+fetched again. A
 mismatch with the lock on the fetch stops the install before anything is linked
 (:class:`ArtifactMismatch`, naming the package).
 """
@@ -27,6 +29,7 @@ from typing import BinaryIO, TypeVar
 from urllib.parse import unquote, urlparse
 
 from provisioner.atomic import DigestMismatch, copy_verified, write_atomic
+from provisioner.env.stat_ledger import StatLedger
 from provisioner.errors import ExternalFailure
 from provisioner.lock import LockedPackage
 from provisioner.paths import artifact_store, cache_root
@@ -35,6 +38,11 @@ DOWNLOAD_TIMEOUT_S = 120
 T = TypeVar("T")
 R = TypeVar("R")
 CHUNK = 1 << 20
+# What index_metadata returns for each archive (and a cached record must have).
+RECORD_KEYS = frozenset(
+    {"noarch", "build_number", "depends", "constrains", "license", "arch", "platform"}
+    | {"python_site_packages_path", "size"}
+)
 
 
 class ArtifactMismatch(ExternalFailure):
@@ -58,49 +66,42 @@ def _store_path(pkg: LockedPackage, store: Path) -> Path:
     return store / expected / filename(pkg.url)
 
 
-def stored_artifact(pkg: LockedPackage, store: Path) -> Path | None:
+def store_ledger(store: Path) -> StatLedger:
+    """The stats of the stored archives when they were last hashed."""
+    return StatLedger(store / ".verified.json")
+
+
+def stored_artifact(pkg: LockedPackage, store: Path, ledger: StatLedger) -> Path | None:
     """The archive of ``pkg`` in the store if it is there *and* still has the lock's hash.
 
     A stored archive whose bytes changed since it was verified (a damaged disk, someone
     writing into the cache) is removed, so the caller fetches it again. The hash is
     taken again unless the file's stat (size, mtime, ctime, inode) is still the one
-    recorded when it was last hashed: any write, ``touch`` or replacement changes its
-    ctime, which no unprivileged process can set back."""
+    recorded in ``ledger`` when it was last hashed: any write, ``touch`` or replacement
+    changes its ctime, which no unprivileged process can set back."""
     path = _store_path(pkg, store)
     if not (pkg.sha256 or pkg.md5):
         return None
+    key = path.relative_to(store).as_posix()
     try:
         now = _stat_key(path)
     except OSError:
+        ledger.forget(key)
         return None
-    stamp = path.with_name(f".{path.name}.verified")
-    try:
-        if stamp.read_text(encoding="ascii") == now:
-            return path
-    except OSError:
-        pass
+    if ledger.get(key) == now:
+        return path
     expected, algo = (pkg.sha256, "sha256") if pkg.sha256 else (pkg.md5, "md5")
     if file_digest(path, algo) == expected:
-        _stamp(path)
+        ledger.record(key, now)
         return path
+    ledger.forget(key)
     path.unlink(missing_ok=True)
     return None
 
 
 def _stat_key(path: Path) -> str:
-    st = path.stat()
-    return f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino}\n"
-
-
-def _stamp(path: Path) -> None:
-    """Record the stat of a stored archive just hashed (a cache: failures are ignored)."""
-    stamp = path.with_name(f".{path.name}.verified")
-    try:
-        tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}")
-        tmp.write_text(_stat_key(path), encoding="ascii")
-        os.replace(tmp, stamp)
-    except OSError:
-        pass
+    st = os.stat(path)
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino}"
 
 
 def file_digest(path: Path, algo: str = "sha256") -> str:
@@ -113,7 +114,10 @@ def file_digest(path: Path, algo: str = "sha256") -> str:
 
 
 def verified_artifact(
-    pkg: LockedPackage, store: Path, progress: DownloadProgress | None = None
+    pkg: LockedPackage,
+    store: Path,
+    ledger: StatLedger,
+    progress: DownloadProgress | None = None,
 ) -> Path:
     """The package's archive in the verified store, fetched and hash-checked if missing
     (callers check a stored one with :func:`stored_artifact` first)."""
@@ -133,7 +137,7 @@ def verified_artifact(
                     progress.advance(task, n)
 
             copy_verified(src, target, algo, expected, advance)
-        _stamp(target)
+        ledger.record(target.relative_to(store).as_posix(), _stat_key(target))
     except DigestMismatch as e:
         raise ArtifactMismatch(
             f"hash mismatch for conda package {pkg.spec()} from {pkg.url}: the lock has "
@@ -197,24 +201,46 @@ class DownloadProgress:
         self._bars.advance(task, nbytes)  # type: ignore[arg-type]
 
 
-def _open_url(pkg: LockedPackage) -> BinaryIO:
-    parsed = urlparse(pkg.url)
+class DownloadFailed(Exception):
+    """A URL could not be downloaded; ``reason`` is urllib's (or the timeout)."""
+
+    def __init__(self, reason: object) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+def source_path(url: str) -> Path | None:
+    """The local file a ``file://`` URL or a plain path names; None for a URL to download."""
+    parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
-        path = Path(unquote(parsed.path)) if parsed.scheme else Path(pkg.url)
-        try:
-            return path.open("rb")
-        except FileNotFoundError as e:
-            raise ExternalFailure(
-                f"conda package {pkg.spec()} is missing from its channel: {path}",
-                hint="restore the channel, or re-lock against the channels you have",
-            ) from e
+        return Path(unquote(parsed.path)) if parsed.scheme else Path(url)
+    return None
+
+
+def open_source(url: str, timeout: float = DOWNLOAD_TIMEOUT_S) -> BinaryIO:
+    """A lock's URL opened for reading: a local file (its ``OSError`` propagates) or a
+    download (any failure is :class:`DownloadFailed`). Used by apply and bundle alike."""
+    path = source_path(url)
+    if path is not None:
+        return path.open("rb")
     try:
-        response: BinaryIO = urllib.request.urlopen(pkg.url, timeout=DOWNLOAD_TIMEOUT_S)
+        response: BinaryIO = urllib.request.urlopen(url, timeout=timeout)
         return response
     except (urllib.error.URLError, TimeoutError, OSError) as e:
-        reason = getattr(e, "reason", e)
+        raise DownloadFailed(getattr(e, "reason", e)) from e
+
+
+def _open_url(pkg: LockedPackage) -> BinaryIO:
+    try:
+        return open_source(pkg.url)
+    except FileNotFoundError as e:
         raise ExternalFailure(
-            f"cannot download conda package {pkg.spec()} from {pkg.url}: {reason}",
+            f"conda package {pkg.spec()} is missing from its channel: {source_path(pkg.url)}",
+            hint="restore the channel, or re-lock against the channels you have",
+        ) from e
+    except DownloadFailed as e:
+        raise ExternalFailure(
+            f"cannot download conda package {pkg.spec()} from {pkg.url}: {e.reason}",
             hint="check the network or HTTPS_PROXY; offline, packages must already be in "
             f"{artifact_store()}",
         ) from e
@@ -249,9 +275,13 @@ def cached_index_metadata(
     path = cache_root() / "records" / f"{key}.json"
     try:
         cached = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(cached, list) and len(cached) == len(packages):
+        if (
+            isinstance(cached, list)
+            and len(cached) == len(packages)
+            and all(isinstance(m, dict) and m.keys() >= RECORD_KEYS for m in cached)
+        ):
             return cached
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         pass
     metas = parallel_map(index_metadata, artifacts)
     with contextlib.suppress(OSError):  # a cache only

@@ -39,6 +39,7 @@ from provisioner.env.artifacts import (
     cached_index_metadata,
     filename,
     parallel_map,
+    store_ledger,
     stored_artifact,
     verified_artifact,
 )
@@ -110,11 +111,17 @@ class CondaBackend:
         ``change`` entries (altered files among them) are linked again."""
         conda_pkgs = lock.for_platform(platform, "conda")
         store = artifact_store()
-        artifacts = [stored_artifact(p, store) for p in conda_pkgs]
+        ledger = store_ledger(store)
+        artifacts = [stored_artifact(p, store, ledger) for p in conda_pkgs]
         missing = [i for i, a in enumerate(artifacts) if a is None]
-        with contextlib.ExitStack() as stack:
-            bars = None if quiet or not missing else stack.enter_context(DownloadProgress())
-            fetched = parallel_map(lambda i: verified_artifact(conda_pkgs[i], store, bars), missing)
+        try:
+            with contextlib.ExitStack() as stack:
+                bars = None if quiet or not missing else stack.enter_context(DownloadProgress())
+                fetched = parallel_map(
+                    lambda i: verified_artifact(conda_pkgs[i], store, ledger, bars), missing
+                )
+        finally:
+            ledger.save()
         for i, path in zip(missing, fetched, strict=True):
             artifacts[i] = path
         verified = [a for a in artifacts if a is not None]
@@ -239,7 +246,7 @@ def read_conda_meta(prefix: Path) -> dict[str, dict[str, object]]:
     for meta in sorted((prefix / "conda-meta").glob("*.json")):
         try:
             data = json.loads(meta.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
         if isinstance(data, dict) and "name" in data:
             out[str(data["name"])] = data

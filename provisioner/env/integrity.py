@@ -54,16 +54,25 @@ class Expected:
 
 
 def conda_expectations(prefix: Path, names: Iterable[str] | None = None) -> Iterator[Expected]:
-    """What ``conda-meta`` says each file of each package (or only ``names``) must be."""
+    """What ``conda-meta`` says each file of each package (or only ``names``) must be.
+
+    Checking every package (no ``names``), a record that cannot be read is itself a
+    finding: nothing says what that package's files must be."""
     wanted = set(names) if names is not None else None
     for meta_path in sorted((prefix / "conda-meta").glob("*.json")):
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
+            meta = None
+        paths_data = meta.get("paths_data") if isinstance(meta, dict) else None
+        paths = paths_data.get("paths") if isinstance(paths_data, dict) else None
+        if not isinstance(meta, dict) or not isinstance(paths, list):
+            if wanted is None:
+                where = f"conda-meta/{meta_path.name}"
+                yield Expected("conda", meta_path.stem, where, meta_path, "", None)
             continue
-        if not isinstance(meta, dict) or (wanted is not None and meta.get("name") not in wanted):
+        if wanted is not None and meta.get("name") not in wanted:
             continue
-        paths = (meta.get("paths_data") or {}).get("paths") or []
         for entry in paths:
             if not isinstance(entry, dict) or entry.get("path_type") in SKIP_PATH_TYPES:
                 continue
@@ -85,14 +94,18 @@ def conda_expectations(prefix: Path, names: Iterable[str] | None = None) -> Iter
 def pip_expectations(site: Path, infos: Iterable[tuple[str, Path]]) -> Iterator[Expected]:
     """What each ``RECORD`` (of the ``(name, dist-info folder)`` pairs) says its files must be."""
     for name, info in infos:
+        record = info / "RECORD"
         try:
-            text = (info / "RECORD").read_text(encoding="utf-8")
-        except OSError:
+            text = record.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            # No RECORD, nothing says what the files must be: the distribution is not
+            # intact (``_problem`` finds the RECORD missing or unreadable).
+            yield Expected("pip", name, f"{info.name}/RECORD", record, "", None, b64=True)
             continue
         for row in csv.reader(text.splitlines()):
             if len(row) < 2 or not row[1].startswith("sha256="):
                 continue
-            size = int(row[2]) if len(row) > 2 and row[2].isdigit() else None
+            size = int(row[2]) if len(row) > 2 and row[2].isascii() and row[2].isdigit() else None
             yield Expected("pip", name, row[0], site / row[0], row[1][7:], size, b64=True)
 
 
@@ -109,6 +122,10 @@ def _problem(item: Expected) -> str:
         return "missing"
     except OSError:
         return "changed"  # unreadable (a folder where a file was, no permission)
+    except ValueError:
+        return "missing"  # a recorded path no file can have (a NUL byte in it)
+    if not item.digest:
+        return "changed"  # a file that exists where its record could not be read
     if item.b64:
         got = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
         return "" if got == item.digest.rstrip("=") else "changed"

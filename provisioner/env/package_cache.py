@@ -16,8 +16,9 @@ A removed entry is extracted again by rattler from the verified archive in
 provision's store. This is rattler's own ``ValidationMode.full`` check (which took
 three times as long as the link itself), made cheap on a warm cache: once an entry
 has been hashed (or freshly extracted from a verified archive), the size, mtime and
-inode of each of its files are recorded under ``$XDG_CACHE_HOME/provision/entries``,
-and while they are unchanged the entry is not hashed again. An in-place edit, a
+inode of each of its files (and of its ``.lock``) are recorded in one ledger per cache
+under ``$XDG_CACHE_HOME/provision/entries`` (:mod:`provisioner.env.stat_ledger`), and
+while they are unchanged the entry is not hashed again. An in-place edit, a
 replaced file or a deleted one changes them. (ctime would also catch an edit whose
 author set the mtime back, but every hard link rattler adds or removes changes it.)
 ``full=True`` (``apply --force`` relinking altered packages) hashes regardless.
@@ -29,11 +30,12 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from provisioner.env.artifacts import parallel_map
 from provisioner.env.integrity import SKIP_PATH_TYPES, Expected, altered_files
+from provisioner.env.stat_ledger import StatLedger
 from provisioner.lock import LockedPackage
 from provisioner.paths import cache_root, rattler_pkgs_dir
 
@@ -57,10 +59,13 @@ def _entry_files(pkgs_dir: Path, pkg: LockedPackage) -> list[Expected] | None:
     entry = pkgs_dir / _stem(pkg)
     try:
         paths = json.loads((entry / "info" / "paths.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
+    listed = paths.get("paths") if isinstance(paths, dict) else None
+    if not isinstance(listed, list):
+        return None  # not a package's paths.json: nothing to check the entry against
     out = []
-    for item in paths.get("paths", []) if isinstance(paths, dict) else []:
+    for item in listed:
         if not isinstance(item, dict) or item.get("path_type") in SKIP_PATH_TYPES:
             continue
         rel, digest, size = item.get("_path"), item.get("sha256"), item.get("size_in_bytes")
@@ -75,59 +80,62 @@ def _drop(pkgs_dir: Path, pkg: LockedPackage) -> None:
     (pkgs_dir / f"{_stem(pkg)}.lock").unlink(missing_ok=True)
 
 
-def _stamp_path(pkgs_dir: Path, pkg: LockedPackage) -> Path:
-    key = hashlib.sha256(f"{pkgs_dir}|{_stem(pkg)}|{pkg.sha256}".encode()).hexdigest()
-    return cache_root() / "entries" / f"{key[:32]}.json"
+def _ledger(pkgs_dir: Path) -> StatLedger:
+    key = hashlib.sha256(str(pkgs_dir).encode()).hexdigest()
+    return StatLedger(cache_root() / "entries" / f"{key[:32]}.json")
 
 
-def _snapshot(pkgs_dir: Path, pkg: LockedPackage, rels: Iterable[str]) -> dict[str, list[int]]:
-    entry = pkgs_dir / _stem(pkg)
-    out = {}
-    for rel in rels:
-        st = (entry / rel).stat()
-        out[rel] = [st.st_size, st.st_mtime_ns, st.st_ino]
-    return out
+def _fingerprint(pkgs_dir: Path, pkg: LockedPackage, rels: list[str]) -> str:
+    """One digest over the entry's ``.lock`` and each file's size, mtime and inode
+    (raises OSError when one is missing). Plain string paths: this runs for every
+    file of every package on each install."""
+    entry = f"{pkgs_dir}/{_stem(pkg)}/"
+    stat = os.stat
+    parts = []
+    for rel in [f"../{_stem(pkg)}.lock", *rels]:
+        st = stat(entry + rel)
+        parts.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}")
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
-def _unchanged(pkgs_dir: Path, pkg: LockedPackage) -> bool:
-    """Whether every file of the entry has the stat recorded when it was last verified."""
+def _rels(files: list[Expected]) -> list[str]:
+    return ["info/paths.json", "info/index.json", *(f.recorded for f in files)]
+
+
+def _trusted(ledger: StatLedger, pkgs_dir: Path, pkg: LockedPackage) -> bool:
+    """Whether the entry is the one recorded for the locked archive with unchanged files."""
+    record = ledger.get(_stem(pkg))
+    if not (pkg.sha256 and isinstance(record, dict) and record.get("sha256") == pkg.sha256):
+        return False
+    rels, stat = record.get("rels"), record.get("stat")
+    if not (isinstance(rels, str) and isinstance(stat, str)):
+        return False
     try:
-        recorded = json.loads(_stamp_path(pkgs_dir, pkg).read_text(encoding="utf-8"))
-        return bool(recorded) and _snapshot(pkgs_dir, pkg, recorded) == recorded
-    except (OSError, ValueError, TypeError):
+        return _fingerprint(pkgs_dir, pkg, rels.split("\n")) == stat
+    except OSError:
         return False
 
 
-def _fresh(pkgs_dir: Path) -> Callable[[LockedPackage], bool]:
-    """Whether an entry is the locked archive's (``.lock``) with unchanged files."""
-
-    def check(pkg: LockedPackage) -> bool:
-        return (
-            bool(pkg.sha256)
-            and _recorded_sha256(pkgs_dir, pkg) == pkg.sha256
-            and (_unchanged(pkgs_dir, pkg))
-        )
-
-    return check
+def _remember(ledger: StatLedger, pkg: LockedPackage, rels: list[str], stat: str) -> None:
+    ledger.record(_stem(pkg), {"sha256": pkg.sha256, "rels": "\n".join(rels), "stat": stat})
 
 
 def stamp_entries(pkgs_dir: Path, packages: Iterable[LockedPackage]) -> None:
-    """Record the stat of the files of entries just hashed or extracted from a verified
-    archive (a cache: a failure only means they are hashed next time)."""
+    """Record the stat of the files of entries just extracted from a verified archive
+    (a cache: a failure only means they are hashed next time)."""
+    packages = [p for p in packages if p.sha256]
+    if not packages:
+        return
+    ledger = _ledger(pkgs_dir)
     for pkg in packages:
         files = _entry_files(pkgs_dir, pkg)
-        if files is None or not pkg.sha256:
+        if files is None or _recorded_sha256(pkgs_dir, pkg) != pkg.sha256:
             continue
-        rels = ["info/paths.json", "info/index.json", *(f.recorded for f in files)]
         try:
-            snap = _snapshot(pkgs_dir, pkg, rels)
-            path = _stamp_path(pkgs_dir, pkg)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(snap), encoding="utf-8")
-            os.replace(tmp, path)
+            _remember(ledger, pkg, _rels(files), _fingerprint(pkgs_dir, pkg, _rels(files)))
         except OSError:
             continue
+    ledger.save()
 
 
 def checked_entries(
@@ -137,27 +145,35 @@ def checked_entries(
     the names of the packages whose entry is present and intact (linked as they are);
     the others are extracted again from the verified archive (then
     :func:`stamp_entries` them). ``full`` hashes even entries whose stat is unchanged."""
+    ledger = _ledger(pkgs_dir)
     intact: set[str] = set()
-    candidates: list[tuple[LockedPackage, list[Expected]]] = []
-    packages = list(packages)
-    # stat calls release the GIL: a few threads check the recorded stats
-    same = [False] * len(packages) if full else parallel_map(_fresh(pkgs_dir), packages)
-    for pkg, unchanged in zip(packages, same, strict=True):
-        if unchanged:
+    candidates: list[tuple[LockedPackage, list[Expected], str]] = []
+    for pkg in packages:
+        # A stat per file, in turn: cheaper than handing them to threads.
+        if not full and _trusted(ledger, pkgs_dir, pkg):
             intact.add(pkg.name)
             continue
+        ledger.forget(_stem(pkg))
         if _recorded_sha256(pkgs_dir, pkg) != pkg.sha256 or not pkg.sha256:
             if (pkgs_dir / _stem(pkg)).exists():  # from other bytes, or unknown bytes
                 _drop(pkgs_dir, pkg)
             continue
         files = _entry_files(pkgs_dir, pkg)
+        try:
+            # The stat is taken before hashing: a write during the hash changes it.
+            stat = "" if files is None else _fingerprint(pkgs_dir, pkg, _rels(files))
+        except OSError:
+            files = None
         if files is None:
             _drop(pkgs_dir, pkg)
             continue
-        candidates.append((pkg, files))
-    _, altered = altered_files(item for _, files in candidates for item in files)
+        candidates.append((pkg, files, stat))
+    _, altered = altered_files(item for _, files, _ in candidates for item in files)
     bad = {a.package for a in altered}
-    parallel_map(lambda p: _drop(pkgs_dir, p), [p for p, _ in candidates if p.name in bad])
-    good = [p for p, _ in candidates if p.name not in bad]
-    stamp_entries(pkgs_dir, good)
-    return intact | {p.name for p in good}
+    parallel_map(lambda p: _drop(pkgs_dir, p), [p for p, _, _ in candidates if p.name in bad])
+    for pkg, files, stat in candidates:
+        if pkg.name not in bad:
+            _remember(ledger, pkg, _rels(files), stat)
+            intact.add(pkg.name)
+    ledger.save()
+    return intact

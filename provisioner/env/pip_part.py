@@ -249,6 +249,8 @@ def first_missing_file(site: Path, info: Path) -> str:
     Only existence is checked (a stat per file, ~20 ms for torch's 15,000), so a
     deleted module is noticed without hashing gigabytes. Bytecode is skipped: it is
     regenerated on import."""
+    if not (info / "RECORD").is_file():
+        return "RECORD"  # pip and uv always write one: without it nothing can be checked
     text = _read_text(info / "RECORD")
     for row in csv.reader(text.splitlines()):
         if not row or not row[0] or row[0].endswith(".pyc"):
@@ -317,8 +319,8 @@ def diff_pip_part(
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
-    except OSError:
-        return ""
+    except (OSError, UnicodeDecodeError):
+        return ""  # unreadable reads as absent: a damaged dist-info is not intact
 
 
 def _read_metadata(info: Path) -> tuple[str, str] | None:
@@ -345,7 +347,7 @@ def _read_direct_url(info: Path) -> tuple[str | None, str | None]:
         return None, None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, None
     url = data.get("url") if isinstance(data, dict) else None
     archive = data.get("archive_info", {}) if isinstance(data, dict) else {}

@@ -1,7 +1,15 @@
 """Locks: the exact, hash-verified packages an environment is built from.
 
-Value types shared by the solver (``provisioner.lock.solve``), the conda-lock
-file reader/writer (``provisioner.lock.lockfile``), the environment backends and
+The modules mirror ``provisioner.env``, which installs what they lock:
+
+- ``provisioner.lock.conda``: the conda part, solved with py-rattler
+  (installed by ``provisioner.env.conda``).
+- ``provisioner.lock.pip_part``: the pip part, resolved with uv
+  (installed by ``provisioner.env.pip_part``); ``pipconfig`` turns pip's config into uv flags.
+- ``provisioner.lock.lockfile``: the conda-lock file, made, written and read;
+  ``provisioner.lock.inputs``: what makes a lock fresh or stale.
+
+The value types here are shared by those modules, the environment backends and
 apply. The on-disk format is a conda-lock v1 unified lockfile written with
 conda-lock's own models; these frozen values are what the rest of the code reads.
 """

@@ -30,7 +30,7 @@ def lock_inputs(resolved: ResolvedProfile) -> dict[str, Any]:
     conda = env.manager is Manager.conda
     virtual: dict[str, list[list[str]]] = {}
     if conda:  # the solver module (asyncio) only when there is a conda solve
-        from provisioner.lock.solve import virtual_package_specs
+        from provisioner.lock.conda import virtual_package_specs
 
         for platform in platforms_for(resolved):
             virtual[platform] = [list(s) for s in virtual_package_specs(resolved, platform)]

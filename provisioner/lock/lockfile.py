@@ -48,8 +48,8 @@ def platforms_for(resolved: ResolvedProfile) -> tuple[str, ...]:
 def lock_profile(resolved: ResolvedProfile) -> Lock:
     """Solve the conda part (py-rattler; conda manager only) and resolve the pip part (uv)
     for every platform the target implies."""
-    from provisioner.lock.pypi import resolve_pip
-    from provisioner.lock.solve import channel_urls, solve_conda
+    from provisioner.lock.conda import channel_urls, solve_conda
+    from provisioner.lock.pip_part import resolve_pip
 
     packages: list[LockedPackage] = []
     platforms = platforms_for(resolved)
@@ -93,11 +93,6 @@ def stale_reason(lock: Lock, resolved: ResolvedProfile) -> str | None:
             "made by an older provision, whose hash covered the whole profile, not the lock inputs"
         )
     return f"{', '.join(changed)} changed"
-
-
-def is_stale(lock: Lock, resolved: ResolvedProfile) -> bool:
-    """True when a lock input changed since the lock was made (see :func:`stale_inputs`)."""
-    return bool(stale_inputs(lock, resolved))
 
 
 def _to_model(lock: Lock, sources: list[str]) -> Lockfile:

@@ -23,6 +23,7 @@ from provisioner.profile.diagnostics import model_of
 from provisioner.profile.extends import Merged, package_name
 from provisioner.profile.specs import pinned_version
 from provisioner.profile.yamlnodes import Loc, dotted
+from provisioner.versions import at_least, minor_between
 
 COMPAT_TABLE = Path(__file__).resolve().parent.parent / "data" / "compat.yaml"
 _LISTS = ("conda", "pip")
@@ -139,16 +140,6 @@ def _loc(dotted_field: str) -> Loc:
     return tuple(dotted_field.split("."))
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    parts: list[int] = []
-    for piece in str(text).split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        if not digits:
-            break
-        parts.append(int(digits))
-    return tuple(parts)
-
-
 def _packages(data: Mapping[str, Any], kind: str) -> list[tuple[int, str, str]]:
     """(index, spec, normalised name) of every entry of environment.<kind>."""
     entries = get(data, f"environment.{kind}") or []
@@ -175,8 +166,7 @@ Check = Callable[[Mapping[str, Any], Mapping[str, Any]], list[Failure]]
 
 def _python(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
     value = get(data, "environment.python")
-    got = _version_tuple(value)[:2]
-    if _version_tuple(args["min"])[:2] <= got <= _version_tuple(args["max"])[:2]:
+    if minor_between(value, args["min"], args["max"]):
         return []
     return [Failure(("environment", "python"), {"value": value})]
 
@@ -203,7 +193,7 @@ def _at_least(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]
     if isinstance(floor, int) and isinstance(value, int):
         ok = value >= floor
     else:
-        ok = _version_tuple(value) >= _version_tuple(floor)
+        ok = at_least(value, floor)
     return [] if ok else [Failure(_loc(args["field"]), {"value": value})]
 
 
@@ -301,8 +291,7 @@ def _pin_python(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failur
         span, message = args["default"], args["default_message"]
     low, high = span
     value = get(data, "environment.python")
-    got = _version_tuple(value)[:2]
-    if _version_tuple(low)[:2] <= got <= _version_tuple(high)[:2]:
+    if minor_between(value, low, high):
         return []
     fields = {"value": value, "version": version, "min": low, "max": high}
     return [Failure(("environment", "python"), fields, message)]
@@ -317,7 +306,7 @@ def _cuda_driver_floor(data: Mapping[str, Any], args: Mapping[str, Any]) -> list
         return []
     platform = "linux" if get(data, "target.os") == "linux" else "windows"
     need = args["drivers"][str(cuda).split(".")[0]][platform]
-    if _version_tuple(floor) >= _version_tuple(need):
+    if at_least(floor, need):
         return []
     fields = {
         "value": floor,

@@ -37,6 +37,27 @@ class Case:
     time_s: float = 0.0
 
 
+# Step (apply: ok/change/fail/skipped) and stage (smoke test: pass/warn/fail/skip) statuses.
+_OUTCOME: dict[str, CaseStatus] = {"fail": "fail", "skip": "skip", "skipped": "skip"}
+
+
+def outcome_case(
+    classname: str,
+    name: str,
+    status: str,
+    detail: str,
+    time_s: float,
+    *,
+    failure: str | None = None,
+) -> Case:
+    """An apply step or a smoke-test stage as a testcase: ``fail`` fails with ``failure``
+    (default: ``detail``) as its body, ``skip``/``skipped`` is skipped, any other status
+    passes with ``status: detail`` as its output."""
+    kind = _OUTCOME.get(status, "pass")
+    text = (detail if failure is None else failure) if kind == "fail" else f"{status}: {detail}"
+    return Case(classname, name, kind, message=detail, text=text, time_s=time_s)
+
+
 @dataclass(frozen=True)
 class Suite:
     name: str

@@ -5,6 +5,7 @@ shows as a table, JSON, JUnit or HTML. Schema and rules: docs/report.md.
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -53,10 +54,19 @@ def _files(path: Path) -> tuple[list[Path], Unreadable | None]:
 
 def load(path: Path) -> Loaded | Unreadable:
     """One report file, validated; any problem is a one-line cause, never an exception."""
+    too_big = Unreadable(path, f"larger than {MAX_BYTES // 2**20} MiB: not a report")
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return Unreadable(path, f"larger than {MAX_BYTES // 2**20} MiB: not a report")
-        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            # A pipe would block the read forever, /dev/zero would fill memory.
+            return Unreadable(path, "not a regular file: not a report")
+        if st.st_size > MAX_BYTES:
+            return too_big
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)  # bounded even if the file grows meanwhile
+        if len(raw) > MAX_BYTES:
+            return too_big
+        text = raw.decode("utf-8-sig", errors="replace")
     except OSError as e:
         return Unreadable(path, f"cannot read: {e.strerror or e}")
     try:
@@ -65,6 +75,8 @@ def load(path: Path) -> Loaded | Unreadable:
         return Unreadable(path, f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})")
     except RecursionError:
         return Unreadable(path, "not valid JSON: nested too deeply")
+    except ValueError as e:  # an integer of more digits than Python converts
+        return Unreadable(path, f"not valid JSON: {str(e).split(';')[0]}")
     try:
         return Loaded(path, parse_report(data))
     except InvalidReport as e:

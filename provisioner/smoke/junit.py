@@ -3,11 +3,9 @@ dashboards show which stage failed; written by :mod:`provisioner.report.junit`."
 
 from __future__ import annotations
 
-from provisioner.report.junit import Case, CaseStatus, Suite
+from provisioner.report.junit import Suite, outcome_case
 from provisioner.report.junit import junit_xml as suites_xml
 from provisioner.smoke.result import STAGES, SmokeResult, Stage
-
-_STATUS: dict[str, CaseStatus] = {"fail": "fail", "skip": "skip"}
 
 
 def junit_stages(result: SmokeResult) -> list[Stage]:
@@ -32,19 +30,18 @@ def junit_stages(result: SmokeResult) -> list[Stage]:
 def smoke_suite(result: SmokeResult, *, hostname: str | None = None) -> Suite:
     """The stages as testcases; a failure's body is the printed summary."""
     record = result.as_json()
+    summary = "\n".join(result.summary_lines())
     keys = ("framework", "framework_version", "device_used", "accelerator_used", "verdict")
     return Suite(
         name=f"provision.smoke.{result.profile}",
         cases=tuple(
-            Case(
-                classname=f"smoke.{result.profile}",
-                name=stage.name,
-                status=_STATUS.get(stage.status, "pass"),
-                message=stage.detail,
-                text="\n".join(result.summary_lines())
-                if stage.status == "fail"
-                else f"{stage.status}: {stage.detail}",
-                time_s=stage.duration_s,
+            outcome_case(
+                f"smoke.{result.profile}",
+                stage.name,
+                stage.status,
+                stage.detail,
+                stage.duration_s,
+                failure=summary,
             )
             for stage in junit_stages(result)
         ),

@@ -22,8 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from channels import PackageSpec
-from support.profiles import profile_document, write_profile
+from tests.channels import PackageSpec
+from tests.support.profiles import profile_document, write_profile
 
 REPO = Path(__file__).resolve().parents[2]
 HOST_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"

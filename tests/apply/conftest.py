@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from apply_e2e import Provision, make_provision, stand_in_packages
-from channels import build_channel, demo_packages
+
+from tests.apply.apply_e2e import Provision, make_provision, stand_in_packages
+from tests.channels import build_channel, demo_packages
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from apply_e2e import PY, REPO, Provision, conda_meta_mtimes, conda_profile
-from pypi_index import small_index
 
 from provisioner.report.model import parse_report
+from tests.apply.apply_e2e import PY, REPO, Provision, conda_meta_mtimes, conda_profile
+from tests.pypi_index import small_index
 
 pytestmark = pytest.mark.slow
 

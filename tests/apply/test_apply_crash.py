@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from apply_e2e import PY, Provision, conda_meta_mtimes, conda_profile, wait_for_pause
-from pypi_index import small_index
-from support.processes import kill_tree
+
+from tests.apply.apply_e2e import PY, Provision, conda_meta_mtimes, conda_profile, wait_for_pause
+from tests.pypi_index import small_index
+from tests.support.processes import kill_tree
 
 pytestmark = pytest.mark.slow
 

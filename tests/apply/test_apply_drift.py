@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 import yaml
-from apply_e2e import REPO, Provision, make_provision
-from pypi_index import small_package
-from support import machine
 
 from provisioner.apply.verify import import_check
 from provisioner.profile import load_profile
 from provisioner.uvbin import uv_executable
+from tests.apply.apply_e2e import REPO, Provision, make_provision
+from tests.pypi_index import small_package
+from tests.support import machine
 
 pytestmark = pytest.mark.slow
 

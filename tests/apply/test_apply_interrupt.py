@@ -11,10 +11,11 @@ import signal
 from pathlib import Path
 
 import pytest
-from apply_e2e import REPO, Provision
-from support import machine
-from support.processes import alive, children, cmdline
-from support.waiting import wait_until, within
+
+from tests.apply.apply_e2e import REPO, Provision
+from tests.support import machine
+from tests.support.processes import alive, children, cmdline
+from tests.support.waiting import wait_until, within
 
 pytestmark = [
     pytest.mark.slow,

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from apply_e2e import REPO, Provision, conda_profile
+
+from tests.apply.apply_e2e import REPO, Provision, conda_profile
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,8 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from apply_e2e import REPO, Provision
-
 from provisioner.apply.guard import exclusive
+from tests.apply.apply_e2e import REPO, Provision
 
 BROKEN_LOCK = "not a valid conda-lock file"
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from apply_e2e import REPO, Provision
-from support import machine
+
+from tests.apply.apply_e2e import REPO, Provision
+from tests.support import machine
 
 pytestmark = pytest.mark.slow
 

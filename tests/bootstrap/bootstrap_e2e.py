@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pypi_index import small_index
-from support.profiles import profile_document, write_profile
+from tests.pypi_index import small_index
+from tests.support.profiles import profile_document, write_profile
 
 Renderer = Callable[..., Path]
 

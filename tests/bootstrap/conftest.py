@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from bootstrap_e2e import Renderer
 
 from provisioner.cli import main
+from tests.bootstrap.bootstrap_e2e import Renderer
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bootstrap_e2e import Renderer
-from pypi_index import small_index
 
 from provisioner.report.model import parse_report
+from tests.bootstrap.bootstrap_e2e import Renderer
+from tests.pypi_index import small_index
 
 # A STUB smoke test (no framework in this small env): it records what the script passed
 # it (the exported variables) instead of training.

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bootstrap_e2e import Renderer, small_profile
-from pypi_index import small_index
-from support.powershell import nodes_of_type, parse, parse_errors, walk
-from support.profiles import profile_document, write_profile
-from support.ps_values import ps_expression_value
 
 from provisioner.render.jinja import quote_ps
+from tests.bootstrap.bootstrap_e2e import Renderer, small_profile
+from tests.pypi_index import small_index
+from tests.support.powershell import nodes_of_type, parse, parse_errors, walk
+from tests.support.profiles import profile_document, write_profile
+from tests.support.ps_values import ps_expression_value
 
 HOSTILE = "it's $(Remove-Item C:\\) `n \u2019smart\u2019 & ; *"
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bootstrap_e2e import STUB_SMOKE_TEST, Renderer, small_profile
-from support import machine
 
 from provisioner.render.artifacts_bootstrap import NO_LOCK_MESSAGE
 from provisioner.report.model import parse_report
+from tests.bootstrap.bootstrap_e2e import STUB_SMOKE_TEST, Renderer, small_profile
+from tests.support import machine
 
 SHELLCHECK = Path(sys.executable).with_name("shellcheck")
 
@@ -256,7 +256,7 @@ ln -s "{python}" "$prefix/bin/python"
 def test_conda_path_with_stand_in_micromamba(
     render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]
 ) -> None:
-    from channels import build_channel, demo_packages
+    from tests.channels import build_channel, demo_packages
 
     channel = build_channel(tmp_path / "chan", demo_packages())
     profile = tmp_path / "p" / "condaenv.yaml"
@@ -326,7 +326,7 @@ def test_conda_path_with_stand_in_micromamba(
 def test_a_tampered_conda_artifact_stops_before_any_installer_runs(
     render: Renderer, tmp_path: Path, bootstrap_env: dict[str, str]
 ) -> None:
-    from channels import build_channel, demo_packages, tamper
+    from tests.channels import build_channel, demo_packages, tamper
 
     specs = demo_packages()
     channel = build_channel(tmp_path / "chan", specs)

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import machine
+
+from tests.support import machine
 
 REPO = Path(__file__).resolve().parents[2]
 HOST_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from channels import PackageSpec, build_channel, demo_packages, python_standin
-from conftest import HOST_PYTHON, PY, REPO, bootstrap_env, lock_offline, provision
+
+from tests.bundle.conftest import HOST_PYTHON, PY, REPO, bootstrap_env, lock_offline, provision
+from tests.channels import PackageSpec, build_channel, demo_packages, python_standin
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from channels import PackageSpec, build_channel, demo_packages
-from conftest import PY, provision
-from support.powershell import parse_errors
+
+from tests.bundle.conftest import PY, provision
+from tests.channels import PackageSpec, build_channel, demo_packages
+from tests.support.powershell import parse_errors
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from host_replay import ReplayedHost, make_tools_dir, replayed
+
+from tests.checks.host_replay import ReplayedHost, make_tools_dir, replayed
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,6 @@ import re
 from pathlib import Path
 
 import pytest
-from host_replay import profile_paths
-from support.powershell import parse_errors
 
 from provisioner.checks.plan import plan_checks
 from provisioner.checks.records import load_checks
@@ -19,6 +17,8 @@ from provisioner.profile import load_profile
 from provisioner.render import RenderContext
 from provisioner.render.artifacts_checks import render_check_ps1, script_args
 from provisioner.render.jinja import quote_ps
+from tests.checks.host_replay import profile_paths
+from tests.support.powershell import parse_errors
 
 
 def rendered(profile: Path) -> str:

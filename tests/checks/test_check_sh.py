@@ -12,11 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from host_replay import PROFILES_DIR, ReplayedHost, diagnose_host, host_names, profile_paths
 
 from provisioner.profile import load_profile
 from provisioner.render import RenderContext
 from provisioner.render.artifacts_checks import render_check_sh
+from tests.checks.host_replay import (
+    PROFILES_DIR,
+    ReplayedHost,
+    diagnose_host,
+    host_names,
+    profile_paths,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SHELLCHECK = REPO / ".venv" / "bin" / "shellcheck"

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from host_replay import PROFILES_DIR, ReplayedHost
 
 from provisioner.cli import main
 from provisioner.commands.facts import facts
+from tests.checks.host_replay import PROFILES_DIR, ReplayedHost
 
 REPO = Path(__file__).resolve().parents[2]
 FIX = REPO / "tests" / "data" / "fixtures"

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from host_replay import PROFILES_DIR, ReplayedHost, diagnose_host
 
 from provisioner.checks.doctor import Diagnosis
 from provisioner.host.facts import NvidiaSmi
+from tests.checks.host_replay import PROFILES_DIR, ReplayedHost, diagnose_host
 
 Host = Callable[[str], ReplayedHost]
 

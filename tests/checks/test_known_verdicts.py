@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from host_replay import PROFILES_DIR, ReplayedHost, diagnose_host
 
 from provisioner.checks.doctor import Diagnosis
+from tests.checks.host_replay import PROFILES_DIR, ReplayedHost, diagnose_host
 
 
 def run(host: Callable[[str], ReplayedHost], name: str, profile: str, tmp: Path) -> Diagnosis:

@@ -10,7 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from host_replay import ReplayedHost, diagnose_host, host_names, profile_paths, statuses
+
+from tests.checks.host_replay import (
+    ReplayedHost,
+    diagnose_host,
+    host_names,
+    profile_paths,
+    statuses,
+)
 
 PROFILES = {p.stem: p for p in profile_paths()}
 

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from host_replay import PROFILES_DIR, ReplayedHost, diagnose_host
 
 from provisioner.host import patterns
 from provisioner.profile import load_profile
@@ -19,6 +18,7 @@ from provisioner.render.artifacts_checks import (
     render_check_sh,
     shared_patterns,
 )
+from tests.checks.host_replay import PROFILES_DIR, ReplayedHost, diagnose_host
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "provisioner" / "templates"
 

@@ -14,10 +14,6 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from channels import PackageSpec, build_channel, demo_packages, python_standin, tamper
-from pypi_index import Wheel, build_simple_index, build_wheel
-from support.profiles import profile_document
-from support.profiles import write_profile as write_yaml
 
 from provisioner.env import EnvBackend
 from provisioner.env.conda import ArtifactMismatch, CondaBackend, read_conda_meta
@@ -26,6 +22,10 @@ from provisioner.lock import Lock
 from provisioner.lock.lockfile import lock_profile
 from provisioner.profile import load_profile
 from provisioner.uvbin import uv_executable
+from tests.channels import PackageSpec, build_channel, demo_packages, python_standin, tamper
+from tests.pypi_index import Wheel, build_simple_index, build_wheel
+from tests.support.profiles import profile_document
+from tests.support.profiles import write_profile as write_yaml
 
 LINUX = "linux-64"
 # The python stand-in is a venv of this interpreter, so profiles ask for its version.

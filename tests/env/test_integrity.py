@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from channels import PackageSpec, build_channel, tamper
-from pypi_index import Wheel, build_wheel
 
 from provisioner.env.artifacts import ArtifactMismatch
 from provisioner.env.conda import CondaBackend
@@ -27,6 +25,8 @@ from provisioner.lock import Lock, LockedPackage
 from provisioner.lock.lockfile import lock_profile
 from provisioner.profile import load_profile
 from provisioner.uvbin import uv_executable
+from tests.channels import PackageSpec, build_channel, tamper
+from tests.pypi_index import Wheel, build_wheel
 
 
 def write_profile(folder: Path, channel: Path, conda: list[str]) -> Path:

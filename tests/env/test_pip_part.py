@@ -9,7 +9,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from pypi_index import small_package
 
 from provisioner.env.pip_failures import explain_install_failure
 from provisioner.env.pip_part import (
@@ -21,6 +20,7 @@ from provisioner.env.pip_part import (
 from provisioner.errors import ExternalFailure
 from provisioner.lock import LockedPackage
 from provisioner.uvbin import uv_executable
+from tests.pypi_index import small_package
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pypi_index import small_package
-from support import machine
 
 from provisioner.env.venv import VenvBackend, find_interpreter
 from provisioner.errors import HostNotReady
 from provisioner.host.probe import Probe
 from provisioner.lock import Lock
+from tests.pypi_index import small_package
+from tests.support import machine
 
 
 def lock_of(*pkgs: tuple[str, str]) -> Lock:

@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from netns import Fleet, fleet, missing_requirement
-from support import machine
+
+from tests.fleet.netns import Fleet, fleet, missing_requirement
+from tests.support import machine
 
 REPO = Path(__file__).resolve().parents[2]
 

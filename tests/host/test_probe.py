@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,7 @@ from provisioner.cli import main
 from provisioner.errors import ExitCode, ProvisionError
 from provisioner.host.facts import Unknown, gather
 from provisioner.host.probe import Probe
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
-from host_replay import make_tools_dir, replayed
+from tests.checks.host_replay import make_tools_dir, replayed
 
 
 def test_this_machine_is_plain_linux_with_python() -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from channels import PackageSpec, build_channel, demo_packages
+
+from tests.channels import PackageSpec, build_channel, demo_packages
 
 ProfileWriter = Callable[..., Path]
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from channels import PackageSpec, build_channel
-from support.profiles import profile_document, write_profile
 
 from provisioner import platforms
 from provisioner.cli import main
 from provisioner.lock.lockfile import lock_profile
 from provisioner.profile import load_profile
 from provisioner.profile.model import Target
+from tests.channels import PackageSpec, build_channel
+from tests.support.profiles import profile_document, write_profile
 
 
 @pytest.mark.parametrize(

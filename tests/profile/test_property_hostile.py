@@ -18,9 +18,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_property import DATA, check_path
 
 from provisioner.cli import main
+from tests.profile.test_property import DATA, check_path
 
 SETTINGS = settings(
     max_examples=400,

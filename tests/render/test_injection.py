@@ -23,8 +23,6 @@ from pathlib import Path
 
 import pytest
 import tree_sitter
-from support.powershell import parse, parse_errors, walk
-from support.ps_values import ps_expression_value
 
 from provisioner.cli import main
 from provisioner.lock import Lock, LockedPackage
@@ -32,6 +30,8 @@ from provisioner.lock.inputs import input_digests, inputs_hash
 from provisioner.lock.lockfile import default_lockfile_path, platforms_for, write_lockfile
 from provisioner.profile import load_profile
 from provisioner.render.jinja import quote_ps
+from tests.support.powershell import parse, parse_errors, walk
+from tests.support.ps_values import ps_expression_value
 
 HOSTILE = [
     "$(touch PWNED-subst)",

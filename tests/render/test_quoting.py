@@ -13,10 +13,10 @@ import subprocess
 
 import pytest
 import tree_sitter
-from support.powershell import nodes_of_type, parse_errors
-from support.ps_values import ps_decode_verbatim, ps_expression_value
 
 from provisioner.render.jinja import environment, quote_ps, quote_sh
+from tests.support.powershell import nodes_of_type, parse_errors
+from tests.support.ps_values import ps_decode_verbatim, ps_expression_value
 
 HOSTILE = [
     "plain",

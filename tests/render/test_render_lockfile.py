@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pypi_index import small_index
-from support.profiles import profile_document, write_profile
 
 from provisioner.cli import main
+from tests.pypi_index import small_index
+from tests.support.profiles import profile_document, write_profile
 
 
 def pip_profile(folder: Path, name: str, pip: list[str]) -> Path:

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_injection import write_stand_in_lock
 
 from provisioner.cli import main
+from tests.render.test_injection import write_stand_in_lock
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((REPO / "profiles").glob("*.yaml"))

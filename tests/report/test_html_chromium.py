@@ -13,9 +13,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from report_data import fleet, report_json, write
 
 from provisioner.cli import main
+from tests.report.report_data import fleet, report_json, write
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 HOSTILE = '<script>alert("x")</script><img src=http://evil.example/x.png>&amp;'

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from report_data import report_json
 
 from provisioner.report.model import (
     SCHEMA,
@@ -16,6 +15,7 @@ from provisioner.report.model import (
     host_info,
     parse_report,
 )
+from tests.report.report_data import report_json
 
 
 def test_round_trip_is_stable_and_keeps_the_smoke_record() -> None:

@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from report_data import fleet, report_json, write
 
 from provisioner.cli import main
 from provisioner.commands.report import report
+from tests.report.report_data import fleet, report_json, write
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)  # two hours after FINISHED
 

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from report_data import report_json
 
 from provisioner.errors import ProvisionError
 from provisioner.report.model import parse_report
 from provisioner.report.store import history_of, history_size, write_report
+from tests.report.report_data import report_json
 
 
 def names(folder: Path) -> list[str]:

@@ -9,7 +9,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from smoke_fixtures import (
+
+from provisioner.profile import ResolvedProfile, load_profile
+from tests.smoke.smoke_fixtures import (
     PROFILES,
     TF_CPU,
     TF_DIRECTML,
@@ -17,8 +19,6 @@ from smoke_fixtures import (
     build_venv,
     render_script,
 )
-
-from provisioner.profile import ResolvedProfile, load_profile
 
 
 @pytest.fixture(scope="session")

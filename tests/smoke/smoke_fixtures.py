@@ -19,11 +19,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import machine
 
 from provisioner.profile import ResolvedProfile
 from provisioner.render import RenderContext
 from provisioner.render.artifacts_smoke import render_smoke_test
+from tests.support import machine
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / ".cache" / "tests"

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from smoke_fixtures import build_venv, render_script
 
 from provisioner.profile import ResolvedProfile
 from provisioner.smoke import run_smoke
+from tests.smoke.smoke_fixtures import build_venv, render_script
 
 
 def nvidia_gpu() -> bool:

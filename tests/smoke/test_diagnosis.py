@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 import yaml
-from smoke_fixtures import LOGS, index_verdicts
 
 from provisioner.profile import ResolvedProfile
 from provisioner.smoke import SmokeResult, run_smoke
 from provisioner.smoke.diagnosis import decide, findings_in
+from tests.smoke.smoke_fixtures import LOGS, index_verdicts
 
 STAND_IN = '''#!{python}
 """STAND-IN for a framework run: prints a captured log and exits like the real run."""

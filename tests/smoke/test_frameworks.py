@@ -183,7 +183,7 @@ def test_real_tf_placement_log_is_read_back_and_cpu_ops_are_caught(
     import json
     import subprocess
 
-    from smoke_fixtures import render_script
+    from tests.smoke.smoke_fixtures import render_script
 
     python: Path = request.getfixturevalue(venv)
     script = render_script(resolved_profile("tf-directml"), tmp_path)

@@ -12,10 +12,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from smoke_fixtures import read_log, render_script
-from support import machine
 
 from provisioner.profile import ResolvedProfile
+from tests.smoke.smoke_fixtures import read_log, render_script
+from tests.support import machine
 
 TWO_ADAPTERS = "tfdml_log_ok_two_adapters_intel_amd_windows.txt"
 

@@ -8,7 +8,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from support.waiting import within
+from tests.support.waiting import within
 
 
 def alive(pid: int) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tree_sitter
 
-from support.powershell import walk
+from tests.support.powershell import walk
 
 # PowerShell's single-quote characters: about_Quoting_Rules
 PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"

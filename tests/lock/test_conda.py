@@ -11,11 +11,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from channels import PackageSpec, build_channel, sha256_of
 
 from provisioner.errors import ExitCode, ExternalFailure
-from provisioner.lock.solve import channel_urls, conda_specs, solve_conda, virtual_package_specs
+from provisioner.lock.conda import channel_urls, conda_specs, solve_conda, virtual_package_specs
 from provisioner.profile import load_profile
+from tests.channels import PackageSpec, build_channel, sha256_of
 
 ProfileWriter = Callable[..., Path]
 

@@ -11,16 +11,16 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from channels import PackageSpec, build_channel, python_standin
-from pypi_index import Wheel, build_simple_index, build_wheel
-from support import machine
 
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock, LockedPackage
 from provisioner.lock.lockfile import lock_profile, read_lockfile, write_lockfile
+from provisioner.lock.pip_part import conda_provided, resolve_pip
 from provisioner.lock.pipconfig import read_pip_settings, uv_index_args
-from provisioner.lock.pypi import conda_provided, resolve_pip
 from provisioner.profile import load_profile
+from tests.channels import PackageSpec, build_channel, python_standin
+from tests.pypi_index import Wheel, build_simple_index, build_wheel
+from tests.support import machine
 
 ProfileWriter = Callable[..., Path]
 REPO = Path(__file__).resolve().parents[2]
