@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.stand_in_framework import stand_in_python
+
+from tests.support.stand_in_framework import stand_in_python
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"

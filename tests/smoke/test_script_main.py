@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.stand_in_framework import DRIVER
 
 from provisioner.smoke.script import stages
 from provisioner.smoke.script.plumbing import Report
 from provisioner.smoke.script.workload import STAGES
+from tests.support.stand_in_framework import DRIVER
 
 
 @pytest.mark.parametrize(
@@ -97,7 +97,7 @@ def test_the_report_names_the_profile_and_the_request() -> None:
 
 def run_script(preset: str, tmp_path: Path, *argv: str) -> tuple[int, str, dict[str, Any]]:
     out = tmp_path / "result.json"
-    here = str(Path(__file__).resolve().parents[1])
+    here = str(Path(__file__).resolve().parents[2])
     done = subprocess.run(
         [sys.executable, "-c", DRIVER, here, preset, "--json-out", str(out), *argv],
         capture_output=True,

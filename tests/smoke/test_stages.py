@@ -14,11 +14,11 @@ import math
 from typing import Any
 
 import pytest
-from support.stand_in_framework import GPU0, GPU1, MATMUL_ON_CPU, Scenario, StandInFramework
 
 from provisioner.smoke.script import frameworks, stages
 from provisioner.smoke.script.plumbing import Report, StageFailed, StderrTee
 from provisioner.smoke.script.workload import STAGES
+from tests.support.stand_in_framework import GPU0, GPU1, MATMUL_ON_CPU, Scenario, StandInFramework
 
 
 def run(

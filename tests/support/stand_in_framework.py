@@ -95,11 +95,11 @@ PRESETS: dict[str, Scenario] = {
     "no-device": Scenario(devices=[]),
     "bug": Scenario(broken_result=True),
 }
-# Runs the real ``stages.main`` with the stand-in: argv is TESTS-FOLDER PRESET ARGS.
+# Runs the real ``stages.main`` with the stand-in: argv is REPO-ROOT PRESET ARGS.
 DRIVER = """
 import sys
 sys.path.insert(0, sys.argv[1])
-import support.stand_in_framework as t
+import tests.support.stand_in_framework as t
 from provisioner.smoke.script import frameworks, stages
 t.StandInFramework.scenario = t.PRESETS[sys.argv[2]]
 frameworks.FRAMEWORK_PATHS["pytorch"] = t.StandInFramework
@@ -112,7 +112,7 @@ def stand_in_python(folder: Path, preset: str) -> Path:
     ``python -I -u smoke_test.py ARGS``, it runs the real smoke stages with the stand-in
     framework ``preset`` and ARGS, as the rendered script would."""
     path = folder / f"python-{preset}"
-    here = Path(__file__).resolve().parents[1]
+    here = Path(__file__).resolve().parents[2]
     path.write_text(
         "#!/bin/sh\n"
         "# stand-in for an environment's python (no GPU framework here): drop -I -u SCRIPT\n"
