@@ -130,7 +130,7 @@ def _earlier_verification(env: str, lock_sha256: str) -> dict[str, Any] | None:
     path = reports_dir() / f"{env}.json"
     try:
         earlier = parse_report(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, InvalidReport):
+    except (OSError, ValueError, RecursionError, InvalidReport):
         return None
     lock = earlier.lock
     if earlier.verify is None or not earlier.verify.passed or lock is None:

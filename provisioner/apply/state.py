@@ -77,7 +77,7 @@ def read_state(env: str) -> State | None:
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             return None
         return State(**data)
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, RecursionError):
         return None  # unreadable state is treated as "nothing known": a full check runs
 
 

@@ -208,7 +208,7 @@ def _conda_files(prefix: Path, variables: Variables) -> dict[Path, str | None]:
 def _read_json(path: Path) -> dict[str, object]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -226,8 +226,8 @@ def _wanted(prefix: Path, manager: str, variables: Variables) -> dict[Path, str 
 def _current(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8-sig")
-    except OSError:
-        return None
+    except (OSError, UnicodeDecodeError):
+        return None  # absent, or not what we wrote: rewritten
 
 
 def activation_current(prefix: Path, manager: str, variables: Variables) -> bool:

@@ -38,6 +38,11 @@ DOWNLOAD_TIMEOUT_S = 120
 T = TypeVar("T")
 R = TypeVar("R")
 CHUNK = 1 << 20
+# What index_metadata returns for each archive (and a cached record must have).
+RECORD_KEYS = frozenset(
+    {"noarch", "build_number", "depends", "constrains", "license", "arch", "platform"}
+    | {"python_site_packages_path", "size"}
+)
 
 
 class ArtifactMismatch(ExternalFailure):
@@ -270,9 +275,13 @@ def cached_index_metadata(
     path = cache_root() / "records" / f"{key}.json"
     try:
         cached = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(cached, list) and len(cached) == len(packages):
+        if (
+            isinstance(cached, list)
+            and len(cached) == len(packages)
+            and all(isinstance(m, dict) and m.keys() >= RECORD_KEYS for m in cached)
+        ):
             return cached
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         pass
     metas = parallel_map(index_metadata, artifacts)
     with contextlib.suppress(OSError):  # a cache only

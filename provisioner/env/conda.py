@@ -246,7 +246,7 @@ def read_conda_meta(prefix: Path) -> dict[str, dict[str, object]]:
     for meta in sorted((prefix / "conda-meta").glob("*.json")):
         try:
             data = json.loads(meta.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
         if isinstance(data, dict) and "name" in data:
             out[str(data["name"])] = data

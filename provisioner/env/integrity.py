@@ -54,16 +54,25 @@ class Expected:
 
 
 def conda_expectations(prefix: Path, names: Iterable[str] | None = None) -> Iterator[Expected]:
-    """What ``conda-meta`` says each file of each package (or only ``names``) must be."""
+    """What ``conda-meta`` says each file of each package (or only ``names``) must be.
+
+    Checking every package (no ``names``), a record that cannot be read is itself a
+    finding: nothing says what that package's files must be."""
     wanted = set(names) if names is not None else None
     for meta_path in sorted((prefix / "conda-meta").glob("*.json")):
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
+            meta = None
+        paths_data = meta.get("paths_data") if isinstance(meta, dict) else None
+        paths = paths_data.get("paths") if isinstance(paths_data, dict) else None
+        if not isinstance(meta, dict) or not isinstance(paths, list):
+            if wanted is None:
+                where = f"conda-meta/{meta_path.name}"
+                yield Expected("conda", meta_path.stem, where, meta_path, "", None)
             continue
-        if not isinstance(meta, dict) or (wanted is not None and meta.get("name") not in wanted):
+        if wanted is not None and meta.get("name") not in wanted:
             continue
-        paths = (meta.get("paths_data") or {}).get("paths") or []
         for entry in paths:
             if not isinstance(entry, dict) or entry.get("path_type") in SKIP_PATH_TYPES:
                 continue

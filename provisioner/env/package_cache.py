@@ -59,10 +59,13 @@ def _entry_files(pkgs_dir: Path, pkg: LockedPackage) -> list[Expected] | None:
     entry = pkgs_dir / _stem(pkg)
     try:
         paths = json.loads((entry / "info" / "paths.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
+    listed = paths.get("paths") if isinstance(paths, dict) else None
+    if not isinstance(listed, list):
+        return None  # not a package's paths.json: nothing to check the entry against
     out = []
-    for item in paths.get("paths", []) if isinstance(paths, dict) else []:
+    for item in listed:
         if not isinstance(item, dict) or item.get("path_type") in SKIP_PATH_TYPES:
             continue
         rel, digest, size = item.get("_path"), item.get("sha256"), item.get("size_in_bytes")

@@ -347,7 +347,7 @@ def _read_direct_url(info: Path) -> tuple[str | None, str | None]:
         return None, None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, None
     url = data.get("url") if isinstance(data, dict) else None
     archive = data.get("archive_info", {}) if isinstance(data, dict) else {}

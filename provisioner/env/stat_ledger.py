@@ -33,8 +33,8 @@ class StatLedger:
     def _read(self) -> dict[str, object]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+        except (OSError, ValueError, RecursionError):
+            return {}  # a damaged ledger trusts nothing: everything is hashed again
         return data if isinstance(data, dict) else {}
 
     def get(self, key: str) -> object | None:
