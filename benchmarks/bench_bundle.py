@@ -58,20 +58,45 @@ def report_size(bundle: int, packages: int) -> None:
     )
 
 
+# Rounds of (warm-cache apply, offline bootstrap), interleaved so that a busy machine
+# slows both alike; the best round of each is reported. Most of either is the smoke
+# test's CPU training, whose speed swings widely while other processes hold the cores.
+ROUNDS = 2
+
+
 def _bootstrap_vs_apply(root: Path, env: dict[str, str], profile: Path) -> None:
     folder = root / "dir"
     _provision(env, "bundle", str(profile), "-o", str(folder))
     warm = dict(env, PROVISION_HOME=str(root / "warm"))
     _provision(warm, "apply", str(profile))  # fills the uv cache: not counted
-    fresh = dict(env, PROVISION_HOME=str(root / "apply"))
-    ours_apply = _timed([sys.executable, "-m", "provisioner", "apply", str(profile)], fresh)
     runner = ["unshare", "-n"] if _unshare_ok() else []
-    target = dict(env, HOME=str(root / "target-home"))
-    target.pop("PYTHONPATH", None)
     script = folder / "cpu-linux-64" / "bootstrap.sh"
-    ours = _timed([*runner, str(script), "--home", str(root / "target")], target)
+    applies, bootstraps = [], []
+    for n in range(ROUNDS):
+        fresh = dict(env, PROVISION_HOME=str(root / f"apply-{n}"))
+        applies.append(_timed([sys.executable, "-m", "provisioner", "apply", str(profile)], fresh))
+        # A new machine: its own HOME, so uv's cache starts empty and every wheel of the
+        # bundle is unpacked (the apply above links from a warm cache).
+        target = dict(env, HOME=str(root / f"target-home-{n}"))
+        target.pop("PYTHONPATH", None)
+        home = str(root / f"target-{n}")
+        bootstraps.append(_timed([*runner, str(script), "--home", home], target))
+        shutil.rmtree(root / f"apply-{n}", ignore_errors=True)
+        shutil.rmtree(root / f"target-{n}", ignore_errors=True)
+        shutil.rmtree(root / f"target-home-{n}", ignore_errors=True)
+    print(
+        "  each round (apply, bootstrap): "
+        + ", ".join(f"({a:.1f} s, {b:.1f} s)" for a, b in zip(applies, bootstraps, strict=True)),
+        flush=True,
+    )
     where = "offline (unshare -n)" if runner else "network allowed (unshare -n not permitted)"
-    report(f"bootstrap from the bundle, {where}", ours, ours_apply, "warm-cache apply", "<= 1.3x")
+    report(
+        f"bootstrap from the bundle, {where}, best of {ROUNDS}",
+        min(bootstraps),
+        min(applies),
+        "warm-cache apply",
+        "<= 1.3x",
+    )
 
 
 def _unshare_ok() -> bool:

@@ -172,6 +172,9 @@ class Report:
                 stages.append(
                     {"name": name, "status": "skip", "detail": "not run", "duration_s": 0.0}
                 )
+        # In run order: a stage that never reported (placement, when training raised)
+        # sits at its place, not after the later ones; "internal" goes last.
+        stages.sort(key=lambda s: STAGES.index(s["name"]) if s["name"] in STAGES else len(STAGES))
         if failed:
             self.data["verdict"] = "fail"
             self.data["reason"] = "%s: %s" % (failed[0]["name"], failed[0]["detail"])
