@@ -21,7 +21,7 @@ from pathlib import Path
 
 from provisioner import bundle as b
 from provisioner.bundle.fetch import verified
-from provisioner.env.artifacts import filename
+from provisioner.env.artifacts import filename, parallel_map
 from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
 from provisioner.lock import Lock, LockedPackage
 from provisioner.profile import ResolvedProfile
@@ -101,8 +101,6 @@ def artifact_path(pkg: LockedPackage) -> str:
 
 
 def _fetch_locked(packages: Sequence[LockedPackage], platform: str) -> list[Entry]:
-    from provisioner.env.conda import parallel_map
-
     for pkg in packages:
         if not pkg.sha256:
             raise ExternalFailure(
@@ -173,7 +171,6 @@ def _tool(
     """The tool's wheels and one requirements file per host Python; also
     ``{python: requirements sha256}`` for the bootstrap scripts."""
     from provisioner.bundle.tool import build_self_wheel, requirements_text, resolve_tool
-    from provisioner.env.conda import parallel_map
 
     own = build_self_wheel(work / ".self")
     own_entry = Entry(f"{b.TOOL_DIR}/{own.name}", own, sha256_file(own), own.stat().st_size)
