@@ -1,21 +1,55 @@
 """Arguments several commands share: the profile (default: the embedded one, as
-``apply`` does) and output paths, which are checked before any work starts so that a
+``apply`` does), ``--locked``/``--frozen`` (apply, plan), ``--host-name`` (apply, verify)
+and output paths, which are checked before any work starts so that a
 typo in ``--junit`` or ``-o`` is exit 2 at once, not after a whole apply."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import ExitCode, ProvisionError
 
+if TYPE_CHECKING:
+    from provisioner.apply.run import LockMode
+
 PROFILE_HELP = "profile YAML file (default: the embedded cpu profile)"
+HOST_NAME_HELP = (
+    "name this host in the report as the fleet knows it (an inventory name); "
+    "default: $PROVISION_HOST_NAME, else the hostname"
+)
 
 
 def add_profile(parser: Any) -> None:
     """The optional PROFILE positional every profile command takes."""
     parser.add_argument("profile", type=Path, nargs="?", default=None, help=PROFILE_HELP)
+
+
+def add_lock_mode(p: Any) -> None:
+    """``--locked`` / ``--frozen`` (plan takes them too, to show what apply will do)."""
+    modes = p.add_mutually_exclusive_group()
+    modes.add_argument(
+        "--locked",
+        action="store_true",
+        help="stop (exit 1) when the lockfile beside the profile is missing or stale, "
+        "instead of updating it (for CI and lab scripts)",
+    )
+    modes.add_argument(
+        "--frozen",
+        action="store_true",
+        help="install the lock as it is, even when stale; never solve (exit 2 without a lock)",
+    )
+
+
+def lock_mode(*, locked: bool, frozen: bool) -> LockMode:
+    """``--locked`` / ``--frozen`` as the lock step's mode (they exclude each other)."""
+    if locked and frozen:
+        raise ProvisionError(
+            "--locked and --frozen exclude each other",
+            hint="--locked refuses a stale lock, --frozen installs it as it is: pick one",
+        )
+    return "locked" if locked else "frozen" if frozen else "update"
 
 
 def profile_or_default(profile: Path | None) -> Path:
@@ -65,20 +99,11 @@ def unusable_folder(folder: Path) -> str | None:
 
 
 def _check_folder(folder: Path, target: Path, option: str) -> None:
-    existing = folder
-    while not existing.exists():
-        if existing.parent == existing:
-            break
-        existing = existing.parent
-    if not existing.is_dir():
+    why = unusable_folder(folder)
+    if why is not None:
+        fix = "a writable" if why.endswith("not writable") else "another"
         raise ProvisionError(
-            f"{option} {target}: {existing} is not a folder",
-            hint=f"choose another {option} path",
-            exit_code=ExitCode.INVALID,
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ProvisionError(
-            f"{option} {target}: {existing} is not writable",
-            hint=f"choose a writable {option} path",
+            f"{option} {target}: {why}",
+            hint=f"choose {fix} {option} path",
             exit_code=ExitCode.INVALID,
         )

@@ -153,13 +153,23 @@ class Checked:
     problems: tuple[str, ...]
 
 
+# What a member that is not a regular file hashes as: no listed file has these bytes.
+NOT_A_FILE = b"\0not a regular file"
+
+
 def _members(path: Path) -> Iterator[tuple[str, IO[bytes]]]:
     """(name, stream) of every regular file in a folder bundle or an archive."""
     kind = b.archive_kind(path)
     if kind == "folder" or path.is_dir():
-        for f in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
+        for f in sorted(p for p in path.rglob("*") if p.is_symlink() or not p.is_dir()):
+            name = f.relative_to(path).as_posix()
+            if f.is_symlink() or not f.is_file():
+                # A link (it can point anywhere once copied), a pipe or a device: not a
+                # file the bundle wrote; never opened (a pipe or /dev/zero never ends).
+                yield name, io.BytesIO(NOT_A_FILE)
+                continue
             with f.open("rb") as handle:
-                yield f.relative_to(path).as_posix(), handle
+                yield name, handle
     elif kind == "tar.gz":
         with tarfile.open(path, "r:gz") as tar:
             for m in tar:
@@ -168,7 +178,7 @@ def _members(path: Path) -> Iterator[tuple[str, IO[bytes]]]:
                     assert member is not None
                     yield m.name, member
                 elif not m.isdir():
-                    yield m.name, io.BytesIO(b"\0not a regular file")
+                    yield m.name, io.BytesIO(NOT_A_FILE)
     else:
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
@@ -246,6 +256,17 @@ def _read_manifest(root: Path, path: Path, name: str) -> dict[str, Any]:
         data = json.loads(text)
     except ValueError as e:
         raise ExternalFailure(f"{path}: {name} is not JSON: {e}", hint="re-bundle") from e
+    except RecursionError:
+        raise ExternalFailure(f"{path}: {name} is nested too deeply", hint="re-bundle") from None
     if not isinstance(data, dict) or data.get("schema") != b.BUNDLE_SCHEMA:
         raise ExternalFailure(f"{path}: {name} is not a {b.BUNDLE_SCHEMA} manifest")
+    files = data.get("files")
+    if not isinstance(files, list) or not all(
+        isinstance(f, dict) and isinstance(f.get("path"), str) and isinstance(f.get("sha256"), str)
+        for f in files
+    ):
+        raise ExternalFailure(
+            f"{path}: {name} does not list its files as path and sha256",
+            hint="copy the bundle again, or re-bundle",
+        )
     return data

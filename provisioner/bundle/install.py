@@ -30,12 +30,18 @@ from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
 def read_manifest(bundle: Path) -> dict[str, Any]:
     try:
         data = json.loads((bundle / b.MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise ExternalFailure(
-            f"{bundle / b.MANIFEST}: not a readable bundle manifest ({e})",
+            f"{bundle / b.MANIFEST}: not a readable bundle manifest "
+            f"({'nested too deeply' if isinstance(e, RecursionError) else e})",
             hint="copy the whole bundle folder again",
-        ) from e
-    if not isinstance(data, dict) or data.get("schema") != b.BUNDLE_SCHEMA:
+        ) from None
+    needed = ("top", "platform", "environment")
+    if (
+        not isinstance(data, dict)
+        or data.get("schema") != b.BUNDLE_SCHEMA
+        or not all(isinstance(data.get(k), str) and data[k] for k in needed)
+    ):
         raise ExternalFailure(
             f"{bundle / b.MANIFEST}: not a {b.BUNDLE_SCHEMA} manifest",
             hint="use the bootstrap script of the same bundle",

@@ -9,16 +9,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provisioner.errors import ProvisionError
+from provisioner.cli_arguments import HOST_NAME_HELP, add_lock_mode, lock_mode, profile_or_default
 
 if TYPE_CHECKING:
-    from provisioner.apply.run import LockMode
     from provisioner.report.model import Report
-
-HOST_NAME_HELP = (
-    "name this host in the report as the fleet knows it (an inventory name); "
-    "default: $PROVISION_HOST_NAME, else the hostname"
-)
 
 
 def add_parser(sub: Any) -> None:
@@ -82,29 +76,6 @@ def add_parser(sub: Any) -> None:
     )
 
 
-def add_lock_mode(p: argparse.ArgumentParser) -> None:
-    """``--locked`` / ``--frozen`` (plan takes them too, to show what apply will do)."""
-    modes = p.add_mutually_exclusive_group()
-    modes.add_argument(
-        "--locked",
-        action="store_true",
-        help="stop (exit 1) when the lockfile beside the profile is missing or stale, "
-        "instead of updating it (for CI and lab scripts)",
-    )
-    modes.add_argument(
-        "--frozen",
-        action="store_true",
-        help="install the lock as it is, even when stale; never solve (exit 2 without a lock)",
-    )
-
-
-def default_profile() -> Path:
-    """The built-in default profile (the shipped cpu profile)."""
-    from provisioner.profile import default_profile_path
-
-    return Path(default_profile_path())
-
-
 def apply(
     *,
     profile: Path | None = None,
@@ -128,7 +99,7 @@ def apply(
     from provisioner.profile import load_profile
 
     check_output_file(junit, "--junit")  # before any work: a typo is exit 2 now
-    resolved = load_profile(profile or default_profile())
+    resolved = load_profile(profile_or_default(profile))
     options = Options(
         dry_run=dry_run,
         skip_checks=skip_checks,
@@ -147,16 +118,6 @@ def apply(
     if result.error is not None:
         raise result.error  # after the report: the CLI prints its one line and exit code
     return result.exit_code
-
-
-def lock_mode(*, locked: bool, frozen: bool) -> LockMode:
-    """``--locked`` / ``--frozen`` as the lock step's mode (they exclude each other)."""
-    if locked and frozen:
-        raise ProvisionError(
-            "--locked and --frozen exclude each other",
-            hint="--locked refuses a stale lock, --frozen installs it as it is: pick one",
-        )
-    return "locked" if locked else "frozen" if frozen else "update"
 
 
 def progress_shown(quiet: bool) -> bool:

@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from provisioner.cli_arguments import add_profile, profile_or_default
-from provisioner.commands.apply import add_lock_mode, lock_mode
+from provisioner.cli_arguments import add_lock_mode, add_profile, lock_mode, profile_or_default
 
 
 def add_parser(sub: Any) -> None:

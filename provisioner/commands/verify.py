@@ -9,8 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from provisioner.cli_arguments import add_profile
-from provisioner.commands.apply import HOST_NAME_HELP
+from provisioner.cli_arguments import HOST_NAME_HELP, add_profile
 from provisioner.platforms import is_windows
 
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from provisioner.atomic import write_atomic
 from provisioner.env import activation_files
 from provisioner.errors import ProvisionError
 
@@ -192,5 +193,13 @@ def activation_current(prefix: Path, manager: str, variables: Variables) -> bool
 
 def write_activation(prefix: Path, manager: str, variables: Variables) -> list[Path]:
     """Make activating the environment at ``prefix`` set ``variables``; the files changed."""
-    data = activation_data(manager, variables)
-    return [Path(p) for p in activation_files.write(str(prefix), data)]
+    changed = []
+    for name, raw in activation_files.changes(str(prefix), activation_data(manager, variables)):
+        path = Path(name)
+        changed.append(path)
+        if raw is None:
+            path.unlink(missing_ok=True)
+            continue
+        mode = path.stat().st_mode & 0o7777 if path.exists() else None
+        write_atomic(path, raw, mode=mode)
+    return changed

@@ -1,11 +1,12 @@
-"""Writes the activation data of ``provisioner/env/activation.py`` into a prefix: the
-one implementation that ``provision apply`` runs and that ``bootstrap.sh`` embeds
-(``render/artifacts_bootstrap.py``) to run with the environment's own Python.
+"""What the activation data of ``provisioner/env/activation.py`` makes of a prefix's
+files: the one implementation that ``provision apply`` runs (it writes the result
+atomically) and that ``bootstrap.sh`` embeds (``render/artifacts_bootstrap.py``) to run
+with the environment's own Python.
 
 So this module runs on Python 3.7 or newer with the standard library only: no
 provisioner imports, nothing newer than 3.7 (annotations are never evaluated). The
 data (a JSON-able dict, :func:`provisioner.env.activation.activation_data`) says what
-to write; this module only knows how:
+to write; this module only knows how to apply it:
 
 - ``venv_scripts``: for each venv script found in ``bin/`` or ``Scripts/`` (name
   compared in lower case), our old blocks (``strip``, a regular expression) are
@@ -105,33 +106,39 @@ def wanted(prefix: str, data: dict[str, Any]) -> dict[str, str | None]:
 
 
 def is_current(prefix: str, data: dict[str, Any]) -> bool:
-    """Whether the files under ``prefix`` already hold what :func:`write` would write."""
+    """Whether the files under ``prefix`` already hold what ``data`` says (:func:`changes` is empty)."""
     return all(read_text(p) == t for p, t in wanted(prefix, data).items())
 
 
-def write(prefix: str, data: dict[str, Any]) -> list[str]:
-    """Write ``data``'s activation files under ``prefix``; the paths changed."""
-    changed = []
+def changes(prefix: str, data: dict[str, Any]) -> list[tuple[str, bytes | None]]:
+    """The files under ``prefix`` that differ from ``data``: their new bytes, or
+    ``None`` for a file to remove. apply writes them atomically (``provisioner/atomic.py``)."""
+    out: list[tuple[str, bytes | None]] = []
     for path, text in wanted(prefix, data).items():
         if read_text(path) == text:
             continue
-        changed.append(path)
         if text is None:
-            if os.path.lexists(path):
-                os.unlink(path)
+            out.append((path, None))
             continue
-        os.makedirs(os.path.dirname(path), exist_ok=True)
         raw = text.encode("utf-8")
         if path.lower().endswith(".ps1") and not text.isascii():
-            raw = b"\xef\xbb\xbf" + raw
-        tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp-{os.getpid()}")
-        with open(tmp, "wb") as f:
+            raw = b"\xef\xbb\xbf" + raw  # Windows PowerShell 5.1 reads BOM-less as ANSI
+        out.append((path, raw))
+    return out
+
+
+def _main() -> None:
+    """bootstrap.sh: write ``$PROVISION_ACTIVATION`` (JSON) into ``$PROVISION_PREFIX``, a
+    prefix the script has just built (nothing uses it yet: plain writes suffice)."""
+    prefix = os.environ["PROVISION_PREFIX"]
+    for path, raw in changes(prefix, json.loads(os.environ["PROVISION_ACTIVATION"])):
+        if raw is None:
+            os.unlink(path)
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
             f.write(raw)
-        if os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        os.replace(tmp, path)
-    return changed
 
 
-if __name__ == "__main__":  # bootstrap.sh: PROVISION_PREFIX, PROVISION_ACTIVATION (JSON)
-    write(os.environ["PROVISION_PREFIX"], json.loads(os.environ["PROVISION_ACTIVATION"]))
+if __name__ == "__main__":
+    _main()

@@ -26,6 +26,7 @@ from urllib.parse import urlparse
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
 from provisioner.profile import GpuApi, ResolvedProfile, TargetOS
+from provisioner.versions import at_least
 
 if TYPE_CHECKING:
     import rattler
@@ -36,17 +37,17 @@ DEFAULT_GLIBC = "2.31"
 DEFAULT_LINUX = "5.10"
 DEFAULT_CUDA = "12.0"
 # NVIDIA driver floor -> highest CUDA it runs (CUDA toolkit release notes, table 3).
-CUDA_FOR_DRIVER: tuple[tuple[tuple[int, ...], str], ...] = (
-    ((525, 60), "12.0"),
-    ((520, 61), "11.8"),
-    ((515, 43), "11.7"),
-    ((510, 39), "11.6"),
-    ((495, 29), "11.5"),
-    ((470, 42), "11.4"),
-    ((465, 19), "11.3"),
-    ((460, 27), "11.2"),
-    ((455, 23), "11.1"),
-    ((450, 36), "11.0"),
+CUDA_FOR_DRIVER: tuple[tuple[str, str], ...] = (
+    ("525.60", "12.0"),
+    ("520.61", "11.8"),
+    ("515.43", "11.7"),
+    ("510.39", "11.6"),
+    ("495.29", "11.5"),
+    ("470.42", "11.4"),
+    ("465.19", "11.3"),
+    ("460.27", "11.2"),
+    ("455.23", "11.1"),
+    ("450.36", "11.0"),
 )
 SOLVE_TIMEOUT_S = 300
 
@@ -76,9 +77,8 @@ def cuda_version(resolved: ResolvedProfile) -> str:
     floor = resolved.profile.requires.gpu.vendors.nvidia
     if not floor:
         return DEFAULT_CUDA
-    parts = tuple(int(x) for x in floor.split("."))
     for driver, cuda in CUDA_FOR_DRIVER:
-        if parts >= driver:
+        if at_least(floor, driver):
             return cuda
     return CUDA_FOR_DRIVER[-1][1]
 

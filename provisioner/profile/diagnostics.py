@@ -8,6 +8,7 @@ unknown keys get a "did you mean", enums list their allowed values.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import enum
 import types
@@ -96,6 +97,8 @@ def _message(kind: str, err: Any, loc: Loc, value: Any) -> str:
         return str(err["msg"]).removeprefix("Value error, ")
     if kind == "string_type" and isinstance(value, (int, float, bool)) and value is not None:
         return f"expected text, got the YAML {type(value).__name__} {value!r}; quote it"
+    if kind == "string_type" and isinstance(value, datetime.date):  # YAML 1.1 timestamps
+        return f"expected text, got the YAML date {value}; quote it"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"expected a mapping of keys, got {_shown(value)}"
     if kind in ("tuple_type", "list_type"):

@@ -11,7 +11,14 @@ import enum
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from provisioner.profile.specs import check_conda_spec, check_pip_spec
 from provisioner.profile.urls import check_find_link, check_index_url, check_proxy_url
@@ -19,6 +26,19 @@ from provisioner.profile.urls import check_find_link, check_index_url, check_pro
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _number_not_bool(cls, value: object, info: ValidationInfo) -> object:
+        """YAML 1.1 reads yes/no/on/off as booleans, and pydantic would take one as 1 or 0
+        for a number (``requires.wsl.version: yes`` read as WSL 1)."""
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and field.annotation in (int, float):
+            raise ValueError(
+                f"expected a number, got the YAML boolean {str(value).lower()} "
+                "(yes/no/on/off/true/false are booleans in YAML); write a number"
+            )
+        return value
 
 
 class TargetOS(str, enum.Enum):

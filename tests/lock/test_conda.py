@@ -11,6 +11,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import yaml
 
 from provisioner.errors import ExitCode, ExternalFailure
 from provisioner.lock.conda import channel_urls, conda_specs, solve_conda, virtual_package_specs
@@ -69,6 +70,26 @@ def test_virtual_packages_follow_the_profile(
     assert {n for n, _, _ in virtual_package_specs(win, "win-64")} == {"__win", "__archspec"}
     # nvidia 530.30 driver floor -> CUDA 12.0
     assert ("__cuda", "12.0", "0") in virtual_package_specs(cuda, "linux-64")
+
+
+@pytest.mark.parametrize(
+    ("floor", "cuda"),
+    [
+        ("525.60", "12.0"),  # exactly the table's floor
+        ("525", "11.8"),  # 525 is 525.0: below 525.60
+        ("546.33", "12.0"),
+        ("495.29.05", "11.5"),  # a third field does not lower it
+        ("495", "11.4"),
+    ],
+)
+def test_the_driver_floor_sets_the_cuda_virtual_package(
+    demo_channel: Path, write_profile: ProfileWriter, floor: str, cuda: str
+) -> None:
+    path = write_profile([demo_channel.as_uri()], gpu="cuda")
+    data = yaml.safe_load(path.read_text())
+    data["requires"]["gpu"]["vendors"]["nvidia"] = floor
+    path.write_text(yaml.safe_dump(data))
+    assert ("__cuda", cuda, "0") in virtual_package_specs(load_profile(path), "linux-64")
 
 
 def test_cuda_packages_solve_only_for_cuda_profiles(

@@ -1,0 +1,282 @@
+"""The exported playbook as Ansible itself evaluates it, for Linux and Windows hosts.
+
+The role's derived variables and the expressions of its tasks (the bootstrap command
+line, the not-ready diagnosis, ``changed_when``) are evaluated with ansible-core's own
+templar over the exported files, with per-host values a fleet really uses (a home
+with spaces, a host Python, extra environment variables). No host is contacted here;
+tests/fleet/test_fleet_ssh.py runs the Linux play against real SSH hosts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from provisioner.export.ansible import LINUX_HOME, WINDOWS_HOME, Playbook, playbook_files
+from provisioner.render import write_files
+
+templating = pytest.importorskip("ansible.template", reason="ansible-core is not installed")
+dataloader = pytest.importorskip("ansible.parsing.dataloader", reason="ansible-core missing")
+
+ROLE = Path("roles") / "provision"
+
+
+def book(platform: str, **changes: str) -> Playbook:
+    suffix = ".zip" if platform.startswith("win") else ".tar.gz"
+    fields: dict[str, str] = {
+        "profile_name": "lab",
+        "env_name": "lab-env",
+        "platform": platform,
+        "bundle_file": f"lab-{platform}{suffix}",
+        "bundle_id": "0123456789abcdef",
+        "top": f"lab-{platform}",
+    }
+    fields.update(changes)
+    return Playbook(**fields)
+
+
+def export(tmp_path: Path, playbook: Playbook) -> Path:
+    out = tmp_path / "export"
+    write_files(out, {p: (t, False) for p, t in playbook_files(playbook).items()})
+    return out
+
+
+def role_vars(out: Path, **host: Any) -> dict[str, Any]:
+    """defaults, then host variables, then vars/: Ansible's precedence for this role;
+    loaded with Ansible's loader (its strings are trusted templates, as in a play)."""
+    loader = dataloader.DataLoader()
+
+    def load(kind: str) -> dict[str, Any]:
+        path = str(out / ROLE / kind / "main.yml")
+        loaded: dict[str, Any] = loader.load_from_file(path, trusted_as_template=True)
+        return loaded
+
+    merged: dict[str, Any] = {**load("defaults"), **host, **load("vars")}
+    merged.setdefault("inventory_hostname", "lab-01")
+    merged.setdefault("playbook_dir", str(out))
+    return merged
+
+
+def evaluate(expression: str, variables: dict[str, Any]) -> Any:
+    templar = templating.Templar(loader=dataloader.DataLoader(), variables=variables)
+    return templar.template(templating.trust_as_template(expression))
+
+
+def tasks(out: Path) -> list[dict[str, Any]]:
+    path = str(out / ROLE / "tasks" / "main.yml")
+    loaded = dataloader.DataLoader().load_from_file(path, trusted_as_template=True)
+    flat: list[dict[str, Any]] = []
+    for task in loaded:
+        flat.append(task)
+        for key in ("block", "always", "rescue"):
+            flat += task.get(key, [])
+    return flat
+
+
+def modules(out: Path) -> list[str]:
+    keys = {"name", "register", "changed_when", "failed_when", "when", "vars", "environment"}
+    keys |= {"block", "always", "rescue"}
+    found = []
+    for task in tasks(out):
+        found += [k for k in task if k not in keys]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("platform", "home", "family"),
+    [
+        ("linux-64", LINUX_HOME, "ansible.builtin."),
+        ("linux-aarch64", LINUX_HOME, "ansible.builtin."),
+        ("win-64", WINDOWS_HOME, "ansible.windows."),
+    ],
+)
+def test_each_platform_gets_its_own_modules_and_home(
+    tmp_path: Path, platform: str, home: str, family: str
+) -> None:
+    out = export(tmp_path, book(platform))
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert files == [
+        "inventory.example.ini",
+        "roles/provision/defaults/main.yml",
+        "roles/provision/tasks/main.yml",
+        "roles/provision/vars/main.yml",
+        "site.yml",
+    ]
+    defaults = yaml.safe_load((out / ROLE / "defaults" / "main.yml").read_text())
+    assert defaults["provision_home"] == home
+    assert defaults["provision_bundle_file"] == book(platform).bundle_file
+    used = modules(out)
+    # What touches the host is the platform's family; fail/assert/fetch are controller-side.
+    host_side = [m for m in used if m.split(".")[-1] not in {"fail", "assert", "fetch"}]
+    assert host_side and all(m.startswith(family) for m in host_side), used
+    site = yaml.safe_load((out / "site.yml").read_text())
+    assert site == [
+        {
+            "name": "Provision lab-env from the offline bundle",
+            "hosts": "all",
+            "gather_facts": False,
+            "roles": [{"role": "provision"}],
+        }
+    ]
+
+
+def test_the_linux_bootstrap_command_line_is_an_argv_of_the_host_values(tmp_path: Path) -> None:
+    out = export(tmp_path, book("linux-64"))
+    home = "/data/provision lab"  # a space: an argv needs no quoting, a shell line would
+    plain = role_vars(out, provision_home=home)
+    bundle = f"{home}/bundles/0123456789abcdef/lab-linux-64"
+    assert evaluate("{{ provision_bundle_dir }}", plain) == bundle
+    expected = [f"{bundle}/bootstrap.sh", "--home", home, "--verify", "smoke"]
+    expected += ["--report", f"{home}/report.json", "--json"]
+    assert evaluate("{{ provision_bootstrap_argv }}", plain) == expected
+    chosen = role_vars(
+        out, provision_home=home, provision_python="/usr/bin/python3.11", provision_verify="import"
+    )
+    argv = evaluate("{{ provision_bootstrap_argv }}", chosen)
+    assert argv[4] == "import" and argv[-2:] == ["--python", "/usr/bin/python3.11"]
+
+
+def test_the_linux_bootstrap_environment_names_the_host_and_keeps_caches_in_the_home(
+    tmp_path: Path,
+) -> None:
+    out = export(tmp_path, book("linux-64"))
+    extra = {"HTTPS_PROXY": "http://proxy:3128", "PROVISION_HOST_NAME": "override"}
+    got = evaluate(
+        "{{ provision_bootstrap_environment }}",
+        role_vars(out, provision_home="/srv/p", provision_environment=extra),
+    )
+    assert got == {
+        "XDG_CACHE_HOME": "/srv/p/cache",
+        "PROVISION_HOST_NAME": "override",  # provision_environment wins
+        "HTTPS_PROXY": "http://proxy:3128",
+    }
+    default = evaluate("{{ provision_bootstrap_environment }}", role_vars(out))
+    assert default == {"XDG_CACHE_HOME": f"{LINUX_HOME}/cache", "PROVISION_HOST_NAME": "lab-01"}
+
+
+def test_the_windows_bootstrap_command_line_runs_bootstrap_ps1_with_the_host_name(
+    tmp_path: Path,
+) -> None:
+    out = export(tmp_path, book("win-64"))
+    home = "D:\\Provision Data"
+    argv = evaluate(
+        "{{ provision_bootstrap_argv }}",
+        role_vars(out, provision_home=home, inventory_hostname="lab-pc-02"),
+    )
+    bundle = f"{home}\\bundles\\0123456789abcdef\\lab-win-64"
+    assert argv == [
+        "powershell.exe",
+        "-NoProfile",
+        "-ExecutionPolicy",
+        "Bypass",
+        "-File",
+        f"{bundle}\\bootstrap.ps1",
+        "-ProvisionHome",
+        home,
+        "-Verify",
+        "smoke",
+        "-Report",
+        f"{home}\\report.json",
+        "-HostName",
+        "lab-pc-02",
+        "-Json",
+    ]
+
+
+def check_output(*checks: tuple[str, str, str]) -> str:
+    """check.sh --json as a not-ready host prints it."""
+    items = [{"id": i, "status": s, "summary": m, "fix": "f"} for i, s, m in checks]
+    return json.dumps({"profile": "lab", "ready": False, "checks": items})
+
+
+def _task(out: Path, starts: str) -> dict[str, Any]:
+    return next(t for t in tasks(out) if t["name"].startswith(starts))
+
+
+def test_the_linux_not_ready_message_names_each_failing_check_and_only_those(
+    tmp_path: Path,
+) -> None:
+    out = export(tmp_path, book("linux-64"))
+    stop = _task(out, "Stop this host")
+    stdout = check_output(
+        ("os.kind", "pass", "Linux 6.1"),
+        ("nvidia.driver", "fail", "driver 470 is older than 525"),
+        ("disk.free", "warn", "12 GB free"),
+        ("gpu.visible", "unknown", "nvidia-smi not found"),
+    )
+    variables = role_vars(out, provision_checks={"rc": 1, "stdout": stdout})
+    variables.update(stop["vars"])
+    message = evaluate(stop["ansible.builtin.fail"]["msg"], variables)
+    assert message.startswith(
+        "host not ready: nvidia.driver: driver 470 is older than 525; "
+        "gpu.visible: nvidia-smi not found (fix: run "
+    )
+    assert message.endswith("exit 1)")
+    assert "os.kind" not in message and "disk.free" not in message
+    assert evaluate(f"{{{{ {stop['when']} }}}}", variables) is True
+
+
+def test_the_linux_not_ready_message_survives_a_check_script_that_printed_nothing(
+    tmp_path: Path,
+) -> None:
+    out = export(tmp_path, book("linux-64"))
+    stop = _task(out, "Stop this host")
+    variables = role_vars(out, provision_checks={"rc": 127, "stdout": ""})
+    variables.update(stop["vars"])
+    message = evaluate(stop["ansible.builtin.fail"]["msg"], variables)
+    assert message.startswith("host not ready: ") and message.endswith("exit 127)")
+
+
+@pytest.mark.parametrize("platform", ["linux-64", "win-64"])
+@pytest.mark.parametrize(
+    ("rc", "result", "changed"),
+    [(0, "changed", True), (0, "converged", False), (1, "not-ready", False)],
+)
+def test_the_bootstrap_reports_changed_only_when_apply_changed_something(
+    tmp_path: Path, platform: str, rc: int, result: str, changed: bool
+) -> None:
+    out = export(tmp_path, book(platform))
+    bootstrap = _task(out, "Build and verify")["block"][0]
+    stdout = json.dumps({"result": result, "verify": {"passed": rc == 0, "summary": "s"}})
+    variables = role_vars(out, provision_bootstrap={"rc": rc, "stdout": stdout})
+    assert evaluate(f"{{{{ {bootstrap['changed_when']} }}}}", variables) is changed
+
+
+@pytest.mark.parametrize("platform", ["linux-64", "win-64"])
+def test_verification_is_asserted_from_the_bootstraps_own_report(
+    tmp_path: Path, platform: str
+) -> None:
+    out = export(tmp_path, book(platform))
+    check = _task(out, "Build and verify")["block"][1]["ansible.builtin.assert"]
+    failed = json.dumps({"result": "failed", "verify": {"passed": False, "summary": "cpu only"}})
+    variables = role_vars(out, provision_bootstrap={"rc": 1, "stdout": failed})
+    assert evaluate(f"{{{{ {check['that'][0]} }}}}", variables) is False
+    assert evaluate(check["fail_msg"], variables) == "not verified: cpu only"
+
+
+@pytest.mark.parametrize("platform", ["linux-64", "win-64"])
+def test_a_hostile_profile_name_stays_inside_its_comments(tmp_path: Path, platform: str) -> None:
+    """The profile's name reaches the exported files only in comments and task names:
+    it can neither add YAML nor reach Ansible as a template."""
+    evil = "lab\n- hosts: all\n  tasks: [{shell: 'id'}]\n{{ lookup('pipe', 'id') }}"
+    out = export(tmp_path, book(platform, profile_name=evil, env_name="lab-env"))
+    clean = export(tmp_path / "clean", book(platform))
+    for rel in ("site.yml", "roles/provision/defaults/main.yml"):
+        assert yaml.safe_load((out / rel).read_text()) == yaml.safe_load((clean / rel).read_text())
+    assert "lookup(" not in "".join(
+        line
+        for p in out.rglob("*.yml")
+        for line in p.read_text().splitlines(True)
+        if not line.lstrip().startswith("#")
+    )
+
+
+def test_the_example_inventory_matches_the_platform(tmp_path: Path) -> None:
+    linux = (export(tmp_path / "l", book("linux-64")) / "inventory.example.ini").read_text()
+    windows = (export(tmp_path / "w", book("win-64")) / "inventory.example.ini").read_text()
+    assert f"provision_home={LINUX_HOME}" in linux and "ansible_connection" not in linux
+    assert f"provision_home={WINDOWS_HOME}" in windows
+    assert "ansible_connection=psrp" in windows
