@@ -106,7 +106,7 @@ def wanted(prefix: str, data: dict[str, Any]) -> dict[str, str | None]:
 
 
 def is_current(prefix: str, data: dict[str, Any]) -> bool:
-    """Whether the files under ``prefix`` already hold what ``data`` says (:func:`changes` is empty)."""
+    """Whether the files under ``prefix`` already hold what ``data`` says."""
     return all(read_text(p) == t for p, t in wanted(prefix, data).items())
 
 
