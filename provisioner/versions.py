@@ -4,7 +4,8 @@ Every version provision compares is a dotted number: the host's kernel, Windows 
 and GPU driver versions (``5.15.153.1``, ``19045``, ``31.0.101.4502``, ``546.33``: the
 host parsers keep only the dotted number, ``DOTTED`` in ``provisioner.host.patterns``)
 and the profile's Python and floors (``"3.10"``, ``"4.19.121"``, ``"495"``, validated as
-1 to 4 numbers). ``check.sh`` (``version_ge``) and ``check.ps1`` (``Test-VersionAtLeast``)
+1 to 4 numbers), compared by the judge, the compatibility table and the lock's
+driver-to-CUDA table. ``check.sh`` (``version_ge``) and ``check.ps1`` (``Test-VersionAtLeast``)
 read them the same way, so the three judges agree on every host.
 
 The reading: fields split on ``.``; a field that is not all digits counts as 0 (so

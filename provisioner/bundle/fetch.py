@@ -19,8 +19,6 @@ from provisioner.env.artifacts import DownloadFailed, filename, open_source, sou
 from provisioner.errors import ExternalFailure
 from provisioner.paths import artifact_store
 
-TIMEOUT_S = 120
-
 
 def no_space(where: Path, e: OSError) -> ExternalFailure:
     try:
@@ -37,7 +35,7 @@ def no_space(where: Path, e: OSError) -> ExternalFailure:
 
 def _open(url: str, what: str) -> BinaryIO:
     try:
-        return open_source(url, TIMEOUT_S)
+        return open_source(url)
     except DownloadFailed as e:
         raise ExternalFailure(
             f"cannot download {what} from {url}: {e.reason}",

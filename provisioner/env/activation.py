@@ -18,12 +18,12 @@ hold what :func:`write_activation` would write (a no-op apply leaves them alone)
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from provisioner.atomic import write_atomic
 from provisioner.errors import ProvisionError
 
 BEGIN = ">>> provision: environment.variables >>>"
@@ -245,13 +245,9 @@ def write_activation(prefix: Path, manager: str, variables: Variables) -> list[P
         if text is None:
             path.unlink(missing_ok=True)
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
         data = text.encode("utf-8")
         if path.suffix.lower() == ".ps1" and not text.isascii():
             data = b"\xef\xbb\xbf" + data  # Windows PowerShell 5.1 reads BOM-less as ANSI
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_bytes(data)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
+        mode = path.stat().st_mode & 0o7777 if path.exists() else None
+        write_atomic(path, data, mode=mode)
     return changed

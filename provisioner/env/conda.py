@@ -28,10 +28,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from provisioner.atomic import write_atomic
 from provisioner.env import EnvDiff, env_python, pause_point, pause_requested
 from provisioner.env.artifacts import (
     ArtifactMismatch,
@@ -233,9 +233,7 @@ def restore_channel_urls(prefix: Path, extracted: list[tuple[LockedPackage, Path
         linked = '"url": ' + json.dumps(artifact.as_uri(), ensure_ascii=False)
         if linked in text:
             text = text.replace(linked, '"url": ' + json.dumps(pkg.url, ensure_ascii=False), 1)
-            tmp = meta.with_name(f".{meta.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, meta)
+            write_atomic(meta, text)
 
     parallel_map(fix, extracted)
 

@@ -21,12 +21,15 @@ from pathlib import Path
 from provisioner.env.conda import read_conda_meta
 
 _SPECS = re.compile(r"^#\s*(\w+)\s*specs:\s*(\[.*\])\s*$")
-_NAME = re.compile(r"^[A-Za-z0-9_.\-]+")
 
 
 def spec_name(spec: str) -> str:
-    m = _NAME.match(spec.strip())
-    return m[0].lower() if m else spec.strip().lower()
+    """The package a spec asks for (``conda-forge::numpy>=1`` -> ``numpy``, also after a
+    channel URL), as conda's ``MatchSpec(spec).name`` keys the requested specs."""
+    from provisioner.profile.extends import package_name
+
+    bare = spec.rsplit("::", 1)[-1]
+    return package_name(bare, "conda") or bare.strip().lower()
 
 
 def _history_state(text: str) -> tuple[set[str], dict[str, str]]:
@@ -63,7 +66,8 @@ def write_history(prefix: Path, requested: Sequence[str], command: str) -> bool:
     ``conda-meta/history``; False when nothing changed since the last revision."""
     path = prefix / "conda-meta" / "history"
     try:
-        text = path.read_text(encoding="utf-8")
+        # conda writes the locale's encoding; the file is only appended to, never rewritten
+        text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         text = ""
     had, asked = _history_state(text)

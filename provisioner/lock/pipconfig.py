@@ -64,8 +64,8 @@ def read_pip_settings(environ: Mapping[str, str] | None = None) -> PipSettings:
         parser = configparser.RawConfigParser()
         try:
             parser.read(path, encoding="utf-8")
-        except (OSError, configparser.Error):
-            continue
+        except (OSError, UnicodeDecodeError, configparser.Error):
+            continue  # as pip: a file it cannot read adds nothing
         for section in ("global", "install"):
             if parser.has_section(section):
                 merged.update({k.replace("_", "-"): v for k, v in parser.items(section)})

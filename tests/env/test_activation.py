@@ -111,3 +111,11 @@ def test_activate_ps1_stays_ascii_for_a_quote_look_alike(venv: Path) -> None:
     text = (venv / "bin" / "activate.ps1").read_text(encoding="utf-8")
     assert text.isascii()
     assert "[char]0x2019" in text
+
+
+def test_rewritten_scripts_keep_their_mode_and_leave_no_temp_file(venv: Path) -> None:
+    activate = venv / "bin" / "activate"
+    activate.chmod(0o750)
+    write_activation(venv, "venv", VARS)
+    assert activate.stat().st_mode & 0o7777 == 0o750
+    assert not [p.name for p in (venv / "bin").iterdir() if p.name.startswith(".")]
