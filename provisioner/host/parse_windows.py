@@ -101,7 +101,9 @@ def parse_inventory(text: str) -> WindowsInventory:
     return WindowsInventory(caption, server, tuple(adapters))
 
 
-_PY_LAUNCHER = re.compile(r"^\s*-V?:?(\d+\.\d+)(?:-\d+)?\S*\s+\*?\s*(\S.*)$")
+# The default interpreter is marked "*": before the path in the 3.11+ launcher
+# (" -V:3.12 *   C:\...\python.exe"), after it in older ones (" -3.8-64   C:\...\python.exe *").
+_PY_LAUNCHER = re.compile(r"^\s*-V?:?(\d+\.\d+)(?:-\d+)?\S*\s+\*?\s*(\S.*?)(?:\s+\*)?\s*$")
 
 
 def py_launcher_interpreters(output: str) -> list[tuple[str, str]]:

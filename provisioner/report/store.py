@@ -31,7 +31,7 @@ def history_size() -> int:
     raw = os.environ.get(HISTORY_VAR, "").strip()
     if not raw:
         return DEFAULT_HISTORY
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # as the scripts' [0-9]+
         raise ProvisionError(
             f"{HISTORY_VAR}={raw!r} is not a number of reports",
             hint=f"set it to 0 or more (default {DEFAULT_HISTORY}), or unset it",
