@@ -21,9 +21,10 @@ from pathlib import Path
 
 from provisioner import bundle as b
 from provisioner.bundle.fetch import verified
-from provisioner.env.artifacts import filename, parallel_map
+from provisioner.env.artifacts import filename, parallel_map, store_ledger
 from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
 from provisioner.lock import Lock, LockedPackage
+from provisioner.paths import artifact_store
 from provisioner.profile import ResolvedProfile
 
 
@@ -115,12 +116,17 @@ def _fetch_locked(packages: Sequence[LockedPackage], platform: str) -> list[Entr
                 "that has one), then provision lock PROFILE",
             )
 
+    ledger = store_ledger(artifact_store())
+
     def one(pkg: LockedPackage) -> Entry:
         assert pkg.sha256 is not None
-        path = verified(pkg.url, pkg.sha256, f"{pkg.manager} package {pkg.spec()}")
+        path = verified(pkg.url, pkg.sha256, f"{pkg.manager} package {pkg.spec()}", ledger)
         return Entry(artifact_path(pkg), path, pkg.sha256, path.stat().st_size)
 
-    return parallel_map(one, list(packages))
+    try:
+        return parallel_map(one, list(packages))
+    finally:
+        ledger.save()
 
 
 def _index_channel(conda: Sequence[Entry], work: Path) -> list[Entry]:
@@ -188,12 +194,17 @@ def _tool(
         entries.append(generated(work, f"{b.TOOL_DIR}/requirements-{python}.txt", text))
         ids[python] = hashlib.sha256(text).hexdigest()
 
+    ledger = store_ledger(artifact_store())
+
     def one(p: LockedPackage) -> Entry:
         assert p.sha256 is not None
-        path = verified(p.url, p.sha256, f"provision's dependency {p.spec()}")
+        path = verified(p.url, p.sha256, f"provision's dependency {p.spec()}", ledger)
         return Entry(f"{b.TOOL_DIR}/{filename(p.url)}", path, p.sha256, path.stat().st_size)
 
-    entries += parallel_map(one, [wheels[k] for k in sorted(wheels)])
+    try:
+        entries += parallel_map(one, [wheels[k] for k in sorted(wheels)])
+    finally:
+        ledger.save()
     return entries, ids
 
 

@@ -15,8 +15,18 @@ from pathlib import Path
 from typing import BinaryIO
 
 from provisioner.atomic import DigestMismatch, copy_verified
-from provisioner.env.artifacts import DownloadFailed, filename, open_source, source_path
+from provisioner.env.artifacts import (
+    DownloadFailed,
+    filename,
+    open_source,
+    source_path,
+    store_ledger,
+    stored_artifact,
+)
+from provisioner.env.artifacts import _stat_key as stat_key
+from provisioner.env.stat_ledger import StatLedger
 from provisioner.errors import ExternalFailure
+from provisioner.lock import LockedPackage
 from provisioner.paths import artifact_store
 
 
@@ -50,14 +60,31 @@ def _open(url: str, what: str) -> BinaryIO:
         ) from e
 
 
-def verified(url: str, sha256: str, what: str) -> Path:
-    """The file at ``url`` in the verified store, fetched and hash-checked if missing."""
-    target = artifact_store() / sha256 / filename(url)
-    if target.is_file():
-        return target  # only verified bytes are ever renamed into the store
+def verified(url: str, sha256: str, what: str, ledger: StatLedger | None = None) -> Path:
+    """The file at ``url`` in the verified store, fetched and hash-checked if missing.
+
+    A stored copy is trusted only while it still has the lock's hash, as apply trusts
+    it (:func:`provisioner.env.artifacts.stored_artifact`: hashed again unless its stat
+    is the one recorded in ``ledger``): one altered in the store is fetched again,
+    never bundled. Without a ``ledger`` this call reads and saves the store's own."""
+    store = artifact_store()
+    book = store_ledger(store) if ledger is None else ledger
+    try:
+        return _verified(url, sha256, what, store, book)
+    finally:
+        if ledger is None:
+            book.save()
+
+
+def _verified(url: str, sha256: str, what: str, store: Path, ledger: StatLedger) -> Path:
+    target = store / sha256 / filename(url)
+    stand_in = LockedPackage("pip", filename(url), "", "", url, sha256)  # what the store keys on
+    if stored_artifact(stand_in, store, ledger) is not None:
+        return target
     try:
         with _open(url, what) as src:
             copy_verified(src, target, "sha256", sha256)
+        ledger.record(target.relative_to(store).as_posix(), stat_key(target))
     except DigestMismatch as e:
         raise ExternalFailure(
             f"hash mismatch for {what} from {url}: the lock has sha256 {sha256[:16]}..., "

@@ -56,10 +56,11 @@ def ask_version(command: list[str]) -> Interpreter | None:
         done = run([*command, "-c", _VERSION_PROBE], timeout=20, check=False)
     except (FileNotFoundError, PermissionError, OSError):
         return None
-    lines = done.out.split()
+    # One line each: X.Y, then the executable (whose path may hold any spaces).
+    lines = [line.rstrip("\r") for line in done.out.splitlines() if line.strip()]
     if done.returncode != 0 or len(lines) < 2:
         return None
-    return Interpreter(lines[0], Path(" ".join(lines[1:])))
+    return Interpreter(lines[0].strip(), Path(lines[1]))
 
 
 def find_interpreter(version: str, host: Probe | None = None) -> Interpreter:
@@ -150,8 +151,8 @@ def _venv_version(prefix: Path) -> str | None:
     """X.Y from ``pyvenv.cfg`` (``version = 3.11.7`` or uv's ``version_info``)."""
     try:
         text = (prefix / "pyvenv.cfg").read_text(encoding="utf-8")
-    except OSError:
-        return None
+    except (OSError, UnicodeDecodeError):
+        return None  # unknown: the pip part's diff decides
     for line in text.splitlines():
         key, _, value = line.partition("=")
         if key.strip() in ("version", "version_info"):

@@ -5,6 +5,7 @@ shows as a table, JSON, JUnit or HTML. Schema and rules: docs/report.md.
 from __future__ import annotations
 
 import json
+import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,21 @@ def _files(path: Path) -> tuple[list[Path], Unreadable | None]:
     return [path], None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    """``value`` with each lone surrogate (a ``\\ud800`` JSON escape no UTF-8 output can
+    carry; pairs are already one character) replaced by U+FFFD, keys included."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
+
+
 def load(path: Path) -> Loaded | Unreadable:
     """One report file, validated; any problem is a one-line cause, never an exception."""
     too_big = Unreadable(path, f"larger than {MAX_BYTES // 2**20} MiB: not a report")
@@ -70,7 +86,7 @@ def load(path: Path) -> Loaded | Unreadable:
     except OSError as e:
         return Unreadable(path, f"cannot read: {e.strerror or e}")
     try:
-        data = json.loads(text)
+        data = _without_surrogates(json.loads(text))
     except json.JSONDecodeError as e:
         return Unreadable(path, f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})")
     except RecursionError:

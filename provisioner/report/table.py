@@ -1,7 +1,8 @@
 """``provision report`` as text: one table per profile, and the same rows as JUnit.
 
 Host names and messages come from other machines: control characters (terminal
-escapes) are shown as ``?`` so a report cannot rewrite the admin's terminal.
+escapes) and bidirectional controls (which reorder the rest of a row on screen) are
+shown as ``?`` so a report cannot rewrite the admin's terminal or disguise a row.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 from provisioner.report.junit import Case, Suite
 from provisioner.report.reader import HostRow
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 COLUMNS = ("host", "ready", "result", "device", "GPU", "steps/s", "speed-up", "age", "problem")
 
 
