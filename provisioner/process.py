@@ -56,7 +56,9 @@ class Completed:
         return self.stderr.decode("utf-8", "replace")
 
     def tail(self, chars: int = TAIL_CHARS) -> str:
-        text = (self.out + ("\n" if self.out and self.err else "") + self.err).strip()
+        """The last ``chars`` characters of stdout then stderr, one newline between them
+        (no blank line: a failure's message joins the lines with " | ")."""
+        text = "\n".join(part.strip() for part in (self.out, self.err) if part.strip())
         return text[-chars:]
 
 

@@ -58,7 +58,8 @@ class Merged:
             pos = self.values.get(loc[:n])
             if pos is not None:
                 return pos
-        return self.values.get((), Position(str(self.sources[-1]) if self.sources else "", 1, 1))
+        shown = relpath(self.sources[-1]) if self.sources else ""  # as the file's own errors
+        return self.values.get((), Position(shown, 1, 1))
 
     def key_position(self, loc: Loc) -> Position:
         return self.keys.get(loc) or self.position(loc)

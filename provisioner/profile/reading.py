@@ -96,6 +96,8 @@ def _os_reason(e: OSError, missing_fix: str) -> tuple[str, str]:
         return "not a regular file (a folder)", _NOT_A_FILE_FIX
     if e.errno in (errno.EACCES, errno.EPERM):
         return e.strerror or "permission denied", "make the file readable"
+    if e.errno == errno.ENXIO:  # a socket (or a device with no driver) cannot be opened
+        return "not a regular file (a socket or a device)", _NOT_A_FILE_FIX
     if e.errno == errno.ENAMETOOLONG:
         return "the file name is too long", "use a shorter path"
     return e.strerror or type(e).__name__, missing_fix

@@ -74,7 +74,11 @@ def parse_yaml(text: str, file: str) -> YamlFile:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         result.diagnostics.append(
-            Diagnostic("the file contains a NUL byte; a profile is text", Position(file, line, 1))
+            Diagnostic(
+                "the file contains a NUL byte; a profile is text: save it as UTF-8 "
+                "(UTF-16 puts a NUL in every other byte)",
+                Position(file, line, 1),
+            )
         )
         return result
     deep = _first_too_deep(text)
@@ -101,7 +105,8 @@ def parse_yaml(text: str, file: str) -> YamlFile:
         return result
     builder = _Builder(result)
     try:
-        result.data = builder.build(node, ())
+        data = builder.build(node, ())
+        result.data = {} if data is None else data  # "---" or "~" alone: an empty profile
     except _TooLarge as e:
         result.data = None
         result.values.clear()
