@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from provisioner.apply.fingerprint import env_fingerprint as env_fingerprint  # re-exported
 from provisioner.atomic import write_atomic
 from provisioner.paths import state_dir
 
@@ -92,26 +92,6 @@ def file_sha256(path: Path) -> str:
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
-    return h.hexdigest()
-
-
-def env_fingerprint(prefix: Path) -> str:
-    """A cheap fingerprint of what is installed: the names in ``conda-meta`` and in
-    site-packages, with those folders' mtimes. Any install or removal changes it.
-    Empty when the prefix does not exist."""
-    if not prefix.is_dir():
-        return ""
-    h = hashlib.sha256(str(prefix).encode())
-    folders = [prefix / "conda-meta", prefix / "Lib" / "site-packages"]
-    folders += sorted((prefix / "lib").glob("python3*/site-packages"))
-    for folder in folders:
-        try:
-            names = sorted(os.listdir(folder))
-            mtime = folder.stat().st_mtime_ns
-        except OSError:
-            continue
-        h.update(f"{folder.relative_to(prefix)}|{mtime}|".encode())
-        h.update("\0".join(names).encode())
     return h.hexdigest()
 
 

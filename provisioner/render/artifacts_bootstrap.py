@@ -14,15 +14,24 @@ validated once by the render command):
 The script also embeds the lockfile's sha256, refuses a ``conda-lock.yml`` changed
 since render, and stamps the prefix with it once the smoke test passed: a second run
 on a matching prefix skips the build and the smoke test.
+
+What the scripts share with ``provision apply`` is rendered from apply's own code, so
+it has one home: the state (``State`` less :data:`STATE_RUNTIME_FIELDS`), the state
+file's path, the prefix fingerprint (``apply/fingerprint.py``: embedded verbatim in
+bootstrap.sh, its recipe injected into bootstrap.ps1) and the activation data
+(``env/activation.py``; bootstrap.sh embeds its writer ``env/activation_files.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
+from provisioner.apply.fingerprint import FOLDERS, GLOB
 from provisioner.errors import ProvisionError
 from provisioner.lock import Lock
 from provisioner.platforms import target_subdir
@@ -157,30 +166,79 @@ def _context(ctx: RenderContext, script: str) -> dict[str, Any]:
         "no_lock_message": NO_LOCK_MESSAGE,
         "variables": _variables(r),
         "activation_data": _activation_data(r),
-        "activation_code": _activation_code(),
+        "activation_code": _embedded("provisioner.env", "activation_files.py"),
+        "fingerprint_code": _embedded("provisioner.apply", "fingerprint.py"),
+        "fingerprint_folders": [str(PureWindowsPath(*f.split("/"))) for f in FOLDERS],
+        "fingerprint_glob": GLOB,
+        "state_skeleton": state_skeleton(ctx, platform, lists),
+        "state_relpath": _state_relpath(p.environment.name),
+        "state_relpath_windows": str(PureWindowsPath(_state_relpath(p.environment.name))),
     }
 
 
-def _activation_data(r: ResolvedProfile) -> str:
-    """What apply writes so that activating the environment sets its variables
-    (``provisioner/env/activation.py``), as one ASCII JSON document without a single
-    quote (``\\u0027``): a plain literal in both scripts, whatever the values hold."""
-    from provisioner.env.activation import activation_data
+# The fields of apply's state (provisioner/apply/state.py) that only the run knows; the
+# scripts add them to ``state_skeleton`` when they record a verified build.
+STATE_RUNTIME_FIELDS = ("prefix", "lock_path", "fingerprint", "verified_at", "updated_at")
 
-    env = r.profile.environment
-    data = activation_data(env.manager.value, env.variables)
+
+def state_skeleton(ctx: RenderContext, platform: str, lists: LockedLists | None) -> str:
+    """apply's state of an environment built from this lock and verified by its smoke
+    test, less :data:`STATE_RUNTIME_FIELDS`: made by ``State`` itself, so the field names,
+    the phase, the version and the package list have one home. ASCII JSON without a
+    single quote, like the activation data."""
+    from provisioner.apply.state import State
+
+    env = ctx.resolved.profile.environment
+    state = State(
+        env=env.name,
+        prefix="",
+        manager=env.manager.value,
+        platform=platform,
+        phase="verified",
+        profile_hash=ctx.resolved.content_hash,
+        lock_sha256=lists.lock_sha256 if lists else "",
+        verify_kind="smoke",
+        packages=list(lists.packages) if lists else [],
+    )
+    data = {k: v for k, v in asdict(state).items() if k not in STATE_RUNTIME_FIELDS}
+    return _json_literal(data)
+
+
+def _state_relpath(env: str) -> PurePosixPath:
+    """apply's state file relative to the data home (``state/<env>.json``)."""
+    from provisioner.apply.state import state_path
+    from provisioner.paths import data_home
+
+    return PurePosixPath(state_path(env).relative_to(data_home()).as_posix())
+
+
+def _json_literal(data: object) -> str:
+    """``data`` as ASCII JSON without a single quote (``\\u0027``): a plain literal in
+    both scripts, whatever the values hold."""
     text = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=True)
     return text.replace("'", "\\u0027")
 
 
-def _activation_code() -> str:
-    """apply's own writer of that data, embedded in bootstrap.sh (it runs there with the
-    environment's Python): ``provisioner/env/activation_files.py``, verbatim."""
-    from importlib import resources
+def _activation_data(r: ResolvedProfile) -> str:
+    """What apply writes so that activating the environment sets its variables
+    (``provisioner/env/activation.py``), as one JSON literal."""
+    from provisioner.env.activation import activation_data
 
-    code = resources.files("provisioner.env").joinpath("activation_files.py").read_text("utf-8")
+    env = r.profile.environment
+    try:
+        return _json_literal(activation_data(env.manager.value, env.variables))
+    except ProvisionError:
+        # A name valid only on Windows (``ProgramFiles(x86)``): no activation script can
+        # set it, and apply refuses it there too; the script leaves the activation alone.
+        return _json_literal(activation_data(env.manager.value, {}))
+
+
+def _embedded(package: str, name: str) -> str:
+    """One of apply's own modules, verbatim, for bootstrap.sh to run with the
+    environment's Python in a ``PYEOF`` here-document."""
+    code = resources.files(package).joinpath(name).read_text("utf-8")
     if "\nPYEOF\n" in code or not code.endswith("\n"):
-        raise AssertionError("activation_files.py cannot be embedded in a PYEOF here-document")
+        raise AssertionError(f"{name} cannot be embedded in a PYEOF here-document")
     return code
 
 

@@ -57,7 +57,12 @@ def test_profile_values_are_single_quoted_literals(script: str) -> None:
         starts = [i for i in range(len(data)) if data.startswith(expression, i)]
         nodes = [spans.get((i, i + len(expression))) for i in starts]
         assert any(n is not None and ps_expression_value(n) == value for n in nodes), value
-    assert "$(Remove-Item" not in script.replace(quote_ps(HOSTILE), "")
+    # Elsewhere (the activation data's JSON) the value sits only inside verbatim strings.
+    literals = [
+        (n.start_byte, n.end_byte) for n in nodes_of_type(script, "verbatim_string_characters")
+    ]
+    hits = [i for i in range(len(data)) if data.startswith(b"$(Remove-Item", i)]
+    assert len(hits) >= 2 and all(any(a <= i < b for a, b in literals) for i in hits)
 
 
 def test_embeds_hash_pinned_requirements_for_win_64(script: str) -> None:

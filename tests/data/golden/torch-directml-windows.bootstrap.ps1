@@ -11,7 +11,8 @@
 #      and a bounded history (-Report FILE: only there); the host is named -HostName,
 #      else $env:PROVISION_HOST_NAME, else the computer name
 # Non-interactive and idempotent: a prefix stamped with this lock's sha256 (after a
-# passed smoke test) is left alone. -DryRun only says what it would do.
+# passed smoke test), or recorded so in provision's state (provision apply's marker,
+# shared), is left alone. -DryRun only says what it would do.
 #
 # Exit codes: 0 the environment matches the lock and the smoke test passed (or, with
 # -DryRun, the plan was printed); 1 host not ready, install failed or smoke test
@@ -45,6 +46,16 @@ $CondaSha256 = @(
 )
 $Requirements = @(
 )
+# environment.variables on activation: the blocks and files `provision apply` writes
+# (provisioner/env/activation.py), as JSON for Write-Activation below.
+$ActivationData = '{"conda_files":{"etc/conda/activate.d/provision-env-vars.bat":null,"etc/conda/activate.d/provision-env-vars.fish":null,"etc/conda/activate.d/provision-env-vars.ps1":null,"etc/conda/activate.d/provision-env-vars.sh":null,"etc/conda/deactivate.d/provision-env-vars.bat":null,"etc/conda/deactivate.d/provision-env-vars.fish":null,"etc/conda/deactivate.d/provision-env-vars.ps1":null,"etc/conda/deactivate.d/provision-env-vars.sh":null},"conda_state":{"env_vars":{},"fresh":null,"key":"provision_env_vars"},"strip":"(?s)[ \\t]*(?:#|rem|::) >>>\\ provision:\\ environment\\.variables\\ >>>.*?<<<\\ provision:\\ environment\\.variables\\ <<<\\r?\\n","venv_scripts":[]}'
+# provision apply's state for this lock once verified, rendered from its own State (the
+# fields only the run knows, prefix, lock_path, fingerprint, verified_at and updated_at,
+# are added by Write-State), and the recipe of its prefix fingerprint
+# (provisioner/apply/fingerprint.py): folders as Python names them on Windows, then a glob.
+$StateSkeleton = '{"env":"torch-directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile_hash":"sha256:22a260e394cc6e760d60dc6359e828a4f3f4444cdff47253ef52bca0388a0bba","verify_kind":"smoke","version":1}'
+$FingerprintFolders = @('conda-meta', 'Lib\site-packages')
+$FingerprintGlob = @('lib', 'python3*', 'site-packages')
 
 function Say([string]$Message) { [Console]::Error.WriteLine("bootstrap: $Message") }
 function Die([int]$Code, [string]$Message) { Say "error: $Message"; exit $Code }
@@ -72,10 +83,9 @@ if ($Actual -ne $LockSha256) {
 if ($env:PROVISION_HOME) { $DataHome = $env:PROVISION_HOME }
 elseif ($env:XDG_DATA_HOME) { $DataHome = Join-Path $env:XDG_DATA_HOME 'provision' }
 else { $DataHome = Join-Path $HOME '.local\share\provision' }
-if (-not $Prefix) {
-    if ($env:PROVISION_ENVS_DIR) { $EnvsDir = $env:PROVISION_ENVS_DIR } else { $EnvsDir = Join-Path $DataHome 'envs' }
-    $Prefix = Join-Path $EnvsDir $EnvName
-}
+if ($env:PROVISION_ENVS_DIR) { $EnvsDir = $env:PROVISION_ENVS_DIR } else { $EnvsDir = Join-Path $DataHome 'envs' }
+$DefaultPrefix = Join-Path $EnvsDir $EnvName  # apply's prefix
+if (-not $Prefix) { $Prefix = $DefaultPrefix }
 if ($Manager -eq 'conda') { $EnvPython = Join-Path $Prefix 'python.exe' }
 else { $EnvPython = Join-Path $Prefix 'Scripts\python.exe' }
 $Stamp = Join-Path $Prefix '.provision-bootstrap'
@@ -101,6 +111,8 @@ function Read-Json([string]$Path) {
 }
 
 $Utf8 = New-Object System.Text.UTF8Encoding $false  # no BOM: JSON readers refuse one
+$Utf8Strict = New-Object System.Text.UTF8Encoding $false, $true  # throws on bytes that are not UTF-8
+$Invariant = [Globalization.CultureInfo]::InvariantCulture
 
 # Make the report this environment's latest, keep a copy in the history and prune it
 # to $env:PROVISION_REPORT_HISTORY (default 10) files, as provision does.
@@ -213,6 +225,96 @@ if ($SkipChecks) {
 
 # 2. environment ----------------------------------------------------------------
 $t = Get-Date
+# apply's state file: the same marker `provision apply` reads and writes (phase
+# "verified" for this lock's sha256, this prefix and its fingerprint), so an
+# environment either of them built from the same lock is recognised by the other.
+# Not run on real Windows yet (no PowerShell where it is tested): parsed, and its
+# rendered data compared with what provision computes.
+$StateFile = Join-Path $DataHome 'state\torch-directml.json'
+
+# A path as Python's str(Path) names it for provision: full, '\' separated, no trailing '\'.
+function Get-PythonPath([string]$Path) {
+    $full = [IO.Path]::GetFullPath($ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path))
+    if ($full.Length -gt 3) { $full = $full.TrimEnd('\') }
+    return $full
+}
+$StatePrefix = Get-PythonPath $Prefix
+
+# env_fingerprint of provisioner/apply/fingerprint.py, the same bytes in the same order:
+# sha256 over the prefix, then per folder that can be listed its relative path, '|',
+# its mtime in ns since 1970, '|', and its entry names sorted by code unit, NUL-joined.
+function Get-Fingerprint([string]$Root) {
+    if (-not [IO.Directory]::Exists($Root)) { return '' }
+    $folders = New-Object System.Collections.ArrayList
+    foreach ($name in $FingerprintFolders) { [void]$folders.Add(@($name, (Join-Path $Root $name))) }
+    $globRoot = Join-Path $Root $FingerprintGlob[0]
+    if ([IO.Directory]::Exists($globRoot)) {
+        [string[]]$found = @(Get-ChildItem -Force -Directory -LiteralPath $globRoot -Filter $FingerprintGlob[1] | ForEach-Object { $_.Name })
+        [Array]::Sort($found, [StringComparer]::OrdinalIgnoreCase)  # Python sorts Windows paths ignoring case
+        foreach ($name in $found) {
+            $rel = $FingerprintGlob[0] + '\' + $name + '\' + $FingerprintGlob[2]
+            [void]$folders.Add(@($rel, (Join-Path $Root $rel)))
+        }
+    }
+    $bytes = New-Object System.IO.MemoryStream
+    $chunk = $Utf8.GetBytes($Root)
+    $bytes.Write($chunk, 0, $chunk.Length)
+    foreach ($folder in $folders) {
+        if (-not [IO.Directory]::Exists($folder[1])) { continue }
+        try {
+            [string[]]$names = @([IO.Directory]::GetFileSystemEntries($folder[1]) | ForEach-Object { [IO.Path]::GetFileName($_) })
+            $mtime = ([IO.Directory]::GetLastWriteTimeUtc($folder[1]).ToFileTimeUtc() - 116444736000000000) * 100
+        } catch { continue }
+        [Array]::Sort($names, [StringComparer]::Ordinal)
+        $chunk = $Utf8.GetBytes($folder[0] + '|' + $mtime.ToString($Invariant) + '|' + ($names -join [char]0))
+        $bytes.Write($chunk, 0, $chunk.Length)
+    }
+    $sha = [Security.Cryptography.SHA256]::Create()
+    return -join ($sha.ComputeHash($bytes.ToArray()) | ForEach-Object { $_.ToString('x2') })
+}
+
+# A property of a parsed JSON object, or $null (Set-StrictMode refuses a missing one).
+function Get-Field($Object, [string]$Name) {
+    if ($null -eq $Object) { return $null }
+    $property = $Object.PSObject.Properties[$Name]
+    if ($property) { return $property.Value }
+    return $null
+}
+
+# Whether the state marks this prefix verified for this lock.
+function Test-State {
+    if (-not (Test-Path -LiteralPath $StateFile -PathType Leaf)) { return $false }
+    try {
+        $state = [IO.File]::ReadAllText($StateFile, $Utf8Strict) | ConvertFrom-Json
+        $want = $StateSkeleton | ConvertFrom-Json
+        foreach ($key in @('version', 'phase', 'verify_kind', 'lock_sha256')) {
+            $value = Get-Field $state $key
+            if ($null -eq $value -or "$value" -cne "$(Get-Field $want $key)") { return $false }
+        }
+        return ((Get-Field $state 'prefix') -ceq $StatePrefix) -and ((Get-Field $state 'fingerprint') -ceq (Get-Fingerprint $StatePrefix))
+    } catch { return $false }
+}
+
+# Record this prefix verified for this lock, as provision apply does (temp file, then replace).
+function Write-State {
+    $now = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', $Invariant)
+    $fields = [ordered]@{ prefix = $StatePrefix; lock_path = $LockFile; fingerprint = (Get-Fingerprint $StatePrefix); verified_at = $now; updated_at = $now }
+    $text = $StateSkeleton.Substring(0, $StateSkeleton.Length - 1)
+    foreach ($key in $fields.Keys) {
+        $text += ',' + (ConvertTo-Json -Compress -InputObject $key) + ':' + (ConvertTo-Json -Compress -InputObject ([string]$fields[$key]))
+    }
+    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $StateFile) | Out-Null
+    $tmp = "$StateFile.tmp-$PID"
+    [IO.File]::WriteAllText($tmp, $text + "}`n", $Utf8)
+    if (Test-Path -LiteralPath $StateFile) { [IO.File]::Replace($tmp, $StateFile, [NullString]::Value) } else { [IO.File]::Move($tmp, $StateFile) }
+}
+
+if ((Test-Path -LiteralPath $EnvPython) -and (Test-State)) {
+    Add-Step 'environment' 'ok' "$Prefix matches the lock (state recorded by provision)" $t
+    Add-Step 'verify' 'ok' 'verified earlier for this lock' $t
+    $SmokeResult = [ordered]@{ kind = 'smoke'; passed = $true; summary = 'verified earlier for this lock'; cached = $true }
+    Finish 0 'converged' ''
+}
 if ((Test-Path -LiteralPath $Stamp) -and ((Get-Content -Raw -LiteralPath $Stamp).Trim() -eq $LockSha256) -and (Test-Path -LiteralPath $EnvPython)) {
     Add-Step 'environment' 'ok' "$Prefix matches the lock (stamp)" $t
     Add-Step 'verify' 'ok' 'verified earlier for this lock' $t
@@ -299,6 +401,68 @@ if ($Requirements.Count -gt 0) {
         Finish 1 'failed' 'installing the pip packages failed (output above); a hash mismatch means a changed artifact'
     }
 }
+
+# A file's text as provision reads it (UTF-8, a BOM dropped, universal newlines), or
+# $null when it is absent or not UTF-8.
+function Read-Text([string]$Path) {
+    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) { return $null }
+    try { $text = [IO.File]::ReadAllText($Path, $Utf8Strict) } catch { return $null }
+    return $text.Replace("`r`n", "`n").Replace("`r", "`n")
+}
+
+# Write $Text ($null: remove the file) as provision does: UTF-8 with "`n", a BOM only
+# for a .ps1 that is not pure ASCII.
+function Set-ActivationFile([string]$Path, $Text) {
+    if ((Read-Text $Path) -ceq $Text) { return }
+    if ($null -eq $Text) { Remove-Item -Force -LiteralPath $Path -ErrorAction SilentlyContinue; return }
+    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Path) | Out-Null
+    $bom = $Path.ToLowerInvariant().EndsWith('.ps1') -and ($Text -cmatch '[^\x00-\x7F]')
+    [IO.File]::WriteAllText($Path, $Text, (New-Object System.Text.UTF8Encoding $bom))
+}
+
+# Make activating the prefix set environment.variables: $ActivationData applied as
+# provisioner/env/activation_files.py applies it for provision apply.
+function Write-Activation {
+    $data = $ActivationData | ConvertFrom-Json
+    foreach ($folder in @('bin', 'Scripts')) {
+        $where = Join-Path $Prefix $folder
+        if (-not (Test-Path -LiteralPath $where -PathType Container)) { continue }
+        $names = @{}
+        foreach ($item in @(Get-ChildItem -Force -LiteralPath $where)) { $names[$item.Name.ToLowerInvariant()] = $item.FullName }
+        foreach ($patch in @($data.venv_scripts)) {
+            if (-not $names.ContainsKey($patch.name)) { continue }
+            $text = Read-Text $names[$patch.name]
+            if ($null -eq $text) { continue }
+            $text = [regex]::Replace($text, $data.strip, '')
+            if ($patch.set) {
+                $found = [regex]::Match($text, $patch.anchor)
+                if ($found.Success) {  # restore inside deactivate; the activate script calls it first
+                    $at = $found.Index + $found.Length
+                    $text = $text.Substring(0, $at) + $patch.restore + $text.Substring($at)
+                }
+                if (-not $text.EndsWith("`n")) { $text += "`n" }
+                $text += $patch.set
+            }
+            Set-ActivationFile $names[$patch.name] $text
+        }
+    }
+    foreach ($file in @($data.conda_files.PSObject.Properties)) {
+        Set-ActivationFile (Join-Path $Prefix ($file.Name -replace '/', '\')) $file.Value
+    }
+    if ($null -ne $data.conda_state) {
+        $condaState = Join-Path $Prefix 'conda-meta\state'
+        if (-not (Test-Path -LiteralPath $condaState)) {
+            Set-ActivationFile $condaState $data.conda_state.fresh
+        } elseif ($null -ne $data.conda_state.fresh) {
+            # conda, mamba and micromamba create no conda-meta\state; merging into one is left to provision apply
+            Say "$condaState exists: environment.variables are set by etc\conda\activate.d only; provision apply adds them to it"
+        }
+    }
+}
+try { Write-Activation } catch {
+    Add-Step 'environment' 'fail' 'could not write the activation scripts' $t
+    Finish 1 'failed' "writing environment.variables into the activation of $Prefix failed: $($_.Exception.Message)"
+}
 Add-Step 'environment' 'change' "$EnvAction $Prefix ($Counts)" $t
 
 # 3. smoke test -----------------------------------------------------------------
@@ -318,6 +482,9 @@ if ($rc -ne 0) {
 }
 Add-Step 'verify' 'change' 'smoke test passed' $t
 Set-Content -Encoding ASCII -LiteralPath $Stamp -Value $LockSha256  # only now is the environment marked good
+if ($StatePrefix -ceq (Get-PythonPath $DefaultPrefix)) {  # apply's prefix
+    try { Write-State } catch { Say "could not record the state for provision apply in ${StateFile}: $($_.Exception.Message)" }
+}
 
 # 4. report ---------------------------------------------------------------------
 Finish 0 'changed' ''
