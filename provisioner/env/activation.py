@@ -13,17 +13,21 @@ smoke test: the device the smoke test proved is the device the user's job gets.
 Every block sits between marker lines, so writing again replaces it and an empty
 ``variables`` removes it. :func:`activation_current` says whether the files already
 hold what :func:`write_activation` would write (a no-op apply leaves them alone).
+The blocks and files are data (:func:`activation_data`); :mod:`activation_files`
+writes them, here and, embedded, in ``bootstrap.sh``; ``bootstrap.ps1`` gets the same
+data and writes it the same way.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from provisioner.atomic import write_atomic
+from provisioner.env import activation_files
 from provisioner.errors import ProvisionError
 
 BEGIN = ">>> provision: environment.variables >>>"
@@ -31,9 +35,8 @@ END = "<<< provision: environment.variables <<<"
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SCRIPT = "provision-env-vars"
 OURS = "provision_env_vars"
-_BLOCK = re.compile(
-    r"[ \t]*(?:#|rem|::) " + re.escape(BEGIN) + r".*?" + re.escape(END) + r"\r?\n", re.S
-)
+# Our blocks, wherever they are (Python and .NET read this pattern the same way).
+STRIP = r"(?s)[ \t]*(?:#|rem|::) " + re.escape(BEGIN) + r".*?" + re.escape(END) + r"\r?\n"
 
 Variables = Mapping[str, str]
 
@@ -136,10 +139,10 @@ def _bat_lines(items: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
 
 Shell = Callable[[list[tuple[str, str]]], tuple[list[str], list[str]]]
 # venv script name -> (its shell, the line that opens its deactivate function)
-VENV_SCRIPTS: dict[str, tuple[Shell, re.Pattern[str]]] = {
-    "activate": (_sh, re.compile(r"^deactivate \(\) \{\n", re.M)),
-    "activate.fish": (_fish_lines, re.compile(r"^function deactivate\b.*\n", re.M)),
-    "activate.ps1": (_ps_lines, re.compile(r"^function global:deactivate\b.*\{\n", re.M)),
+VENV_SCRIPTS: dict[str, tuple[Shell, str]] = {
+    "activate": (_sh, r"(?m)^deactivate \(\) \{\n"),
+    "activate.fish": (_fish_lines, r"(?m)^function deactivate\b.*\n"),
+    "activate.ps1": (_ps_lines, r"(?m)^function global:deactivate\b.*\{\n"),
 }
 # conda activate.d / deactivate.d script extension -> (its shell, comment marker)
 CONDA_SCRIPTS: dict[str, tuple[Shell, str]] = {
@@ -150,104 +153,53 @@ CONDA_SCRIPTS: dict[str, tuple[Shell, str]] = {
 }
 
 
-def venv_script_text(text: str, shell: Shell, anchor: re.Pattern[str], variables: Variables) -> str:
-    """``text`` (a venv activate script) with our blocks replaced by ones for ``variables``."""
-    text = _BLOCK.sub("", text)
+def activation_data(manager: str, variables: Variables) -> dict[str, Any]:
+    """What makes activating a ``manager`` environment set ``variables``, as JSON-able
+    data for :mod:`provisioner.env.activation_files` (which apply runs and bootstrap.sh
+    embeds) and for bootstrap.ps1's own writer: one home for every block and file."""
     items = _checked(variables)
-    if not items:
-        return text
-    on, off = shell(items)
-    found = anchor.search(text)
-    if found is not None:  # restore inside deactivate; the activate script calls it first
-        at = found.end()
-        text = text[:at] + _block(off, indent="    ") + text[at:]
-    return text + ("" if text.endswith("\n") else "\n") + _block(on)
-
-
-def _venv_scripts(prefix: Path) -> list[tuple[Path, Shell, re.Pattern[str]]]:
-    out = []
-    for folder in (prefix / "bin", prefix / "Scripts"):
-        if not folder.is_dir():
-            continue
-        names = {p.name.lower(): p for p in folder.iterdir()}
-        for name, (shell, anchor) in VENV_SCRIPTS.items():
-            if name in names:
-                out.append((names[name], shell, anchor))
-    return out
-
-
-def _conda_files(prefix: Path, variables: Variables) -> dict[Path, str | None]:
-    """What the conda prefix's activation files must hold (``None``: must not exist)."""
-    items = _checked(variables)
-    files: dict[Path, str | None] = {}
-    for ext, (shell, comment) in CONDA_SCRIPTS.items():
-        on, off = shell(items)
-        for kind, lines in (("activate", on), ("deactivate", off)):
-            path = prefix / "etc" / "conda" / f"{kind}.d" / f"{SCRIPT}.{ext}"
-            files[path] = _block(lines, comment) if items else None
-    # conda-meta/state: conda reads "env_vars"; "provision_env_vars" names the ones we
-    # set, so variables a user added with `conda env config vars set` are kept.
-    state_path = prefix / "conda-meta" / "state"
-    state = _read_json(state_path)
-    env_vars = state.get("env_vars")
-    ours = state.get(OURS)
-    theirs = {
-        str(k): v
-        for k, v in (env_vars.items() if isinstance(env_vars, dict) else ())
-        if not (isinstance(ours, list) and k in ours)
+    data: dict[str, Any] = {
+        "strip": STRIP,
+        "venv_scripts": [],
+        "conda_files": {},
+        "conda_state": None,
     }
-    state = {k: v for k, v in state.items() if k not in ("env_vars", OURS)}
-    if theirs or items:
-        state["env_vars"] = theirs | dict(items)
-    if items:
-        state[OURS] = [k for k, _ in items]
-    files[state_path] = json.dumps(state, indent=2, sort_keys=True) + "\n" if state else None
-    return files
-
-
-def _read_json(path: Path) -> dict[str, object]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _wanted(prefix: Path, manager: str, variables: Variables) -> dict[Path, str | None]:
     if manager == "conda":
-        return _conda_files(prefix, variables)
-    wanted: dict[Path, str | None] = {}
-    for path, shell, anchor in _venv_scripts(prefix):
-        text = path.read_text(encoding="utf-8-sig")
-        wanted[path] = venv_script_text(text, shell, anchor, variables)
-    return wanted
-
-
-def _current(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return None  # absent, or not what we wrote: rewritten
+        for ext, (shell, comment) in CONDA_SCRIPTS.items():
+            on, off = shell(items)
+            for kind, lines in (("activate", on), ("deactivate", off)):
+                path = f"etc/conda/{kind}.d/{SCRIPT}.{ext}"
+                data["conda_files"][path] = _block(lines, comment) if items else None
+        spec: dict[str, Any] = {"env_vars": dict(items), "key": OURS}
+        data["conda_state"] = {**spec, "fresh": activation_files.conda_state_text({}, spec)}
+        return data
+    for name, (shell, anchor) in VENV_SCRIPTS.items():
+        on, off = shell(items)
+        data["venv_scripts"].append(
+            {
+                "name": name,
+                "anchor": anchor,
+                "restore": _block(off, indent="    ") if items else "",
+                "set": _block(on) if items else "",
+            }
+        )
+    return data
 
 
 def activation_current(prefix: Path, manager: str, variables: Variables) -> bool:
     """Whether the activation files already hold exactly ``variables``."""
-    return all(_current(p) == t for p, t in _wanted(prefix, manager, variables).items())
+    return activation_files.is_current(str(prefix), activation_data(manager, variables))
 
 
 def write_activation(prefix: Path, manager: str, variables: Variables) -> list[Path]:
     """Make activating the environment at ``prefix`` set ``variables``; the files changed."""
     changed = []
-    for path, text in _wanted(prefix, manager, variables).items():
-        if _current(path) == text:
-            continue
+    for name, raw in activation_files.changes(str(prefix), activation_data(manager, variables)):
+        path = Path(name)
         changed.append(path)
-        if text is None:
+        if raw is None:
             path.unlink(missing_ok=True)
             continue
-        data = text.encode("utf-8")
-        if path.suffix.lower() == ".ps1" and not text.isascii():
-            data = b"\xef\xbb\xbf" + data  # Windows PowerShell 5.1 reads BOM-less as ANSI
         mode = path.stat().st_mode & 0o7777 if path.exists() else None
-        write_atomic(path, data, mode=mode)
+        write_atomic(path, raw, mode=mode)
     return changed

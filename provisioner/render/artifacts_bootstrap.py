@@ -156,7 +156,32 @@ def _context(ctx: RenderContext, script: str) -> dict[str, Any]:
         "requirements": lists.requirements if lists else (),
         "no_lock_message": NO_LOCK_MESSAGE,
         "variables": _variables(r),
+        "activation_data": _activation_data(r),
+        "activation_code": _activation_code(),
     }
+
+
+def _activation_data(r: ResolvedProfile) -> str:
+    """What apply writes so that activating the environment sets its variables
+    (``provisioner/env/activation.py``), as one ASCII JSON document without a single
+    quote (``\\u0027``): a plain literal in both scripts, whatever the values hold."""
+    from provisioner.env.activation import activation_data
+
+    env = r.profile.environment
+    data = activation_data(env.manager.value, env.variables)
+    text = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=True)
+    return text.replace("'", "\\u0027")
+
+
+def _activation_code() -> str:
+    """apply's own writer of that data, embedded in bootstrap.sh (it runs there with the
+    environment's Python): ``provisioner/env/activation_files.py``, verbatim."""
+    from importlib import resources
+
+    code = resources.files("provisioner.env").joinpath("activation_files.py").read_text("utf-8")
+    if "\nPYEOF\n" in code or not code.endswith("\n"):
+        raise AssertionError("activation_files.py cannot be embedded in a PYEOF here-document")
+    return code
 
 
 def _variables(r: ResolvedProfile) -> list[tuple[str, str]]:
