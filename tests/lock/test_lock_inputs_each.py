@@ -64,7 +64,7 @@ def locked(resolved: ResolvedProfile, folder: Path) -> Lock:
 
 
 def edited(edit: Edit) -> dict[str, Any]:
-    data = yaml.safe_load(yaml.safe_dump(BASE))
+    data: dict[str, Any] = yaml.safe_load(yaml.safe_dump(BASE))
     edit(data)
     return data
 
@@ -88,8 +88,12 @@ def env(**changes: object) -> Edit:
         (env(index_strategy="first-index"), ("environment.index_strategy",)),
         (
             env(manager="venv", channels=[], conda=[]),
-            ("environment.manager", "environment.channels", "environment.conda")
-            + ("virtual_packages",),
+            (
+                "environment.manager",
+                "environment.channels",
+                "environment.conda",
+                "virtual_packages",
+            ),
         ),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
