@@ -27,6 +27,7 @@ from provisioner.apply.state import (
     write_state,
 )
 from provisioner.paths import state_dir
+from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 VERIFIED = State(
@@ -257,7 +258,9 @@ def test_a_reader_never_sees_a_half_written_state_while_another_process_writes(
     )
     assert child.stdout is not None and child.stdout.readline() == "started\n"
     seen: set[str] = set()
-    while child.poll() is None:
+    for _ in range(1_000_000):  # bounded; the writer finishes long before
+        if child.poll() is not None:
+            break
         state = read_state("cpu")
         assert state is not None, "read a half-written state file"
         seen.add(state.phase)
@@ -274,11 +277,12 @@ def test_a_writer_killed_mid_run_leaves_a_whole_state_file(home: Path) -> None:
         env=env,
         cwd=REPO,
     )
-    assert child.stdout is not None and child.stdout.readline() == "started\n"
-    while not state_path("cpu").exists():
-        pass
-    child.send_signal(signal.SIGKILL)
-    child.wait(timeout=30)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "started\n"
+        wait_until(lambda: state_path("cpu").exists(), seconds=60, what="the first state write")
+    finally:
+        child.send_signal(signal.SIGKILL)  # mid-write, as a power cut
+        child.wait(timeout=30)
     state = read_state("cpu")
     assert state is not None and state.phase in {"built", "verified"}
     leftovers = [p.name for p in state_dir().iterdir() if p.name != "cpu.json"]

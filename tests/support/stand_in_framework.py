@@ -6,6 +6,7 @@ answer a test chooses. Used in-process by ``tests/smoke/test_stages.py`` and as 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,16 @@ PRESETS: dict[str, Scenario] = {
     "pass": Scenario(native_log="I tensorflow/core: DirectML: creating device on adapter 0\n"),
     "no-device": Scenario(devices=[]),
     "bug": Scenario(broken_result=True),
+    "two-gpus": Scenario(devices=[GPU1, GPU0]),
+    # Log lines as the real libraries print them (signatures.yaml cites their sources).
+    "no-kernel-image": Scenario(
+        native_log="RuntimeError: CUDA error: no kernel image is available for execution "
+        "on the device\n"
+    ),
+    "numa": Scenario(
+        native_log="I tensorflow/core: could not open file to read NUMA node: "
+        "/sys/bus/pci/devices/0000:01:00.0/numa_node\n"
+    ),
 }
 # Runs the real ``stages.main`` with the stand-in: argv is REPO-ROOT PRESET ARGS.
 DRIVER = """
@@ -107,17 +118,18 @@ sys.exit(stages.main(sys.argv[3:]))
 """
 
 
-def stand_in_python(folder: Path, preset: str) -> Path:
+def stand_in_python(folder: Path, preset: str, *extra: str) -> Path:
     """An executable that stands in for an environment's Python: called as
     ``python -I -u smoke_test.py ARGS``, it runs the real smoke stages with the stand-in
-    framework ``preset`` and ARGS, as the rendered script would."""
+    framework ``preset`` and ARGS (then ``extra``, e.g. ``--device cuda``), as the
+    rendered script would."""
     path = folder / f"python-{preset}"
     here = Path(__file__).resolve().parents[2]
     path.write_text(
         "#!/bin/sh\n"
         "# stand-in for an environment's python (no GPU framework here): drop -I -u SCRIPT\n"
         "shift 3\n"
-        f"exec '{sys.executable}' -c '{DRIVER}' '{here}' '{preset}' \"$@\"\n",
+        f"exec '{sys.executable}' -c '{DRIVER}' '{here}' '{preset}' \"$@\" {shlex.join(extra)}\n",
         encoding="utf-8",
     )
     path.chmod(0o755)
