@@ -231,14 +231,15 @@ $t = Get-Date
 # environment either of them built from the same lock is recognised by the other.
 # Not run on real Windows yet (no PowerShell where it is tested): parsed, and its
 # rendered data compared with what provision computes.
-$StateFile = Join-Path $DataHome 'state\directml.json'
 
-# A path as Python's str(Path) names it for provision: full, '\' separated, no trailing '\'.
+# A path as Python's str(Path) names it for provision: full, '\' separated, no trailing
+# '\' (and resolved against PowerShell's folder: .NET would use the process's).
 function Get-PythonPath([string]$Path) {
     $full = [IO.Path]::GetFullPath($ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path))
     if ($full.Length -gt 3) { $full = $full.TrimEnd('\') }
     return $full
 }
+$StateFile = Get-PythonPath (Join-Path $DataHome 'state\directml.json')
 $StatePrefix = Get-PythonPath $Prefix
 
 # env_fingerprint of provisioner/apply/fingerprint.py, the same bytes in the same order:
