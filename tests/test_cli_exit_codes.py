@@ -75,7 +75,7 @@ ERRORS = [
         '"pip" is not one of: conda, venv (did you mean "venv"?)',
     ),
     (["verify", "{invalid}/not-a-mapping.yaml"], "a profile is a mapping"),
-    (["doctor", "--facts", "bad.json"], "bad.json:2:1: not a facts file"),
+    (["doctor", "--facts", "bad.json"], "bad.json:2:1: error: not a facts file: Expecting"),
     (["facts", "--facts", "missing.json"], "missing.json: cannot read facts file"),
     (["facts", "--facts", "text.txt"], "not a facts file"),
     (["explain", "missing.log"], "missing.log: cannot read the log"),

@@ -28,8 +28,7 @@ def spec_name(spec: str) -> str:
     channel URL), as conda's ``MatchSpec(spec).name`` keys the requested specs."""
     from provisioner.profile.extends import package_name
 
-    bare = spec.rsplit("::", 1)[-1]
-    return package_name(bare, "conda") or bare.strip().lower()
+    return package_name(spec, "conda") or spec.rsplit("::", 1)[-1].strip().lower()
 
 
 def _history_state(text: str) -> tuple[set[str], dict[str, str]]:

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from provisioner import process
-from provisioner.errors import ProvisionError
+from provisioner.errors import Position, ProvisionError
 from provisioner.process import Completed
 
 SNAPSHOT_FORMAT = 1
@@ -249,8 +249,9 @@ class Probe:
                 hint="pass a file written by `provision facts --save FILE`",
             ) from e
         except json.JSONDecodeError as e:
-            raise ProvisionError(
-                f"{source}:{e.lineno}:{e.colno}: not a facts file: {e.msg}",
+            raise ProvisionError(  # positioned: FILE:LINE:COL starts the line, as a compiler's
+                f"not a facts file: {e.msg}",
+                position=Position(str(source), e.lineno, e.colno),
                 hint="pass a file written by `provision facts --save FILE`",
             ) from e
         problem = snapshot_problem(data)

@@ -26,7 +26,7 @@ REMOVE_PREFIX = "!"
 # Bounds on an extends graph: far beyond any real layering, well below Python's recursion limit.
 MAX_EXTENDS_DEPTH = 32
 MAX_EXTENDS_FILES = 256
-_NAME_RE = re.compile(r"^\s*(?:[^\s:]+::)?([A-Za-z0-9_][A-Za-z0-9._-]*)")
+_NAME_RE = re.compile(r"^\s*(?:\S*::)?([A-Za-z0-9_][A-Za-z0-9._-]*)")
 
 
 def package_name(spec: object, kind: str) -> str | None:

@@ -20,13 +20,17 @@ MAX_BYTES = 64 * 1024 * 1024  # a report is a few KB; a bigger file is not one
 
 @dataclass(frozen=True)
 class Unreadable:
-    """A path that gave no report: printed as ``PATH: cause``."""
+    """A path that gave no report: printed as ``PATH: cause (fix: ...)``."""
 
     path: Path
     cause: str
+    fix: str = (
+        "pass the JSON reports that provision apply, verify or a bootstrap script wrote, "
+        "or folders of them"
+    )
 
     def line(self) -> str:
-        return f"{self.path}: {self.cause}"
+        return f"{self.path}: {self.cause} (fix: {self.fix})"
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,12 @@ def _files(path: Path) -> tuple[list[Path], Unreadable | None]:
             return [], Unreadable(path, "no report files (*.json) in this folder")
         return found, None
     if not path.exists():
-        return [], Unreadable(path, "no such file or folder")
+        return [], Unreadable(
+            path,
+            "no such file or folder",
+            "check the path: apply and verify write reports to $PROVISION_HOME/reports, "
+            "a bootstrap script to its --report file",
+        )
     return [path], None
 
 

@@ -136,7 +136,8 @@ def test_a_device_or_pipe_named_as_a_report_is_refused_not_read(tmp_path: Path, 
         path = Path(kind)
     done = run_report(str(path))
     assert done.returncode == 2, done.stderr
-    assert done.stderr.strip() == f"provision: error: {path}: not a regular file: not a report"
+    expected = f"provision: error: {path}: not a regular file: not a report (fix: "
+    assert done.stderr.strip().startswith(expected) and done.stderr.count("\n") == 1
 
 
 def test_a_folder_reads_only_its_regular_json_files(tmp_path: Path) -> None:

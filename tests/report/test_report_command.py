@@ -126,7 +126,7 @@ def test_unreadable_files_are_one_line_each_and_exit_2(
     assert f"{tmp_path / 'future.json'}: not a valid report: schema_version: " in err
     assert "upgrade provision" in err
     assert f"{tmp_path / 'deep.json'}: not valid JSON: nested too deeply" in err
-    assert f"{missing}: no such file or folder" in err
+    assert f"{missing}: no such file or folder (fix: check the path: " in err
     assert f"{empty}: no report files (*.json) in this folder" in err
     assert good.exists()
 
