@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,11 +34,29 @@ def wait_for_pids(*files: Path, seconds: float = 30.0) -> list[int]:
     return wait_until(pids, seconds=seconds, what=f"the child to write {files}")
 
 
+STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_program_outlives_its_test() -> Iterator[None]:
+    """Each program a test started is killed (by PID) when the test ends, whether it
+    passed, failed or timed out waiting for the program's children."""
+    yield
+    while STARTED:
+        prog = STARTED.pop()
+        if prog.poll() is None:
+            prog.kill()
+        prog.wait(timeout=30)
+        for stream in (prog.stdout, prog.stderr):
+            if stream is not None:
+                stream.close()
+
+
 def start_program(body: str) -> subprocess.Popen[str]:
     """A Python program that uses provisioner.process.run, in its own session (as a
     terminal's foreground job is), so signals reach only what we aim them at."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.Popen(
+    prog = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(body)],
         env=env,
         stdout=subprocess.PIPE,
@@ -45,6 +64,8 @@ def start_program(body: str) -> subprocess.Popen[str]:
         text=True,
         start_new_session=True,
     )
+    STARTED.append(prog)
+    return prog
 
 
 def cleanup(*pids: int) -> None:

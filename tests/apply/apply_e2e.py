@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.channels import PackageSpec
@@ -70,6 +70,7 @@ class Provision:
 
     home: Path
     env: dict[str, str]
+    started: list[subprocess.Popen[str]] = field(default_factory=list)
 
     def __call__(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -85,7 +86,7 @@ class Provision:
         env = dict(self.env)
         if pause_at:
             env["PROVISION_TEST_PAUSE_AT"] = pause_at
-        return subprocess.Popen(
+        child = subprocess.Popen(
             [sys.executable, "-m", "provisioner", *args],
             env=env,
             stdout=subprocess.PIPE,
@@ -94,6 +95,21 @@ class Provision:
             cwd=REPO,
             start_new_session=True,
         )
+        self.started.append(child)
+        return child
+
+    def close(self) -> None:
+        """SIGKILL what :meth:`start` started and its children, if still running: a test
+        that failed while a child waited at a pause point leaves nothing behind."""
+        from tests.support.processes import kill_tree
+
+        while self.started:
+            child = self.started.pop()
+            if child.poll() is None:
+                kill_tree(child)
+            for stream in (child.stdout, child.stderr):
+                if stream is not None:
+                    stream.close()
 
     @property
     def prefix(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,11 @@ def channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def provision(tmp_path: Path) -> Provision:
-    """``python -m provisioner`` as a child, with PROVISION_HOME under tmp_path."""
-    return make_provision(tmp_path)
+def provision(tmp_path: Path) -> Iterator[Provision]:
+    """``python -m provisioner`` as a child, with PROVISION_HOME under tmp_path; the
+    children it started are killed, by PID, when the test ends."""
+    runner = make_provision(tmp_path)
+    try:
+        yield runner
+    finally:
+        runner.close()
