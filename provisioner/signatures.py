@@ -18,7 +18,7 @@ from functools import cache
 from importlib import resources
 from types import MappingProxyType
 
-import yaml
+from provisioner import yamlfast
 
 SEVERITIES = ("fail", "warn", "benign")
 TARGETS = ("wsl2", "linux", "windows")
@@ -180,7 +180,7 @@ def _signature(e: Mapping[str, object]) -> Signature:
 @cache
 def catalogue() -> tuple[Signature, ...]:
     text = resources.files("provisioner").joinpath("data/signatures.yaml").read_text("utf-8")
-    sigs = tuple(_signature(e) for e in yaml.safe_load(text))
+    sigs = tuple(_signature(e) for e in yamlfast.safe_load(text))
     ids = [s.id for s in sigs]
     if len(ids) != len(set(ids)):
         raise CatalogueError(

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from provisioner import yamlfast
 
 SEVERITIES = ("fail", "warn")
 UNKNOWN_FIX = "Not observed ({reason}); resolve that, then run the checks again."
@@ -110,7 +110,7 @@ def load_checks() -> tuple[CheckRecord, ...]:
     text = resources.files("provisioner").joinpath("data/checks.yaml").read_text("utf-8")
     records: list[CheckRecord] = []
     known: set[str] = set()
-    for entry in yaml.safe_load(text):
+    for entry in yamlfast.safe_load(text):
         rec = _record(entry, known)
         if rec.id in known:
             raise ValueError(f"check {rec.id}: duplicate id")

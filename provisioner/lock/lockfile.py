@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from provisioner import yamlfast
 from provisioner.errors import ExitCode, ProvisionError
 from provisioner.lock import Lock, LockedPackage
 from provisioner.lock.inputs import (
@@ -171,9 +172,8 @@ def read_lockfile(path: Path) -> Lock:
     fix = f"re-create it with `provision lock` (or delete {path.name})"
     if not path.is_file():
         raise ProvisionError(f"{path}: lockfile not found", hint=fix, exit_code=ExitCode.INVALID)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return _parse(yaml.load(path.read_text(encoding="utf-8"), Loader=loader))
+        return _parse(yamlfast.safe_load(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, yaml.YAMLError, Malformed) as e:
         first = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
         raise ProvisionError(

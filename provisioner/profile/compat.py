@@ -15,9 +15,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 
+from provisioner import yamlfast
 from provisioner.errors import Diagnostic
 from provisioner.profile.diagnostics import model_of
 from provisioner.profile.extends import Merged, package_name
@@ -54,8 +54,7 @@ class Failure:
 @cache
 def rules(path: Path = COMPAT_TABLE) -> tuple[Rule, ...]:
     """The parsed compatibility table."""
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    raw = yamlfast.safe_load(path.read_text(encoding="utf-8"))
     out = []
     for row in raw["rules"]:
         ((kind, args),) = row["check"].items()

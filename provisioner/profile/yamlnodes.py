@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from provisioner import yamlfast
 from provisioner.errors import Diagnostic, Position
 
 # A location inside a profile: mapping keys and list indexes, e.g. ("environment", "pip", 0).
@@ -27,7 +28,7 @@ VERSION_FIELDS: tuple[Loc, ...] = (
     ("requires", "gpu", "vendors", "nvidia"),
 )
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Loader: Any = yamlfast.LOADER
 # Bounds on one document. A profile nests about 5 levels and holds about a hundred
 # values; the caps stop deep nesting (libyaml's composer recurses in C and crashes
 # the interpreter past ~50,000 levels) and alias bombs (a few hundred bytes of
