@@ -40,18 +40,23 @@ def find_interpreters(probe: Probe) -> list[Interpreter]:
     seen: set[str] = set()
     windows = is_windows(probe.platform)
     if not windows:
-        for folder in path_folders(probe.path, windows):
-            for name in probe.host_listdir(folder) or []:
-                exe = f"{folder.rstrip('/')}/{name}"
-                if not _PY_NAME.match(name) or exe in seen:
-                    continue
-                seen.add(exe)
-                out = probe.command(exe, "-V")
-                if out is None or out.timed_out or out.returncode != 0:
-                    continue
-                m = _PY_VERSION.search((out.stdout + out.stderr).decode("utf-8", "replace"))
-                if m:
-                    found.append(Interpreter(m.group(1), exe, "path"))
+        candidates = [
+            f"{folder.rstrip('/')}/{name}"
+            for folder in path_folders(probe.path, windows)
+            for name in probe.host_listdir(folder) or []
+            if _PY_NAME.match(name)
+        ]
+        probe.prefetch([(exe, "-V") for exe in candidates])
+        for exe in candidates:
+            if exe in seen:
+                continue
+            seen.add(exe)
+            out = probe.command(exe, "-V")
+            if out is None or out.timed_out or out.returncode != 0:
+                continue
+            m = _PY_VERSION.search((out.stdout + out.stderr).decode("utf-8", "replace"))
+            if m:
+                found.append(Interpreter(m.group(1), exe, "path"))
     pyenv_root = probe.env.get("PYENV_ROOT")
     if pyenv_root and pyenv_root.startswith("/"):
         for name in probe.listdir(f"{pyenv_root.rstrip('/')}/versions") or []:

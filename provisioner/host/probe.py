@@ -182,6 +182,20 @@ class Probe:
             self._commands[key] = self._run(self.which(argv[0]), argv, env, keep)
         return self._commands.get(key)
 
+    def prefetch(self, argvs: list[tuple[str, ...]]) -> None:
+        """Run the commands not asked yet side by side (each interpreter's ``-V`` is
+        mostly its start-up), recording them in the given order so a snapshot does not
+        depend on which finished first. :meth:`command` then answers from the record."""
+        todo = list(dict.fromkeys(a for a in argvs if " ".join(a) not in self._commands))
+        if self._replay or len(todo) < 2:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
+            done = list(pool.map(lambda a: self._run(self.which(a[0]), a, None, None), todo))
+        for argv, result in zip(todo, done, strict=True):
+            self._commands.setdefault(" ".join(argv), result)
+
     def host_command(
         self, *argv: str, keep: Callable[[bytes], bytes] | None = None
     ) -> Completed | None:

@@ -172,3 +172,19 @@ def test_replay_covers_well_known_paths_and_the_wsl_interop_content(tmp_path: Pa
     replay = gather(Probe.replay(tmp_path / "host.json"))
     assert replay == live
     assert live.windows_build == 22000 and live.interop == "enabled"
+
+
+def test_prefetch_records_commands_in_the_order_asked(tmp_path: Path) -> None:
+    """Side-by-side runs are recorded in the order given, not the order they finished:
+    a snapshot of the same host is the same file."""
+    slow, fast = tmp_path / "slow", tmp_path / "fast"
+    slow.write_text("#!/bin/sh\nsleep 0.3\necho slow\n")
+    fast.write_text("#!/bin/sh\necho fast\n")
+    for script in (slow, fast):
+        script.chmod(0o755)
+    probe = Probe(root=tmp_path / "root", path=str(tmp_path))
+    probe.prefetch([(str(slow),), (str(fast),), (str(slow),)])
+    commands = list(probe.snapshot()["commands"])
+    assert commands == [str(slow), str(fast)]
+    answer = probe.command(str(fast))
+    assert answer is not None and answer.stdout == b"fast\n"
