@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,19 +38,13 @@ def add_parser(sub: Any) -> None:
 
 def _read(log: str) -> str:
     from provisioner.errors import ProvisionError
+    from provisioner.inputs import LOG, read_input
 
     name = "stdin" if log == "-" else log
-    if log == "-":
-        stream = getattr(sys.stdin, "buffer", None)  # None: a text stream (embedding, tests)
-        raw: bytes | str = stream.read() if stream is not None else sys.stdin.read()
-    else:
-        try:
-            raw = Path(log).read_bytes()
-        except OSError as e:
-            raise ProvisionError(
-                f"{log}: cannot read the log: {e.strerror}", hint="pass a readable file or -"
-            ) from e
-    text = raw if isinstance(raw, str) else log_text(raw)
+    # A regular file (or stdin) of at most LOG.cap bytes: a FIFO, /dev/zero or a
+    # folder is one line and exit 2, never a hang or a MemoryError.
+    raw = read_input(log, LOG, stdin=True)
+    text = log_text(raw)
     if text is None:
         raise ProvisionError(
             f"{name}: not a text log (NUL or binary bytes)",
