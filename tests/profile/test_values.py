@@ -113,7 +113,8 @@ def test_names_that_redirect_trust_or_load_code_are_warnings_with_a_position(
     resolved = load_profile(path)
     (warning,) = resolved.warnings
     assert str(warning).startswith(f"{path}:8:15: warning: environment.variables.{name}: ")
-    assert warned_reason(name) is not None and warned_reason(name) in warning.message
+    why = warned_reason(name)
+    assert why is not None and why in warning.message
     assert validate(profiles=[path]) == 0
     assert capsys.readouterr().err.splitlines() == [str(warning)]
 
