@@ -16,26 +16,63 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Protocol
 
 CHUNK = 8 << 20
 CONTEXT = 4
 MAX_LINE = 1 << 20
 
 
+class Readable(Protocol):
+    """A byte stream: a binary file, stdin's buffer, io.BytesIO."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class NotText(ValueError):
     """The input holds NUL bytes: a binary file, not a captured log."""
 
 
-@dataclass
 class Hit:
-    """A line that holds at least one anchor, with the lines around it."""
+    """A line that holds at least one anchor: its number, text, which anchors it holds,
+    and (decoded only when a rule asks) up to :data:`CONTEXT` lines around it."""
 
-    number: int  # 1-based line number
-    text: str
-    before: tuple[str, ...]
-    after: list[str] = field(default_factory=list)
+    __slots__ = ("_back", "_end", "_more", "_region", "_start", "anchors", "number", "text")
+
+    def __init__(
+        self,
+        number: int,
+        text: str,
+        anchors: set[int],
+        region: bytes,
+        start: int,
+        end: int,
+        back: tuple[bytes, ...],
+    ) -> None:
+        self.number = number
+        self.text = text
+        self.anchors = anchors
+        self._region = region
+        self._start = start
+        self._end = end
+        self._back = back
+        self._more: list[bytes] = []  # lines after it from the next region
+
+    @property
+    def before(self) -> tuple[str, ...]:
+        lines = _lines_before(self._region, self._start, CONTEXT)
+        if len(lines) < CONTEXT:
+            lines = list(self._back[len(self._back) - (CONTEXT - len(lines)) :]) + lines
+        return tuple(_decode(x) for x in lines)
+
+    @property
+    def after(self) -> list[str]:
+        lines = _lines_after(self._region, self._end + 1, CONTEXT) + self._more
+        return [_decode(x) for x in lines[:CONTEXT]]
+
+    def _missing_after(self) -> int:
+        have = len(_lines_after(self._region, self._end + 1, CONTEXT)) + len(self._more)
+        return max(0, CONTEXT - have)
 
 
 class Prefilter:
@@ -53,17 +90,20 @@ class Prefilter:
             self._ac = ahocorasick_rs.BytesAhoCorasick(needles)
             self._needles = []
 
-    def positions(self, low: bytes) -> list[int]:
-        """Offsets in ``low`` where some anchor starts (not all of them: one per
-        occurrence region is enough to mark the line)."""
+    def matches(self, low: bytes) -> list[tuple[int, int]]:
+        """``(offset, anchor index)`` of every anchor occurrence in ``low``, by offset."""
         if self._ac is not None:
-            return [start for _, start, _ in self._ac.find_matches_as_indexes(low)]
-        found: list[int] = []
-        for needle in self._needles:
-            at = low.find(needle)
-            while at >= 0:
-                found.append(at)
-                at = low.find(needle, at + 1)
+            found = [
+                (start, i)
+                for i, start, _ in self._ac.find_matches_as_indexes(low, overlapping=True)
+            ]
+        else:
+            found = []
+            for i, needle in enumerate(self._needles):
+                at = low.find(needle)
+                while at >= 0:
+                    found.append((at, i))
+                    at = low.find(needle, at + 1)
         found.sort()
         return found
 
@@ -105,7 +145,7 @@ def _lines_before(region: bytes, start: int, count: int) -> list[bytes]:
     return out
 
 
-def _regions(stream: BinaryIO, chunk: int) -> Iterator[bytes]:
+def _regions(stream: Readable, chunk: int) -> Iterator[bytes]:
     """Runs of whole lines, newlines normalised to LF, each ending with LF."""
     carry = b""
     while True:
@@ -129,44 +169,41 @@ def _regions(stream: BinaryIO, chunk: int) -> Iterator[bytes]:
             yield buf[:cut]
 
 
-def scan(stream: BinaryIO, prefilter: Prefilter, chunk: int = CHUNK) -> Iterator[Hit]:
-    """Every line of ``stream`` holding an anchor, in order, with its context lines."""
+def scan(stream: Readable, prefilter: Prefilter, chunk: int = CHUNK) -> Iterator[Hit]:
+    """Every line of ``stream`` holding an anchor, in order."""
     first = 1  # number of the first line of the current region
     back: deque[bytes] = deque(maxlen=CONTEXT)
     pending: list[Hit] = []  # hits still waiting for lines after them
     for region in _regions(stream, chunk):
         if pending:
-            head = [_decode(x) for x in _lines_after(region, 0, CONTEXT)]
+            head = _lines_after(region, 0, CONTEXT)
             for hit in pending:
-                hit.after.extend(head[: CONTEXT - len(hit.after)])
-            ready = [h for h in pending if len(h.after) >= CONTEXT]
-            pending = [h for h in pending if len(h.after) < CONTEXT]
-            yield from ready
+                hit._more.extend(head[: hit._missing_after()])
+            yield from (h for h in pending if not h._missing_after())
+            pending = [h for h in pending if h._missing_after()]
         low = region.lower()
-        seen = -1
+        tail = tuple(back)
+        current: Hit | None = None
         counted, number = 0, first
-        for pos in prefilter.positions(low):
-            if pos <= seen:
+        for pos, anchor in prefilter.matches(low):
+            if current is not None and pos < current._end:
+                current.anchors.add(anchor)
                 continue
+            if current is not None:
+                if current._missing_after():
+                    pending.append(current)
+                else:
+                    yield current
             start = region.rfind(b"\n", 0, pos) + 1
             end = region.find(b"\n", pos)
-            seen = end
             number += region.count(b"\n", counted, start)
             counted = start
-            before = _lines_before(region, start, CONTEXT)
-            if len(before) < CONTEXT:
-                before = list(back)[len(back) - (CONTEXT - len(before)) :] + before
-            after = _lines_after(region, end + 1, CONTEXT)
-            hit = Hit(
-                number,
-                _decode(region[start:end]),
-                tuple(_decode(x) for x in before),
-                [_decode(x) for x in after],
-            )
-            if len(after) < CONTEXT:
-                pending.append(hit)
+            current = Hit(number, _decode(region[start:end]), {anchor}, region, start, end, tail)
+        if current is not None:
+            if current._missing_after():
+                pending.append(current)
             else:
-                yield hit
+                yield current
         back.extend(_split_tail(region, CONTEXT))
         first += region.count(b"\n")
     yield from pending

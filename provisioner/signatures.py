@@ -167,13 +167,14 @@ def _signature(e: Mapping[str, object]) -> Signature:
     lines = e.get("lines", 1)
     if not isinstance(lines, int) or not 1 <= lines <= 5:
         raise CatalogueError(f"signature {sid}: lines must be 1 to 5")
+    pattern = _compile(sid, str(e["pattern"]), lines)
     needles = _needles(_lowercase_literals(str(e["pattern"])))
     if needles is None:
         raise CatalogueError(
             f"signature {sid}: every alternative needs a literal of 3+ characters "
             "(explain reads only the lines that hold one)"
         )
-    requires_needles = ()
+    requires_needles: tuple[str, ...] = ()
     if requires is not None:
         found = _needles(_lowercase_literals(str(requires)))
         if found is None:
@@ -184,7 +185,7 @@ def _signature(e: Mapping[str, object]) -> Signature:
         raise CatalogueError(f"signature {sid}: rank must be a number")
     return Signature(
         id=sid,
-        pattern=_compile(sid, str(e["pattern"]), lines),
+        pattern=pattern,
         severity=severity,
         meaning=str(e["meaning"]),
         fix=str(e["fix"]),

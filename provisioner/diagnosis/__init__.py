@@ -14,14 +14,13 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from provisioner.diagnosis.base import Family
 from provisioner.diagnosis.facts import Facts
 from provisioner.diagnosis.libraries import Libraries
 from provisioner.diagnosis.runtime import Runtime
 from provisioner.diagnosis.wheels import Wheels
-from provisioner.logscan import CHUNK, Hit, Prefilter, scan
+from provisioner.logscan import CHUNK, Hit, Prefilter, Readable, scan
 from provisioner.signatures import SEVERITIES, Match, Signature, _lowered, catalogue
 
 
@@ -79,29 +78,42 @@ def _match_signature(sig: Signature, hit: Hit) -> Match | None:
     return None
 
 
-def diagnose(stream: BinaryIO, chunk: int = CHUNK) -> Diagnosis:
+def diagnose(stream: Readable, chunk: int = CHUNK) -> Diagnosis:
     """Read ``stream`` (the log's bytes, UTF-8 or a legacy code page) once and diagnose it.
 
     Raises :class:`provisioner.logscan.NotText` for input with NUL bytes."""
     sigs = catalogue()
     fams = families()
     prefilter = _prefilter(_anchors(sigs, fams))
+    # which rules each anchor can wake: a line runs only the rules whose anchors it holds
+    index = {a: i for i, a in enumerate(prefilter.anchors)}
+    wakes: list[list[tuple[int, Signature | Family]]] = [[] for _ in prefilter.anchors]
+    for order, sig in enumerate(sigs):
+        for n in sig.needles or ():
+            wakes[index[n]].append((order, sig))
+    req_by_anchor: list[list[Signature]] = [[] for _ in prefilter.anchors]
+    for sig in sigs:
+        for n in sig.requires_needles:
+            req_by_anchor[index[n]].append(sig)
+    for order, fam in enumerate(fams, start=len(sigs)):
+        for a in fam.anchors:
+            wakes[index[a]].append((order, fam))
     found: dict[str, Match] = {}
     required: set[str] = set()
     for hit in scan(stream, prefilter, chunk):
         low = _lowered(hit.text)
-        for sig in sigs:
-            if sig.requires is not None and sig.id not in required:
-                if any(n in low for n in sig.requires_needles) and sig.requires.search(low):
+        rules: dict[int, Signature | Family] = {}
+        for anchor in hit.anchors:
+            rules.update(wakes[anchor])
+            for sig in req_by_anchor[anchor]:
+                if sig.id not in required and sig.requires is not None and sig.requires.search(low):
                     required.add(sig.id)
-            if sig.id in found or not any(n in low for n in sig.needles or ()):
-                continue
-            m = _match_signature(sig, hit)
-            if m is not None:
-                found[sig.id] = m
-        for fam in fams:
-            if any(a in low for a in fam.anchors):
-                fam.observe(hit, low)
+        for _, rule in sorted(rules.items()):
+            if isinstance(rule, Signature):
+                if rule.id not in found and (m := _match_signature(rule, hit)) is not None:
+                    found[rule.id] = m
+            else:
+                rule.observe(hit, low)
     matches = [
         m for m in found.values() if m.signature.requires is None or m.signature.id in required
     ]

@@ -41,29 +41,29 @@ def _tuple(version: str) -> tuple[int, ...]:
 class Facts:
     """WSL 1, an old WSL kernel, an old Windows build."""
 
-    anchors = ANCHORS
+    anchors: tuple[str, ...] = ANCHORS
 
     def __init__(self) -> None:
         self._found: dict[str, Match] = {}
 
     def observe(self, hit: Hit, low: str) -> None:
         text = hit.text
-        if "wsl.wsl1" not in self._found and (m := _WSL1.search(text)):
-            if m.group(1).startswith("4.4."):
-                self._found["wsl.wsl1"] = finding(
-                    id="wsl.wsl1",
-                    line=hit.number,
-                    excerpt=text,
-                    meaning=f"The kernel string {m.group(0)} is WSL 1's: this distro runs "
-                    "under WSL 1, which has no GPU access at all (no /dev/dxg, no "
-                    "/usr/lib/wsl/lib), whatever driver Windows has.",
-                    fix="Convert the distro to WSL 2: in Windows run `wsl -l -v` (the VERSION "
-                    "column), then `wsl --set-version <distro> 2` and "
-                    "`wsl --set-default-version 2`; inside, `uname -r` must then end in "
-                    "-microsoft-standard-WSL2.",
-                    sources=WSL_GPU_SOURCES,
-                    rank=FACT_RANK,
-                )
+        m = _WSL1.search(text) if "wsl.wsl1" not in self._found else None
+        if m is not None and m.group(1).startswith("4.4."):
+            self._found["wsl.wsl1"] = finding(
+                id="wsl.wsl1",
+                line=hit.number,
+                excerpt=text,
+                meaning=f"The kernel string {m.group(0)} is WSL 1's: this distro runs "
+                "under WSL 1, which has no GPU access at all (no /dev/dxg, no "
+                "/usr/lib/wsl/lib), whatever driver Windows has.",
+                fix="Convert the distro to WSL 2: in Windows run `wsl -l -v` (the VERSION "
+                "column), then `wsl --set-version <distro> 2` and "
+                "`wsl --set-default-version 2`; inside, `uname -r` must then end in "
+                "-microsoft-standard-WSL2.",
+                sources=WSL_GPU_SOURCES,
+                rank=FACT_RANK,
+            )
         if "wsl.kernel-too-old" not in self._found and (m := _WSL2.search(text)):
             version = m.group(1)
             if _tuple(version)[:3] < KERNEL_FLOOR:

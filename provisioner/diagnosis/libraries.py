@@ -43,7 +43,9 @@ _MISSING = [
     re.compile(rf"Failed\s+to\s+dlopen\s+({_NAME})", re.I),
     re.compile(rf"Could\s+not\s+load\s+dynamic\s+library\s+'({_NAME})'", re.I),
     re.compile(rf"Could\s+not\s+load\s+library\s+({_NAME}?)\.?(?:\s|$)", re.I),
-    re.compile(r"WinError\s+1114\].{0,300}?Error\s+loading\s+\"[^\"]*?([A-Za-z0-9_.-]+\.dll)\"", re.I),
+    re.compile(
+        r"WinError\s+1114\].{0,300}?Error\s+loading\s+\"[^\"]*?([A-Za-z0-9_.-]+\.dll)\"", re.I
+    ),
 ]
 _GLIBC = re.compile(r"GLIBC?\s?_(\d+\.\d+)\W{0,3}\s*not\s+found", re.I)
 _GLIBCXX = re.compile(r"(GLIBCXX|CXXABI)_(\d+(?:\.\d+)+)\W{0,3}\s*not\s+found", re.I)
@@ -155,7 +157,7 @@ def missing_library(text: str) -> str | None:
 class Libraries:
     """The library family: one finding per kind of provider, at its first line."""
 
-    anchors = ANCHORS
+    anchors: tuple[str, ...] = ANCHORS
 
     def __init__(self) -> None:
         self._seen: dict[str, tuple[LibraryRow, list[str], int, str]] = {}
@@ -211,8 +213,8 @@ class Libraries:
                     meaning=f"The C++ runtime loaded ({loaded}) has no {symbol}: a module was "
                     "built with a newer GCC than that libstdc++.so.6, often because an older "
                     "copy (the system's, or an environment's) is found first.",
-                    fix=f"Make a libstdc++ with {symbol} (GLIBCXX {version}) load first: in a conda "
-                    "environment `conda install -c conda-forge libstdcxx-ng` and put "
+                    fix=f"Make a libstdc++ with {symbol} (GLIBCXX {version}) load first: in a "
+                    "conda environment `conda install -c conda-forge libstdcxx-ng` and put "
                     "$CONDA_PREFIX/lib first on LD_LIBRARY_PATH (or remove an older copy that "
                     "shadows a newer one); otherwise a newer libstdc++6 from the distribution, "
                     "or a build of the module for this system.",
@@ -233,7 +235,9 @@ class Libraries:
             "version": version or "(the version it was built for)",
             "major": version.split(".")[0] if version and version[0].isdigit() else "XX",
             "package": debian_package(lib) if row.package == "generic" else row.package or "",
-            "cuda": f"CUDA {version}" if version else "the CUDA version the framework was built for",
+            "cuda": f"CUDA {version}"
+            if version
+            else "the CUDA version the framework was built for",
         }
         meaning = row.meaning.format(**values)
         if len(libs) > 1:

@@ -31,14 +31,17 @@ CONDA_SOURCES = (
     "https://docs.conda.io/projects/conda/en/latest/user-guide/tasks/manage-virtual.html",
     "https://conda-forge.org/docs/user/tipsandtricks/#installing-cuda-enabled-packages-like-tensorflow-and-pytorch",
 )
-TF_SOURCES = ("https://www.tensorflow.org/install/pip", "https://www.tensorflow.org/install/source#gpu")
+TF_SOURCES = (
+    "https://www.tensorflow.org/install/pip",
+    "https://www.tensorflow.org/install/source#gpu",
+)
 WINDOWS_SOURCES = (
     "https://learn.microsoft.com/cpp/windows/latest-supported-vc-redist",
     "https://pytorch.org/docs/stable/notes/windows.html",
 )
 
 ANCHORS = (
-    "compiled using numpy 1.x",
+    "compiled using numpy 1",
     "_array_api not found",
     "failed to initialize numpy",
     "multiarray failed to import",
@@ -51,7 +54,10 @@ ANCHORS = (
     "visual c++ redistributable is not installed",
 )
 
-_API = re.compile(r"compiled\s+against\s+(?:API|ABI)\s+version\s+(0x[0-9a-f]+)\s+but\s+this\s+version\s+of\s+numpy\s+is\s+(0x[0-9a-f]+)", re.I)
+_API = re.compile(
+    r"compiled\s+against\s+(?:API|ABI)\s+version\s+(0x[0-9a-f]+)\s+but\s+this\s+version\s+of\s+numpy\s+is\s+(0x[0-9a-f]+)",
+    re.I,
+)
 _CUDA_NEEDED = re.compile(
     r"nothing\s+provides\s+(?:requested\s+)?__cuda|requires\s+__cuda|__cuda\S*\s*,?\s*which\s+is\s+missing"
     r"|->\s*__cuda\[|__cuda\s*>=\s*\d|__cuda\s+[<>]=?\s*\d|__cuda\[version=",
@@ -63,7 +69,7 @@ _NEEDED_BY = re.compile(r"needed\s+by\s+(\S+)", re.I)
 class Runtime:
     """NumPy ABI, conda __cuda, TensorFlow GPU libraries, Windows DLLs."""
 
-    anchors = ANCHORS
+    anchors: tuple[str, ...] = ANCHORS
 
     def __init__(self) -> None:
         self._found: dict[str, Match] = {}
@@ -170,8 +176,11 @@ class Runtime:
                 f"A compiled module was built against a newer NumPy C API ({api.group(1)}) "
                 f"than the installed NumPy provides ({api.group(2)})."
             )
-            fix = "Upgrade NumPy in the environment (`pip install -U numpy`, or pin the version the module needs)."
-        elif "compiled using numpy 1.x" in low or "_array_api" in low:
+            fix = (
+                "Upgrade NumPy in the environment (`pip install -U numpy`, or pin the "
+                "version the module needs)."
+            )
+        elif "compiled using numpy 1" in low or "_array_api" in low:
             meaning = (
                 "A compiled module was built for NumPy 1.x and NumPy 2 is installed: the C "
                 "ABI changed in NumPy 2.0, so the module cannot load (or crashes)."
@@ -193,7 +202,12 @@ class Runtime:
         else:
             return
         self._found["numpy"] = finding(
-            id="numpy.abi", line=hit.number, excerpt=text, meaning=meaning, fix=fix, sources=NUMPY_SOURCES
+            id="numpy.abi",
+            line=hit.number,
+            excerpt=text,
+            meaning=meaning,
+            fix=fix,
+            sources=NUMPY_SOURCES,
         )
 
     def findings(self) -> list[Match]:

@@ -41,7 +41,9 @@ PLATFORM_NAMES = {
 SOURCES = ("https://packaging.python.org/en/latest/specifications/platform-compatibility-tags/",)
 
 _REQ = re.compile(r"satisfies\s+the\s+requirement\s+([A-Za-z0-9_.\-\[\]]+)([^\s(]*)", re.I)
-_NOMATCH = re.compile(r"No\s+matching\s+distribution\s+found\s+for\s+([A-Za-z0-9_.\-\[\]]+)([^\s(]*)", re.I)
+_NOMATCH = re.compile(
+    r"No\s+matching\s+distribution\s+found\s+for\s+([A-Za-z0-9_.\-\[\]]+)([^\s(]*)", re.I
+)
 _VERSIONS = re.compile(r"\(from\s+versions:?\s*([^)]*)\)", re.I)
 _PYTHON = [
     re.compile(r"\bPython\s+(3\.\d+)\.\d+"),
@@ -115,7 +117,7 @@ def _platforms(release: Release) -> str:
 class Wheels:
     """The "no matching distribution" family, for any package."""
 
-    anchors = ANCHORS
+    anchors: tuple[str, ...] = ANCHORS
 
     def __init__(self) -> None:
         self._first: tuple[int, str, str, str, list[str], list[str]] | None = None
@@ -149,7 +151,7 @@ class Wheels:
         meaning, advice = self._explain(package, spec, pinned, versions, known, python, here)
         if local:
             advice += (
-                f" Versions with a local tag ({spec[spec.index('+'):]}) exist only on the "
+                f" Versions with a local tag ({spec[spec.index('+') :]}) exist only on the "
                 "framework's own index (e.g. https://download.pytorch.org/whl/): pass it "
                 "with --index-url."
             )
