@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import io
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -76,28 +75,14 @@ def _not_text(name: str) -> Exception:
 
 
 def _open(log: str, stack: contextlib.ExitStack[bool | None]) -> Readable:
-    """The log as a byte stream (UTF-8 or a legacy code page), read lazily: a file,
-    or stdin for ``-``. UTF-16 input is decoded and re-encoded as UTF-8."""
-    from provisioner.errors import ProvisionError
+    """The log as a byte stream (UTF-8 or a legacy code page), read lazily through the
+    bounded input reader (a regular file or stdin, at most ``inputs.LOG.cap`` bytes: a
+    FIFO or /dev/zero is one line and exit 2). UTF-16 input is decoded and re-encoded."""
+    from provisioner.inputs import LOG, open_input
 
     name = "stdin" if log == "-" else log
-    if log == "-":
-        stream: BinaryIO | None = getattr(sys.stdin, "buffer", None)
-        if stream is None:  # a text stream (embedding, tests)
-            stream = io.BytesIO(sys.stdin.read().encode("utf-8", "surrogatepass"))
-    else:
-        try:
-            stream = stack.enter_context(open(log, "rb"))  # noqa: SIM115
-        except OSError as e:
-            raise ProvisionError(
-                f"{log}: cannot read the log: {e.strerror}", hint="pass a readable file or -"
-            ) from e
-    try:
-        head = stream.read(_SNIFF)
-    except OSError as e:
-        raise ProvisionError(
-            f"{name}: cannot read the log: {e.strerror}", hint="pass a readable file or -"
-        ) from e
+    stream = stack.enter_context(open_input(log, LOG, stdin=True))
+    head = stream.read(_SNIFF)
     wide = head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
         b"\x00" in head and head.count(b"\x00") * 3 >= len(head)
     )

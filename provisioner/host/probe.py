@@ -249,17 +249,16 @@ class Probe:
     @classmethod
     def replay(cls, source: Path) -> Probe:
         """A probe that answers only from a saved snapshot; anything not in it is absent."""
+        from provisioner.inputs import FACTS, read_input
+
+        # A regular file of at most FACTS.cap bytes: a FIFO or /dev/zero is exit 2.
+        raw = read_input(source, FACTS)
         try:
-            data = json.loads(source.read_text("utf-8"))
+            data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, RecursionError) as e:
             why = "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else "nested too deep"
             raise ProvisionError(
                 f"{source}: not a facts file: {why}",
-                hint="pass a file written by `provision facts --save FILE`",
-            ) from e
-        except OSError as e:
-            raise ProvisionError(
-                f"{source}: cannot read facts file: {e.strerror}",
                 hint="pass a file written by `provision facts --save FILE`",
             ) from e
         except json.JSONDecodeError as e:
