@@ -5,19 +5,14 @@ the requirement torch==1.13.1+cu117 (from versions: 2.0.0, ...)"), the versions 
 could see (they are the ones with wheels for this interpreter and platform), and the
 Python and platform the log shows, then says what the release publishes according to
 the compatibility data (``data/compat_pypi.yaml``: per release, the CPython versions
-and platforms of its wheels, read from PyPI).
+and platforms of its wheels, read from PyPI; :mod:`provisioner.compatdata.releases`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
-from typing import Any
 
-from provisioner import yamlfast
 from provisioner.diagnosis.base import finding
 from provisioner.logscan import Hit
 from provisioner.signatures import Match
@@ -64,31 +59,14 @@ class Release:
     source: str
 
 
-@cache
-def _compat_data() -> Mapping[str, Any]:
-    """The compatibility data's ``packages`` table (empty where it is not shipped)."""
-    try:
-        text = resources.files("provisioner").joinpath("data/compat_pypi.yaml").read_text("utf-8")
-    except FileNotFoundError:
-        return {}
-    data = yamlfast.safe_load(text) or {}
-    packages = data.get("packages") if isinstance(data, dict) else None
-    return packages if isinstance(packages, dict) else {}
-
-
 def releases(package: str) -> dict[str, Release]:
     """Every release of ``package`` the compatibility data knows, oldest first."""
-    rows = _compat_data().get(package.lower()) or {}
-    out = {}
-    for version, row in rows.items():
-        if isinstance(row, dict):
-            out[str(version)] = Release(
-                str(version),
-                tuple(str(p) for p in row.get("pythons") or ()),
-                tuple(str(p) for p in row.get("platforms") or ()),
-                str(row.get("source", "")),
-            )
-    return out
+    from provisioner.compatdata import releases as compat
+
+    return {
+        r.version: Release(r.version, r.pythons, r.platforms, r.source)
+        for r in compat.releases(package)
+    }
 
 
 def _python_of(texts: list[str]) -> str | None:
@@ -196,6 +174,21 @@ class Wheels:
             fix += f" (pip sees {offered} here)." if offered else "."
             return meaning, fix
         newest = list(known.values())[-1] if known else None
+        if pinned and not versions:
+            oldest = next(iter(known.values()), None)
+            meaning = f"pip found no wheel of {package} {pinned} for {here}."
+            fix = (
+                f"Use the Python and platform {package} {pinned} was published for "
+                f"(`pip download '{package}=={pinned}' --no-deps --python-version X.Y` "
+                "tells; old releases need an old Python), or a newer release that "
+                "publishes wheels for this Python"
+            )
+            if oldest is not None and newest is not None:
+                fix += (
+                    f" (the compatibility data covers {package} {oldest.version} to "
+                    f"{newest.version}, not {pinned})"
+                )
+            return meaning, fix + "."
         if versions:
             meaning = (
                 f"None of the {package} versions pip can install here ({offered}: the ones "
