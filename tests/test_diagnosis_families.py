@@ -295,3 +295,25 @@ def test_an_endless_line_is_cut_so_memory_stays_bounded() -> None:
 def test_nul_bytes_mean_not_text() -> None:
     with pytest.raises(NotText):
         diagnose(io.BytesIO(b"ok\n" * 10 + b"\x00\x01\x02"))
+
+
+def test_without_ahocorasick_the_plain_search_finds_the_same_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An environment installed before the dependency was added falls back to one
+    bytes.find per anchor; the lines and anchors found must be the same."""
+    import sys
+
+    text = (
+        "step 1 loss 0.1\r" * 30 + "ImportError: libGL.so.1: cannot open shared object file\n"
+    ) * 20
+    anchors = ["cannot open shared object file", "libgl", "open"]
+
+    def lines(pre: Prefilter) -> list[tuple[int, set[int]]]:
+        return [(h.number, h.anchors) for h in scan(io.BytesIO(text.encode()), pre, chunk=333)]
+
+    fast = Prefilter(anchors)
+    monkeypatch.setitem(sys.modules, "ahocorasick_rs", None)  # import now fails
+    plain = Prefilter(anchors)
+    assert fast._ac is not None and plain._ac is None
+    assert lines(plain) == lines(fast) and len(lines(fast)) == 20
