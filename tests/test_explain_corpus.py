@@ -57,7 +57,7 @@ def right(entry: dict[str, str], result: Diagnosis) -> bool:
     return (
         cause is not None
         and cause.signature.id == entry["cause"]
-        and entry["fix"].lower() in cause.signature.fix.lower()
+        and entry["fix_v1"].lower() in cause.signature.fix.lower()
     )
 
 
@@ -77,7 +77,7 @@ def test_the_corpus_is_real_cited_and_split_by_the_seeded_hash() -> None:
         assert (CORPUS / "logs" / e["file"]).read_text("utf-8").strip(), e
         assert re.match(r"^(\d{4}-\d{2}-\d{2}|unknown)$", str(e["date"])), e
         assert e["cause"] in known, e
-        assert e["fix"] and e["resolution"], e
+        assert e["fix_v1"] and e["resolution"], e
         odd = int(hashlib.sha256(f"{SEED}:{e['url']}".encode()).hexdigest(), 16) % 2
         assert e["split"] == ("kept" if odd else "written"), e
     assert sum(e["split"] == "kept" for e in INDEX) >= 60
