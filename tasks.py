@@ -10,14 +10,24 @@ from invoke.tasks import task
 PY = sys.executable
 
 
-@task(help={"k": "only tests matching this expression", "fast": "skip tests marked slow"})
-def test(c: Context, k: str = "", fast: bool = False) -> None:
-    """Run the whole test suite (what .ci/run runs)."""
-    args = ["-q"]
+@task(
+    help={
+        "k": "only tests matching this expression",
+        "fast": "skip tests marked slow",
+        "seed": "replay the test order of an earlier run (its printed seed)",
+        "durations": "how many of the slowest tests to list at the end (0: none)",
+    }
+)
+def test(c: Context, k: str = "", fast: bool = False, seed: str = "", durations: int = 25) -> None:
+    """Run the whole test suite (what .ci/run runs), in a random order (pytest-randomly;
+    the seed is printed at the start and the end), listing the slowest tests."""
+    args = ["-q", f"--durations={durations}"]
     if k:
         args += ["-k", repr(k)]
     if fast:
         args += ["-m", "'not slow'"]
+    if seed:
+        args.append(f"--randomly-seed={seed}")
     c.run(f"{PY} -m pytest {' '.join(args)}", pty=False)
 
 
