@@ -20,8 +20,11 @@ Scores, per split (``python tests/test_explain_corpus.py`` prints them):
 
 The first suggestion of a fix text (:func:`first_suggestion`) is its text up to the first
 place that starts another suggestion: a ``;``, a sentence end, a line break, or an
-alternative (`` or ``; in "A, B, or C" the first is "A"), none of them inside
-parentheses or backquotes (those explain the suggestion they follow).
+alternative (`` or ``; in "A, B, or C" the first is "A"; "X or newer/later/older/earlier"
+is one bound, not two suggestions), none of them inside parentheses or backquotes (those
+explain the suggestion they follow). Phrasings and fix texts are compared with version
+ranges written out ("3.8–3.11" and "3.8-3.11" read as "3.8, 3.9, 3.10, 3.11"), so a
+range and the list it stands for count alike.
 """
 
 from __future__ import annotations
@@ -63,9 +66,25 @@ FAMILY_IDS = {
 }
 # What each split is held at (the numbers docs/checks.md reports for the last round).
 FLOORS = {
-    "kept": {"strict": 32, "cause": 65},
-    "written": {"strict": 35, "cause": 67},
+    "kept": {"strict": 33, "cause": 65},
+    "written": {"strict": 38, "cause": 67},
 }
+
+
+_BOUND = re.compile(r"(?:newer|later|older|earlier|higher|above|below)\b")
+_RANGE = re.compile(r"\b(\d+)\.(\d+)\s*(?:–|-|to)\s*\1\.(\d+)\b")
+
+
+def spelled_out(text: str) -> str:
+    """``text`` lowercased, with each version range "3.8–3.11" as "3.8, 3.9, 3.10, 3.11"."""
+
+    def expand(m: re.Match[str]) -> str:
+        major, low, high = m.group(1), int(m.group(2)), int(m.group(3))
+        if high <= low or high - low > 20:
+            return m.group(0)
+        return ", ".join(f"{major}.{n}" for n in range(low, high + 1))
+
+    return _RANGE.sub(expand, text.lower())
 
 
 def first_suggestion(fix: str) -> str:
@@ -92,7 +111,7 @@ def first_suggestion(fix: str) -> str:
                 return fix[:i].strip()
             if ch == ",":
                 commas.append(i)
-            if fix.startswith(" or ", i):
+            if fix.startswith(" or ", i) and not _BOUND.match(fix, i + 4):
                 head = fix[:i]
                 if head.endswith(",") and len(commas) > 1:
                     return fix[: commas[0]].strip()
@@ -124,8 +143,8 @@ def fix_right(entry: dict[str, Any], result: Diagnosis) -> bool:
     """Right cause, and an accepted phrasing in the first suggestion of its fix."""
     if not cause_right(entry, result):
         return False
-    first = first_suggestion(printed_fix(entry, result)).lower()
-    return any(p.lower() in first for p in entry["fix"])
+    first = spelled_out(first_suggestion(printed_fix(entry, result)))
+    return any(spelled_out(p) in first for p in entry["fix"])
 
 
 @dataclass
@@ -225,10 +244,18 @@ def test_the_corpus_is_not_the_catalogue_s_own_threads() -> None:
             "Pin numpy<2 (e.g. numpy==1.26.4)",
         ),
         ("Use Python 3.10, e.g. via pyenv.", "Use Python 3.10, e.g. via pyenv"),
+        ("Use glibc 2.28 or newer, or a manylinux build.", "Use glibc 2.28 or newer"),
     ],
 )
 def test_the_first_suggestion_ends_where_another_begins(fix: str, first: str) -> None:
     assert first_suggestion(fix) == first
+
+
+def test_version_ranges_and_lists_compare_alike() -> None:
+    assert spelled_out("CPython 3.8–3.11") == "cpython 3.8, 3.9, 3.10, 3.11"
+    assert spelled_out("3.9-3.12") == "3.9, 3.10, 3.11, 3.12"
+    assert "3.12" in spelled_out("Python 3.9 to 3.13")
+    assert spelled_out("glibc 2.28-2.17") == "glibc 2.28-2.17"
 
 
 def test_a_fix_counts_only_in_its_first_suggestion_for_the_thread_s_target() -> None:
