@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from packaging.version import InvalidVersion, Version
+
 from provisioner.diagnosis.base import finding
 from provisioner.logscan import Hit
 from provisioner.signatures import Match
@@ -35,9 +37,14 @@ PLATFORM_NAMES = {
 }
 SOURCES = ("https://packaging.python.org/en/latest/specifications/platform-compatibility-tags/",)
 
-_REQ = re.compile(r"satisfies\s+the\s+requirement\s+([A-Za-z0-9_.\-\[\]]+)([^\s(]*)", re.I)
+# the requirement ends at a space, "(", or a quote the post put around the message
+_REQ = re.compile(
+    r"satisfies\s+the\s+requirement\s+([A-Za-z0-9_.\-\[\]]+)([^\s(\"'`\u2019\u201d]*)", re.I
+)
 _NOMATCH = re.compile(
-    r"No\s+matching\s+distribution\s+found\s+for\s+([A-Za-z0-9_.\-\[\]]+)([^\s(]*)", re.I
+    r"No\s+matching\s+distribution\s+found\s+for\s+([A-Za-z0-9_.\-\[\]]+)"
+    r"([^\s(\"'`\u2019\u201d]*)",
+    re.I,
 )
 _VERSIONS = re.compile(r"\(from\s+versions:?\s*([^)]*)\)", re.I)
 _PYTHON = [
@@ -79,6 +86,21 @@ def _python_of(texts: list[str]) -> str | None:
     return None
 
 
+def _all_newer(versions: list[str], pinned: str) -> bool:
+    """Every version pip offers is newer than ``pinned`` (local tags ignored)."""
+    try:
+        pin = Version(pinned)
+        return all(Version(v.split("+")[0]) > pin for v in versions)
+    except InvalidVersion:
+        return False
+
+
+def _previous(python: str) -> str:
+    """The Python before ``python`` ("3.11" -> "Python 3.10 or older")."""
+    major, minor = python.split(".")
+    return f"Python {major}.{int(minor) - 1} or older" if int(minor) > 0 else "an older Python"
+
+
 def _platform_of(texts: list[str]) -> str | None:
     joined = "\n".join(texts)
     if re.search(r"[A-Za-z]:\\|\.exe\b|win_amd64|\bMSC v\.", joined):
@@ -111,7 +133,8 @@ class Wheels:
         vm = _VERSIONS.search(joined)
         listed = vm.group(1).split(",") if vm else []
         versions = [v.strip() for v in listed if v.strip() and v.strip().lower() != "none"]
-        self._first = (hit.number, hit.text, m.group(1), m.group(2), versions, window)
+        spec = m.group(2).rstrip(".,;:")
+        self._first = (hit.number, hit.text, m.group(1), spec, versions, window)
 
     def findings(self) -> list[Match]:
         if self._first is None:
@@ -189,6 +212,23 @@ class Wheels:
                     f"{newest.version}, not {pinned})"
                 )
             return meaning, fix + "."
+        if pinned and versions and _all_newer(versions, pinned):
+            # every release pip offers for this interpreter is newer than the pin: the
+            # pinned release predates this Python (or platform)
+            meaning = (
+                f"{package} {pinned} has no wheel for {here}: every {package} pip offers for "
+                f"it ({offered}) is newer, so {pinned} predates this Python (or platform)."
+            )
+            newer = f"{package} {versions[0]} or newer (what pip offers for this Python)"
+            if python is None:  # the log does not say which Python: the release is concrete
+                fix = f"Use {newer}, or an older Python for {package} {pinned}."
+            else:
+                fix = (
+                    f"Use {_previous(python)} for {package} {pinned} (environment.python; "
+                    f"`pip download '{package}=={pinned}' --no-deps --python-version X.Y` "
+                    f"confirms), or {newer}."
+                )
+            return meaning, fix
         if versions:
             meaning = (
                 f"None of the {package} versions pip can install here ({offered}: the ones "
