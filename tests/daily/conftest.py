@@ -121,5 +121,7 @@ def team(tmp_path: Path, index: Path) -> Iterator[Team]:
     env["PROVISION_HOME"] = str(tmp_path / "home")
     env.pop("PROVISION_ENVS_DIR", None)
     env.pop("PIP_NO_INDEX", None)  # the profile's only index is the local one; uv stays offline
+    # provision's own cache (artifact store) for this test only: `clean` empties it
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     env["PYTHONPATH"] = str(REPO)
     yield Team(folder, tmp_path / "home", env, base, team_path)
