@@ -10,8 +10,29 @@ from __future__ import annotations
 
 import pytest
 
-from provisioner.diagnosis import diagnose_text
+from provisioner.diagnosis import diagnose_text, wheels
 from provisioner.signatures import Signature
+
+RELEASES = {
+    "1.13.1": wheels.Release(
+        "1.13.1",
+        ("3.7", "3.8", "3.9", "3.10", "3.11"),
+        ("linux-64", "win-64"),
+        "https://pypi.org/project/torch/1.13.1/#files",
+        {"win-64": ("3.7", "3.8", "3.9", "3.10")},
+    )
+}
+
+
+@pytest.fixture
+def no_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A release the compatibility data does not know: only the log's facts remain."""
+    monkeypatch.setattr(wheels, "releases", lambda package: {})
+
+
+@pytest.fixture
+def torch_1_13_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wheels, "releases", lambda p: RELEASES if p == "torch" else {})
 
 
 def _cause(text: str) -> Signature:
@@ -27,6 +48,7 @@ def _so(lib: str) -> str:
 # --- pip -------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("no_data")
 def test_a_quote_around_the_requirement_is_not_part_of_it() -> None:
     """A post that quotes the message: `tensorflow==1.15.3"` is not the requirement."""
     sig = _cause('"Could not find a version that satisfies the requirement tensorflow==1.15.3"\n')
@@ -52,6 +74,7 @@ PINNED = (
         ("", "Use torch 2.0.0 or newer"),
     ],
 )
+@pytest.mark.usefixtures("no_data")
 def test_a_pin_older_than_everything_pip_offers_predates_this_python(
     python: str, start: str
 ) -> None:
@@ -61,12 +84,30 @@ def test_a_pin_older_than_everything_pip_offers_predates_this_python(
     assert sig.id == "pip.no-wheel" and sig.fix.startswith(start), sig.fix
 
 
+@pytest.mark.usefixtures("no_data")
 def test_a_pin_newer_than_something_pip_offers_is_not_called_too_old() -> None:
     sig = _cause(
         "ERROR: Could not find a version that satisfies the requirement jaxlib==0.3.5 "
         "(from versions: 0.3.0, 0.3.10)\n"
     )
     assert "predates" not in sig.meaning
+
+
+@pytest.mark.usefixtures("torch_1_13_1")
+@pytest.mark.parametrize(
+    ("python", "start"),
+    [
+        # Windows: 1.13.1 has no 3.11 wheel there, so the nearest published Python
+        ("Python 3.11.2 (tags/v3.11.2:878ead1) [MSC v.1934 64 bit (AMD64)]\n", "Use Python 3.10 "),
+        # Linux: 3.11 is published there, so the platform is not it either: another release
+        ('  File "/usr/lib/python3.11/site-packages/pip/x.py"\nPython 3.11.4\n', "Use one of"),
+        ("Python 3.12.1 (tags/v3.12.1) [MSC v.1937 64 bit (AMD64)]\n", "Use Python 3.10 "),
+    ],
+)
+def test_a_known_release_is_read_for_the_log_s_platform(python: str, start: str) -> None:
+    """torch 1.13.1 publishes CPython 3.11 for Linux x86_64 only (``pythons_on``)."""
+    sig = _cause(python + PINNED)
+    assert sig.fix.startswith(start), sig.fix
 
 
 # --- libraries -------------------------------------------------------------------------
