@@ -198,6 +198,7 @@ def state_skeleton(ctx: RenderContext, platform: str, lists: LockedLists | None)
         platform=platform,
         phase="verified",
         profile_hash=ctx.resolved.content_hash,
+        profile=ctx.resolved.profile.name,
         lock_sha256=lists.lock_sha256 if lists else "",
         verify_kind="smoke",
         packages=list(lists.packages) if lists else [],
