@@ -218,3 +218,34 @@ def test_tensorflow_s_missing_gpu_libraries_get_the_target_s_path() -> None:
     assert "LD_LIBRARY_PATH" in sig.fix_for("linux").split(";")[0]
     windows = sig.fix_for("windows")
     assert "PATH" in windows and "2.10" in windows and "LD_LIBRARY_PATH" not in windows
+
+
+# --- the TensorFlow version a log states ------------------------------------------------
+
+CUDART_110 = (
+    "W dso_loader.cc:64] Could not load dynamic library 'cudart64_110.dll'; dlerror: "
+    "cudart64_110.dll not found\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("stated", "start"),
+    [
+        ("TensorFlow version: 2.9.1\n", "Install CUDA 11.2 "),
+        ("tensorflow==2.4.0\n", "Install CUDA 11.0 "),
+        ("", "Install CUDA 11.x "),  # no version stated: what the soname says
+        ("TensorFlow version: 2.1.0\n", "Install CUDA 11.x "),  # 2.1 is CUDA 10.1: not this
+    ],
+)
+def test_the_tensorflow_version_a_log_states_names_its_tested_cuda(stated: str, start: str) -> None:
+    sig = _cause(CUDART_110 + stated)
+    assert sig.id == "lib.cuda-runtime" and sig.fix.startswith(start), sig.fix
+
+
+def test_the_tensorflow_version_a_log_states_names_its_tested_cudnn() -> None:
+    sig = _cause(
+        "tensorflow-gpu==2.4.1\nCould not load dynamic library 'cudnn64_8.dll'; dlerror: "
+        "cudnn64_8.dll not found\n"
+    )
+    assert sig.id == "lib.cudnn" and sig.fix.startswith("Install cuDNN 8.0 "), sig.fix
+    assert "https://www.tensorflow.org/install/source#gpu" in " ".join(sig.sources)
