@@ -66,7 +66,7 @@ FAMILY_IDS = {
 }
 # What each split is held at (the numbers docs/checks.md reports for the last round).
 FLOORS = {
-    "kept": {"strict": 38, "cause": 65},
+    "kept": {"strict": 40, "cause": 65},
     "written": {"strict": 50, "cause": 67},
 }
 
