@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from invoke.context import Context
 from invoke.tasks import task
 
 PY = sys.executable
+BIN = Path(PY).parent  # the venv's scripts (lint-imports)
 
 
 @task(help={"k": "only tests matching this expression", "fast": "skip tests marked slow"})
 def test(c: Context, k: str = "", fast: bool = False) -> None:
-    """Run the whole test suite (what .ci/run runs)."""
+    """Run the whole test suite (``invoke ci`` runs it after the static checks)."""
     args = ["-q"]
     if k:
         args += ["-k", repr(k)]
@@ -33,6 +35,21 @@ def typecheck(c: Context) -> None:
     """mypy --strict with the pydantic plugin over the package, tests/, benchmarks/ and tasks.py
     in one run (pyproject.toml's [tool.mypy] files)."""
     c.run(f"{PY} -m mypy")
+
+
+@task
+def contracts(c: Context) -> None:
+    """The import contracts (import-linter): layers, no loops, the engine never imports the
+    CLI (pyproject.toml's [tool.importlinter]; docs/architecture.md)."""
+    c.run(f"{BIN / 'lint-imports'}")
+
+
+@task(pre=[lint, typecheck, contracts])
+def ci(c: Context) -> None:
+    """What CI runs (.ci/run, the README's second Quick-start command): ruff, the format
+    check, mypy --strict and the import contracts, then the whole test suite; the first
+    failure stops it."""
+    test(c)
 
 
 @task

@@ -15,7 +15,7 @@ from provisioner import __version__
 from provisioner.errors import ExternalFailure
 from provisioner.lock import LockedPackage
 from provisioner.profile import ResolvedProfile
-from provisioner.render.jinja import render_template
+from provisioner.templating import render_template
 
 
 def bundle_scripts(

@@ -21,6 +21,7 @@ from provisioner import yamlfast
 from provisioner.errors import Diagnostic
 from provisioner.profile.diagnostics import model_of
 from provisioner.profile.extends import Merged, package_name
+from provisioner.profile.model import Profile
 from provisioner.profile.specs import pinned_version
 from provisioner.profile.yamlnodes import Loc, dotted
 from provisioner.versions import at_least, minor_between
@@ -336,8 +337,6 @@ CHECKS: dict[str, Check] = {
 def check_partial(merged: Merged, invalid: list[Loc]) -> list[Diagnostic]:
     """The rules on a profile that failed validation: defaults filled in, and rules that
     read an invalid field left out (that field already has its own error)."""
-    from provisioner.profile.model import Profile
-
     data = with_defaults(Profile, merged.data)
     bad = frozenset(".".join(str(p) for p in loc) for loc in invalid)
     try:
