@@ -176,7 +176,12 @@ def _tool(
 ) -> tuple[list[Entry], dict[str, str]]:
     """The tool's wheels and one requirements file per host Python; also
     ``{python: requirements sha256}`` for the bootstrap scripts."""
-    from provisioner.bundle.tool import build_self_wheel, requirements_text, resolve_tool
+    from provisioner.bundle.tool import (
+        build_self_wheel,
+        own_name,
+        requirements_text,
+        resolve_tool,
+    )
 
     own = build_self_wheel(work / ".self")
     own_entry = Entry(f"{b.TOOL_DIR}/{own.name}", own, sha256_file(own), own.stat().st_size)
@@ -189,7 +194,7 @@ def _tool(
         for p in packages:
             wheels[filename(p.url)] = p
         pins = [(p.name, p.version, p.sha256 or "") for p in packages]
-        pins.append(("provisioner", version, own_entry.sha256))
+        pins.append((own_name(), version, own_entry.sha256))
         text = requirements_text(pins).encode()
         entries.append(generated(work, f"{b.TOOL_DIR}/requirements-{python}.txt", text))
         ids[python] = hashlib.sha256(text).hexdigest()

@@ -24,15 +24,38 @@ from typing import TYPE_CHECKING, Any
 from provisioner import bundle as b
 from provisioner.atomic import write_atomic
 from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
+from provisioner.inputs import LOCKFILE, MANIFEST, PROFILE, Kind, Unreadable, read_bounded
 
 if TYPE_CHECKING:
     from provisioner.apply.workflow import Converged
 
 
+def bundle_file(path: Path, kind: Kind = MANIFEST) -> bytes:
+    """A file of the bundle, read bounded (a regular file of at most ``kind.cap`` bytes):
+    anything else is a damaged bundle, one line, exit 1."""
+    try:
+        return read_bounded(path, kind)
+    except Unreadable as e:
+        raise ExternalFailure(
+            f"{path}: the bundle is damaged: {e.reason}",
+            hint="copy the whole bundle folder again",
+        ) from None
+
+
+def _text(path: Path, kind: Kind) -> str:
+    try:
+        return bundle_file(path, kind).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ExternalFailure(
+            f"{path}: the bundle is damaged: not UTF-8 text",
+            hint="copy the whole bundle folder again",
+        ) from None
+
+
 def read_manifest(bundle: Path) -> dict[str, Any]:
     try:
-        data = json.loads((bundle / b.MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as e:
+        data = json.loads(bundle_file(bundle / b.MANIFEST).decode("utf-8"))
+    except (ValueError, RecursionError) as e:
         raise ExternalFailure(
             f"{bundle / b.MANIFEST}: not a readable bundle manifest "
             f"({'nested too deeply' if isinstance(e, RecursionError) else e})",
@@ -107,9 +130,9 @@ def prepare(bundle: Path, prefix: Path | None) -> Prepared:
     from provisioner.paths import bundles_dir
 
     manifest = read_manifest(bundle)
-    sums = hashlib.sha256((bundle / b.SUMS).read_bytes()).hexdigest()[:12]
+    sums = hashlib.sha256(bundle_file(bundle / b.SUMS)).hexdigest()[:12]
     work = bundles_dir() / f"{manifest['top']}-{sums}"
-    profile_text = (bundle / b.PROFILE_FILE).read_text(encoding="utf-8")
+    profile_text = _text(bundle / b.PROFILE_FILE, PROFILE)
     envs_dir = None
     if prefix is not None:
         import yaml
@@ -122,7 +145,7 @@ def prepare(bundle: Path, prefix: Path | None) -> Prepared:
             profile_text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     profile = work / "profile.yaml"
     write_if_changed(profile, profile_text)
-    lock_text = (bundle / b.LOCK_FILE).read_text(encoding="utf-8")
+    lock_text = _text(bundle / b.LOCK_FILE, LOCKFILE)
     write_if_changed(
         work / "profile.conda-lock.yml", localized_lock(lock_text, bundle, manifest["platform"])
     )

@@ -114,20 +114,24 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
     A malformed lockfile, or one whose lock inputs are not the profile's (stale, or
     another profile's), is refused with exit 2: the scripts would install the wrong
     packages."""
+    from provisioner.inputs import LOCKFILE, Unreadable, read_bounded
     from provisioner.lock.lockfile import read_lockfile, stale_reason
 
     path = lockfile_path(resolved.path, lockfile)
     if path is None:
         return None
+    # One bounded read (a FIFO or a device is exit 2, not a hang), parsed from the bytes.
+    fix = f"pass an existing lockfile, or make one: provision lock {relpath(resolved.path)}"
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
+        data = read_bounded(path, LOCKFILE, missing_fix=fix)
+        text = data.decode("utf-8")
+    except (Unreadable, UnicodeDecodeError) as e:
+        reason = e.reason if isinstance(e, Unreadable) else "not UTF-8 text"
         raise ProvisionError(
             f"cannot read lockfile {path}: {reason}",
-            hint=f"pass an existing lockfile, or make one: provision lock {relpath(resolved.path)}",
-        ) from e
-    lock = read_lockfile(path)  # exit 2 naming the field that is wrong
+            hint=e.fix if isinstance(e, Unreadable) else fix,
+        ) from None
+    lock = read_lockfile(path, data)  # exit 2 naming the field that is wrong
     why = stale_reason(lock, resolved)
     if why is not None:
         shown, profile = one_line(relpath(path)), one_line(relpath(resolved.path))
