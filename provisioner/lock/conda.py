@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+from provisioner.compatdata.numpy_abi import lock_constraints
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
 from provisioner.profile import GpuApi, ResolvedProfile, TargetOS
@@ -191,6 +192,10 @@ async def _solve(
         records = await rattler.solve(
             list(channels),
             specs,
+            constraints=[
+                _conda_constraint(c) for c in lock_constraints(resolved.profile.environment.pip)
+            ]
+            or None,
             gateway=gw,
             platforms=platforms,
             virtual_packages=virtual_packages(resolved, platform),
@@ -214,6 +219,12 @@ async def _solve(
             "channel that has the package",
         ) from e
     return tuple(sorted((_locked(r, platform) for r in records), key=lambda p: p.name))
+
+
+def _conda_constraint(pip_style: str) -> str:
+    """``numpy<2`` as a conda match spec (``numpy <2``): constrains, never adds, a package."""
+    name = re.split(r"[<>=!~ ]", pip_style, maxsplit=1)[0]
+    return f"{name} {pip_style[len(name) :].strip()}"
 
 
 def _locked(record: rattler.RepoDataRecord, platform: str) -> LockedPackage:
