@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+from provisioner.compatdata.numpy_abi import lock_constraints
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
-from provisioner.lock.inputs import lock_constraints
 from provisioner.profile import GpuApi, ResolvedProfile, TargetOS
 from provisioner.versions import at_least
 
@@ -192,7 +192,10 @@ async def _solve(
         records = await rattler.solve(
             list(channels),
             specs,
-            constraints=[_conda_constraint(c) for c in lock_constraints(resolved)] or None,
+            constraints=[
+                _conda_constraint(c) for c in lock_constraints(resolved.profile.environment.pip)
+            ]
+            or None,
             gateway=gw,
             platforms=platforms,
             virtual_packages=virtual_packages(resolved, platform),
