@@ -28,6 +28,7 @@ from provisioner.commands import (
     explain,
     export,
     facts,
+    init,
     lock,
     plan,
     remove,
@@ -46,6 +47,7 @@ from provisioner.errors import ExitCode, ProvisionError
 
 # Order is the order of `provision --help`.
 COMMANDS: tuple[ModuleType, ...] = (
+    init,
     validate,
     show,
     schema,
