@@ -23,6 +23,7 @@ from provisioner.commands import (
     apply,
     bundle,
     clean,
+    completion,
     doctor,
     envs,
     explain,
@@ -69,6 +70,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     bundle,
     export,
     report,
+    completion,
 )
 
 
