@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"provision {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log commands as they run")
+    parser.set_defaults(parser=parser)  # for `provision completion`, which reads it
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in COMMANDS:

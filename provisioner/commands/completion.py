@@ -17,12 +17,13 @@ def add_parser(sub: Any) -> None:
         "powershell | Out-String | Invoke-Expression.",
     )
     p.add_argument("shell", choices=("bash", "zsh", "fish", "powershell"), help="the shell")
-    p.set_defaults(run=lambda a: completion(shell=a.shell))
+    # ``parser``: the whole CLI's parser, which cli.build_parser puts on every namespace
+    # (a command never imports the CLI).
+    p.set_defaults(run=lambda a: completion(shell=a.shell, parser=a.parser))
 
 
-def completion(*, shell: str) -> int:
-    from provisioner.cli import build_parser
+def completion(*, shell: str, parser: argparse.ArgumentParser) -> int:
     from provisioner.cli_completion import script
 
-    print(script(shell, build_parser()), end="")
+    print(script(shell, parser), end="")
     return 0
