@@ -132,7 +132,7 @@ $ActivationData = '{"conda_files":{"etc/conda/activate.d/provision-env-vars.bat"
 # fields only the run knows, prefix, lock_path, fingerprint, verified_at and updated_at,
 # are added by Write-State), and the recipe of its prefix fingerprint
 # (provisioner/apply/fingerprint.py): folders as Python names them on Windows, then a glob.
-$StateSkeleton = '{"env":"torch-directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile_hash":"sha256:265d92eb5034f686c962cc5895b6deb6cb3ed9db8fd20d5081fa3326137c9a55","verify_kind":"smoke","version":1}'
+$StateSkeleton = '{"env":"torch-directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile":"torch-directml-windows","profile_hash":"sha256:265d92eb5034f686c962cc5895b6deb6cb3ed9db8fd20d5081fa3326137c9a55","verify_kind":"smoke","version":1}'
 $FingerprintFolders = @('conda-meta', 'Lib\site-packages')
 $FingerprintGlob = @('lib', 'python3*', 'site-packages')
 
