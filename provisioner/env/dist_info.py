@@ -1,18 +1,27 @@
 """What is installed in an environment's site-packages, read from its ``*.dist-info``
 folders only (name, version, ``INSTALLER``, ``direct_url.json``, ``RECORD``): no
-interpreter start, so a no-op apply stays fast."""
+interpreter start, so a no-op apply stays fast.
+
+Standard library only, as :mod:`provisioner.env.expected` and
+:mod:`provisioner.env.wheels`: the bundle's bootstrap runs them on a bare host Python
+(:mod:`provisioner.bundle.toolcheck`)."""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 PIP_INSTALLERS = frozenset({"pip", "uv"})
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def canonicalize_name(name: str) -> str:
+    """A distribution name as PEP 503 normalizes it (what packaging's function does)."""
+    return _SEPARATORS.sub("-", name).lower()
 
 
 @dataclass(frozen=True)

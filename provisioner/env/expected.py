@@ -32,9 +32,12 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
-from provisioner.env.dist_info import PIP_INSTALLERS, installed_distributions, site_packages
+from provisioner.env.dist_info import (
+    PIP_INSTALLERS,
+    canonicalize_name,
+    installed_distributions,
+    site_packages,
+)
 from provisioner.env.integrity import Expected, conda_expectations, pip_expectations
 from provisioner.env.wheels import WheelContents, wheel_contents
 from provisioner.lock import LockedPackage
