@@ -113,11 +113,21 @@ def apply(
         write_junit(result.report, junit)
     # --quiet: no step lines at all (neither as progress nor in the summary)
     show(result.report, json_out=json_out, steps=not quiet and not progress_shown(json_out))
+    if result.exit_code == 0 and not dry_run and not json_out:
+        print(enter_hint(profile))
     if result.report_path is not None and not json_out:
         print(f"report: {result.report_path}")
     if result.error is not None:
         raise result.error  # after the report: the CLI prints its one line and exit code
     return result.exit_code
+
+
+def enter_hint(profile: Path | None) -> str:
+    """The line after every apply that says how to enter the environment."""
+    import shlex
+
+    target = f" {shlex.quote(str(profile))}" if profile is not None else ""
+    return f"enter it: provision shell{target}  (or: provision run{target} -- CMD)"
 
 
 def progress_shown(quiet: bool) -> bool:

@@ -78,6 +78,7 @@ def test_the_state_it_writes_and_checks_is_apply_state(rendered: tuple[Path, str
     ]
     assert skeleton == {
         "env": "win-small-env",
+        "profile": "win-small",  # the owner (apply/ownership.py)
         "manager": "venv",
         "platform": "win-64",
         "phase": "verified",

@@ -133,7 +133,7 @@ $ActivationData = '{"conda_files":{"etc/conda/activate.d/provision-env-vars.bat"
 # fields only the run knows, prefix, lock_path, fingerprint, verified_at and updated_at,
 # are added by Write-State), and the recipe of its prefix fingerprint
 # (provisioner/apply/fingerprint.py): folders as Python names them on Windows, then a glob.
-$StateSkeleton = '{"env":"directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile_hash":"sha256:fe24486454362ade3fd829d1aa1fd1d836e81e3521504bd1ad586ef68ab5b628","verify_kind":"smoke","version":1}'
+$StateSkeleton = '{"env":"directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile":"directml-windows","profile_hash":"sha256:fe24486454362ade3fd829d1aa1fd1d836e81e3521504bd1ad586ef68ab5b628","verify_kind":"smoke","version":1}'
 $FingerprintFolders = @('conda-meta', 'Lib\site-packages')
 $FingerprintGlob = @('lib', 'python3*', 'site-packages')
 

@@ -132,7 +132,7 @@ $ActivationData = '{"conda_files":{"etc/conda/activate.d/provision-env-vars.bat"
 # fields only the run knows, prefix, lock_path, fingerprint, verified_at and updated_at,
 # are added by Write-State), and the recipe of its prefix fingerprint
 # (provisioner/apply/fingerprint.py): folders as Python names them on Windows, then a glob.
-$StateSkeleton = '{"env":"torch-directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile_hash":"sha256:01d4cfbf76dd14ea7a6694a9f30abf51519f13f6939ecd613161858e4c985d7f","verify_kind":"smoke","version":1}'
+$StateSkeleton = '{"env":"torch-directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile":"torch-directml-windows","profile_hash":"sha256:01d4cfbf76dd14ea7a6694a9f30abf51519f13f6939ecd613161858e4c985d7f","verify_kind":"smoke","version":1}'
 $FingerprintFolders = @('conda-meta', 'Lib\site-packages')
 $FingerprintGlob = @('lib', 'python3*', 'site-packages')
 
