@@ -364,3 +364,15 @@ def test_gzip_members_in_a_row_are_one_stream() -> None:
     """What the huge-manifest stand-in relies on (RFC 1952: members are concatenated)."""
     data = gzip.compress(b"ab", mtime=0) + gzip.compress(b"cd", mtime=0)
     assert gzip.GzipFile(fileobj=io.BytesIO(data)).read() == b"abcd"
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "check.sh"])
+def test_render_into_a_folder_holding_a_pipe_does_not_hang(tmp_path: Path, name: str) -> None:
+    """render reads its folder's earlier manifest.json and compares each file's bytes
+    before writing: a pipe there would block the read forever."""
+    out = tmp_path / "out"
+    out.mkdir()
+    fifo(out, name)
+    done = provision("render", str(CPU), "-o", str(out), cwd=tmp_path)
+    # (an unreadable manifest owns nothing: render goes on, then refuses the pipe)
+    assert_one_line_exit_2(done, f"{out / name}: a named pipe where provision writes a file")
