@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from provisioner import platforms
 from provisioner.apply.state import State, read_state
-from provisioner.env import EnvBackend, EnvDiff, env_prefix
+from provisioner.env import EnvBackend, EnvDiff, env_prefix, env_python
 from provisioner.lock import Lock
 from provisioner.profile import ResolvedProfile
 
@@ -208,11 +208,9 @@ class Context:
 
     def backend(self) -> EnvBackend:
         """The environment backend the profile names (``environment.manager``)."""
-        from provisioner.env import BACKENDS
+        from provisioner.env.registry import BACKENDS
 
         return BACKENDS[self.manager](self.resolved.profile.environment.python)
 
     def python(self) -> Path:
-        from provisioner.env import env_python
-
         return env_python(self.prefix, windows=platforms.is_windows(), manager=self.manager)

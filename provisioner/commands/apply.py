@@ -9,7 +9,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provisioner.cli_arguments import HOST_NAME_HELP, add_lock_mode, lock_mode, profile_or_default
+from provisioner.cli_arguments import (
+    HOST_NAME_HELP,
+    add_lock_mode,
+    check_output_file,
+    lock_mode,
+    profile_or_default,
+)
 
 if TYPE_CHECKING:
     from provisioner.report.model import Report
@@ -95,7 +101,6 @@ def apply(
     from provisioner.apply.junit import write_junit
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
-    from provisioner.cli_arguments import check_output_file
     from provisioner.profile import load_profile
 
     check_output_file(junit, "--junit")  # before any work: a typo is exit 2 now

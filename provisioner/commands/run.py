@@ -1,7 +1,7 @@
 """``provision run [PROFILE] -- CMD [ARG...]``: run CMD inside the profile's environment
 (its folders first on PATH, VIRTUAL_ENV or CONDA_PREFIX, environment.variables) and
 exit with CMD's exit code. A missing, unverified or other profile's environment is one
-line with the fix (provisioner.env.enter)."""
+line with the fix (provisioner.enter)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def split_words(words: list[str]) -> tuple[Path | None, list[str]]:
 def run(profile: Path | None, command: list[str]) -> int:
     """Run ``command`` inside the environment; return its exit code (128+N when a
     signal N ended it, 127 when it was not found)."""
-    from provisioner.env.enter import activated, entered, find_command, foreground
+    from provisioner.enter import activated, entered, find_command, foreground
 
     ready = entered(profile)
     environ = activated(ready, os.environ)

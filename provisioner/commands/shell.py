@@ -1,6 +1,6 @@
 """``provision shell [PROFILE] [--shell NAME]``: the user's shell (bash, zsh, fish,
 PowerShell) with the profile's environment activated after the user's own startup
-files; ``exit`` leaves it (provisioner.env.enter)."""
+files; ``exit`` leaves it (provisioner.enter)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def shell(*, profile: Path | None = None, shell_name: str | None = None) -> int:
     import shutil
     import tempfile
 
-    from provisioner.env.enter import entered, foreground, shell_command, shell_kind, user_shell
+    from provisioner.enter import entered, foreground, shell_command, shell_kind, user_shell
 
     ready = entered(profile)
     if shell_name:

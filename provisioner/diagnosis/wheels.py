@@ -239,6 +239,14 @@ class Wheels:
         release = known.get(pinned) if pinned else None
         if release is not None and pinned is not None:
             meaning, fix = _published_fix(package, pinned, release, python, on, here)
+            if python is None and versions and _all_newer(versions, pinned):
+                # the log does not say which Python: what pip offers is the concrete choice
+                listed = ", ".join(release.pythons_for(on))
+                return meaning, (
+                    f"Use {package} {versions[0]} or newer (what pip offers for this Python), "
+                    f"or a Python {package} {pinned} publishes wheels for (CPython {listed}; "
+                    "environment.python)."
+                )
             fix += f" (pip sees {offered} here)." if offered else "."
             return meaning, fix
         newest = list(known.values())[-1] if known else None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.env.enter import Ready, shell_command
+from provisioner.enter import Ready, shell_command
 from tests.daily.conftest import WHEELS, Team
 from tests.pypi_index import build_wheel
 from tests.support.powershell import parse_errors
