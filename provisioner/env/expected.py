@@ -55,11 +55,18 @@ def expected_files(
     python: Path,
     manager: str,
     pip_packages: Iterable[LockedPackage],
-    wheels: Mapping[str, Path],
+    wheels: Mapping[str, Path] | None = None,
 ) -> Iterator[Expected]:
-    """Every installed file of the environment at ``prefix`` and what it must be.
-    ``wheels``: the verified wheel of each locked pip package (by locked name,
-    :func:`provisioner.env.wheels.verified_wheels`)."""
+    """Every installed file of the environment at ``prefix`` and what it must be (hash
+    them with :func:`provisioner.env.integrity.altered_files`). ``wheels``: the verified
+    wheel of each locked pip package by locked name; by default they are fetched into the
+    store and verified here (:func:`provisioner.env.wheels.verified_wheels`, which raises
+    :class:`~provisioner.errors.ExternalFailure` when one cannot be had)."""
+    from provisioner.env.wheels import verified_wheels
+
+    pip_packages = tuple(pip_packages)
+    if wheels is None:
+        wheels = verified_wheels(pip_packages)
     conda = manager == "conda"
     if conda:
         yield from conda_expectations(prefix)
