@@ -19,6 +19,7 @@ from types import ModuleType
 
 from provisioner import __version__
 from provisioner.commands import (
+    add,
     apply,
     bundle,
     clean,
@@ -29,6 +30,7 @@ from provisioner.commands import (
     facts,
     lock,
     plan,
+    remove,
     render,
     report,
     run,
@@ -38,6 +40,7 @@ from provisioner.commands import (
     validate,
     verify,
 )
+from provisioner.commands import list as list_  # the module's name is the command's
 from provisioner.crashlog import write_crash_log
 from provisioner.errors import ExitCode, ProvisionError
 
@@ -56,6 +59,9 @@ COMMANDS: tuple[ModuleType, ...] = (
     verify,
     run,
     shell,
+    add,
+    remove,
+    list_,
     envs,
     clean,
     bundle,
