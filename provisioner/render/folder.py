@@ -79,11 +79,13 @@ def owned_files(output: Path) -> list[str]:
     folder is render's, so a file it no longer writes (``bootstrap.ps1`` after rendering
     a linux profile over a windows one) is removed, not left behind unlisted. Files the
     manifest does not list are never touched; an unreadable manifest owns nothing."""
-    try:
-        doc = json.loads((output / MANIFEST_NAME).read_text(encoding="utf-8"))
+    from provisioner.inputs import MANIFEST, Unreadable, read_bounded
+
+    try:  # bounded: a pipe or a huge file planted there owns nothing
+        doc = json.loads(read_bounded(output / MANIFEST_NAME, MANIFEST).decode("utf-8"))
         entries = doc["files"] if doc.get("tool") == "provision" else []
         names = [e["name"] for e in entries if isinstance(e, dict)]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (Unreadable, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return []
     return [n for n in names if isinstance(n, str) and n and Path(n).name == n and n != ".."]
 
