@@ -95,13 +95,14 @@ def locked_pip(resolved: Any) -> tuple[Any, ...]:
     """The pip packages of the lock the environment was built from (the one apply's
     state records, while its bytes are unchanged; else the lock apply would use)."""
     from provisioner.apply.state import file_sha256, read_state
-    from provisioner.lock.lockfile import default_lockfile_path, read_lockfile
-    from provisioner.paths import locks_dir
+    from provisioner.lock.location import lock_location
+    from provisioner.lock.lockfile import read_lockfile
     from provisioner.platforms import host_subdir
 
     env = resolved.profile.environment
     state = read_state(env.name)
-    candidates = [default_lockfile_path(resolved), locks_dir() / f"{env.name}.conda-lock.yml"]
+    where = lock_location(resolved)
+    candidates = [where.path, where.own]
     if state is not None and state.lock_path:
         recorded = Path(state.lock_path)
         if recorded.is_file() and file_sha256(recorded) == state.lock_sha256:

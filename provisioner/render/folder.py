@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner import __version__
 from provisioner.errors import ExitCode, ProvisionError, relpath
+from provisioner.lock.location import lock_location
 from provisioner.profile.resolved import one_line
 from provisioner.render import Artifact, RenderContext, Written, sha256_text, write_files
 
@@ -103,10 +104,10 @@ def _remove(path: Path) -> bool:
     return True
 
 
-def lockfile_path(profile: Path, lockfile: Path | None) -> Path | None:
-    """``--lockfile``, else ``<profile stem>.conda-lock.yml`` beside the profile when it
-    exists, else None."""
-    candidate = lockfile or profile.with_name(f"{profile.stem}.conda-lock.yml")
+def lockfile_path(resolved: ResolvedProfile, lockfile: Path | None) -> Path | None:
+    """``--lockfile``, else the profile's lockfile
+    (:func:`provisioner.lock.location.lock_location`) when it exists, else None."""
+    candidate = lockfile or lock_location(resolved).path
     return candidate if lockfile is not None or candidate.is_file() else None
 
 
@@ -117,9 +118,10 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
     another profile's), is refused with exit 2: the scripts would install the wrong
     packages."""
     from provisioner.inputs import LOCKFILE, Unreadable, read_bounded
-    from provisioner.lock.lockfile import read_lockfile, stale_reason
+    from provisioner.lock.lockfile import read_lockfile
+    from provisioner.lock.staleness import staleness
 
-    path = lockfile_path(resolved.path, lockfile)
+    path = lockfile_path(resolved, lockfile)
     if path is None:
         return None
     # One bounded read (a FIFO or a device is exit 2, not a hang), parsed from the bytes.
@@ -134,10 +136,11 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
             hint=e.fix if isinstance(e, Unreadable) else fix,
         ) from None
     lock = read_lockfile(path, data)  # exit 2 naming the field that is wrong
-    why = stale_reason(lock, resolved)
-    if why is not None:
+    stale = staleness(lock, resolved)
+    if stale is not None:
+        why = stale.describe()
         shown, profile = one_line(relpath(path)), one_line(relpath(resolved.path))
-        own = resolved.path.with_name(f"{resolved.path.stem}.conda-lock.yml")
+        own = lock_location(resolved).path
         # Re-locking into a --lockfile that is not this profile's own would overwrite
         # another profile's lock: then the fix writes the profile's own lockfile.
         where = ""
