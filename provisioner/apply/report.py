@@ -128,10 +128,12 @@ def _verification(ctx: Context, done: Findings) -> Verification | None:
 
 
 def _earlier_verification(env: str, lock_sha256: str) -> dict[str, Any] | None:
+    from provisioner.inputs import REPORT, Unreadable, read_bounded
+
     path = reports_dir() / f"{env}.json"
     try:
-        earlier = parse_report(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, RecursionError, InvalidReport):
+        earlier = parse_report(json.loads(read_bounded(path, REPORT).decode("utf-8")))
+    except (Unreadable, ValueError, RecursionError, InvalidReport):
         return None
     lock = earlier.lock
     if earlier.verify is None or not earlier.verify.passed or lock is None:
