@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.apply.run import Context, Findings, LockFinding, LockRef
-from provisioner.apply.state import file_sha256
 from provisioner.errors import ExternalFailure, HostNotReady, ProvisionError, relpath
 from provisioner.paths import locks_dir
+from provisioner.state import file_sha256
 
 
 def data_lock_path(ctx: Context) -> Path:

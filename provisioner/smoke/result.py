@@ -179,12 +179,11 @@ class SmokeResult:
 
     def _notes(self) -> list[str]:
         """The framework's known trap when no accelerator was used, and the selection
-        rule when several devices were visible (from ``smoke.frameworks``)."""
-        from provisioner.profile import Device, Framework
-        from provisioner.smoke.frameworks import NOTES, selection_rule
+        rule when several devices were visible (from the framework table)."""
+        from provisioner.frameworks import FRAMEWORKS, Device, Framework, selection_rule
 
         try:
-            notes = NOTES[Framework(self.framework)]
+            notes = FRAMEWORKS[Framework(self.framework)]
             device = Device(self.device_requested)
         except (KeyError, ValueError):
             return []

@@ -14,12 +14,12 @@ import yaml
 
 from provisioner.apply.lockstep import LockStep, data_lock_path, lockfile_unwritable
 from provisioner.apply.run import Context, Findings, LockMode, Options
-from provisioner.apply.state import State, file_sha256
 from provisioner.errors import ExitCode, ExternalFailure, HostNotReady, ProvisionError
 from provisioner.lock import Lock, LockedPackage
 from provisioner.lock.inputs import input_digests, inputs_hash
 from provisioner.lock.lockfile import default_lockfile_path, write_lockfile
 from provisioner.profile import ResolvedProfile, load_profile
+from provisioner.state import State, file_sha256
 from tests.support.profiles import profile_document, write_profile
 
 MODES: tuple[LockMode, ...] = ("update", "locked", "frozen")

@@ -20,8 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.commands.verify import files_at
-from provisioner.env.integrity import AlteredFile, altered_files, by_package, conda_expectations
+from provisioner.env.integrity import (
+    AlteredFile,
+    altered_files,
+    by_package,
+    conda_expectations,
+    files_at,
+)
 from provisioner.env.pip_part import diff_pip_part, installed_distributions
 from provisioner.lock import LockedPackage
 from provisioner.uvbin import uv_executable
