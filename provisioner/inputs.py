@@ -29,7 +29,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from provisioner.errors import ExitCode, ProvisionError
 
@@ -89,6 +89,7 @@ MANIFEST = Kind(
     16 * MiB,
     "copy the whole bundle again, or re-bundle",
     "a bundle folder, .tar.gz or .zip",
+    "re-bundle with `provision bundle`: a manifest lists ~150 bytes per file",
 )
 # A report is a few KB (a large environment: a few hundred KB).
 REPORT = Kind(
@@ -162,10 +163,13 @@ def os_reason(e: OSError, kind: Kind, missing_fix: str | None = None) -> Unreada
     return Unreadable(e.strerror or type(e).__name__, missing_fix or kind.fix)
 
 
-def open_regular(path: Path | str, kind: Kind, *, missing_fix: str | None = None) -> int:
+def open_regular(
+    path: Path | str, kind: Kind, *, missing_fix: str | None = None, sized: bool = True
+) -> int:
     """A descriptor of ``path`` opened for reading, after ``fstat`` on it showed a regular
-    file of at most ``kind.cap`` bytes; :class:`Unreadable` otherwise. Never blocks: a
-    FIFO is opened non-blocking and refused."""
+    file of at most ``kind.cap`` bytes (any size unless ``sized``: the caller reads at
+    most what it needs); :class:`Unreadable` otherwise. Never blocks: a FIFO is opened
+    non-blocking and refused."""
     if "\x00" in str(path):
         raise Unreadable("the path contains a NUL byte", "remove it from the file name")
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -179,7 +183,7 @@ def open_regular(path: Path | str, kind: Kind, *, missing_fix: str | None = None
         if not stat.S_ISREG(info.st_mode):
             why = f"not a regular file ({file_kind(info.st_mode)})"
             raise Unreadable(why, kind.not_a_file_fix)
-        if info.st_size > kind.cap:
+        if sized and info.st_size > kind.cap:
             raise too_big(kind, info.st_size)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
@@ -196,7 +200,7 @@ class _Capped(io.RawIOBase):
     """A raw stream over ``fd`` (or another binary stream) that refuses to read more than
     ``cap`` bytes: the next read past it raises :class:`Unreadable`."""
 
-    def __init__(self, source: int | BinaryIO, kind: Kind, cap: int | None = None) -> None:
+    def __init__(self, source: int | IO[bytes], kind: Kind, cap: int | None = None) -> None:
         self._fd = source if isinstance(source, int) else None
         self._stream = None if isinstance(source, int) else source
         self._kind = kind
@@ -231,7 +235,7 @@ class _Capped(io.RawIOBase):
         super().close()
 
 
-def capped(stream: BinaryIO, kind: Kind, cap: int | None = None) -> BinaryIO:
+def capped(stream: IO[bytes], kind: Kind, cap: int | None = None) -> BinaryIO:
     """``stream`` (an archive member, stdin) read through a cap: past ``cap`` bytes
     (default ``kind.cap``) a read raises :class:`Unreadable`."""
     return io.BufferedReader(_Capped(stream, kind, cap), CHUNK)

@@ -20,6 +20,7 @@ from typing import Any
 
 from provisioner import process
 from provisioner.errors import Position, ProvisionError
+from provisioner.inputs import Kind, Unreadable, open_regular
 from provisioner.process import Completed
 
 SNAPSHOT_FORMAT = 1
@@ -72,6 +73,9 @@ def command_from_json(data: dict[str, Any]) -> Completed:
     )
 
 
+HOST_FILE = Kind("host file", MAX_FILE_BYTES, "", "a regular file")
+
+
 class Probe:
     """Reads files under ``root`` and runs commands found on ``path``; records every answer.
 
@@ -115,9 +119,12 @@ class Probe:
         700 KB dpkg status); only the reduced text is kept and saved in a snapshot."""
         if rel not in self._files and not self._replay:
             try:
-                with self._host(rel).open("rb") as f:
+                # A regular file only (``/proc`` and ``/sys`` files are): a FIFO or a
+                # device under --root would block or never end.
+                fd = open_regular(self._host(rel), HOST_FILE, sized=False)
+                with os.fdopen(fd, "rb") as f:
                     text = f.read(MAX_FILE_BYTES).decode("utf-8", "replace")
-            except OSError:
+            except (OSError, Unreadable):
                 self._files[rel] = None
             else:
                 self._files[rel] = keep(text) if keep is not None else text
