@@ -25,7 +25,8 @@ from provisioner.report.model import (
     host_info,
 )
 from provisioner.report.store import write_report
-from provisioner.verify import VerifyResult, verification
+from provisioner.verify.result import VerifyResult
+from provisioner.verify.section import verification
 
 __all__ = ["build_report", "iso", "profile_info", "verify_report", "write_report"]
 

@@ -23,7 +23,7 @@ from provisioner.state import State, read_state
 if TYPE_CHECKING:
     from provisioner.checks.doctor import Diagnosis
     from provisioner.errors import ProvisionError
-    from provisioner.verify import VerifyResult
+    from provisioner.verify.result import VerifyResult
 
 Status = Literal["ok", "change", "fail", "skipped"]
 # update: a stale lock beside the profile is re-locked in place (said on stderr);

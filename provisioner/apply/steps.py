@@ -247,7 +247,7 @@ class VerifyStep:
         return VerifyFinding("change", f"run {what} in the environment")
 
     def change(self, ctx: Context, done: Findings, found: VerifyFinding) -> VerifyFinding:
-        from provisioner.verify import verify_environment
+        from provisioner.verify.run import verify_environment
 
         pause_point("verify:start")
         result = verify_environment(ctx.resolved, ctx.python(), ctx.options.verify)

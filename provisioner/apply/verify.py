@@ -10,7 +10,7 @@ from pathlib import Path
 
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import Report
-from provisioner.verify import VerifyResult
+from provisioner.verify.result import VerifyResult
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def reverify(
     files are not checked, apply's state is left alone and no report is written)."""
     from provisioner.env import env_prefix
     from provisioner.report.store import write_report
-    from provisioner.verify import verify_environment
+    from provisioner.verify.run import verify_environment
 
     prefix = env_prefix(resolved.profile.environment.name)
     own = python is None

@@ -13,7 +13,6 @@ Linux laptop can lock a Windows profile: see :func:`virtual_packages`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import os
@@ -147,6 +146,8 @@ def solve_conda(resolved: ResolvedProfile, platform: str) -> tuple[LockedPackage
     """Solve ``environment.conda`` (+ Python) for ``platform``; one LockedPackage per record."""
     channels = channel_urls(resolved)
     with proxy_environment(resolved.profile.environment.proxy):
+        import asyncio  # the solve only: a no-op apply reads this module's virtual packages
+
         return asyncio.run(_solve(resolved, platform, channels))
 
 

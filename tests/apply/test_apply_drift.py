@@ -17,7 +17,7 @@ import yaml
 
 from provisioner.profile import load_profile
 from provisioner.uvbin import uv_executable
-from provisioner.verify import import_check
+from provisioner.verify.run import import_check
 from tests.apply.apply_e2e import REPO, Provision, make_provision
 from tests.pypi_index import small_package
 from tests.support import machine

@@ -15,7 +15,7 @@ import pytest
 
 from provisioner.frameworks import FRAMEWORKS, Framework
 from provisioner.profile import ResolvedProfile, load_profile
-from provisioner.verify import import_check
+from provisioner.verify.run import import_check
 from tests.support.profiles import CPU_SMOKE, profile_document, write_profile
 
 CUDA_MISSING = (

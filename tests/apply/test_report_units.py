@@ -29,7 +29,7 @@ from provisioner.profile import default_profile_path, load_profile
 from provisioner.report.model import Report, parse_report
 from provisioner.report.store import write_report
 from provisioner.state import PackageRecord, State, VerifySummary
-from provisioner.verify import VerifyResult
+from provisioner.verify.result import VerifyResult
 
 SHA = "a" * 64
 
