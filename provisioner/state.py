@@ -116,6 +116,9 @@ class State:
     packages: tuple[PackageRecord, ...] = ()  # the lock's packages for this platform
     verification: VerifySummary | None = None  # set in phase "verified" only
     version: int = STATE_VERSION
+    # The name of the profile that built this environment, its owner (apply/ownership.py);
+    # "" in a state written before owners were recorded (the next apply takes it over).
+    profile: str = ""
 
     def good_for(self, *, lock_sha256: str, fingerprint: str, verify_kind: str) -> bool:
         """Whether this state marks the environment built *and* verified for this lock
@@ -187,6 +190,7 @@ def parse_state(data: object) -> State | None:
         lock_inputs_hash=strings["lock_inputs_hash"],
         fingerprint=strings["fingerprint"],
         updated_at=strings["updated_at"],
+        profile=strings["profile"],
         packages=packages,
         verification=verification,
     )

@@ -44,6 +44,10 @@ def environment_python(resolved: ResolvedProfile, profile_path: Path) -> Path:
         raise HostNotReady(
             f"environment {env.name} not found at {prefix}: run `provision apply {profile_path}`"
         )
+    from provisioner.apply.ownership import check_owner
+    from provisioner.state import read_state
+
+    check_owner(resolved, read_state(env.name))  # another profile's environment
     return python
 
 

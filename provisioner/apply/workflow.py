@@ -115,6 +115,7 @@ def converge(
     hostname).
     """
     from provisioner.apply.guard import exclusive
+    from provisioner.apply.ownership import check_owner, claim
     from provisioner.apply.progress import want_quiet
     from provisioner.apply.report import build_report, write_report
     from provisioner.paths import state_dir
@@ -129,6 +130,9 @@ def converge(
         )
         with guard:
             ctx = Context.of(resolved, options)  # reads the state: only once the lock is held
+            check_owner(resolved, ctx.state)  # before the lock step writes locks/<env>
+            if change:
+                ctx = replace(ctx, state=claim(resolved, ctx.state))
             done = execute(ctx, change=change, progress=progress)
             error = done.error
             code = int(error.exit_code) if error is not None else (0 if done.ok else 1)

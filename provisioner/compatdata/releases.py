@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -162,3 +164,27 @@ def published(package: str, version: str | None = None) -> Published | None:
         sdist=any(r.sdist for r in chosen),
         source=source,
     )
+
+
+def _without_local(specifier: SpecifierSet) -> SpecifierSet:
+    """``==2.13.0+cpu`` as ``==2.13.0``: PyPI's data has no local versions (a ``+cpu`` or
+    ``+cu126`` build comes from PyTorch's own index, with the same Pythons)."""
+    parts = [str(s).split("+")[0] if s.operator in ("==", "===") else str(s) for s in specifier]
+    return SpecifierSet(",".join(parts))
+
+
+def allowed(requirement: str) -> tuple[Release, ...]:
+    """The releases a PEP 508 requirement (``tensorflow-cpu==2.10.*``) lets pip choose from,
+    oldest first: pre-releases only where the requirement names one or nothing else fits,
+    as pip decides. () for a package the data lacks or an unparsable requirement."""
+    try:
+        req = Requirement(requirement)
+    except InvalidRequirement:
+        return ()
+    known = releases(req.name)
+    if not known:
+        return ()
+    spec = _without_local(req.specifier)
+    by_version = {r.version: r for r in known}
+    chosen = set(spec.filter(by_version))
+    return tuple(r for r in known if r.version in chosen)

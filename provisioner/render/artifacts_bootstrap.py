@@ -34,6 +34,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from provisioner.errors import ProvisionError
+from provisioner.host.patterns import PY_LAUNCHER_LINE
 from provisioner.lock import Lock
 from provisioner.platforms import target_subdir
 from provisioner.profile import ResolvedProfile
@@ -148,6 +149,7 @@ def _context(ctx: RenderContext, script: str) -> dict[str, Any]:
         "helper_code": helper_program(),
         "state_relpath": _state_relpath(p.environment.name),
         "state_relpath_windows": str(PureWindowsPath(_state_relpath(p.environment.name))),
+        "py_launcher_line": PY_LAUNCHER_LINE,  # bootstrap.ps1's Find-Python (ps1/python.ps1.j2)
     }
 
 
@@ -188,6 +190,7 @@ def state_skeleton(ctx: RenderContext, platform: str, lists: LockedLists | None)
         platform=platform,
         phase="verified",
         profile_hash=ctx.resolved.content_hash,
+        profile=ctx.resolved.profile.name,
         lock_sha256=lists.lock_sha256 if lists else "",
         packages=lists.packages if lists else (),
         verification=VerifySummary("smoke", "smoke test passed"),

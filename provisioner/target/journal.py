@@ -85,16 +85,19 @@ def verified_record(
 
 
 def write_state_file(path: str, data: dict[str, Any]) -> None:
-    """Replace the state file durably: a temp file beside it, fsync, ``os.replace``."""
+    """Replace the state file durably: a temp file beside it with an unpredictable name,
+    created exclusively without following a link planted there, fsync, ``os.replace``."""
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
+    tmp = "%s.%s.tmp" % (path, os.urandom(8).hex())
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_BINARY", 0)  # Windows: no CRLF translation under the text
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        with os.fdopen(os.open(tmp, flags, 0o666), "w", encoding="utf-8", newline="\n") as f:
             f.write(state_text(data))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.unlink(tmp)

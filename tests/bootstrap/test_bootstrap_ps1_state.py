@@ -85,6 +85,7 @@ def test_the_state_it_writes_and_checks_is_apply_state(rendered: tuple[Path, str
         "packages": packages,
         "verification": asdict(VerifySummary("smoke", "smoke test passed")),
         "version": STATE_VERSION,
+        "profile": "win-small",  # the owner: the profile it was rendered from
     }
     assert strings(assigned(script, "LockSha256")) == [file_sha256(lock_path)]
     # apply's state file, relative to the data home, as Windows names it
@@ -112,7 +113,7 @@ def test_it_checks_the_state_before_building_and_records_it_after_the_smoke_test
     _, script = rendered
     order = [
         "if ((Test-Path -LiteralPath $EnvPython) -and ((Invoke-Helper 'state-check') -eq 0)) {",
-        "if (Test-Path -LiteralPath $Prefix) { Remove-Item -Recurse -Force -LiteralPath $Prefix }",
+        "    try { [IO.Directory]::Move($Prefix, $Aside) }",  # a rebuild: the old one aside
         "if ((Invoke-Helper 'activation') -ne 0) {",
         "Add-Step 'environment' 'change' \"$EnvAction $Prefix ($Counts)\" $t",
         "Add-Step 'verify' 'change' 'smoke test passed' $t",
