@@ -19,6 +19,7 @@ from types import ModuleType
 
 from provisioner import __version__
 from provisioner.commands import (
+    add,
     apply,
     bundle,
     clean,
@@ -29,13 +30,17 @@ from provisioner.commands import (
     facts,
     lock,
     plan,
+    remove,
     render,
     report,
+    run,
     schema,
+    shell,
     show,
     validate,
     verify,
 )
+from provisioner.commands import list as list_  # the module's name is the command's
 from provisioner.crashlog import write_crash_log
 from provisioner.errors import ExitCode, ProvisionError
 
@@ -52,6 +57,11 @@ COMMANDS: tuple[ModuleType, ...] = (
     plan,
     apply,
     verify,
+    run,
+    shell,
+    add,
+    remove,
+    list_,
     envs,
     clean,
     bundle,

@@ -12,6 +12,7 @@ from pathlib import Path
 from provisioner import __version__
 from provisioner.apply.run import Context, Findings
 from provisioner.apply.steps import diff_json
+from provisioner.platforms import host_subdir
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import (
     Checks,
@@ -109,8 +110,6 @@ def verify_report(
     host_name: str | None = None,
 ) -> Report:
     """The report of ``provision verify``: one ``verify`` step, the verify stage's result."""
-    from provisioner.platforms import host_subdir
-
     finished = time.time()
     return Report(
         tool=f"provision {__version__}",

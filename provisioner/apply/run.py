@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from provisioner import platforms
-from provisioner.env import EnvBackend, EnvDiff, env_prefix
+from provisioner.env import EnvBackend, EnvDiff, env_prefix, env_python
 from provisioner.lock import Lock
 from provisioner.profile import ResolvedProfile
 from provisioner.state import State, read_state
@@ -210,11 +210,9 @@ class Context:
 
     def backend(self) -> EnvBackend:
         """The environment backend the profile names (``environment.manager``)."""
-        from provisioner.env import BACKENDS
+        from provisioner.env.registry import BACKENDS
 
         return BACKENDS[self.manager](self.resolved.profile.environment.python)
 
     def python(self) -> Path:
-        from provisioner.env import env_python
-
         return env_python(self.prefix, windows=platforms.is_windows(), manager=self.manager)

@@ -68,7 +68,7 @@ def reverify(
     own = python is None
     interpreter = python or environment_python(resolved, profile_path)
     if own:
-        from provisioner.env.integrity import files_at
+        from provisioner.env.installed_files import files_at
 
         checked, altered = files_at(prefix, interpreter, resolved.profile.environment.manager.value)
         if altered:

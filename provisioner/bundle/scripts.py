@@ -16,7 +16,7 @@ from provisioner.errors import ExternalFailure
 from provisioner.host.patterns import PY_LAUNCHER_LINE
 from provisioner.lock import LockedPackage
 from provisioner.profile import ResolvedProfile
-from provisioner.render.jinja import render_template
+from provisioner.templating import render_template
 
 
 def bundle_scripts(

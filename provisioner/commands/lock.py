@@ -41,9 +41,23 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="write nothing; exit 1 when the lockfile is stale or missing, 0 when fresh",
     )
+    p.add_argument(
+        "--upgrade-package",
+        "-P",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="re-solve only NAME (repeatable); every other package keeps its locked version",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(
-        run=lambda a: lock(profile=a.profile, output=a.output, check=a.check, json_out=a.json)
+        run=lambda a: lock(
+            profile=a.profile,
+            output=a.output,
+            check=a.check,
+            json_out=a.json,
+            upgrade=a.upgrade_package,
+        )
     )
 
 
@@ -53,8 +67,11 @@ def lock(
     output: Path | None = None,
     check: bool = False,
     json_out: bool = False,
+    upgrade: list[str] | None = None,
 ) -> int:
-    """Lock ``profile`` into ``output`` (or check that lockfile); return the exit code."""
+    """Lock ``profile`` into ``output`` (or check that lockfile); return the exit code.
+    With ``upgrade``, only those packages are re-solved; the rest keep the versions of
+    the lockfile there."""
     from provisioner.lock.lockfile import (
         default_lockfile_path,
         lock_profile,
@@ -92,7 +109,16 @@ def lock(
         return int(code)
     check_writable(path)  # before the solve, which can take minutes
     start = time.monotonic()
-    locked = lock_profile(resolved)
+    changes: list[str] = []
+    if upgrade:
+        from provisioner.lock.update import check_upgrade_names, read_existing, relock
+
+        old = read_existing(path)
+        check_upgrade_names(upgrade, old, resolved)
+        relocked = relock(resolved, old, upgrade=upgrade)
+        locked, changes = relocked.new, relocked.changes()
+    else:
+        locked = lock_profile(resolved)
     try:
         write_lockfile(locked, resolved, path)
     except OSError as e:
@@ -115,6 +141,7 @@ def lock(
                     "content_hash": locked.content_hash,
                     "platforms": counts,
                     "seconds": round(elapsed, 3),
+                    **({"changes": changes} if upgrade else {}),
                 }
             )
         )
@@ -123,6 +150,8 @@ def lock(
             f"{platform}: {c['conda']} conda + {c['pip']} pip" for platform, c in counts.items()
         )
         print(f"wrote {relpath(path)} ({summary}) in {elapsed:.1f}s")
+        if upgrade:
+            print("\n".join(f"  {c}" for c in changes) or "  no package changed")
     return int(ExitCode.OK)
 
 

@@ -44,6 +44,15 @@ class Release:
     pins: Mapping[str, str] = field(default_factory=dict)  # exact == requirements
     metadata: str | None = None  # the wheel whose METADATA was read
     yanked: bool = False
+    # per platform, its CPythons where they differ from ``pythons`` (torch 1.13.1 has
+    # CPython 3.11 wheels for linux-64 only)
+    pythons_on: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def pythons_for(self, platform: str | None) -> tuple[str, ...]:
+        """The CPythons with a wheel for ``platform`` (None: for any platform)."""
+        if platform is None or platform not in self.platforms:
+            return self.pythons
+        return self.pythons_on.get(platform, self.pythons)
 
     @property
     def python_range(self) -> tuple[str, str] | None:
@@ -105,6 +114,7 @@ def _release(package: str, version: str, row: Mapping[str, Any]) -> Release:
         pins=dict(row.get("pins", {})),
         metadata=row.get("metadata"),
         yanked=bool(row.get("yanked", False)),
+        pythons_on={str(k): tuple(v) for k, v in (row.get("pythons_on") or {}).items()},
     )
 
 

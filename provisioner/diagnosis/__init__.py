@@ -114,11 +114,16 @@ def diagnose(stream: Readable, chunk: int = CHUNK) -> Diagnosis:
                     found[rule.id] = m
             else:
                 rule.observe(hit, low)
+    read = [f for fam in fams for f in fam.findings()]
+    # a family's finding replaces the catalogue entry of the same id: it read the log's facts
+    replaced = {f.signature.id for f in read}
     matches = [
-        m for m in found.values() if m.signature.requires is None or m.signature.id in required
+        m
+        for m in found.values()
+        if (m.signature.requires is None or m.signature.id in required)
+        and m.signature.id not in replaced
     ]
-    for fam in fams:
-        matches.extend(fam.findings())
+    matches.extend(read)
     matches.sort(key=lambda m: m.line)
     return Diagnosis(tuple(matches), cause_of(matches))
 
@@ -126,6 +131,12 @@ def diagnose(stream: Readable, chunk: int = CHUNK) -> Diagnosis:
 def diagnose_text(text: str) -> Diagnosis:
     """:func:`diagnose` for a log already in memory (the smoke test's)."""
     return diagnose(io.BytesIO(text.encode("utf-8", "surrogatepass")))
+
+
+def match_log(text: str) -> list[Match]:
+    """Every catalogue signature and diagnosis-family finding in ``text``, once each,
+    in log order (see :func:`diagnose`)."""
+    return list(diagnose_text(text).matches)
 
 
 def cause_of(matches: Sequence[Match]) -> Match | None:

@@ -30,6 +30,10 @@ ANCHORS = (
     "' not found",
     "’ not found",
     "winerror 1114",
+    # the TensorFlow version a log states: which CUDA/cuDNN that release was built with
+    "tensorflow version",
+    "tensorflow==",
+    "tensorflow-gpu==",
 )
 
 _NAME = r"[A-Za-z0-9_.+-]+"
@@ -50,6 +54,9 @@ _MISSING = [
 _GLIBC = re.compile(r"GLIBC?\s?_(\d+\.\d+)\W{0,3}\s*not\s+found", re.I)
 _GLIBCXX = re.compile(r"(GLIBCXX|CXXABI)_(\d+(?:\.\d+)+)\W{0,3}\s*not\s+found", re.I)
 _REQUIRED_BY = re.compile(r"required\s+by\s+([^)\s]+)", re.I)
+_TENSORFLOW = re.compile(
+    r"\btensorflow(?:[-_]gpu)?(?:\s+version\s*:?|==)\s*v?(\d+\.\d+)(?:\.\d+)?\b", re.I
+)
 
 GLIBC_SOURCES = ("https://sourceware.org/glibc/wiki/Glibc%20Timeline",)
 LIBSTDCXX_SOURCES = ("https://gcc.gnu.org/onlinedocs/libstdc++/manual/abi.html",)
@@ -105,7 +112,27 @@ _CUDA_BY_SONAME = {
     ("libcufft", "11"): "12",
     ("libcufft", "12"): "13",
     ("libcurand", "10"): "10.1–12.x",
+    ("libcusolver", "10"): "10.1–11.0",
+    ("libcusolver", "11"): "11.1–12.x",
+    ("libcusolver", "12"): "13",
 }
+# The pip wheel NVIDIA ships each CUDA runtime component in: <name>-cu11 / -cu12 for
+# CUDA 11 and 12, the bare name from CUDA 13 on (https://pypi.org/project/nvidia-cusolver-cu11/,
+# https://pypi.org/project/nvidia-cusolver/); CUDA 10 and older have no wheels.
+_WHEEL = {
+    "libcudart": "nvidia-cuda-runtime",
+    "libcublas": "nvidia-cublas",
+    "libcublaslt": "nvidia-cublas",
+    "libcufft": "nvidia-cufft",
+    "libcurand": "nvidia-curand",
+    "libcusolver": "nvidia-cusolver",
+    "libcusparse": "nvidia-cusparse",
+    "libnvrtc": "nvidia-cuda-nvrtc",
+    "libnvjitlink": "nvidia-nvjitlink",
+    "libcupti": "nvidia-cuda-cupti",
+    "libnvtoolsext": "nvidia-nvtx",
+}
+_FRAMEWORK = (("libtorch", "torch"), ("libc10", "torch"), ("libtensorflow", "tensorflow"))
 
 
 def cuda_version(lib: str) -> str:
@@ -132,6 +159,35 @@ def cuda_version(lib: str) -> str:
 def major_version(lib: str) -> str:
     m = re.search(r"\.so\.(\d+)", lib) or re.search(r"64_(\d+)\.dll", lib, re.I)
     return m.group(1) if m else ""
+
+
+def full_version(lib: str) -> str:
+    """Every number after ``.so.`` ("libnvinfer.so.8.6.1" -> "8.6.1"), else the major."""
+    m = re.search(r"\.so\.(\d+(?:\.\d+)*)", lib)
+    return m.group(1) if m else major_version(lib)
+
+
+def cuda_wheels(lib: str, cuda: str) -> str:
+    """The pip wheels that ship ``lib`` for the CUDA majors ``cuda`` covers ("11.1–12.x":
+    ``nvidia-cusolver-cu11`` for CUDA 11, ``nvidia-cusolver-cu12`` for CUDA 12); "" for
+    a library without wheels or a CUDA before 11."""
+    m = re.match(r"(lib[a-z]+)\.so", lib.lower())
+    base = _WHEEL.get(m.group(1)) if m else None
+    ends = [int(x) for x in re.findall(r"(\d+)(?:\.[\dx]+)?", cuda)]
+    if re.search(r"–\d+\.0$", cuda):  # "10.1–11.0": X.0 alone predates the wheels
+        ends[-1] -= 1
+    majors = [n for n in range(min(ends), max(ends) + 1) if n >= 11] if ends else []
+    if base is None or not majors:
+        return ""
+    names = [f"`{base}-cu{n}`" if n < 13 else f"`{base}`" for n in majors]
+    if len(names) == 1:
+        return f"pip: {names[0]}"
+    return "pip: " + ", ".join(f"{w} for CUDA {n}" for w, n in zip(names, majors, strict=True))
+
+
+def framework_of(lib: str) -> str:
+    name = lib.lower()
+    return next((f for prefix, f in _FRAMEWORK if name.startswith(prefix)), "the framework")
 
 
 def debian_package(lib: str) -> str:
@@ -163,9 +219,12 @@ class Libraries:
         self._seen: dict[str, tuple[LibraryRow, list[str], int, str]] = {}
         self._glibc: tuple[int, str, str, str] | None = None
         self._cxx: tuple[int, str, str, str] | None = None
+        self._tensorflow: str | None = None
 
     def observe(self, hit: Hit, low: str) -> None:
         text = hit.text
+        if self._tensorflow is None and "tensorflow" in low and (m := _TENSORFLOW.search(text)):
+            self._tensorflow = m.group(1)
         if "not found" in low:
             if self._glibc is None and (m := _GLIBC.search(text)):
                 self._glibc = (hit.number, text, m.group(1), _required_by(text))
@@ -230,6 +289,8 @@ class Libraries:
             version = cuda_version(lib)
         elif row.version == "major":
             version = major_version(lib)
+        elif row.version == "full":
+            version = full_version(lib)
         values = {
             "lib": lib,
             "version": version or "(the version it was built for)",
@@ -238,20 +299,57 @@ class Libraries:
             "cuda": f"CUDA {version}"
             if version
             else "the CUDA version the framework was built for",
+            "framework": framework_of(lib),
         }
+        tested = self._tested(row.id, version)
+        if tested is not None:
+            values["cuda"] = f"CUDA {tested[0]}" if row.id == "lib.cuda-runtime" else values["cuda"]
+            values["version"] = tested[1] if row.id == "lib.cudnn" else values["version"]
+        wheels = cuda_wheels(lib, version)
+        values["provider"] = (
+            f"{wheels}, or the {values['cuda']} toolkit's lib64"
+            if wheels
+            else f"the {values['cuda']} toolkit's lib64, or conda's cudatoolkit"
+        )
         meaning = row.meaning.format(**values)
+        sources = row.sources
+        if tested is not None:
+            meaning += (
+                f" TensorFlow {tested[2]} (the version this log states) was built and tested "
+                f"with CUDA {tested[0]} and cuDNN {tested[1]}."
+            )
+            sources = (*sources, tested[3])
         if len(libs) > 1:
             meaning += f" Also missing: {', '.join(libs[1:])}."
+        fixes = {k: v.format(**values) for k, v in row.fixes.items()}
+        # a DLL's name says the log came from Windows, whatever --target says nothing of
+        fix = fixes["windows"] if lib.lower().endswith(".dll") and "windows" in fixes else None
         return finding(
             id=row.id,
             line=line,
             excerpt=text,
             meaning=meaning,
-            fix=row.fix.format(**values),
-            fixes={k: v.format(**values) for k, v in row.fixes.items()},
-            sources=row.sources,
+            fix=fix or row.fix.format(**values),
+            fixes=fixes,
+            sources=sources,
             severity=row.severity,
         )
+
+    def _tested(self, row_id: str, version: str) -> tuple[str, str, str, str] | None:
+        """(cuda, cudnn, tensorflow, source) of the TensorFlow release the log states,
+        when the missing library's version agrees with it (the same CUDA / cuDNN major)."""
+        if self._tensorflow is None or row_id not in ("lib.cuda-runtime", "lib.cudnn"):
+            return None
+        from provisioner.compatdata.nvidia import tensorflow_build
+
+        build = tensorflow_build(self._tensorflow)
+        if build is None or not version:
+            return None
+        ours = build.cuda if row_id == "lib.cuda-runtime" else build.cudnn
+        majors = re.findall(r"(\d+)(?:\.[\dx]+)?", version)
+        if ours.split(".")[0] not in majors:
+            return None
+        return build.cuda, build.cudnn, build.tensorflow, build.source
 
 
 def _required_by(text: str) -> str:

@@ -157,21 +157,3 @@ def by_package(altered: Iterable[AlteredFile]) -> dict[str, list[AlteredFile]]:
     for a in altered:
         out.setdefault(f"{a.manager}:{a.package}", []).append(a)
     return out
-
-
-def files_at(prefix: Path, python: Path, manager: str) -> tuple[int, list[str]]:
-    """Hash every installed file of the environment at ``prefix`` (``python`` its
-    interpreter): conda ``paths_data``, and pip ``RECORD`` for the distributions pip
-    owns (all of them in a venv); how many were checked and the altered ones, as
-    ``pkg: path (why)``."""
-    from provisioner.env.pip_part import PIP_INSTALLERS, installed_distributions, site_packages
-
-    expected = list(conda_expectations(prefix)) if manager == "conda" else []
-    site = site_packages(python)
-    if site is not None:
-        owns_all = manager != "conda"  # in a conda prefix conda owns the rest
-        dists = installed_distributions(python, check_files=False).values()
-        infos = [(d.name, Path(d.info)) for d in dists if owns_all or d.installer in PIP_INSTALLERS]
-        expected += pip_expectations(site, infos)
-    checked, altered = altered_files(expected)
-    return checked, [a.describe() for a in altered]

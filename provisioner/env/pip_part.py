@@ -50,6 +50,11 @@ from provisioner.uvbin import uv_executable
 log = logging.getLogger("provisioner.env.pip_part")
 
 PIP_INSTALLERS = frozenset({"pip", "uv"})
+# What a venv is seeded with (ensurepip's bundled wheels; `python -m venv` does the
+# same): pip, so that `pip install` inside the activated environment installs there, and
+# setuptools before Python 3.12. They belong to the venv, not to the lock's pip part: the
+# diff neither removes them nor reports them, unless the lock lists them.
+VENV_SEEDS = frozenset({"pip", "setuptools"})
 # PROVISION_TEST_PAUSE_AT value that pauses an install with only its first package in.
 PAUSE_MID_INSTALL = "environment:pip-installing"
 INSTALL_TIMEOUT_S = 3600.0
@@ -312,7 +317,9 @@ def diff_pip_part(
     remove = tuple(
         f"pip:{name}"
         for name, d in sorted(installed.items())
-        if name not in locked and (owns_all or d.installer in PIP_INSTALLERS)
+        if name not in locked
+        and (owns_all or d.installer in PIP_INSTALLERS)
+        and not (owns_all and name in VENV_SEEDS and d.installer == "pip")
     )
     return EnvDiff(add=tuple(add), remove=remove, change=tuple(change), altered=altered)
 

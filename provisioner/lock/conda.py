@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+from provisioner.compatdata.numpy_abi import lock_constraints
 from provisioner.errors import ExternalFailure, ProvisionError
-from provisioner.lock import LockedPackage
-from provisioner.lock.inputs import lock_constraints
+from provisioner.lock import LockedPackage, Preferences
 from provisioner.profile import GpuApi, ResolvedProfile, TargetOS
 from provisioner.versions import at_least
 
@@ -143,13 +143,17 @@ def conda_specs(resolved: ResolvedProfile, python_available: bool) -> list[str]:
     return specs
 
 
-def solve_conda(resolved: ResolvedProfile, platform: str) -> tuple[LockedPackage, ...]:
-    """Solve ``environment.conda`` (+ Python) for ``platform``; one LockedPackage per record."""
+def solve_conda(
+    resolved: ResolvedProfile, platform: str, prefer: Preferences | None = None
+) -> tuple[LockedPackage, ...]:
+    """Solve ``environment.conda`` (+ Python) for ``platform``; one LockedPackage per
+    record. ``prefer``'s kept packages are rattler's locked packages (preferred versions)."""
     channels = channel_urls(resolved)
+    kept = prefer.kept(platform, "conda") if prefer else ()
     with proxy_environment(resolved.profile.environment.proxy):
         import asyncio  # the solve only: a no-op apply reads this module's virtual packages
 
-        return asyncio.run(_solve(resolved, platform, channels))
+        return asyncio.run(_solve(resolved, platform, channels, kept))
 
 
 @contextlib.contextmanager
@@ -171,8 +175,30 @@ def proxy_environment(proxy: str | None) -> Iterator[None]:
                 os.environ[key] = value
 
 
+async def _preferred(
+    gw: rattler.Gateway,
+    channels: Sequence[str],
+    platforms: Sequence[rattler.Subdir],
+    kept: Sequence[LockedPackage],
+) -> list[rattler.RepoDataRecord]:
+    """The channels' own records of the kept packages (same name, version and build)."""
+    if not kept:
+        return []
+    wanted = {(p.name, p.version, p.build) for p in kept}
+    found = await gw.query(list(channels), list(platforms), sorted({p.name for p in kept}))
+    return [
+        r
+        for records in found
+        for r in records
+        if (r.name.normalized, str(r.version), str(r.build)) in wanted
+    ]
+
+
 async def _solve(
-    resolved: ResolvedProfile, platform: str, channels: Sequence[str]
+    resolved: ResolvedProfile,
+    platform: str,
+    channels: Sequence[str],
+    kept: Sequence[LockedPackage] = (),
 ) -> tuple[LockedPackage, ...]:
     import rattler
     from rattler.exceptions import (
@@ -190,10 +216,15 @@ async def _solve(
         specs = conda_specs(resolved, python_available)
         if not specs:
             return ()
+        preferred = await _preferred(gw, channels, platforms, kept)
         records = await rattler.solve(
             list(channels),
             specs,
-            constraints=[_conda_constraint(c) for c in lock_constraints(resolved)] or None,
+            locked_packages=preferred or None,
+            constraints=[
+                _conda_constraint(c) for c in lock_constraints(resolved.profile.environment.pip)
+            ]
+            or None,
             gateway=gw,
             platforms=platforms,
             virtual_packages=virtual_packages(resolved, platform),

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provisioner.lock import Lock, LockedPackage
+from provisioner.lock import Lock, LockedPackage, Preferences
 from provisioner.lock.inputs import (
     INPUT_KEY_PREFIX,
     INPUTS_HASH_KEY,
@@ -59,9 +59,10 @@ def platforms_for(resolved: ResolvedProfile) -> tuple[str, ...]:
     return target_platforms(resolved.profile.target)
 
 
-def lock_profile(resolved: ResolvedProfile) -> Lock:
+def lock_profile(resolved: ResolvedProfile, prefer: Preferences | None = None) -> Lock:
     """Solve the conda part (py-rattler; conda manager only) and resolve the pip part (uv)
-    for every platform the target implies."""
+    for every platform the target implies; ``prefer`` keeps an earlier lock's versions
+    where the specs allow (all but its ``upgrade`` names)."""
     from provisioner.lock.conda import channel_urls, solve_conda
     from provisioner.lock.pip_part import resolve_pip
 
@@ -70,9 +71,9 @@ def lock_profile(resolved: ResolvedProfile) -> Lock:
     conda = resolved.profile.environment.manager is Manager.conda
     for platform in platforms:
         # A venv has no conda part: its Python comes from the host.
-        conda_part = solve_conda(resolved, platform) if conda else ()
+        conda_part = solve_conda(resolved, platform, prefer) if conda else ()
         packages += conda_part
-        packages += resolve_pip(resolved, platform, conda_part)
+        packages += resolve_pip(resolved, platform, conda_part, prefer)
     return canonical(
         Lock(
             content_hash=inputs_hash(resolved),

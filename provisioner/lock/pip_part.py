@@ -34,7 +34,7 @@ from packaging.utils import canonicalize_name
 
 from provisioner import platforms, process
 from provisioner.errors import ExternalFailure, ProvisionError
-from provisioner.lock import LockedPackage
+from provisioner.lock import LockedPackage, Preferences
 from provisioner.lock.inputs import lock_constraints
 from provisioner.lock.pipconfig import uv_index_args
 from provisioner.profile import ResolvedProfile
@@ -73,13 +73,17 @@ def conda_provided(conda_packages: Sequence[LockedPackage]) -> dict[str, str]:
 
 
 def resolve_pip(
-    resolved: ResolvedProfile, platform: str, conda_packages: Sequence[LockedPackage] = ()
+    resolved: ResolvedProfile,
+    platform: str,
+    conda_packages: Sequence[LockedPackage] = (),
+    prefer: Preferences | None = None,
 ) -> tuple[LockedPackage, ...]:
     """Resolve ``environment.pip`` for ``platform`` and ``environment.python``; sorted by name.
 
     Python libraries the conda part already installs (``conda_packages``) are pinned for
     uv as constraints and left out of the pip part, as conda-lock does: the pip part
-    must agree with them instead of overwriting them."""
+    must agree with them instead of overwriting them. ``prefer``'s kept pip packages are
+    written as uv's existing output (``-o pylock.toml``), which uv keeps where it can."""
     env = resolved.profile.environment
     if not env.pip:
         return ()
@@ -91,10 +95,13 @@ def resolve_pip(
         constraints = Path(tmp) / "conda-provided.txt"
         pinned = [f"{n}=={v}" for n, v in sorted(provided.items())]
         constraints.write_text("".join(f"{c}\n" for c in [*pinned, *lock_constraints(resolved)]))
+        args = ["--constraint", str(constraints)]
+        kept = prefer.kept(platform, "pip") if prefer else ()
+        output = Path(tmp) / "pylock.toml" if kept else None
+        if output is not None:
+            output.write_text(preferences_pylock(kept), encoding="utf-8")
         try:
-            packages = _compile(
-                resolved, platform, python_platform, ["--constraint", str(constraints)]
-            )
+            packages = _compile(resolved, platform, python_platform, args, output)
         except ExternalFailure as e:
             named = [f"{n}=={v}" for n, v in sorted(provided.items()) if n in e.message.lower()]
             if named:
@@ -104,6 +111,15 @@ def resolve_pip(
                 )
             raise
     return tuple(p for p in packages if p.name not in provided)
+
+
+def preferences_pylock(kept: Sequence[LockedPackage]) -> str:
+    """A minimal PEP 751 ``pylock.toml`` naming the versions to keep: uv reads an existing
+    output file as preferences (as ``uv pip compile -o`` keeps a requirements file's pins)."""
+    lines = ['lock-version = "1.0"', 'created-by = "provision"']
+    for p in sorted(kept, key=lambda p: p.name):
+        lines += ["", "[[packages]]", f'name = "{p.name}"', f'version = "{p.version}"']
+    return "\n".join(lines) + "\n"
 
 
 def uv_compile(
@@ -150,9 +166,17 @@ def uv_compile(
 
 
 def _compile(
-    resolved: ResolvedProfile, platform: str, python_platform: str, extra_args: list[str]
+    resolved: ResolvedProfile,
+    platform: str,
+    python_platform: str,
+    extra_args: list[str],
+    output: Path | None = None,
 ) -> tuple[LockedPackage, ...]:
+    """uv's resolution; with ``output`` (a pylock.toml of preferences) uv reads it first
+    and writes the result there."""
     env = resolved.profile.environment
+    if output is not None:
+        extra_args = [*extra_args, "--output-file", str(output)]
     result = uv_compile(
         env,
         env.pip,
@@ -163,7 +187,8 @@ def _compile(
     )
     if result.returncode != 0 or result.timed_out:
         raise _resolve_error(result.err or result.out, platform, env.python)
-    return parse_pylock(result.out, platform)
+    text = output.read_text(encoding="utf-8") if output is not None else result.out
+    return parse_pylock(text, platform)
 
 
 def parse_pylock(text: str, platform: str) -> tuple[LockedPackage, ...]:

@@ -12,7 +12,7 @@ from provisioner.host import patterns
 from provisioner.host.linux_driver import FILES_SOURCE
 from provisioner.host.parse_windows import SOFTWARE_ADAPTERS, WINDOWS_QUERY
 from provisioner.render import Artifact, RenderContext
-from provisioner.render.jinja import render_template
+from provisioner.templating import render_template
 
 
 def script_args(pc: PlannedCheck) -> list[str]:

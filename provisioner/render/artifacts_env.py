@@ -16,7 +16,7 @@ import yaml
 
 from provisioner.profile.extends import package_name
 from provisioner.render import Artifact, RenderContext
-from provisioner.render.jinja import render_template
+from provisioner.templating import render_template
 
 ENV_ARTIFACT_NAME = "environment.yml"
 _LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # YAML 1.1 line breaks

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provisioner.errors import ExitCode, ProvisionError
-from provisioner.render import Artifact, RenderContext, Written, write_files
+from provisioner import __version__
+from provisioner.errors import ExitCode, ProvisionError, relpath
+from provisioner.profile.resolved import one_line
+from provisioner.render import Artifact, RenderContext, Written, sha256_text, write_files
 
 if TYPE_CHECKING:
     from provisioner.lock import Lock
@@ -42,8 +44,6 @@ def render_files(
 ) -> dict[str, tuple[str, bool]]:
     """Every artifact's text for this profile (with the lock's text and :class:`Lock`
     when there is one), then ``manifest.json``: name -> (text, executable)."""
-    from provisioner import __version__
-
     extras: dict[str, Any] = {}
     if locked is not None:
         extras["lock_text"], extras["lock"] = locked
@@ -114,10 +114,8 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
     A malformed lockfile, or one whose lock inputs are not the profile's (stale, or
     another profile's), is refused with exit 2: the scripts would install the wrong
     packages."""
-    from provisioner.errors import relpath
     from provisioner.inputs import LOCKFILE, Unreadable, read_bounded
     from provisioner.lock.lockfile import read_lockfile, stale_reason
-    from provisioner.profile.resolved import one_line
 
     path = lockfile_path(resolved.path, lockfile)
     if path is None:
@@ -168,8 +166,6 @@ def artifacts(resolved: ResolvedProfile, ctx: RenderContext) -> list[Artifact]:
 
 def manifest_text(ctx: RenderContext, files: dict[str, tuple[str, bool]]) -> str:
     """``manifest.json``: every rendered file with its sha256, plus the profile's hash."""
-    from provisioner.render import sha256_text
-
     doc = {
         "tool": "provision",
         "tool_version": ctx.tool_version,

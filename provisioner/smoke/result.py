@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from provisioner.frameworks import FRAMEWORKS, Device, Framework, selection_rule
+
 SCHEMA = "provision.smoke-result/1"
 STAGES = ("import", "device", "placement", "training", "speed")
 
@@ -180,8 +182,6 @@ class SmokeResult:
     def _notes(self) -> list[str]:
         """The framework's known trap when no accelerator was used, and the selection
         rule when several devices were visible (from the framework table)."""
-        from provisioner.frameworks import FRAMEWORKS, Device, Framework, selection_rule
-
         try:
             notes = FRAMEWORKS[Framework(self.framework)]
             device = Device(self.device_requested)

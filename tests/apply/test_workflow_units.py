@@ -24,7 +24,8 @@ from provisioner.apply.run import (
 )
 from provisioner.apply.steps import EnvironmentStep
 from provisioner.apply.workflow import execute, os_failure
-from provisioner.env import BACKENDS, EnvDiff
+from provisioner.env import EnvDiff
+from provisioner.env.registry import BACKENDS
 from provisioner.errors import ExitCode, ExternalFailure
 from provisioner.lock import Lock, LockedPackage
 from provisioner.profile import default_profile_path, load_profile

@@ -76,6 +76,7 @@ def test_the_state_it_writes_and_checks_is_apply_state(rendered: tuple[Path, str
     ]
     assert skeleton == {
         "env": "win-small-env",
+        "profile": "win-small",  # the owner (apply/ownership.py)
         "manager": "venv",
         "platform": "win-64",
         "phase": "verified",
@@ -85,7 +86,6 @@ def test_the_state_it_writes_and_checks_is_apply_state(rendered: tuple[Path, str
         "packages": packages,
         "verification": asdict(VerifySummary("smoke", "smoke test passed")),
         "version": STATE_VERSION,
-        "profile": "win-small",  # the owner: the profile it was rendered from
     }
     assert strings(assigned(script, "LockSha256")) == [file_sha256(lock_path)]
     # apply's state file, relative to the data home, as Windows names it

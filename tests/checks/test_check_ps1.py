@@ -16,7 +16,7 @@ from provisioner.checks.records import load_checks
 from provisioner.profile import load_profile
 from provisioner.render import RenderContext
 from provisioner.render.artifacts_checks import render_check_ps1, script_args
-from provisioner.render.jinja import quote_ps
+from provisioner.templating import quote_ps
 from tests.checks.host_replay import profile_paths
 from tests.support.powershell import parse_errors
 

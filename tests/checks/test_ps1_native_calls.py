@@ -21,14 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.bundle.scripts import bundle_scripts
-from provisioner.profile import load_profile
-from provisioner.render import RenderContext
-from provisioner.render.artifacts_bootstrap import render_bootstrap_ps1
-from provisioner.render.artifacts_checks import render_check_ps1
-from tests.checks.host_replay import profile_paths
 from tests.support.powershell import parse
-from tests.support.profiles import profile_document, write_profile
+from tests.support.ps1_scripts import rendered_scripts
 from tests.support.ps_calls import (
     NativeCall,
     Value,
@@ -50,9 +44,6 @@ from tests.support.ps_native import (
     py_launcher_37,
     py_launcher_311,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO / "tests" / "data" / "golden"
 
 # Worst cases: a user name with a space, an apostrophe and a non-ASCII letter (the
 # profile folder, TEMP and LOCALAPPDATA are under it), a drive root, SYSTEM's folders.
@@ -149,39 +140,6 @@ EXTRA: dict[str, Value] = {
     "@($Py | Select-Object -Skip 1)": ["-3.11"],
     "$py.Source": "C:\\Windows\\py.exe",
 }
-
-
-def _windows_venv_profile(tmp_path: Path) -> Path:
-    document = profile_document(
-        "win-venv", {"manager": "venv", "python": "3.11", "pip": ["six"]}, os_="windows"
-    )
-    return write_profile(tmp_path / "win-venv.yaml", document)
-
-
-def rendered_scripts(tmp_path: Path) -> dict[str, str]:
-    """Every .ps1 provision writes: check.ps1 of every shipped profile, bootstrap.ps1 of
-    every Windows profile (conda and venv), the bundle's bootstrap.ps1, the golden files."""
-    scripts: dict[str, str] = {}
-    profiles = [*profile_paths(), _windows_venv_profile(tmp_path)]
-    for path in profiles:
-        ctx = RenderContext(load_profile(path), "test")
-        scripts[f"{path.stem}.check.ps1"] = render_check_ps1(ctx)
-        if ctx.resolved.profile.target.os.value == "windows":
-            scripts[f"{path.stem}.bootstrap.ps1"] = render_bootstrap_ps1(ctx)
-            files = bundle_scripts(
-                resolved=ctx.resolved,
-                platform="win-64",
-                top=f"{path.stem}-win-64",
-                tool_ids={"3.11": "0" * 64, "3.12": "1" * 64},
-                locked=[],
-                tool_files=["tool/uv-0.9.0-py3-none-win_amd64.whl"],
-            )
-            scripts[f"{path.stem}.bundle.bootstrap.ps1"] = files["bootstrap.ps1"][0].lstrip(
-                "\ufeff"
-            )
-    for golden in sorted(GOLDEN.glob("*.ps1")):
-        scripts[f"golden/{golden.name}"] = golden.read_text(encoding="utf-8")
-    return scripts
 
 
 @pytest.fixture(scope="module")
@@ -306,3 +264,26 @@ def test_every_native_call_reaches_its_program_intact(scripts: dict[str, str]) -
             problems += [f"{name}: {p}" for p in check_call(call, source, env)]
     assert counted >= 20
     assert not problems, "\n".join(problems[:40]) + f"\n({len(problems)} problems)"
+
+
+BEFORE = Path(__file__).resolve().parents[1] / "data" / "ps1_before_issue20"
+
+
+def test_the_scripts_before_issue_20_fail_it() -> None:
+    """The scripts as they were (tests/data/ps1_before_issue20, rendered at f0e2461):
+    bootstrap.ps1's and the bundle's Python probe (embedded quotes under 5.1) and
+    check.ps1's Invoke-Probe quoting (``py "-0p"``, ``cmd.exe "/c" "ver"``) are found."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(BEFORE.glob("*.ps1")):
+        source = path.read_text(encoding="utf-8")
+        env = env_for(path.name, source)
+        found[path.name] = [p for c in native_calls(source) for p in check_call(c, source, env)]
+    boot = "\n".join(found["torch-directml-windows.bootstrap.ps1"])
+    bundle = "\n".join(found["torch-directml-windows.bundle.bootstrap.ps1"])
+    check = "\n".join(found["torch-directml-windows.check.ps1"])
+    mangled = "'import sys; print(%d.%d % sys.version_info[:2])'"
+    assert "Windows PowerShell 5.1" in boot and mangled in boot
+    assert "Windows PowerShell 5.1" in bundle and mangled in bundle
+    assert "PowerShell 7.3+" not in boot  # 7.3+ escapes the quotes: only 5.1 breaks
+    assert "py receives (None, ('-0p',)), meant ('-0p', None)" in check
+    assert "cmd.exe reads" in check and "where it expects a /c switch" in check

@@ -18,7 +18,8 @@ import pytest
 from provisioner.env.activation import activation_current, write_activation
 from provisioner.env.artifacts import cached_index_metadata
 from provisioner.env.conda import read_conda_meta
-from provisioner.env.integrity import altered_files, conda_expectations, files_at
+from provisioner.env.installed_files import files_at
+from provisioner.env.integrity import altered_files, conda_expectations
 from provisioner.env.package_cache import checked_entries
 from provisioner.env.pip_part import installed_distributions
 from provisioner.lock import LockedPackage

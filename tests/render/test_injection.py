@@ -30,7 +30,7 @@ from provisioner.lock.inputs import input_digests, inputs_hash
 from provisioner.lock.lockfile import default_lockfile_path, platforms_for, write_lockfile
 from provisioner.profile import load_profile
 from provisioner.profile.values import bad_character
-from provisioner.render.jinja import quote_ps
+from provisioner.templating import quote_ps
 from tests.support.powershell import parse, parse_errors, walk
 from tests.support.ps_values import ps_expression_value
 

@@ -15,7 +15,8 @@ import pytest
 from provisioner.frameworks import FRAMEWORKS, Framework
 from provisioner.profile import load_profile
 from provisioner.render import RenderContext
-from provisioner.render.artifacts_smoke import render_smoke_test, script_sources
+from provisioner.render.artifacts_smoke import render_smoke_test
+from provisioner.smoke.script import script_sources
 from provisioner.target import SMOKE_MODULES
 from provisioner.target.pack import PackError
 from provisioner.target.smoke import decisions, profile
@@ -72,7 +73,7 @@ def test_a_missing_module_is_caught_when_the_script_is_packed(
 ) -> None:
     """A module left out of SMOKE_MODULES is an error at render time (the packer sees an
     import of a module it does not pack), not a NameError in a lab."""
-    import provisioner.render.artifacts_smoke as artifacts
+    import provisioner.smoke.script as artifacts
 
     missing = tuple(m for m in SMOKE_MODULES if m != "smoke.decisions")
     monkeypatch.setattr(artifacts, "SMOKE_MODULES", missing)
