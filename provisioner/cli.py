@@ -23,11 +23,13 @@ from provisioner.commands import (
     apply,
     bundle,
     clean,
+    completion,
     doctor,
     envs,
     explain,
     export,
     facts,
+    init,
     lock,
     plan,
     remove,
@@ -46,6 +48,7 @@ from provisioner.errors import ExitCode, ProvisionError
 
 # Order is the order of `provision --help`.
 COMMANDS: tuple[ModuleType, ...] = (
+    init,
     validate,
     show,
     schema,
@@ -67,6 +70,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     bundle,
     export,
     report,
+    completion,
 )
 
 
@@ -77,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"provision {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log commands as they run")
+    parser.set_defaults(parser=parser)  # for `provision completion`, which reads it
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in COMMANDS:

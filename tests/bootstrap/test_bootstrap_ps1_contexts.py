@@ -65,9 +65,10 @@ def paths_for(source: str, env: dict[str, str], sid: str, **params: str) -> dict
     )
     run.run_top_level(
         {"envname", "prefix", "provisionhome", "datahome", "envsdir", "defaultprefix", "envprefix"}
+        | {"tool"}
     )
     found = {"data home": run.get("DataHome"), "prefix": run.get("Prefix")}
-    for name in ("DefaultPrefix", "EnvPrefix"):
+    for name in ("DefaultPrefix", "EnvPrefix", "Tool"):
         try:
             found[name] = run.get(name)
         except NotImplementedError:
@@ -88,6 +89,10 @@ def test_as_a_service_account_nothing_goes_under_the_windows_folder(
     SysWOW64 and lab users cannot read: provision's one root is %ProgramData%\\provision."""
     found = paths_for(scripts()[script], env, sid)
     assert found["data home"] == "C:\\ProgramData\\provision"
+    # the bundle's tool and environment share that one root, and provision apply gets it
+    if script.startswith("bundle"):
+        assert {"Tool", "EnvPrefix"} <= set(found)
+        assert "$env:PROVISION_HOME = $DataHome" in scripts()[script]
     for what, path in found.items():
         if path:
             assert not re.search(r"(?i)\\windows\\|system32|syswow64", path), (what, path)

@@ -74,3 +74,19 @@ def test_check_ps1_is_ascii() -> None:
     """Windows PowerShell 5.1 reads a BOM-less script in the ANSI code page."""
     for profile in profile_paths():
         rendered(profile).encode("ascii")
+
+
+def test_inside_wsl_the_adapter_query_goes_encoded_and_prints_utf8() -> None:
+    """powershell.exe -EncodedCommand takes base64 of UTF-16LE: no space or quote for any
+    caller to mangle; the script it carries is doctor's query after setting UTF-8 output
+    (a GPU name outside the OEM code page would become '?')."""
+    import base64
+
+    from provisioner.host.parse_windows import WINDOWS_QUERY
+
+    text = rendered(profile_paths()[0])
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("$WindowsQueryEncoded = ")]
+    encoded = line.split(" = ", 1)[1].strip("'")
+    script = base64.b64decode(encoded).decode("utf-16-le")
+    assert script == "[Console]::OutputEncoding=[Text.Encoding]::UTF8;" + WINDOWS_QUERY
+    assert "'-EncodedCommand', $WindowsQueryEncoded" in text
