@@ -23,6 +23,7 @@ from provisioner.state import State, read_state
 if TYPE_CHECKING:
     from provisioner.checks.doctor import Diagnosis
     from provisioner.errors import ProvisionError
+    from provisioner.lock.staleness import Staleness
     from provisioner.verify.result import VerifyResult
 
 Status = Literal["ok", "change", "fail", "skipped"]
@@ -87,11 +88,16 @@ class LockRef:
 
 @dataclass(frozen=True)
 class LockFinding(Outcome):
-    """The lock step: the lockfile to build from (``None`` while one is still to be made)
-    and whether it is fresh for the profile (``--frozen`` builds from a stale one too)."""
+    """The lock step: the lockfile to build from (``None`` while one is still to be made),
+    whether it is fresh for the profile (``--frozen`` builds from a stale one too) and
+    why not; for a lock still to be made, where it goes and whether that is the
+    profile's committed lockfile (re-locked in place, said on stderr)."""
 
     locked: LockRef | None = None
     fresh: bool = False
+    stale: Staleness | None = None
+    target: Path | None = None
+    beside: bool = False
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,9 @@ class EnvironmentStep:
         finish_prefix(ctx, ref.lock)
         # The result, not the plan: the installer must have made the prefix match (and
         # files it relinked because they were altered must now match their records).
-        after = backend.diff(ctx.prefix, ref.lock, ctx.platform, files=bool(diff.altered))
+        after = backend.diff(
+            ctx.prefix, ref.lock, ctx.platform, files=bool(diff.altered or diff.strays)
+        )
         if not after.matches:
             raise ExternalFailure(
                 f"after installing, {ctx.prefix} still differs from the lock: "
@@ -312,6 +314,8 @@ def diff_summary(diff: EnvDiff) -> str:
         )
     if diff.remove:
         parts.append("remove " + ", ".join(diff.remove[:5]))
+    if diff.strays:
+        parts.append("remove files no locked package installs: " + ", ".join(diff.strays[:5]))
     return "; ".join(parts) or "no differences"
 
 
@@ -322,4 +326,5 @@ def diff_json(diff: EnvDiff) -> dict[str, Any]:
         "change": [{"from": old, "to": new.spec()} for old, new in diff.change],
         "remove": list(diff.remove),
         "notes": list(diff.notes),
+        "strays": list(diff.strays),
     }

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from provisioner.lock import LockedPackage
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import Report
 from provisioner.verify.result import VerifyResult
@@ -70,7 +71,8 @@ def reverify(
     if own:
         from provisioner.env.installed_files import files_at
 
-        checked, altered = files_at(prefix, interpreter, resolved.profile.environment.manager.value)
+        manager = resolved.profile.environment.manager.value
+        checked, altered = files_at(prefix, interpreter, manager, locked_pip(resolved))
         if altered:
             return Reverified(
                 None, checked=checked, altered=tuple(altered), unverified=_drop(resolved)
@@ -83,6 +85,28 @@ def reverify(
     path = write_report(report) if own else None
     dropped = own and not result.passed and _drop(resolved)
     return Reverified(result, report, path, unverified=dropped)
+
+
+def locked_pip(resolved: ResolvedProfile) -> tuple[LockedPackage, ...]:
+    """The pip packages of the lock the environment was built from (the one apply's
+    state records, while its bytes are unchanged; else the lock apply would use)."""
+    from provisioner.lock.location import lock_location
+    from provisioner.lock.lockfile import read_lockfile
+    from provisioner.platforms import host_subdir
+    from provisioner.state import file_sha256, read_state
+
+    env = resolved.profile.environment
+    state = read_state(env.name)
+    where = lock_location(resolved)
+    candidates = [where.path, where.own]
+    if state is not None and state.lock_path:
+        recorded = Path(state.lock_path)
+        if recorded.is_file() and file_sha256(recorded) == state.lock_sha256:
+            candidates.insert(0, recorded)
+    for path in candidates:
+        if path.is_file():
+            return read_lockfile(path).for_platform(host_subdir(), "pip")
+    return ()
 
 
 def _drop(resolved: ResolvedProfile) -> bool:

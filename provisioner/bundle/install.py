@@ -78,7 +78,7 @@ def localized_lock(lock_text: str, bundle: Path, platform: str) -> str:
     """The lock with every package of ``platform`` pointing at the bundle's copy."""
     import yaml
 
-    from provisioner.env.artifacts import filename
+    from provisioner.env.artifacts import file_url, filename
 
     data = yaml.safe_load(lock_text)
     for entry in data.get("package", []):
@@ -98,14 +98,6 @@ def localized_lock(lock_text: str, bundle: Path, platform: str) -> str:
         entry["url"] = file_url(local.resolve())
     header = "# provision bundle: the bundle's lock, pointed at its local files\n"
     return header + yaml.safe_dump(data, sort_keys=False, width=1 << 16)
-
-
-def file_url(path: Path) -> str:
-    """A ``file://`` URL as uv records it in ``direct_url.json`` (``+`` kept literal, as
-    in local version labels like ``2.13.0+cpu``), so apply's diff sees the same URL."""
-    from urllib.parse import quote
-
-    return "file://" + quote(path.as_posix(), safe="/+:@!$&'()*,;=-._~")
 
 
 def write_if_changed(path: Path, text: str) -> None:

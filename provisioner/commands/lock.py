@@ -72,41 +72,35 @@ def lock(
     """Lock ``profile`` into ``output`` (or check that lockfile); return the exit code.
     With ``upgrade``, only those packages are re-solved; the rest keep the versions of
     the lockfile there."""
-    from provisioner.lock.lockfile import (
-        default_lockfile_path,
-        lock_profile,
-        read_lockfile,
-        stale_inputs,
-        stale_reason,
-        write_lockfile,
-    )
+    from provisioner.lock.location import lock_location
+    from provisioner.lock.lockfile import lock_profile, read_lockfile, write_lockfile
+    from provisioner.lock.staleness import Cause, Staleness, staleness
     from provisioner.profile import load_profile
 
     check_output_file(output, "-o", stream=False)  # a lockfile is a file
     resolved = load_profile(profile_or_default(profile))
-    if output is None and profile is None:  # the embedded profile: where apply looks too
-        from provisioner.paths import locks_dir
-
-        output = locks_dir() / f"{resolved.profile.environment.name}.conda-lock.yml"
-    path = output or default_lockfile_path(resolved)
+    path = output or lock_location(resolved).path
     if check:
-        changed: tuple[str, ...] = ()
-        why = ""
-        if not path.is_file():
-            state, code = "missing", ExitCode.NOT_READY
-        else:
-            existing = read_lockfile(path)
-            changed = stale_inputs(existing, resolved)
-            why = f" ({stale_reason(existing, resolved)})" if changed else ""
-            state = "stale" if changed else "fresh"
-            code = ExitCode.NOT_READY if changed else ExitCode.OK
+        stale = (
+            staleness(read_lockfile(path), resolved) if path.is_file() else Staleness(Cause.MISSING)
+        )
+        state = "fresh" if stale is None else stale.cause.value
+        if stale is not None and stale.cause is not Cause.MISSING:
+            state = "stale"
         if json_out:
-            print(json.dumps({"lockfile": str(path), "state": state, "changed": list(changed)}))
+            doc = {
+                "lockfile": str(path),
+                "state": state,
+                "cause": None if stale is None else stale.cause.value,
+                "changed": [] if stale is None else list(stale.inputs),
+            }
+            print(json.dumps(doc))
         else:
-            fix = "" if state == "fresh" else f" (fix: provision lock {relpath(resolved.path)})"
-            out = sys.stdout if code == 0 else sys.stderr
+            why = f" ({stale.describe()})" if stale is not None and state == "stale" else ""
+            fix = "" if stale is None else f" (fix: provision lock {relpath(resolved.path)})"
+            out = sys.stdout if stale is None else sys.stderr
             print(f"{relpath(path)}: {state}{why}{fix}", file=out)
-        return int(code)
+        return int(ExitCode.OK if stale is None else ExitCode.NOT_READY)
     check_writable(path)  # before the solve, which can take minutes
     start = time.monotonic()
     changes: list[str] = []

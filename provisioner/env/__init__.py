@@ -64,10 +64,13 @@ class EnvDiff:
     # "manager:name" of installed packages whose files no longer match their records
     # (found only by a file check, ``diff(..., files=True)``); they are in ``change`` too.
     altered: tuple[str, ...] = ()
+    # files no verified package installs (a .pth planted in uv's cache entry, found only
+    # by a file check): removed by the install
+    strays: tuple[str, ...] = ()
 
     @property
     def matches(self) -> bool:
-        return self.exists and not (self.add or self.remove or self.change)
+        return self.exists and not (self.add or self.remove or self.change or self.strays)
 
 
 class EnvBackend(Protocol):

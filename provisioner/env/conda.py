@@ -186,6 +186,7 @@ class CondaBackend:
                 exists=True,
                 notes=result.notes + pip.notes,
                 altered=result.altered + pip.altered,
+                strays=pip.strays,
             )
         return result
 
@@ -204,6 +205,7 @@ def pip_part_of(diff: EnvDiff, pip_pkgs: tuple[LockedPackage, ...]) -> EnvDiff:
         change=tuple((old, p) for old, p in diff.change if p.manager == "pip"),
         notes=diff.notes,
         altered=tuple(a for a in diff.altered if a.startswith("pip:")),
+        strays=diff.strays,
     )
 
 

@@ -23,10 +23,11 @@ class LockRefresh:
 def refresh_beside(resolved: ResolvedProfile, upgrade: Iterable[str] = ()) -> LockRefresh:
     """Re-lock the lockfile beside ``resolved`` when there is one (``upgrade``: names
     re-solved freely, the packages just added)."""
-    from provisioner.lock.lockfile import default_lockfile_path, write_lockfile
+    from provisioner.lock.location import lock_location
+    from provisioner.lock.lockfile import write_lockfile
     from provisioner.lock.update import read_existing, relock
 
-    path = default_lockfile_path(resolved)
+    path = lock_location(resolved).path
     if not path.is_file():
         return LockRefresh(path, None)
     relocked = relock(resolved, read_existing(path), upgrade=upgrade)

@@ -4,10 +4,10 @@ The file is written by ``conda_lock.lockfile.write_conda_lock_file``, so
 ``conda-lock install``, ``conda-lock render`` and micromamba read it. The hash of
 the lock inputs (:mod:`provisioner.lock.inputs`) is stored in
 ``metadata.custom_metadata`` (``provision_inputs_hash``, with one
-``provision_input:<name>`` digest per input, what :func:`stale_reason` reads) and, per
-platform, in ``metadata.content_hash`` (where conda-lock keeps its own input hash).
-Lockfiles of older versions recorded a hash of the whole profile
-(``provision_content_hash``): they read as stale, saying so.
+``provision_input:<name>`` digest per input, what
+:func:`provisioner.lock.staleness.staleness` reads) and, per platform, in
+``metadata.content_hash`` (where conda-lock keeps its own input hash). Where a
+profile's lockfile lives is :func:`provisioner.lock.location.lock_location`.
 Reading is :mod:`provisioner.lock.reader` (bounded, streamed, checked field by field).
 conda_lock is imported lazily: it costs about 0.5 s.
 """
@@ -23,11 +23,10 @@ from provisioner.lock import Lock, LockedPackage, Preferences
 from provisioner.lock.inputs import (
     INPUT_KEY_PREFIX,
     INPUTS_HASH_KEY,
-    changed_inputs,
     input_digests,
     inputs_hash,
 )
-from provisioner.lock.reader import LEGACY_HASH_KEY, Malformed, read_lockfile
+from provisioner.lock.reader import Malformed, read_lockfile
 from provisioner.lock.reader import order as _order
 from provisioner.platforms import target_platforms
 from provisioner.profile import Manager, ResolvedProfile
@@ -36,22 +35,13 @@ if TYPE_CHECKING:
     from conda_lock.lockfile.v2prelim.models import Lockfile
 
 __all__ = [
-    "LEGACY_HASH_KEY",
     "Malformed",
     "canonical",
-    "default_lockfile_path",
     "lock_profile",
     "platforms_for",
     "read_lockfile",
-    "stale_inputs",
-    "stale_reason",
     "write_lockfile",
 ]
-
-
-def default_lockfile_path(resolved: ResolvedProfile) -> Path:
-    """``<profile dir>/<profile stem>.conda-lock.yml``: beside the profile, committed with it."""
-    return resolved.path.parent / f"{resolved.path.stem}.conda-lock.yml"
 
 
 def platforms_for(resolved: ResolvedProfile) -> tuple[str, ...]:
@@ -83,31 +73,6 @@ def lock_profile(resolved: ResolvedProfile, prefer: Preferences | None = None) -
             inputs=tuple(input_digests(resolved).items()),
         )
     )
-
-
-def stale_inputs(lock: Lock, resolved: ResolvedProfile) -> tuple[str, ...]:
-    """The lock inputs that changed since the lock was made (``docs/lock.md`` lists them);
-    empty when it is fresh. An older lockfile (no per-input digests) names ``lock format``."""
-    if not lock.inputs:
-        return ("lock format",)
-    changed = changed_inputs(dict(lock.inputs), resolved)
-    if not changed and lock.content_hash != inputs_hash(resolved):
-        return ("provision_inputs_hash",)  # digests agree, the total does not: edited by hand
-    if not changed and tuple(lock.platforms) != platforms_for(resolved):
-        return ("target.os",)
-    return changed
-
-
-def stale_reason(lock: Lock, resolved: ResolvedProfile) -> str | None:
-    """Why the lock is stale, in a few words, or ``None`` when it is fresh."""
-    changed = stale_inputs(lock, resolved)
-    if not changed:
-        return None
-    if changed == ("lock format",):
-        return (
-            "made by an older provision, whose hash covered the whole profile, not the lock inputs"
-        )
-    return f"{', '.join(changed)} changed"
 
 
 def _to_model(lock: Lock, sources: list[str]) -> Lockfile:

@@ -25,7 +25,6 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from provisioner.state import PackageRecord
@@ -35,7 +34,7 @@ if TYPE_CHECKING:
 
 SCHEMA = "provision-report/2"
 SCHEMA_VERSION = 2
-SUPPORTED_VERSIONS = (1, 2)
+SUPPORTED_VERSIONS = (2,)  # provision 0.1.0, the first release, writes 2
 HOST_NAME_VAR = "PROVISION_HOST_NAME"
 
 Mode = Literal["apply", "dry-run", "plan", "verify"]
@@ -193,21 +192,6 @@ class Report(_Frozen):
     steps: Items[StepEntry] = ()
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _upgrade(cls, data: Any) -> Any:
-        """Schema 1 had no ``schema_version`` and named the host only by ``node``."""
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        if "schema_version" not in data and data.get("schema") == "provision-report/1":
-            data["schema_version"] = 1
-            host = data.get("host")
-            if isinstance(host, dict) and "name" not in host:
-                node = host.get("node") or ""
-                data["host"] = {**host, "name": node, "hostname": node}
-        return data
 
     @field_validator("schema_version")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from tests.checks.host_replay import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SHELLCHECK = REPO / ".venv" / "bin" / "shellcheck"
+SHELLCHECK = Path(sys.executable).with_name("shellcheck")
 LINUX_HOSTS = [n for n in host_names() if "windows-" not in n]
 
 
@@ -131,8 +132,9 @@ def test_render_registry_writes_both_scripts() -> None:
 
 
 def test_hostile_profile_name_stays_data(tmp_path: Path) -> None:
-    """A profile name with quotes, $(...) and a newline is printed back, never executed."""
-    name = "cpu'$(touch pwned)\n touch pwned2 # \"`x`"
+    """A profile name with quotes, $(...), ; and backticks is printed back, never executed
+    (a newline in a name is refused at validate: tests/profile/test_values.py)."""
+    name = "cpu'$(touch pwned); touch pwned2 # \"`x`"
     src = (
         (PROFILES_DIR / "cpu.yaml")
         .read_text()
