@@ -150,7 +150,10 @@ def show(report: Report, *, json_out: bool, steps: bool = True) -> None:
         sys.stdout.write(report.to_json())
         return
     for s in report.steps if steps else ():
-        print(f"{s.name:<12} {s.status:<8} {s.reason}")
+        # A failure's reason is said once, on stderr (the error line, or the step's own
+        # line when progress is not on a terminal): not again here.
+        reason = "(the reason is on stderr)" if s.status == "fail" else s.reason
+        print(f"{s.name:<12} {s.status:<8} {reason}")
     if report.verify is not None and not report.verify.cached:
         for line in report.verify.lines[1:]:  # the first line is the verify step's reason
             print(line)
