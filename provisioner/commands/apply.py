@@ -98,7 +98,6 @@ def apply(
 ) -> int:
     """Converge, print the outcome (or the report as JSON), write JUnit if asked; when a
     step raised, print and write those first, then raise its error."""
-    from provisioner.apply.junit import write_junit
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
     from provisioner.profile import load_profile
@@ -114,7 +113,9 @@ def apply(
         lock_mode=lock_mode(locked=locked, frozen=frozen),
     )
     result = converge(resolved, options, change=not dry_run, host_name=host_name)
-    if junit is not None:
+    if junit is not None:  # JUnit only when asked: a no-op apply does not load it
+        from provisioner.apply.junit import write_junit
+
         write_junit(result.report, junit)
     # --quiet: no step lines at all (neither as progress nor in the summary)
     show(result.report, json_out=json_out, steps=not quiet and not progress_shown(json_out))
