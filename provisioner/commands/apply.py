@@ -118,7 +118,8 @@ def apply(
 
         write_junit(result.report, junit)
     # --quiet: no step lines at all (neither as progress nor in the summary)
-    show(result.report, json_out=json_out, steps=not quiet and not progress_shown(json_out))
+    steps = not quiet and not progress_shown(json_out)
+    show(result.report, json_out=json_out, steps=steps, details=not quiet)
     if result.exit_code == 0 and not dry_run and not json_out:
         print(enter_hint(profile))
     if result.report_path is not None and not json_out:
@@ -143,7 +144,7 @@ def progress_shown(quiet: bool) -> bool:
     return not want_quiet(quiet)
 
 
-def show(report: Report, *, json_out: bool, steps: bool = True) -> None:
+def show(report: Report, *, json_out: bool, steps: bool = True, details: bool = True) -> None:
     """The report as JSON, or one line per step (unless progress showed them) and the
     result."""
     if json_out:
@@ -154,7 +155,7 @@ def show(report: Report, *, json_out: bool, steps: bool = True) -> None:
         # line when progress is not on a terminal): not again here.
         reason = "(the reason is on stderr)" if s.status == "fail" else s.reason
         print(f"{s.name:<12} {s.status:<8} {reason}")
-    if report.mode in ("plan", "dry-run"):
+    if details and report.mode in ("plan", "dry-run"):  # --quiet: the result line only
         for line in package_lines(report):
             print(line)
     if report.verify is not None and not report.verify.cached:
