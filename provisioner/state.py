@@ -13,9 +13,10 @@ atomically. ``phase`` is the journal:
   ``fingerprint``; a no-op apply trusts it, neither diffs nor re-verifies, and reports
   the recorded verification. A failed ``provision verify`` puts it back to ``built``.
 
-The bootstrap scripts read and write the same file with the environment's own Python
-(``provisioner/target/journal.py``, which also serialises it for apply): their data is
-:func:`verified_skeleton`, made from these classes.
+One writer writes the file, for apply and ``provision verify`` here and for the
+bootstrap scripts with the environment's own Python: ``provisioner/target/journal.py``
+(``write_state_file``). The scripts' data is :func:`verified_skeleton`, made from these
+classes.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from provisioner.paths import state_dir
-from provisioner.target.journal import RUNTIME_FIELDS, state_text
+from provisioner.target.journal import RUNTIME_FIELDS, write_state_file
 
 Phase = Literal["building", "built", "verified"]
 VerifyKind = Literal["smoke", "import"]
@@ -241,11 +242,9 @@ def _verification(item: object) -> VerifySummary | None:
 
 
 def write_state(state: State) -> None:
-    """Replace the state file atomically and durably (the journal's one writer: the
-    bootstrap scripts' helper writes the same text, ``target/journal.py``)."""
-    from provisioner.atomic import write_atomic
-
-    write_atomic(state_path(state.env), state_text(state.as_json()), durable=True)
+    """Replace the state file atomically and durably, through the journal's one writer
+    (``target/journal.py``), which the bootstrap scripts' helper uses too."""
+    write_state_file(str(state_path(state.env)), state.as_json())
 
 
 def verified_skeleton(state: State) -> dict[str, Any]:

@@ -337,11 +337,12 @@ def verified_record(
 
 
 def write_state_file(path: str, data: dict[str, Any]) -> None:
-    """Replace the state file durably: a temp file beside it with an unpredictable name,
-    created exclusively without following a link planted there, fsync, ``os.replace``."""
+    """Replace the state file durably: a hidden temp file beside it with an unpredictable
+    name (``.NAME.<16 hex>.tmp``, as ``provisioner/atomic.py`` names them), created
+    exclusively without following a link planted there, fsync, ``os.replace``."""
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    tmp = "%s.%s.tmp" % (path, os.urandom(8).hex())
+    tmp = os.path.join(folder, ".%s.%s.tmp" % (os.path.basename(path), os.urandom(8).hex()))
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     flags |= getattr(os, "O_BINARY", 0)  # Windows: no CRLF translation under the text
     try:
