@@ -26,7 +26,7 @@ from provisioner.apply.run import (
     VerifyFinding,
 )
 from provisioner.apply.state import State, env_fingerprint, write_state
-from provisioner.env import EnvDiff, pause_point
+from provisioner.env import EnvDiff
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock
 
@@ -134,7 +134,6 @@ class EnvironmentStep:
         if found.action == "activation":
             return activation_only(ctx, ref.lock, found)
         write_state(built_state(ctx, done, "").but(phase="building"))  # before the first change
-        pause_point("environment:journal-written")
         backend = ctx.backend()
         diff = found.diff
         if found.action == "rebuild":
@@ -151,7 +150,6 @@ class EnvironmentStep:
             quiet=ctx.options.quiet,
             offline=ctx.options.offline,
         )
-        pause_point("environment:installed")
         finish_prefix(ctx, ref.lock)
         # The result, not the plan: the installer must have made the prefix match (and
         # files it relinked because they were altered must now match their records).
@@ -246,7 +244,6 @@ class VerifyStep:
     def change(self, ctx: Context, done: Findings, found: VerifyFinding) -> VerifyFinding:
         from provisioner.apply.verify import verify_environment
 
-        pause_point("verify:start")
         start = time.monotonic()
         result = verify_environment(ctx.resolved, ctx.python(), ctx.options.verify)
         result["duration_s"] = round(time.monotonic() - start, 3)
@@ -257,7 +254,6 @@ class VerifyStep:
                 write_state(failed)
             reason = f"verification failed: {result['summary']}"
             return VerifyFinding("fail", reason, result, result, failed)
-        pause_point("verify:passed")
         state = done.state(ctx)
         assert state is not None, "the environment step records the built state first"
         state = state.but(
