@@ -98,12 +98,12 @@ def bench(c: Context, only: str = "") -> None:
 
 
 COMPAT_SNAPSHOT = "tests/data/compat/pypi_snapshot.json"
-COMPAT_DATA = "provisioner/data/compat_pypi.yaml"
+COMPAT_DATA = "provisioner/data/compat_pypi.json"
 
 
 @task(name="compat-data")
 def compat_data(c: Context) -> None:
-    """Regenerate provisioner/data/compat_pypi.yaml from the committed PyPI snapshot
+    """Regenerate provisioner/data/compat_pypi.json from the committed PyPI snapshot
     (offline; CI checks the committed file is exactly this)."""
     import json
     from pathlib import Path

@@ -4,7 +4,7 @@ Reads the requirement pip could not satisfy ("Could not find a version that sati
 the requirement torch==1.13.1+cu117 (from versions: 2.0.0, ...)"), the versions pip
 could see (they are the ones with wheels for this interpreter and platform), and the
 Python and platform the log shows, then says what the release publishes according to
-the compatibility data (``data/compat_pypi.yaml``: per release, the CPython versions
+the compatibility data (``data/compat_pypi.json``: per release, the CPython versions
 and platforms of its wheels, read from PyPI; :mod:`provisioner.compatdata.releases`).
 """
 

@@ -34,7 +34,9 @@ def lock_inputs(resolved: ResolvedProfile) -> dict[str, Any]:
         for platform in target_platforms(p.target):
             virtual[platform] = [list(s) for s in virtual_package_specs(resolved, platform)]
     derived: dict[str, Any] = {}
-    if constraints := lock_constraints(resolved):  # only when some: older locks stay fresh
+    if env.package_indexes:  # inputs that are new are there only when set: older locks
+        derived["environment.package_indexes"] = dict(sorted(env.package_indexes.items()))
+    if constraints := lock_constraints(resolved):  # ... stay fresh
         derived["constraints"] = list(constraints)
     return {
         "target.os": p.target.os.value,

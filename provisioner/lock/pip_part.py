@@ -22,6 +22,7 @@ above the bare version), and no nvidia-* wheels are pulled in.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -36,7 +37,7 @@ from provisioner import platforms, process
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage, Preferences
 from provisioner.lock.inputs import lock_constraints
-from provisioner.lock.pipconfig import uv_index_args
+from provisioner.lock.pipconfig import effective_settings, supplied_by_find_links, uv_index_args
 from provisioner.profile import ResolvedProfile
 from provisioner.profile.model import Environment
 from provisioner.uvbin import uv_executable
@@ -134,11 +135,62 @@ def uv_compile(
     """``uv pip compile`` of ``requirements`` into a ``pylock.toml`` for one platform and
     Python, with pip's settings translated for uv and the profile's proxy (not checked)."""
     index_args, uv_env = uv_index_args(env)
+    with tempfile.TemporaryDirectory(prefix="provision-uv-") as tmp:
+        source = _requirements_source(env, requirements, Path(tmp))
+        return _run_compile(
+            env, requirements, source, index_args, uv_env, python, python_platform, extra_args, cwd
+        )
+
+
+def _requirements_source(env: Environment, requirements: Sequence[str], folder: Path) -> str:
+    """``-`` (the requirements on stdin), or a ``pyproject.toml`` that routes each package of
+    ``environment.package_indexes`` to its own index (uv's explicit index and sources: the
+    one way ``uv pip compile`` takes an index for one package). A package whose wheel
+    pip's own find-links already supply keeps to them, as pip would, so a machine whose pip
+    config holds the CPU torch never asks PyTorch's index."""
+    find_links = effective_settings(env).find_links
+    routed = {
+        name: url
+        for name, url in env.package_indexes.items()
+        if not supplied_by_find_links(name, requirements, find_links)
+    }
+    if not routed:
+        return "-"
+    lines = [
+        "[project]",
+        'name = "provision-lock"',
+        'version = "0"',
+        f"dependencies = {json.dumps(list(requirements))}",
+        "[tool.uv.sources]",
+        *(
+            f"{json.dumps(n)} = {{ index = {json.dumps(f'pkg-{i}')} }}"
+            for i, n in enumerate(routed)
+        ),
+    ]
+    for i, url in enumerate(routed.values()):
+        lines += ["[[tool.uv.index]]", f'name = "pkg-{i}"', f"url = {json.dumps(url)}"]
+        lines.append("explicit = true")
+    path = folder / "pyproject.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def _run_compile(
+    env: Environment,
+    requirements: Sequence[str],
+    source: str,
+    index_args: list[str],
+    uv_env: dict[str, str],
+    python: str,
+    python_platform: str,
+    extra_args: Sequence[str],
+    cwd: Path | None,
+) -> process.Completed:
     argv: list[str] = [
         uv_executable(),
         "pip",
         "compile",
-        "-",
+        source,
         "--format",
         "pylock.toml",
         "--no-header",
@@ -157,7 +209,7 @@ def uv_compile(
         child_env.update(HTTPS_PROXY=env.proxy, HTTP_PROXY=env.proxy)
     return process.run(
         argv,
-        stdin="\n".join(requirements).encode() + b"\n",
+        stdin="\n".join(requirements).encode() + b"\n" if source == "-" else b"",
         env=child_env,
         timeout=RESOLVE_TIMEOUT_S,
         check=False,

@@ -54,6 +54,8 @@ def script_context(ctx: RenderContext) -> dict[str, Any]:
     checks = []
     for pc in plan_checks(ctx.resolved):
         rec = pc.record
+        if not rec.in_scripts:
+            continue  # doctor-only (records.DOCTOR_ONLY_KINDS)
         checks.append(
             {
                 "id": rec.id,

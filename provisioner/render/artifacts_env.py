@@ -58,6 +58,8 @@ def pip_index_settings(ctx: RenderContext) -> list[str]:
         out.append(f"PIP_EXTRA_INDEX_URL={' '.join(env.extra_index_urls)}")
     if env.find_links:
         out.append(f"PIP_FIND_LINKS={' '.join(env.find_links)}")
+    for name, url in env.package_indexes.items():  # pip has no per-package index setting
+        out.append(f"{name} only from {url}: `pip install {name} --index-url {url}` first")
     return out
 
 

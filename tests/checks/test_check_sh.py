@@ -20,6 +20,7 @@ from provisioner.render.artifacts_checks import render_check_sh
 from tests.checks.host_replay import (
     PROFILES_DIR,
     ReplayedHost,
+    as_scripts_see_it,
     diagnose_host,
     host_names,
     profile_paths,
@@ -60,7 +61,7 @@ def test_check_sh_parity_with_doctor(
 ) -> None:
     h = host(name)
     for profile in profile_paths():
-        want = diagnose_host(h, profile, tmp_path).as_json()
+        want = as_scripts_see_it(diagnose_host(h, profile, tmp_path).as_json())
         done = run_check_sh(render(profile, tmp_path / f"{profile.stem}.sh"), h)
         assert done.returncode == (0 if want["ready"] else 1), done.stderr
         got = json.loads(done.stdout)
@@ -73,7 +74,7 @@ def test_check_sh_on_this_machine_matches_doctor(tmp_path: Path) -> None:
 
     for profile in ("cpu", "directml-wsl2"):
         path = PROFILES_DIR / f"{profile}.yaml"
-        want = diagnose(load_profile(path)).as_json()
+        want = as_scripts_see_it(diagnose(load_profile(path)).as_json())
         done = subprocess.run(
             ["/bin/bash", str(render(path, tmp_path / "c.sh")), "--json"],
             capture_output=True,
