@@ -155,6 +155,9 @@ class LockStep:
                 file=sys.stderr,
                 flush=True,
             )
+            from provisioner.lock.travel import warn_outside
+
+            warn_outside(lock, ctx.resolved)
             reason = f"updated the stale lock {path} in place ({why})"
         else:
             reason = f"locked into {path}"

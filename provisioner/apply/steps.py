@@ -133,6 +133,7 @@ class EnvironmentStep:
             raise AssertionError("the lock step makes a fresh lock before the environment step")
         if found.action == "activation":
             return activation_only(ctx, ref.lock, found)
+        sources_here(ctx, ref.lock, found)  # before anything changes
         write_state(built_state(ctx, done, "").but(phase="building"))  # before the first change
         backend = ctx.backend()
         diff = found.diff
@@ -168,6 +169,22 @@ class EnvironmentStep:
         return EnvFinding(
             "change", found.reason, found.details, found.action, diff, fingerprint, state
         )
+
+
+def sources_here(ctx: Context, lock: Lock, found: EnvFinding) -> None:
+    """Stop before the first change when a package to install names a local file this
+    machine does not have (a lock made from another machine's folder: lock/travel.py)."""
+    from provisioner.lock.travel import missing_here
+    from provisioner.paths import artifact_store
+
+    diff = found.diff
+    if diff is None or found.action in ("create", "rebuild"):
+        packages = lock.for_platform(ctx.platform)
+    else:
+        packages = (*diff.add, *(p for _, p in diff.change))
+    store = artifact_store()
+    stored = [d.name for d in store.iterdir()] if store.is_dir() else []
+    missing_here(packages, stored)
 
 
 def activation_finding(ctx: Context, found: EnvFinding) -> EnvFinding | None:

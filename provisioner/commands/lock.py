@@ -49,6 +49,11 @@ def add_parser(sub: Any) -> None:
         metavar="NAME",
         help="re-solve only NAME (repeatable); every other package keeps its locked version",
     )
+    p.add_argument(
+        "--allow-local",
+        action="store_true",
+        help="no warning for files only this machine has (a lock for this machine only)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(
         run=lambda a: lock(
@@ -57,6 +62,7 @@ def add_parser(sub: Any) -> None:
             check=a.check,
             json_out=a.json,
             upgrade=a.upgrade_package,
+            allow_local=a.allow_local,
         )
     )
 
@@ -68,6 +74,7 @@ def lock(
     check: bool = False,
     json_out: bool = False,
     upgrade: list[str] | None = None,
+    allow_local: bool = False,
 ) -> int:
     """Lock ``profile`` into ``output`` (or check that lockfile); return the exit code.
     With ``upgrade``, only those packages are re-solved; the rest keep the versions of
@@ -120,6 +127,10 @@ def lock(
             f"{path}: cannot write the lockfile: {e.strerror}", hint=WRITABLE_HINT
         ) from e
     elapsed = time.monotonic() - start
+    if profile is not None and not allow_local:  # the embedded profile's lock never travels
+        from provisioner.lock.travel import warn_outside
+
+        warn_outside(locked, resolved)
     counts = {
         platform: {
             "conda": len(locked.for_platform(platform, "conda")),

@@ -125,6 +125,9 @@ def write_lockfile(lock: Lock, resolved: ResolvedProfile, path: Path) -> Path:
         source = os.path.relpath(resolved.path.resolve(), path.resolve().parent)
     except ValueError:  # another drive on Windows
         source = str(resolved.path.resolve())
+    from provisioner.lock.travel import portable
+
+    lock = portable(lock, resolved.path.resolve().parent, path.parent)
     model = _to_model(lock, [Path(source).as_posix()])
     # A temp folder, not a temp name: conda-lock's help text names the file it writes.
     # mkdtemp: an unpredictable name, created exclusively (mode 0700): nothing planted

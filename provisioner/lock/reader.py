@@ -44,11 +44,13 @@ def read_lockfile(path: Path, data: bytes | None = None) -> Lock:
     missing, unreadable or malformed file is one clear error (exit 2)."""
     path = Path(path)
     fix = f"re-create it with `provision lock` (or delete {path.name})"
+    from provisioner.lock.travel import located
+
     try:
         if data is not None:
-            return parse_lock(data)
+            return located(parse_lock(data), path.parent)
         with opened(path, LOCKFILE) as stream:
-            return parse_lock(stream)
+            return located(parse_lock(stream), path.parent)
     except Unreadable as e:
         if not path.exists() and not path.is_symlink():
             raise ProvisionError(
