@@ -10,7 +10,6 @@ left alone.
 from __future__ import annotations
 
 import shutil
-import time
 from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
 
@@ -25,10 +24,11 @@ from provisioner.apply.run import (
     Outcome,
     VerifyFinding,
 )
-from provisioner.apply.state import State, env_fingerprint, write_state
 from provisioner.env import EnvDiff
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock
+from provisioner.state import PackageRecord, State, write_state
+from provisioner.target.fingerprint import env_fingerprint
 
 F = TypeVar("F", bound=Outcome)
 
@@ -232,7 +232,9 @@ def finish_prefix(ctx: Context, lock: Lock) -> None:
 
 
 class VerifyStep:
-    """The smoke test (or, without one, an import check of the framework) in the env."""
+    """The verify stage (``provisioner.verify``): the smoke test, or without one an import
+    check of the framework, in the environment; or, for a no-op, the verification the
+    state recorded for this lock and environment."""
 
     name = "verify"
 
@@ -243,6 +245,7 @@ class VerifyStep:
         if (
             not ctx.options.force
             and state is not None
+            and state.verification is not None
             and ref is not None
             and env is not None
             and state.profile_hash == ctx.resolved.content_hash  # e.g. smoke_test edited
@@ -252,37 +255,37 @@ class VerifyStep:
                 verify_kind=ctx.options.verify,
             )
         ):
-            result = {"passed": True, "cached": True, "verified_at": state.verified_at}
-            reason = f"verified at {state.verified_at} for this lock and environment"
+            from provisioner.verify.result import VerifyResult
+
+            result = VerifyResult.cached_from(state.verification)
+            reason = f"verified at {state.verification.verified_at} for this lock and environment"
             return VerifyFinding("ok", reason, result=result, state=state)
         what = "the import check" if ctx.options.verify == "import" else "the smoke test"
         return VerifyFinding("change", f"run {what} in the environment")
 
     def change(self, ctx: Context, done: Findings, found: VerifyFinding) -> VerifyFinding:
-        from provisioner.apply.verify import verify_environment
+        from provisioner.verify.run import verify_environment
 
-        start = time.monotonic()
         result = verify_environment(ctx.resolved, ctx.python(), ctx.options.verify)
-        result["duration_s"] = round(time.monotonic() - start, 3)
-        if not result["passed"]:
+        if not result.passed:
             failed = done.state(ctx)
             if failed is not None:  # whatever was recorded, this is not verified now
-                failed = failed.but(phase="built", verified_at="", verify_kind="")
+                failed = failed.unverified(now_iso())
                 write_state(failed)
-            reason = f"verification failed: {result['summary']}"
-            return VerifyFinding("fail", reason, result, result, failed)
+            reason = f"verification failed: {result.summary}"
+            return VerifyFinding("fail", reason, result=result, state=failed)
         state = done.state(ctx)
         assert state is not None, "the environment step records the built state first"
+        now = now_iso()
         state = state.but(
             phase="verified",
             profile_hash=ctx.resolved.content_hash,
             lock_inputs_hash=built_state(ctx, done, "").lock_inputs_hash,
-            verify_kind=str(result["kind"]),
-            verified_at=now_iso(),
-            updated_at=now_iso(),
+            verification=result.summary_record(now),
+            updated_at=now,
         )
         write_state(state)
-        return VerifyFinding("change", f"verified: {result['summary']}", result, result, state)
+        return VerifyFinding("change", f"verified: {result.summary}", result=result, state=state)
 
 
 def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:
@@ -292,17 +295,7 @@ def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:
     found = done.lock
     ref = _lock_of(done)
     assert found is not None and ref is not None, "the lock step found a lock first"
-    packages = [
-        {
-            "manager": k.manager,
-            "name": k.name,
-            "version": k.version,
-            "build": k.build,
-            "url": k.url,
-            "sha256": k.sha256,
-        }
-        for k in ref.lock.for_platform(ctx.platform)
-    ]
+    packages = tuple(PackageRecord.of(k) for k in ref.lock.for_platform(ctx.platform))
     return State(
         env=ctx.env,
         prefix=str(ctx.prefix),

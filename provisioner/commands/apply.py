@@ -98,7 +98,6 @@ def apply(
 ) -> int:
     """Converge, print the outcome (or the report as JSON), write JUnit if asked; when a
     step raised, print and write those first, then raise its error."""
-    from provisioner.apply.junit import write_junit
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
     from provisioner.profile import load_profile
@@ -114,7 +113,9 @@ def apply(
         lock_mode=lock_mode(locked=locked, frozen=frozen),
     )
     result = converge(resolved, options, change=not dry_run, host_name=host_name)
-    if junit is not None:
+    if junit is not None:  # JUnit only when asked: a no-op apply does not load it
+        from provisioner.apply.junit import write_junit
+
         write_junit(result.report, junit)
     # --quiet: no step lines at all (neither as progress nor in the summary)
     show(result.report, json_out=json_out, steps=not quiet and not progress_shown(json_out))
@@ -149,7 +150,10 @@ def show(report: Report, *, json_out: bool, steps: bool = True) -> None:
         sys.stdout.write(report.to_json())
         return
     for s in report.steps if steps else ():
-        print(f"{s.name:<12} {s.status:<8} {s.reason}")
+        # A failure's reason is said once, on stderr (the error line, or the step's own
+        # line when progress is not on a terminal): not again here.
+        reason = "(the reason is on stderr)" if s.status == "fail" else s.reason
+        print(f"{s.name:<12} {s.status:<8} {reason}")
     if report.verify is not None and not report.verify.cached:
         for line in report.verify.lines[1:]:  # the first line is the verify step's reason
             print(line)

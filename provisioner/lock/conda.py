@@ -13,7 +13,6 @@ Linux laptop can lock a Windows profile: see :func:`virtual_packages`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import os
@@ -38,7 +37,11 @@ DEFAULT_GLIBC = "2.31"
 DEFAULT_LINUX = "5.10"
 DEFAULT_CUDA = "12.0"
 # NVIDIA driver floor -> highest CUDA it runs (CUDA toolkit release notes, table 3).
+# R580 is the first branch for CUDA 13.x: https://docs.nvidia.com/datacenter/tesla/drivers/
+# supported-drivers-and-cuda-toolkit-versions.html (Table 2: R580, CUDA 13.0+), the same
+# floor as data/nvidia.yaml's driver_floors row for CUDA 13.
 CUDA_FOR_DRIVER: tuple[tuple[str, str], ...] = (
+    ("580", "13.0"),
     ("525.60", "12.0"),
     ("520.61", "11.8"),
     ("515.43", "11.7"),
@@ -152,6 +155,8 @@ def solve_conda(
     channels = channel_urls(resolved)
     kept = prefer.kept(platform, "conda") if prefer else ()
     with proxy_environment(resolved.profile.environment.proxy):
+        import asyncio  # the solve only: a no-op apply reads this module's virtual packages
+
         return asyncio.run(_solve(resolved, platform, channels, kept))
 
 

@@ -65,14 +65,14 @@ def _backend(module: ModuleType, name: str) -> None:
 
 
 def _verify(module: ModuleType) -> None:
-    verify: Callable[..., dict[str, Any]] = module.verify_environment
+    verify: Callable[..., Any] = module.verify_environment
 
     @functools.wraps(verify)
-    def verified(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    def verified(*args: Any, **kwargs: Any) -> Any:
         if POINT == "verify:start":
             pause(POINT)
         result = verify(*args, **kwargs)
-        if POINT == "verify:passed" and result.get("passed"):
+        if POINT == "verify:passed" and result.passed:
             pause(POINT)
         return result
 
@@ -113,7 +113,7 @@ def _pip_part(module: ModuleType) -> None:
 
 PATCHES: dict[str, Callable[[ModuleType], None]] = {
     "provisioner.apply.steps": _steps,
-    "provisioner.apply.verify": _verify,
+    "provisioner.verify.run": _verify,
     "provisioner.env.conda": lambda m: _backend(m, "CondaBackend"),
     "provisioner.env.venv": lambda m: _backend(m, "VenvBackend"),
     "provisioner.env.pip_part": _pip_part,
