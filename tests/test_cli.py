@@ -159,6 +159,7 @@ def test_quiet_means_no_step_lines(
         "lock",
         "environment",
         "verify",
+        "packages:",  # the package diff: shown once a lock exists
         "result:",
     ]
     assert cli.main(["plan", "--skip-checks", "--quiet"]) == 0

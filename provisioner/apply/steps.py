@@ -258,10 +258,15 @@ class VerifyStep:
             from provisioner.verify.result import VerifyResult
 
             result = VerifyResult.cached_from(state.verification)
-            reason = f"verified at {state.verification.verified_at} for this lock and environment"
+            reason = (
+                f"verified at {state.verification.verified_at} for this lock and environment "
+                f"(it runs again when the lock, the environment or the profile changes, "
+                f"after a failed `provision verify`, or with --force)"
+            )
             return VerifyFinding("ok", reason, result=result, state=state)
         what = "the import check" if ctx.options.verify == "import" else "the smoke test"
-        return VerifyFinding("change", f"run {what} in the environment")
+        why = rerun_reason(ctx, done)
+        return VerifyFinding("change", f"run {what} in the environment ({why})")
 
     def change(self, ctx: Context, done: Findings, found: VerifyFinding) -> VerifyFinding:
         from provisioner.verify.run import verify_environment
@@ -286,6 +291,33 @@ class VerifyStep:
         )
         write_state(state)
         return VerifyFinding("change", f"verified: {result.summary}", result=result, state=state)
+
+
+def rerun_reason(ctx: Context, done: Findings) -> str:
+    """Why the verify step runs: the first thing that differs from the recorded pass."""
+    ref = _lock_of(done)
+    env = done.environment
+    recorded = ctx.state
+    if ctx.options.force:
+        return "--force"
+    if recorded is None:
+        return "never verified here"
+    if recorded.phase != "verified":
+        return "not verified since it was built, or the last verification failed"
+    if env is not None and env.status == "change":
+        if env.action == "activation":
+            return "environment.variables changed: the test runs with them"
+        return "the environment changes"
+    if ref is not None and recorded.lock_sha256 != ref.sha256:
+        return "the lock changed"
+    if recorded.profile_hash != ctx.resolved.content_hash:
+        return "the profile changed since the last pass (any edit: packages, variables, test)"
+    kind = recorded.verification.kind if recorded.verification else ""
+    if ctx.options.verify == "smoke" and kind == "import":
+        return "only the import check passed before (--verify import)"
+    if env is not None and recorded.fingerprint != env.fingerprint:
+        return "files in the environment changed"
+    return "nothing verified is recorded for this lock and environment"
 
 
 def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:

@@ -54,7 +54,9 @@ def list_packages(
             f"environment {env.name} not found at {prefix}",
             hint=f"run `provision apply{shown}` to build it",
         )
-    found = installed_packages(resolved, prefix, python)
+    state = read_state(env.name)
+    urls = {(p.manager, p.name): p.url for p in state.packages} if state is not None else {}
+    found = installed_packages(resolved, prefix, python, urls)
     if requested:
         found = [p for p in found if p.requested]
     if json_out:

@@ -87,7 +87,25 @@ def verify(
         print("\n".join(done.result.lines or (done.result.summary,)))
         if done.report_path is not None:
             print(f"report: {done.report_path}")
+    if done.passed and python is None:
+        print(rerun_note(resolved), file=sys.stderr)
     return int(ExitCode.OK if done.passed else ExitCode.NOT_READY)
+
+
+def rerun_note(resolved: Any) -> str:
+    """When the next apply runs the smoke test again, after a passing verify."""
+    from provisioner.state import read_state
+
+    state = read_state(resolved.profile.environment.name)
+    if state is not None and state.phase == "verified":
+        return (
+            "note: apply keeps its recorded verification: it runs the smoke test again when "
+            "the lock, the environment or the profile changes, or with `provision apply --force`"
+        )
+    return (
+        "note: verify does not mark an environment verified, apply does: the next "
+        "`provision apply` runs the smoke test again"
+    )
 
 
 def _altered(altered: list[str], checked: int, json_out: bool) -> int:
