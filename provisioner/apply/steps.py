@@ -24,7 +24,7 @@ from provisioner.apply.run import (
     Outcome,
     VerifyFinding,
 )
-from provisioner.env import EnvDiff, pause_point
+from provisioner.env import EnvDiff
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock
 from provisioner.state import PackageRecord, State, write_state
@@ -135,7 +135,6 @@ class EnvironmentStep:
             return activation_only(ctx, ref.lock, found)
         sources_here(ctx, ref.lock, found)  # before anything changes
         write_state(built_state(ctx, done, "").but(phase="building"))  # before the first change
-        pause_point("environment:journal-written")
         backend = ctx.backend()
         diff = found.diff
         if found.action == "rebuild":
@@ -152,7 +151,6 @@ class EnvironmentStep:
             quiet=ctx.options.quiet,
             offline=ctx.options.offline,
         )
-        pause_point("environment:installed")
         finish_prefix(ctx, ref.lock)
         # The result, not the plan: the installer must have made the prefix match (and
         # files it relinked because they were altered must now match their records).
@@ -273,7 +271,6 @@ class VerifyStep:
     def change(self, ctx: Context, done: Findings, found: VerifyFinding) -> VerifyFinding:
         from provisioner.verify.run import verify_environment
 
-        pause_point("verify:start")
         result = verify_environment(ctx.resolved, ctx.python(), ctx.options.verify)
         if not result.passed:
             failed = done.state(ctx)
@@ -282,7 +279,6 @@ class VerifyStep:
                 write_state(failed)
             reason = f"verification failed: {result.summary}"
             return VerifyFinding("fail", reason, result=result, state=failed)
-        pause_point("verify:passed")
         state = done.state(ctx)
         assert state is not None, "the environment step records the built state first"
         now = now_iso()
