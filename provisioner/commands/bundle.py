@@ -11,15 +11,11 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from provisioner.errors import ExitCode, ProvisionError
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "bundle", help="write an offline bundle (lock, packages, tool, scripts) of a profile"
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("profile", type=Path, nargs="?", help="profile YAML file (with its lock)")
     p.add_argument(
         "-o", "--output", type=Path, help="OUT.tar.gz, OUT.zip or a folder (holds one folder)"

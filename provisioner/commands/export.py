@@ -8,15 +8,11 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from provisioner.errors import ExitCode
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "export", help="write a fleet playbook (ansible) that installs the profile's bundle"
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("format", choices=("ansible",), help="what to export: ansible")
     p.add_argument("profile", type=Path, help="profile YAML file (with its lock)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder")

@@ -9,16 +9,13 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "report",
-        help="summarise apply/verify/bootstrap reports from many hosts",
-        description="Read report files (or folders of them) and print one table per "
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Read report files (or folders of them) and print one table per "
         "profile: host, ready, result, device, GPU, speed, problem and fix, age. Exit 0 "
-        "when every host is verified, 1 when one is not, 2 for unreadable reports.",
+        "when every host is verified, 1 when one is not, 2 for unreadable reports."
     )
     p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="report file or folder")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
