@@ -27,6 +27,7 @@ from provisioner.report.model import (
     StepEntry,
     Verification,
     host_info,
+    run_ids,
 )
 from provisioner.report.store import write_report
 from provisioner.smoke.result import SmokeResult
@@ -58,6 +59,7 @@ def build_report(
             "duration_s": round(finished - ctx.started, 3),
             "profile": profile_info(ctx.resolved),
             "host": host_info(host_name, ctx.platform),
+            **run_ids(),
             "checks": Checks.model_validate(diagnosis.as_json()) if diagnosis else None,
             "lock": LockInfo(path=str(ref.path) if ref else None, sha256=sha or None, fresh=fresh),
             "environment": EnvironmentInfo(
@@ -65,6 +67,7 @@ def build_report(
                 prefix=str(ctx.prefix),
                 action=env.action if env is not None and env_changed else "none",
                 diff=diff_json(env.diff) if env is not None and env.diff is not None else None,
+                repair=env.details.get("repair", []) if env is not None and env_changed else [],
             ),
             "packages": [Package.model_validate(p) for p in packages],
             "verify": _verification(ctx, done),
@@ -164,6 +167,7 @@ def verify_report(
         profile=profile_info(resolved),
         host=host_info(host_name, host_subdir()),
         environment=EnvironmentInfo(name=resolved.profile.environment.name, prefix=str(prefix)),
+        **run_ids(),
         verify=Verification.model_validate(
             {
                 "kind": "smoke",

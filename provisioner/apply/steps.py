@@ -9,15 +9,18 @@ left alone.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from provisioner.apply.lockstep import LockStep
 from provisioner.apply.run import (
     ChecksFinding,
     Context,
+    DriftCheck,
     EnvAction,
     EnvFinding,
     Findings,
@@ -28,7 +31,10 @@ from provisioner.apply.run import (
 from provisioner.apply.state import State, env_fingerprint, write_state
 from provisioner.env import EnvDiff, pause_point
 from provisioner.errors import ExternalFailure
-from provisioner.lock import Lock
+from provisioner.lock import Lock, LockedPackage
+
+if TYPE_CHECKING:
+    from provisioner.apply.drift import Drift
 
 F = TypeVar("F", bound=Outcome)
 
@@ -106,8 +112,11 @@ class EnvironmentStep:
             and state.lock_sha256 == ref.sha256
             and state.fingerprint == fingerprint
         ):
+            checked = check_drift(ctx, ref)
+            if checked.repair is not None:
+                return repair_finding(ctx, ref.lock, checked, fingerprint)
             reason = f"{ctx.prefix} matches the lock (recorded {state.updated_at})"
-            found = EnvFinding("ok", reason, fingerprint=fingerprint, state=state)
+            found = EnvFinding("ok", reason, fingerprint=fingerprint, state=state, drift=checked)
             return activation_finding(ctx, found) or found
         # Where nothing verified is trusted (--force, no state, a failed verify), every
         # installed file is hashed too, and packages with altered files are relinked.
@@ -163,6 +172,59 @@ class EnvironmentStep:
         )
 
 
+def check_drift(ctx: Context, ref: LockRef) -> DriftCheck:
+    """The files of a verified environment against the ledger recorded when it was
+    verified (a stat each, a hash where the stat changed); with no ledger for this
+    prefix and lock, every file is hashed against its package's record once."""
+    from provisioner.apply import drift
+
+    ledger = drift.read_ledger(ctx.env)
+    if ledger is not None and ledger.prefix == str(ctx.prefix):
+        found = drift.check(ledger, ctx.prefix)
+        if not found.altered:
+            return DriftCheck(ledger, found)
+        return DriftCheck(ledger, found, repair=_drift_diff(ref.lock, ctx.platform, found))
+    diff = ctx.backend().diff(ctx.prefix, ref.lock, ctx.platform, files=True)
+    return DriftCheck(None, None, repair=None if diff.matches else diff)
+
+
+def _drift_diff(lock: Lock, platform: str, found: Drift) -> EnvDiff:
+    """The packages with drifted files as an update diff that reinstalls them past any
+    cache entry (``altered``)."""
+    from packaging.utils import canonicalize_name
+
+    locked: dict[tuple[str, str], LockedPackage] = {
+        (p.manager, canonicalize_name(p.name) if p.manager == "pip" else p.name): p
+        for p in lock.for_platform(platform)
+    }
+    change: list[tuple[str, LockedPackage]] = []
+    for key, items in found.packages.items():
+        manager, name = key.split(":", 1)
+        pkg = locked.get((manager, canonicalize_name(name) if manager == "pip" else name))
+        if pkg is None:  # a record of something the lock lacks: the full diff removes it
+            continue
+        files = ", ".join(f"{a.path} {a.problem}" for a in items[:3])
+        more = " ..." if len(items) > 3 else ""
+        change.append((f"{pkg.spec()} (drift: {files}{more})", pkg))
+    altered = tuple(f"{p.manager}:{p.name}" for _, p in change)
+    return EnvDiff(change=tuple(change), altered=altered)
+
+
+def repair_finding(ctx: Context, lock: Lock, checked: DriftCheck, fingerprint: str) -> EnvFinding:
+    """A verified environment whose files drifted: reinstall the packages they belong
+    to, then verify again."""
+    diff = checked.repair
+    assert diff is not None
+    details: dict[str, Any] = {"diff": diff_json(diff)}
+    if checked.drift is not None and checked.drift.altered:
+        details["repair"] = checked.drift.repairs()
+        what = checked.drift.summary()
+    else:
+        what = diff_summary(diff)
+    reason = f"repair {ctx.prefix}: {what}"
+    return EnvFinding("change", reason, details, "repair", diff, fingerprint, drift=checked)
+
+
 def activation_finding(ctx: Context, found: EnvFinding) -> EnvFinding | None:
     """A change when activating the environment would not set ``environment.variables``."""
     from provisioner.env.activation import activation_current
@@ -171,9 +233,7 @@ def activation_finding(ctx: Context, found: EnvFinding) -> EnvFinding | None:
     if activation_current(ctx.prefix, ctx.manager, variables):
         return None
     reason = f"set environment.variables in {ctx.prefix}'s activation"
-    return EnvFinding(
-        "change", reason, found.details, "activation", found.diff, found.fingerprint, found.state
-    )
+    return replace(found, status="change", reason=reason, action="activation")
 
 
 def activation_only(ctx: Context, lock: Lock, found: EnvFinding) -> EnvFinding:
@@ -322,3 +382,33 @@ def diff_json(diff: EnvDiff) -> dict[str, Any]:
         "remove": list(diff.remove),
         "notes": list(diff.notes),
     }
+
+
+def keep_ledger(ctx: Context, done: Findings) -> None:
+    """After an apply that ends verified: record the environment's files (the drift
+    ledger, :mod:`provisioner.apply.drift`) unless the drift check just used a ledger
+    for this very lock and prefix, whose re-stat'ed intact files are then updated.
+    Best effort: an unwritable ledger means a full hash on the next apply."""
+    from provisioner.apply import drift
+    from provisioner.env.pip_part import site_packages
+
+    state = done.state(ctx)
+    if state is None or state.phase != "verified" or state.prefix != str(ctx.prefix):
+        return
+    found = done.environment
+    checked = found.drift if found is not None else None
+    if (
+        found is not None
+        and found.action in ("none", "activation")
+        and checked is not None
+        and checked.ledger is not None
+        and checked.drift is not None
+        and checked.ledger.lock_sha256 == state.lock_sha256
+    ):
+        drift.refresh(checked.ledger, checked.drift)
+        return
+    old = checked.ledger if checked is not None else drift.read_ledger(ctx.env)
+    pip_names = [str(p.get("name")) for p in state.packages if p.get("manager") == "pip"]
+    items = drift.expectations(ctx.prefix, site_packages(ctx.python()), pip_names)
+    with contextlib.suppress(OSError):
+        drift.record(ctx.env, ctx.prefix, state.lock_sha256, items, old)

@@ -14,7 +14,7 @@ from typing import Any
 
 from provisioner.apply.progress import Progress
 from provisioner.apply.run import Context, Findings, Options, Outcome, StepRecord
-from provisioner.apply.steps import STEPS, Step
+from provisioner.apply.steps import STEPS, Step, keep_ledger
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import Report
@@ -130,6 +130,8 @@ def converge(
         with guard:
             ctx = Context.of(resolved, options)  # reads the state: only once the lock is held
             done = execute(ctx, change=change, progress=progress)
+            if change:
+                keep_ledger(ctx, done)
             error = done.error
             code = int(error.exit_code) if error is not None else (0 if done.ok else 1)
             report = build_report(ctx, done, mode=mode, exit_code=code, host_name=host_name)
