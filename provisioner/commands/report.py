@@ -9,7 +9,12 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from provisioner.report.reader import HostRow
 
 
 def add_parser(sub: Any) -> None:
@@ -37,6 +42,13 @@ def _write(path: Path, text: str) -> None:
         raise ProvisionError(
             f"cannot write {path}: {e.strerror or e}", hint="pass a path in a folder you can write"
         ) from None
+
+
+def _hosts(groups: Mapping[str, Sequence[HostRow]]) -> str:
+    from provisioner.report.table import host_count
+
+    n = host_count(groups)
+    return f"{n} host" if n == 1 else f"{n} hosts"
 
 
 def report(
@@ -73,8 +85,10 @@ def report(
         sys.stdout.write(render_tables(groups, now))
     if junit is not None:
         _write(junit, junit_xml(report_suites(groups)))
+        print(f"wrote {junit} (JUnit, {_hosts(groups)})", file=sys.stderr)
     if html is not None:
         _write(html, render_html(groups, bad, now))
+        print(f"wrote {html} ({_hosts(groups)})", file=sys.stderr)
     if bad or not groups:
         if not groups and not bad:
             print("provision: error: no reports found", file=sys.stderr)
