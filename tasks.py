@@ -10,14 +10,24 @@ from invoke.tasks import task
 PY = sys.executable
 
 
-@task(help={"k": "only tests matching this expression", "fast": "skip tests marked slow"})
-def test(c: Context, k: str = "", fast: bool = False) -> None:
-    """Run the whole test suite (what .ci/run runs)."""
-    args = ["-q"]
+@task(
+    help={
+        "k": "only tests matching this expression",
+        "fast": "skip tests marked slow",
+        "seed": "replay the test order of an earlier run (its printed seed)",
+        "durations": "how many of the slowest tests to list at the end (0: none)",
+    }
+)
+def test(c: Context, k: str = "", fast: bool = False, seed: str = "", durations: int = 25) -> None:
+    """Run the whole test suite (what .ci/run runs), in a random order (pytest-randomly;
+    the seed is printed at the start and the end), listing the slowest tests."""
+    args = ["-q", f"--durations={durations}"]
     if k:
         args += ["-k", repr(k)]
     if fast:
         args += ["-m", "'not slow'"]
+    if seed:
+        args.append(f"--randomly-seed={seed}")
     c.run(f"{PY} -m pytest {' '.join(args)}", pty=False)
 
 
@@ -67,3 +77,34 @@ def bench(c: Context, only: str = "") -> None:
     """
     c.run(f"{PY} -m pip install -q -e '.[bench]'")
     c.run(f"{PY} -m benchmarks {only}")
+
+
+COMPAT_SNAPSHOT = "tests/data/compat/pypi_snapshot.json"
+COMPAT_DATA = "provisioner/data/compat_pypi.yaml"
+
+
+@task(name="compat-data")
+def compat_data(c: Context) -> None:
+    """Regenerate provisioner/data/compat_pypi.yaml from the committed PyPI snapshot
+    (offline; CI checks the committed file is exactly this)."""
+    import json
+    from pathlib import Path
+
+    from provisioner.compatdata.generate import generate
+
+    snapshot = json.loads(Path(COMPAT_SNAPSHOT).read_text(encoding="utf-8"))
+    Path(COMPAT_DATA).write_text(generate(snapshot), encoding="utf-8")
+    print(f"wrote {COMPAT_DATA} from {COMPAT_SNAPSHOT}")
+
+
+@task(name="refresh-compat")
+def refresh_compat(c: Context) -> None:
+    """Read the frameworks' metadata from PyPI again (network, a few minutes: wheel
+    METADATA by range requests), write the snapshot, regenerate the data; review the diff."""
+    from pathlib import Path
+
+    from provisioner.compatdata import pypi
+
+    Path(COMPAT_SNAPSHOT).write_text(pypi.dumps(pypi.snapshot()), encoding="utf-8")
+    print(f"wrote {COMPAT_SNAPSHOT}")
+    compat_data(c)

@@ -181,7 +181,7 @@ def main() -> None:
     from tests.support import machine
 
     try:
-        machine.cpu_torch_wheel()
+        machine.cpu_profile_offline()
     except pytest.skip.Exception as e:  # this machine has no local CPU torch wheel
         print(f"bundle benchmarks: skipped ({e.msg})", flush=True)
         return
@@ -192,7 +192,7 @@ def main() -> None:
         profile = root / "p" / "cpu.yaml"
         profile.parent.mkdir()
         shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
-        _provision({**env, "UV_OFFLINE": "1"}, "lock", str(profile))  # the local CPU torch
+        _provision(dict(machine.offline(dict(env))), "lock", str(profile))  # the local CPU torch
         _size(root, env, profile)
         _bootstrap_vs_apply(root, env, profile)
         _fleet(root, env, profile)

@@ -13,13 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
-import tempfile
-import time
-import traceback
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from types import ModuleType
 
 from provisioner import __version__
@@ -39,8 +34,8 @@ from provisioner.commands import (
     validate,
     verify,
 )
+from provisioner.crashlog import write_crash_log
 from provisioner.errors import ExitCode, ProvisionError
-from provisioner.paths import log_dir
 
 # Order is the order of `provision --help`.
 COMMANDS: tuple[ModuleType, ...] = (
@@ -116,25 +111,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return int(ExitCode.INTERNAL)
-
-
-def write_crash_log(argv: Sequence[str] | None) -> Path:
-    """Write version, platform, argv and the traceback to a log file; return its path."""
-    text = (
-        f"provision {__version__}\n"
-        f"python {sys.version.split()[0]} on {platform.platform()}\n"
-        f"argv: {list(argv) if argv is not None else sys.argv[1:]}\n\n"
-        f"{traceback.format_exc()}"
-    )
-    for folder in (log_dir(), Path(tempfile.gettempdir())):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"provision-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-            path.write_text(text, encoding="utf-8")
-            return path
-        except OSError:
-            continue
-    return Path("<unwritable>")
 
 
 def entry() -> None:

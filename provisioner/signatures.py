@@ -46,7 +46,11 @@ class Signature:
     lines: int = 1  # how many consecutive lines one match may cover
     requires: re.Pattern[str] | None = None  # another line of the log must match this
     needles: tuple[str, ...] | None = None  # one literal per alternative: a cheap prefilter
+    requires_needles: tuple[str, ...] = ()  # the same for ``requires``
     fixes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Which of several failures in one log is the cause: the highest rank wins (facts
+    # the log states 30, a diagnosis family 20, a catalogue entry 10 unless it says).
+    rank: int = 10
 
     def fix_for(self, target: str | None) -> str:
         """The fix for ``target`` (wsl2, linux, windows), or the context-free one."""
@@ -163,17 +167,35 @@ def _signature(e: Mapping[str, object]) -> Signature:
     lines = e.get("lines", 1)
     if not isinstance(lines, int) or not 1 <= lines <= 5:
         raise CatalogueError(f"signature {sid}: lines must be 1 to 5")
+    pattern = _compile(sid, str(e["pattern"]), lines)
+    needles = _needles(_lowercase_literals(str(e["pattern"])))
+    if needles is None:
+        raise CatalogueError(
+            f"signature {sid}: every alternative needs a literal of 3+ characters "
+            "(explain reads only the lines that hold one)"
+        )
+    requires_needles: tuple[str, ...] = ()
+    if requires is not None:
+        found = _needles(_lowercase_literals(str(requires)))
+        if found is None:
+            raise CatalogueError(f"signature {sid}: requires needs a literal of 3+ characters")
+        requires_needles = found
+    rank = e.get("rank", 10)
+    if not isinstance(rank, int):
+        raise CatalogueError(f"signature {sid}: rank must be a number")
     return Signature(
         id=sid,
-        pattern=_compile(sid, str(e["pattern"]), lines),
+        pattern=pattern,
         severity=severity,
         meaning=str(e["meaning"]),
         fix=str(e["fix"]),
         sources=tuple(str(u) for u in raw_sources),
         lines=lines,
-        needles=_needles(_lowercase_literals(str(e["pattern"]))),
+        needles=needles,
         requires=None if requires is None else _compile(sid, str(requires), 1),
         fixes=MappingProxyType({str(k): str(v) for k, v in fixes.items()}),
+        rank=rank,
+        requires_needles=requires_needles,
     )
 
 
@@ -215,56 +237,12 @@ def _first(pattern: re.Pattern[str], text: str, lines: int = 1) -> re.Match[str]
     return None
 
 
-def _window(text: str, at: int, lines: int) -> tuple[int, int]:
-    """The span of the ``lines`` lines before and after the line holding ``at``."""
-    start = at
-    for _ in range(lines):
-        start = text.rfind("\n", 0, start) if start > 0 else -1
-        if start < 0:
-            break
-    end = at
-    for _ in range(lines):
-        end = text.find("\n", end + 1)
-        if end < 0:
-            end = len(text)
-            break
-    return max(start, 0), end
-
-
-def _search(sig: Signature, text: str) -> re.Match[str] | None:
-    """The first match of ``sig``: the regex runs only around the needles' occurrences,
-    so a huge log costs a few substring scans plus a regex per candidate line."""
-    if sig.needles is None:
-        return _first(sig.pattern, text, sig.lines)
-    best: re.Match[str] | None = None
-    for needle in sig.needles:
-        at = text.find(needle)
-        while at >= 0 and (best is None or at < best.end()):
-            start, end = _window(text, at, sig.lines)
-            m = sig.pattern.search(text, start, end)
-            while m is not None and m.group(0).count("\n") >= sig.lines:
-                m = sig.pattern.search(text, m.start() + 1, end)
-            if m is not None and (best is None or m.start() < best.start()):
-                best = m
-            line_end = text.find("\n", at)
-            at = -1 if line_end < 0 else text.find(needle, line_end + 1)
-    return best
-
-
 def match_log(text: str) -> list[Match]:
-    """Every catalogue signature found in ``text``, once per signature, in log order."""
-    text = _normalise(text)
-    low = _lowered(text)
-    found: list[Match] = []
-    for sig in catalogue():
-        m = _search(sig, low)
-        if m is None or (sig.requires is not None and _first(sig.requires, low) is None):
-            continue
-        line = text.count("\n", 0, m.start()) + 1
-        excerpt = " ".join(text[m.start() : m.end()].split())[:200]
-        found.append(Match(sig, line, excerpt))
-    found.sort(key=lambda m: m.line)
-    return found
+    """Every catalogue signature and diagnosis-family finding in ``text``, once each,
+    in log order (see :func:`provisioner.diagnosis.diagnose`)."""
+    from provisioner.diagnosis import diagnose_text
+
+    return list(diagnose_text(text).matches)
 
 
 def verdict_class(matches: list[Match]) -> str:

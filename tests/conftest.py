@@ -60,7 +60,9 @@ class NetworkBlocked(RuntimeError):
 
 
 @pytest.fixture(autouse=True)
-def _no_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_network(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _no_home_writes: None
+) -> None:
     if request.node.get_closest_marker("network"):
         return
     real_connect = socket.socket.connect
@@ -72,8 +74,10 @@ def _no_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
         raise NetworkBlocked(f"test tried to reach {address!r}; mark it @pytest.mark.network")
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
-    # Subprocesses: tell pip and uv to stay offline too.
+    # Subprocesses: tell pip and uv to stay offline too; uv with a cache no online run
+    # writes (tests/support/machine.py: OFFLINE_UV_CACHE says why).
     monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("UV_CACHE_DIR", str(machine.OFFLINE_UV_CACHE))
     monkeypatch.setenv("PIP_NO_INDEX", "1")
 
 
@@ -107,3 +111,14 @@ def home_untouched() -> Iterator[None]:
     yield
     after = set(REAL_HOME.iterdir()) if REAL_HOME.exists() else set()
     assert after <= before, f"test wrote to the real home: {sorted(after - before)}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the test order's seed at the end too (``-q`` hides the header that names it),
+    so a failure that depends on order can be replayed: ``invoke test --seed N``."""
+    seed = getattr(terminalreporter.config.option, "randomly_seed", None)
+    if isinstance(seed, int):
+        terminalreporter.write_line(
+            f"test order: random, seed {seed} (replay it: invoke test --seed {seed}, "
+            f"or pytest --randomly-seed={seed})"
+        )

@@ -76,7 +76,7 @@ ERRORS = [
     ),
     (["verify", "{invalid}/not-a-mapping.yaml"], "a profile is a mapping"),
     (["doctor", "--facts", "bad.json"], "bad.json:2:1: error: not a facts file: Expecting"),
-    (["facts", "--facts", "missing.json"], "missing.json: cannot read facts file"),
+    (["facts", "--facts", "missing.json"], "missing.json: cannot read the facts snapshot"),
     (["facts", "--facts", "text.txt"], "not a facts file"),
     (["explain", "missing.log"], "missing.log: cannot read the log"),
     (["explain", "folder"], "folder: cannot read the log"),

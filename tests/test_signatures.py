@@ -7,6 +7,7 @@ signature must name the cause.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from provisioner import signatures
+from provisioner.diagnosis import diagnose
 from provisioner.signatures import (
     TARGETS,
     CatalogueError,
@@ -29,7 +31,9 @@ ISSUE_URL = re.compile(r"^https://github\.com/[\w.-]+/[\w.-]+/((issues|pull)/\d+
 
 
 def _ids(text: str) -> list[str]:
-    return [m.signature.id for m in match_log(text)]
+    """The catalogue entries (not the diagnosis families) found in ``text``."""
+    catalogued = {s.id for s in catalogue()}
+    return [m.signature.id for m in match_log(text) if m.signature.id in catalogued]
 
 
 @pytest.mark.parametrize("capture", CAPTURES, ids=[str(c["file"]) for c in CAPTURES])
@@ -59,16 +63,32 @@ def test_every_signature_cites_a_url_and_is_seen_in_a_capture() -> None:
         assert sig.id in used, f"{sig.id}: no capture in tests/data/logs proves it"
 
 
-def test_the_needle_prefilter_finds_what_the_plain_regex_finds() -> None:
-    """The prefilter (a literal per alternative, then the regex on candidate lines)
-    must not change any result: compare with a plain search on every capture."""
-    for c in CAPTURES:
-        text = (LOGS / str(c["file"])).read_text("utf-8")
-        low = signatures._lowered(signatures._normalise(text))
-        for sig in catalogue():
-            plain = signatures._first(sig.pattern, low, sig.lines)
-            fast = signatures._search(sig, low)
-            assert (plain and plain.span()) == (fast and fast.span()), (c["file"], sig.id)
+CORPUS = LOGS.parent / "corpus" / "logs"
+
+
+def _plain(text: str) -> set[tuple[str, int]]:
+    """Every catalogue signature found by a plain regex search of the whole text."""
+    low = signatures._lowered(signatures._normalise(text))
+    out = set()
+    for sig in catalogue():
+        m = signatures._first(sig.pattern, low, sig.lines)
+        if m is None or (sig.requires is not None and sig.requires.search(low) is None):
+            continue
+        out.add((sig.id, low.count("\n", 0, m.start()) + 1))
+    return out
+
+
+@pytest.mark.parametrize("chunk", [8 << 20, 97])
+def test_the_streamed_prefilter_finds_what_the_plain_regex_finds(chunk: int) -> None:
+    """Reading in chunks (97 bytes: lines and CRLFs cut at every place) and running the
+    regexes only on lines that hold an anchor must not change any catalogue result."""
+    files = [LOGS / str(c["file"]) for c in CAPTURES] + sorted(CORPUS.glob("*.txt"))
+    catalogued = {s.id for s in catalogue()}
+    for path in files:
+        text = path.read_text("utf-8")
+        got = diagnose(io.BytesIO(text.encode()), chunk=chunk)
+        streamed = {(m.signature.id, m.line) for m in got.matches if m.signature.id in catalogued}
+        assert streamed == _plain(text), path.name
 
 
 @pytest.mark.parametrize(

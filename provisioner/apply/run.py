@@ -52,6 +52,11 @@ class Options:
     verify: str = "smoke"  # smoke | import
     force: bool = False  # ignore the recorded state: diff every package, verify again
     lock_mode: LockMode = "update"
+    # Where environments are built (None: ``paths.envs_dir()``, $PROVISION_ENVS_DIR):
+    # the bundle's ``--prefix`` puts the environment exactly there.
+    envs_dir: Path | None = None
+    # Installers never reach a network (uv offline): the bundle carries every package.
+    offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,7 +206,7 @@ class Context:
             resolved,
             options,
             platforms.host_subdir(),
-            env_prefix(env),
+            env_prefix(env, options.envs_dir),
             read_state(env),
             time.time(),
         )

@@ -152,7 +152,14 @@ class EnvironmentStep:
             diff = EnvDiff(add=ref.lock.for_platform(ctx.platform), exists=False)
         elif diff is None:
             diff = backend.diff(ctx.prefix, ref.lock, ctx.platform)
-        backend.install(ctx.prefix, ref.lock, ctx.platform, diff=diff, quiet=ctx.options.quiet)
+        backend.install(
+            ctx.prefix,
+            ref.lock,
+            ctx.platform,
+            diff=diff,
+            quiet=ctx.options.quiet,
+            offline=ctx.options.offline,
+        )
         pause_point("environment:installed")
         finish_prefix(ctx, ref.lock)
         # The result, not the plan: the installer must have made the prefix match (and

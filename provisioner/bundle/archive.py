@@ -20,7 +20,6 @@ import os
 import shutil
 import tarfile
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -29,6 +28,7 @@ from provisioner import bundle as b
 from provisioner.bundle.build import Contents, Entry
 from provisioner.bundle.fetch import no_space
 from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
+from provisioner.inputs import MANIFEST, InputError, Kind, Unreadable, capped, open_regular, too_big
 
 _STORED = (".whl", ".conda", ".tar.bz2", ".zip", ".gz", ".zst", ".bz2")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -155,72 +155,120 @@ class Checked:
 
 # What a member that is not a regular file hashes as: no listed file has these bytes.
 NOT_A_FILE = b"\0not a regular file"
+# A bundle archive of any size is read as a stream; only a regular file is opened.
+ARCHIVE = Kind("bundle", 1 << 40, "pass a bundle folder, .tar.gz or .zip", "a bundle")
 
 
-def _members(path: Path) -> Iterator[tuple[str, IO[bytes]]]:
-    """(name, stream) of every regular file in a folder bundle or an archive."""
-    kind = b.archive_kind(path)
-    if kind == "folder" or path.is_dir():
-        for f in sorted(p for p in path.rglob("*") if p.is_symlink() or not p.is_dir()):
-            name = f.relative_to(path).as_posix()
-            if f.is_symlink() or not f.is_file():
-                # A link (it can point anywhere once copied), a pipe or a device: not a
-                # file the bundle wrote; never opened (a pipe or /dev/zero never ends).
-                yield name, io.BytesIO(NOT_A_FILE)
-                continue
-            with f.open("rb") as handle:
-                yield name, handle
-    elif kind == "tar.gz":
-        with tarfile.open(path, "r:gz") as tar:
-            for m in tar:
-                if m.isfile():
-                    member = tar.extractfile(m)
-                    assert member is not None
-                    yield m.name, member
-                elif not m.isdir():
-                    yield m.name, io.BytesIO(NOT_A_FILE)
-    else:
-        with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                if not info.is_dir():
-                    with zf.open(info) as entry:
-                        yield info.filename, entry
+@dataclass
+class _Seen:
+    """What one pass over the bundle found: every member's sha256, the manifest's bytes."""
+
+    root_depth: int
+    hashes: dict[str, str]
+    manifest_name: str | None = None
+    manifest: bytes | None = None
+
+    def is_manifest(self, name: str) -> bool:
+        return name.count("/") == self.root_depth and name.rsplit("/", 1)[-1] == b.MANIFEST
+
+    def add(self, name: str, stream: IO[bytes], size: int | None) -> None:
+        """Hash one member; keep the manifest's bytes (refused past its cap, by the size
+        the archive declares before anything is read, and while it is read)."""
+        digest = hashlib.sha256()
+        if self.is_manifest(name):
+            try:
+                if size is not None and size > MANIFEST.cap:
+                    raise too_big(MANIFEST, size)
+                data = capped(stream, MANIFEST).read()
+            except Unreadable as e:
+                raise Unreadable(f"{name}: {e.reason}", e.fix) from None
+            digest.update(data)
+            self.manifest_name, self.manifest = name, data
+        else:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+        self.hashes[name] = digest.hexdigest()
+
+
+def _walk_folder(path: Path, seen: _Seen) -> None:
+    for f in sorted(p for p in path.rglob("*") if p.is_symlink() or not p.is_dir()):
+        name = f.relative_to(path).as_posix()
+        if f.is_symlink() or not f.is_file():
+            # A link (it can point anywhere once copied), a pipe or a device: not a
+            # file the bundle wrote; never opened (a pipe or /dev/zero never ends).
+            seen.add(name, io.BytesIO(NOT_A_FILE), None)
+            continue
+        try:
+            fd = open_regular(f, ARCHIVE)
+        except Unreadable:  # replaced by a pipe since the walk: not a bundle file
+            seen.add(name, io.BytesIO(NOT_A_FILE), None)
+            continue
+        with os.fdopen(fd, "rb") as handle:
+            seen.add(name, handle, os.fstat(handle.fileno()).st_size)
+
+
+def _walk_archive(path: Path, seen: _Seen) -> None:
+    """Every member of a ``.tar.gz`` or ``.zip`` (a regular file, opened once)."""
+    with os.fdopen(open_regular(path, ARCHIVE), "rb") as raw:
+        if b.archive_kind(path) == "tar.gz":
+            with tarfile.open(fileobj=raw, mode="r:gz") as tar:
+                for m in tar:
+                    if m.isfile():
+                        member = tar.extractfile(m)
+                        assert member is not None
+                        seen.add(m.name, member, m.size)
+                    elif not m.isdir():
+                        seen.add(m.name, io.BytesIO(NOT_A_FILE), None)
+        else:
+            with zipfile.ZipFile(raw) as zf:
+                for info in zf.infolist():
+                    if not info.is_dir():
+                        with zf.open(info) as entry:
+                            seen.add(info.filename, entry, info.file_size)
 
 
 def check(path: Path) -> Checked:
-    """Re-hash every file of the bundle at ``path`` against its manifest."""
-    if not path.exists():
+    """Re-hash every file of the bundle at ``path`` against its manifest.
+
+    The bundle is read once, as a stream: a folder, or a regular ``.tar.gz``/``.zip``
+    file; its ``manifest.json`` is a regular file (or member) of at most
+    :data:`provisioner.inputs.MANIFEST` ``.cap`` bytes. Anything else (a pipe, a device,
+    a link to one, a huge manifest) is exit 2 in one line, never a hang."""
+    if not path.exists() and not path.is_symlink():
         raise ProvisionError(
             f"{path}: no such bundle", hint="pass a bundle folder, .tar.gz or .zip"
         )
     root = path
-    if path.is_dir() and not (path / b.MANIFEST).is_file():
-        tops = [d for d in path.iterdir() if (d / b.MANIFEST).is_file()]
+    if path.is_dir() and not (path / b.MANIFEST).exists():
+        tops = [d for d in path.iterdir() if (d / b.MANIFEST).exists()]
         if len(tops) == 1:
             root = tops[0]
-    hashes: dict[str, str] = {}
-    manifest_name: str | None = None
+    if not root.is_dir() and b.archive_kind(path) == "folder":
+        raise InputError(
+            f"{path}: not a bundle (neither a folder nor a .tar.gz or .zip file)",
+            hint="pass the output of `provision bundle`",
+        )
+    seen = _Seen(0 if root.is_dir() else 1, {})  # archives hold the top-level folder
     try:
-        for name, stream in _members(root):
-            digest = hashlib.sha256()
-            while chunk := stream.read(1 << 20):
-                digest.update(chunk)
-            hashes[name] = digest.hexdigest()
-            depth = 0 if root.is_dir() else 1  # archives hold the top-level folder
-            if name.count("/") == depth and name.rsplit("/", 1)[-1] == b.MANIFEST:
-                manifest_name = name
+        if root.is_dir():
+            _walk_folder(root, seen)
+        else:
+            _walk_archive(path, seen)
+    except Unreadable as e:
+        raise InputError(f"{path}: cannot read the bundle: {e.reason}", hint=e.fix) from None
     except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as e:
         raise ExternalFailure(
             f"{path}: cannot read the bundle: {e}", hint="copy or download the bundle again"
         ) from e
-    if manifest_name is None:
+    if seen.manifest_name is None or seen.manifest is None:
         raise ProvisionError(
             f"{path}: not a bundle (no {b.MANIFEST})",
             hint="pass the output of `provision bundle`",
             exit_code=ExitCode.INVALID,
         )
+    hashes, manifest_name = seen.hashes, seen.manifest_name
     prefix = manifest_name[: -len(b.MANIFEST)]
-    manifest = _read_manifest(root, path, manifest_name)
+    manifest = _parse_manifest(seen.manifest, path, manifest_name)
     problems: list[str] = []
     listed = {prefix + f["path"]: f["sha256"] for f in manifest.get("files", [])}
     for name, sha in sorted(listed.items()):
@@ -241,17 +289,12 @@ def check(path: Path) -> Checked:
     return Checked(str(manifest.get("top", "")), len(hashes), tuple(problems))
 
 
-def _read_manifest(root: Path, path: Path, name: str) -> dict[str, Any]:
-    if root.is_dir():
-        text = (root / name).read_bytes()
-    elif b.archive_kind(path) == "tar.gz":
-        with tarfile.open(path, "r:gz") as tar:
-            f = tar.extractfile(name)
-            assert f is not None
-            text = f.read()
-    else:
-        with zipfile.ZipFile(path) as zf:
-            text = zf.read(name)
+def _parse_manifest(text: bytes, path: Path, name: str) -> dict[str, Any]:
+    if text == NOT_A_FILE:
+        raise InputError(
+            f"{path}: {name} is not a regular file (a link, pipe or device)",
+            hint="copy the whole bundle again, or re-bundle",
+        )
     try:
         data = json.loads(text)
     except ValueError as e:

@@ -66,8 +66,8 @@ def top_folder(resolved: ResolvedProfile, platform: str) -> str:
 
 def read_profile_lock(resolved: ResolvedProfile) -> tuple[str, Lock]:
     """The lockfile beside the profile (text and Lock); missing or stale is exit 2."""
-    from provisioner.commands.render import read_lock
     from provisioner.errors import relpath
+    from provisioner.render.folder import read_lock
 
     found = read_lock(resolved, None)
     if found is None:
@@ -176,7 +176,12 @@ def _tool(
 ) -> tuple[list[Entry], dict[str, str]]:
     """The tool's wheels and one requirements file per host Python; also
     ``{python: requirements sha256}`` for the bootstrap scripts."""
-    from provisioner.bundle.tool import build_self_wheel, requirements_text, resolve_tool
+    from provisioner.bundle.tool import (
+        build_self_wheel,
+        own_name,
+        requirements_text,
+        resolve_tool,
+    )
 
     own = build_self_wheel(work / ".self")
     own_entry = Entry(f"{b.TOOL_DIR}/{own.name}", own, sha256_file(own), own.stat().st_size)
@@ -189,7 +194,7 @@ def _tool(
         for p in packages:
             wheels[filename(p.url)] = p
         pins = [(p.name, p.version, p.sha256 or "") for p in packages]
-        pins.append(("provisioner", version, own_entry.sha256))
+        pins.append((own_name(), version, own_entry.sha256))
         text = requirements_text(pins).encode()
         entries.append(generated(work, f"{b.TOOL_DIR}/requirements-{python}.txt", text))
         ids[python] = hashlib.sha256(text).hexdigest()
@@ -229,18 +234,6 @@ def _profile_yaml(resolved: ResolvedProfile, work: Path) -> bytes:
     return text.encode("utf-8")
 
 
-def _rendered(resolved: ResolvedProfile, lock_text: str, lock: Lock) -> dict[str, tuple[str, bool]]:
-    """``provision render`` of the profile with its lock: name -> (text, executable)."""
-    from provisioner import __version__
-    from provisioner.commands.render import MANIFEST_NAME, artifacts, manifest_text
-    from provisioner.render import RenderContext
-
-    ctx = RenderContext(resolved, __version__, {"lock_text": lock_text, "lock": lock})
-    files = {a.name: (a.render(ctx), a.executable) for a in artifacts(resolved, ctx)}
-    files[MANIFEST_NAME] = (manifest_text(ctx, files), False)
-    return files
-
-
 def collect(
     resolved: ResolvedProfile,
     *,
@@ -251,6 +244,7 @@ def collect(
     """Everything the bundle of ``resolved`` holds, fetched and hashed, in path order."""
     from provisioner.bundle.scripts import bundle_scripts
     from provisioner.bundle.tool import tool_pythons as pick_pythons
+    from provisioner.render.folder import render_files
 
     lock_text, lock = read_profile_lock(resolved)
     chosen = pick_platform(lock, platform)
@@ -263,7 +257,7 @@ def collect(
     entries += tool_entries
     entries.append(generated(work, b.PROFILE_FILE, _profile_yaml(resolved, work)))
     entries.append(generated(work, b.LOCK_FILE, lock_text.encode("utf-8")))
-    for name, (text, executable) in _rendered(resolved, lock_text, lock).items():
+    for name, (text, executable) in render_files(resolved, (lock_text, lock)).items():
         entries.append(generated(work, f"{b.RENDER_DIR}/{name}", text.encode(), executable))
     scripts = bundle_scripts(
         resolved=resolved,

@@ -4,33 +4,58 @@ run by the bundle's ``bootstrap.sh``/``bootstrap.ps1`` after they checked every 
 It writes, under ``$PROVISION_HOME/bundles/<top>-<id>/``, the bundle's profile and a
 copy of its lock whose URLs point at the bundle's own ``channel/`` and ``wheels/``
 files (the sha256 of every package is unchanged, and apply checks each one again),
-then runs ``provision apply --frozen`` on them with uv and pip kept offline. The
-copies are rewritten only when their bytes change, so a second run is a no-op apply.
+then converges them through apply's workflow (:func:`provisioner.apply.workflow.converge`)
+as ``provision apply --frozen`` would, with the installers kept offline. The copies are
+rewritten only when their bytes change, so a second run is a no-op apply.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
-import inspect
-import io
 import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner import bundle as b
 from provisioner.atomic import write_atomic
 from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
+from provisioner.inputs import LOCKFILE, MANIFEST, PROFILE, Kind, Unreadable, read_bounded
+
+if TYPE_CHECKING:
+    from provisioner.apply.workflow import Converged
+
+
+def bundle_file(path: Path, kind: Kind = MANIFEST) -> bytes:
+    """A file of the bundle, read bounded (a regular file of at most ``kind.cap`` bytes):
+    anything else is a damaged bundle, one line, exit 1."""
+    try:
+        return read_bounded(path, kind)
+    except Unreadable as e:
+        raise ExternalFailure(
+            f"{path}: the bundle is damaged: {e.reason}",
+            hint="copy the whole bundle folder again",
+        ) from None
+
+
+def _text(path: Path, kind: Kind) -> str:
+    try:
+        return bundle_file(path, kind).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ExternalFailure(
+            f"{path}: the bundle is damaged: not UTF-8 text",
+            hint="copy the whole bundle folder again",
+        ) from None
 
 
 def read_manifest(bundle: Path) -> dict[str, Any]:
     try:
-        data = json.loads((bundle / b.MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as e:
+        data = json.loads(bundle_file(bundle / b.MANIFEST).decode("utf-8"))
+    except (ValueError, RecursionError) as e:
         raise ExternalFailure(
             f"{bundle / b.MANIFEST}: not a readable bundle manifest "
             f"({'nested too deeply' if isinstance(e, RecursionError) else e})",
@@ -90,72 +115,59 @@ def write_if_changed(path: Path, text: str) -> None:
     write_atomic(path, data)
 
 
-def prepare(bundle: Path, prefix: Path | None) -> Path:
-    """Write the localized profile and lock; return the profile path. With ``prefix``
-    the environment goes exactly there (its folder name becomes the environment name)."""
+@dataclass(frozen=True)
+class Prepared:
+    """The localized profile to converge, and where its environment goes (``None``:
+    provision's own envs folder)."""
+
+    profile: Path
+    envs_dir: Path | None = None
+
+
+def prepare(bundle: Path, prefix: Path | None) -> Prepared:
+    """Write the localized profile and lock. With ``prefix`` the environment goes
+    exactly there (its folder name becomes the environment name)."""
     from provisioner.paths import bundles_dir
 
     manifest = read_manifest(bundle)
-    sums = hashlib.sha256((bundle / b.SUMS).read_bytes()).hexdigest()[:12]
+    sums = hashlib.sha256(bundle_file(bundle / b.SUMS)).hexdigest()[:12]
     work = bundles_dir() / f"{manifest['top']}-{sums}"
-    profile_text = (bundle / b.PROFILE_FILE).read_text(encoding="utf-8")
+    profile_text = _text(bundle / b.PROFILE_FILE, PROFILE)
+    envs_dir = None
     if prefix is not None:
         import yaml
 
         prefix = prefix.expanduser().absolute()
-        os.environ["PROVISION_ENVS_DIR"] = str(prefix.parent)
+        envs_dir = prefix.parent
         if prefix.name != manifest["environment"]:
-            if not frozen_supported():
-                raise ProvisionError(
-                    f"--prefix {prefix}: this provision cannot rename the environment "
-                    f"(no apply --frozen); the prefix must end in /{manifest['environment']}",
-                    hint=f"use --prefix {prefix.parent / manifest['environment']}",
-                )
             data = yaml.safe_load(profile_text)
             data["environment"]["name"] = prefix.name
             profile_text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     profile = work / "profile.yaml"
     write_if_changed(profile, profile_text)
-    lock_text = (bundle / b.LOCK_FILE).read_text(encoding="utf-8")
+    lock_text = _text(bundle / b.LOCK_FILE, LOCKFILE)
     write_if_changed(
         work / "profile.conda-lock.yml", localized_lock(lock_text, bundle, manifest["platform"])
     )
-    return profile
+    return Prepared(profile, envs_dir)
 
 
-def frozen_supported() -> bool:
-    """Whether this provision's apply has ``--frozen`` (install the lock as it is)."""
-    from provisioner.commands.apply import apply
+def converge_bundle(prepared: Prepared, *, verify: str, skip_checks: bool) -> Converged:
+    """``provision apply --frozen`` of the localized profile, offline: the lock is
+    installed as it is, never solved, and every package comes from the bundle."""
+    from provisioner.apply.run import Options
+    from provisioner.apply.workflow import converge
+    from provisioner.profile import load_profile
 
-    return "frozen" in inspect.signature(apply).parameters
-
-
-def run_apply(profile: Path, *, verify: str, skip_checks: bool) -> tuple[int, dict[str, Any]]:
-    """``provision apply --frozen`` (where this version has it) with the report as data."""
-    from provisioner.commands.apply import apply
-
-    kwargs: dict[str, Any] = {
-        "profile": profile,
-        "json_out": True,
-        "verify": verify,
-        "skip_checks": skip_checks,
-        "quiet": True,
-    }
-    if frozen_supported():
-        kwargs["frozen"] = True
-    out = io.StringIO()
-    error: ProvisionError | None = None
-    with contextlib.redirect_stdout(out):
-        try:
-            code = apply(**kwargs)
-        except ProvisionError as e:
-            error, code = e, int(e.exit_code)
-    text = out.getvalue()
-    report = json.loads(text[text.index("{") :]) if "{" in text else {}
-    if error is not None:
-        for line in error.lines():
-            print(f"bootstrap: {line}", file=sys.stderr)
-    return code, report
+    options = Options(
+        skip_checks=skip_checks,
+        quiet=True,
+        verify=verify,
+        lock_mode="frozen",
+        envs_dir=prepared.envs_dir,
+        offline=True,
+    )
+    return converge(load_profile(prepared.profile), options, change=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,26 +179,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--report", type=Path)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    # Nothing may leave the machine: every package is in the bundle.
-    os.environ.update(UV_OFFLINE="1", PIP_NO_INDEX="1")
     try:
-        profile = prepare(args.bundle.resolve(), args.prefix)
-        code, report = run_apply(profile, verify=args.verify, skip_checks=args.skip_checks)
+        prepared = prepare(args.bundle.resolve(), args.prefix)
+        result = converge_bundle(prepared, verify=args.verify, skip_checks=args.skip_checks)
     except ProvisionError as e:
         for line in e.lines():
             print(f"bootstrap: {line}", file=sys.stderr)
         return int(e.exit_code)
-    text = json.dumps(report, indent=2) + "\n"
-    if args.report is not None and report:
+    report = result.report
+    text = report.to_json()
+    if args.report is not None:
         write_if_changed(args.report, text)
     if args.json:
         sys.stdout.write(text)
     else:
-        for s in report.get("steps", ()):
-            print(f"{s['name']:<12} {s['status']:<8} {s['reason']}")
-        if report:
-            print(f"result: {report['result']} ({report['duration_s']:.2f}s)")
-    return code
+        for s in report.steps:
+            print(f"{s.name:<12} {s.status:<8} {s.reason}")
+        print(f"result: {report.result} ({report.duration_s:.2f}s)")
+    if result.error is not None:  # after the report, as the CLI does
+        for line in result.error.lines():
+            print(f"bootstrap: {line}", file=sys.stderr)
+    return result.exit_code
 
 
 def entry() -> None:
@@ -194,7 +207,7 @@ def entry() -> None:
     try:
         code = main()
     except Exception:  # the one boundary for bugs, as the CLI's
-        from provisioner.cli import write_crash_log
+        from provisioner.crashlog import write_crash_log
 
         log = write_crash_log(sys.argv[1:])
         print(f"bootstrap: internal error (this is a bug; details in {log})", file=sys.stderr)

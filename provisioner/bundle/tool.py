@@ -27,13 +27,15 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from provisioner import DISTRIBUTION
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
 from provisioner.profile import ResolvedProfile
 
 # Runtime requirements the target does not need: conda-lock writes lockfiles
-# (`provision lock`), which a bundle never does.
-NOT_CARRIED = frozenset({"conda-lock"})
+# (`provision lock`) and ruamel.yaml edits profiles (`provision add/remove/init`), which
+# a bundle never does.
+NOT_CARRIED = frozenset({"conda-lock", "ruamel-yaml"})
 TOOL_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -56,10 +58,28 @@ def tool_pythons(resolved: ResolvedProfile, wanted: Sequence[str] = ()) -> tuple
     return TOOL_PYTHONS
 
 
+def own_distribution() -> importlib.metadata.Distribution:
+    """The installed distribution that provides the ``provisioner`` package:
+    :data:`provisioner.DISTRIBUTION`, or, in an installation made before the rename,
+    whatever name its metadata gives (``packages_distributions``)."""
+    providers = importlib.metadata.packages_distributions().get("provisioner", [])
+    for name in dict.fromkeys([DISTRIBUTION, *providers]):
+        try:
+            return importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    raise RuntimeError(f"{DISTRIBUTION} is not installed (no metadata for the running package)")
+
+
+def own_name() -> str:
+    """The normalized name provision is installed under (``provisioner-gpu``)."""
+    return canonicalize_name(own_distribution().metadata["Name"] or DISTRIBUTION)
+
+
 def runtime_requirements() -> list[str]:
     """provision's own runtime requirements (no extras), minus :data:`NOT_CARRIED`."""
     out = []
-    for req in importlib.metadata.requires("provisioner") or []:
+    for req in own_distribution().requires or []:
         name = re.split(r"[ ;<>=!~\[]", req, maxsplit=1)[0]
         if "extra ==" in req or canonicalize_name(name) in NOT_CARRIED:
             continue
@@ -70,9 +90,10 @@ def runtime_requirements() -> list[str]:
 def installed_pins() -> list[str]:
     """``name==version`` of every distribution installed beside provision (constraints)."""
     pins = {}
+    own = own_name()
     for dist in importlib.metadata.distributions():
         name = dist.metadata["Name"]
-        if name and canonicalize_name(name) != "provisioner":
+        if name and canonicalize_name(name) != own:
             pins[canonicalize_name(name)] = f"{canonicalize_name(name)}=={dist.version}"
     return [pins[n] for n in sorted(pins)]
 
@@ -124,10 +145,11 @@ def build_self_wheel(folder: Path) -> Path:
     """provision's own wheel, built from the running installation's package files."""
     import provisioner
 
-    dist = importlib.metadata.distribution("provisioner")
+    dist = own_distribution()
     version = dist.version
     package = Path(provisioner.__file__).resolve().parent
-    info = f"provisioner-{version}.dist-info"
+    stem = f"{own_name().replace('-', '_')}-{version}"  # the wheel's normalized name
+    info = f"{stem}.dist-info"
     files: dict[str, bytes] = {}
     for path in sorted(package.rglob("*")):
         rel = path.relative_to(package)
@@ -151,7 +173,7 @@ def build_self_wheel(folder: Path) -> Path:
     record.append(f"{info}/RECORD,,")
     files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"provisioner-{version}-py3-none-any.whl"
+    target = folder / f"{stem}-py3-none-any.whl"
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in files.items():
             entry = zipfile.ZipInfo(name, date_time=_ZIP_TIME)

@@ -1,4 +1,9 @@
-"""`provision explain FILE|-`: name the known failure signatures in a log.
+"""`provision explain FILE|-`: name the known failure signatures in a log, and its cause.
+
+The log is streamed (a 120 MB training log is read in 8 MB chunks, never whole) and
+diagnosed in one pass (:mod:`provisioner.diagnosis`): catalogue signatures and the
+diagnosis families. With several findings, ``cause:`` names the one that explains
+the others (a WSL 1 kernel string over "no NVIDIA driver").
 
 The log's verdict class is the worst severity among its matches: ``failure`` (a fail
 signature), ``warning``, ``benign`` (only known harmless noise) or ``none``. Exit 1 for
@@ -13,10 +18,14 @@ package, which on native Linux removes the driver the host needs) is only descri
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from provisioner.logscan import Readable
 
 TARGET_CHOICES = ("wsl2", "linux", "windows")
 
@@ -37,27 +46,55 @@ def add_parser(sub: Any) -> None:
     )
 
 
-def _read(log: str) -> str:
+# UTF-16 logs (what wsl.exe writes) are small; they are read whole up to this size.
+_UTF16_MAX = 64 << 20
+_SNIFF = 64 << 10
+
+
+class _Chained:
+    """The bytes already read to sniff the encoding, then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._head:
+            out, self._head = self._head, b""
+            return out
+        return self._rest.read(size)
+
+
+def _not_text(name: str) -> Exception:
     from provisioner.errors import ProvisionError
 
+    return ProvisionError(
+        f"{name}: not a text log (NUL or binary bytes)",
+        hint="pass the captured text output (a .txt or .log file), not a binary file",
+    )
+
+
+def _open(log: str, stack: contextlib.ExitStack[bool | None]) -> Readable:
+    """The log as a byte stream (UTF-8 or a legacy code page), read lazily through the
+    bounded input reader (a regular file or stdin, at most ``inputs.LOG.cap`` bytes: a
+    FIFO or /dev/zero is one line and exit 2). UTF-16 input is decoded and re-encoded."""
+    from provisioner.inputs import LOG, open_input
+
     name = "stdin" if log == "-" else log
-    if log == "-":
-        stream = getattr(sys.stdin, "buffer", None)  # None: a text stream (embedding, tests)
-        raw: bytes | str = stream.read() if stream is not None else sys.stdin.read()
-    else:
-        try:
-            raw = Path(log).read_bytes()
-        except OSError as e:
-            raise ProvisionError(
-                f"{log}: cannot read the log: {e.strerror}", hint="pass a readable file or -"
-            ) from e
-    text = raw if isinstance(raw, str) else log_text(raw)
-    if text is None:
-        raise ProvisionError(
-            f"{name}: not a text log (NUL or binary bytes)",
-            hint="pass the captured text output (a .txt or .log file), not a binary file",
-        )
-    return text
+    stream = stack.enter_context(open_input(log, LOG, stdin=True))
+    head = stream.read(_SNIFF)
+    wide = head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        b"\x00" in head and head.count(b"\x00") * 3 >= len(head)
+    )
+    if wide:
+        data = head + stream.read(_UTF16_MAX)
+        text = log_text(data)
+        if text is None:
+            raise _not_text(name)
+        return io.BytesIO(text.encode("utf-8", "surrogatepass"))
+    if log_text(head) is None:
+        raise _not_text(name)
+    return _Chained(head, stream)
 
 
 def explain(
@@ -68,19 +105,28 @@ def explain(
     profile: str | Path | None = None,
 ) -> int:
     """Print each recognised signature with its meaning and fix; 1 if one is a failure."""
-    from provisioner.signatures import match_log, verdict_class
+    from provisioner.diagnosis import diagnose
+    from provisioner.logscan import NotText
+    from provisioner.signatures import verdict_class
 
     if profile is not None:
         from provisioner.profile import load_profile
 
         target = load_profile(profile).profile.target.os.value
-    text = _read(log)
-    matches = match_log(text)
+    with contextlib.ExitStack() as stack:
+        stream = _open(log, stack)
+        try:
+            result = diagnose(stream)
+        except NotText:
+            raise _not_text("stdin" if log == "-" else log) from None
+    matches = list(result.matches)
     verdict = verdict_class(matches)
+    cause = result.cause
     if json_out:
         out = {
             "verdict": verdict,
             "target": target,
+            "cause": None if cause is None else cause.signature.id,
             "matches": [m.as_json(target) for m in matches],
         }
         print(json.dumps(out, indent=2))
@@ -93,6 +139,8 @@ def explain(
             print(f"  meaning: {s.meaning}")
             label = f"fix ({target})" if target is not None and target in s.fixes else "fix"
             print(f"  {label}: {s.fix_for(target)}")
+        if cause is not None and len(matches) > 1:
+            print(f"cause: {cause.signature.id} (line {cause.line})")
         print(f"verdict: {verdict}")
     return 1 if verdict == "failure" else 0
 

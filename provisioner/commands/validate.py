@@ -3,7 +3,9 @@
 Exit 0 when all are valid, 2 otherwise. Errors print like a compiler's, in the
 CLI's one error style (``file:line:col: error: path: message`` at the start of
 the line, as gcc prints it);
-``--json`` prints a list of ``{file, line, col, path, message}`` on stdout instead.
+``--json`` prints a list of ``{file, line, col, path, message, severity}`` on stdout
+instead. Warnings (``severity: warning``, e.g. a variable that redirects TLS trust)
+are printed too and do not change the exit code.
 """
 
 from __future__ import annotations
@@ -36,20 +38,21 @@ def validate(*, profiles: Sequence[str | Path], json_out: bool = False) -> int:
     valid: list[str] = []
     for path in profiles:
         try:
-            load_profile(path)
+            found.extend(load_profile(path).warnings)
             valid.append(str(path))
         except ValidationFailed as e:
             found.extend(e.diagnostics)
+    errors = sum(1 for d in found if d.severity == "error")
     if json_out:
         print(json.dumps([_as_json(d) for d in found], indent=2, ensure_ascii=False))
     else:
         for name in valid:
             print(f"ok: {name}")
-        for d in found:  # the CLI's one error style: "FILE:L:C: error: ..."
+        for d in found:  # the CLI's one style: "FILE:L:C: error: ..." (or "warning: ...")
             print(d.printed(), file=sys.stderr)
-        if found:
-            print(f"{len(found)} error(s)", file=sys.stderr)
-    return int(ExitCode.INVALID if found else ExitCode.OK)
+        if errors:
+            print(f"{errors} error(s)", file=sys.stderr)
+    return int(ExitCode.INVALID if errors else ExitCode.OK)
 
 
 def _as_json(d: Diagnostic) -> dict[str, object]:
@@ -60,4 +63,5 @@ def _as_json(d: Diagnostic) -> dict[str, object]:
         "col": pos.col if pos else None,
         "path": d.path,
         "message": d.message,
+        "severity": d.severity,
     }

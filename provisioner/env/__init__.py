@@ -86,12 +86,14 @@ class EnvBackend(Protocol):
         *,
         diff: EnvDiff | None = None,
         quiet: bool = False,
+        offline: bool = False,
     ) -> None:
         """Make ``prefix`` match the lock exactly (create or update).
 
         ``diff`` is :meth:`diff` of this prefix as apply's environment check found it:
         the install acts on it instead of comparing again. ``None`` (a caller without a
-        check) compares here."""
+        check) compares here. ``offline``: the installers reach no network (every
+        package is already local, as in a bundle)."""
         ...
 
 

@@ -103,6 +103,7 @@ class CondaBackend:
         *,
         diff: EnvDiff | None = None,
         quiet: bool = False,
+        offline: bool = False,
     ) -> None:
         """Make ``prefix`` hold exactly the locked packages; hash-check every artifact first.
 
@@ -146,7 +147,7 @@ class CondaBackend:
             from provisioner.env.pip_part import install_pip_part
 
             current = pip_part_of(diff, pip_pkgs) if diff is not None else None
-            install_pip_part(python, pip_pkgs, quiet=quiet, current=current)
+            install_pip_part(python, pip_pkgs, quiet=quiet, current=current, offline=offline)
 
     def diff(self, prefix: Path, lock: Lock, platform: str, *, files: bool = False) -> EnvDiff:
         """Compare ``conda-meta`` (and the pip part) with the lock, without installing;

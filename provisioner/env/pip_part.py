@@ -88,6 +88,7 @@ def install_pip_part(
     *,
     owns_all: bool = False,
     current: EnvDiff | None = None,
+    offline: bool = False,
 ) -> None:
     """Install exactly these locked pip packages into the environment of ``python``.
 
@@ -95,13 +96,13 @@ def install_pip_part(
     are uninstalled first, so the environment ends up matching the lock. A hash
     mismatch, an unreachable index or a full disk raises one :class:`ExternalFailure`
     with the cause and a fix. ``current`` is the pip part's diff as the caller found it
-    (:func:`diff_pip_part` by default).
+    (:func:`diff_pip_part` by default). ``offline``: uv reaches no index (``UV_OFFLINE``).
     """
     if current is None:
         current = diff_pip_part(python, packages, owns_all=owns_all)
     uv = uv_executable()
     # Output is captured (and shown only on failure), so uv's own bars are off.
-    env = {**os.environ, "UV_NO_PROGRESS": "1"}
+    env = {**os.environ, "UV_NO_PROGRESS": "1", **({"UV_OFFLINE": "1"} if offline else {})}
     if current.remove:
         names = [r.split(":", 1)[1] for r in current.remove]
         _run_installer([uv, "pip", "uninstall", "--python", str(python), *names], env)

@@ -121,6 +121,7 @@ class VenvBackend:
         *,
         diff: EnvDiff | None = None,
         quiet: bool = False,
+        offline: bool = False,
     ) -> None:
         current = diff if diff is not None else self.diff(prefix, lock, platform)
         packages = lock.for_platform(platform, "pip")
@@ -128,7 +129,9 @@ class VenvBackend:
             self.create(prefix)
             current = EnvDiff(add=packages, exists=False)  # an empty venv: all of it
         python = self.python(prefix)
-        install_pip_part(python, packages, quiet=quiet, owns_all=True, current=current)
+        install_pip_part(
+            python, packages, quiet=quiet, owns_all=True, current=current, offline=offline
+        )
 
     def create(self, prefix: Path) -> None:
         """(Re)create an empty venv at ``prefix`` from a matching host interpreter."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from provisioner import process
 from provisioner.errors import Position, ProvisionError
+from provisioner.inputs import Kind, Unreadable, open_regular
 from provisioner.process import Completed
 
 SNAPSHOT_FORMAT = 1
@@ -72,6 +73,9 @@ def command_from_json(data: dict[str, Any]) -> Completed:
     )
 
 
+HOST_FILE = Kind("host file", MAX_FILE_BYTES, "", "a regular file")
+
+
 class Probe:
     """Reads files under ``root`` and runs commands found on ``path``; records every answer.
 
@@ -115,9 +119,12 @@ class Probe:
         700 KB dpkg status); only the reduced text is kept and saved in a snapshot."""
         if rel not in self._files and not self._replay:
             try:
-                with self._host(rel).open("rb") as f:
+                # A regular file only (``/proc`` and ``/sys`` files are): a FIFO or a
+                # device under --root would block or never end.
+                fd = open_regular(self._host(rel), HOST_FILE, sized=False)
+                with os.fdopen(fd, "rb") as f:
                     text = f.read(MAX_FILE_BYTES).decode("utf-8", "replace")
-            except OSError:
+            except (OSError, Unreadable):
                 self._files[rel] = None
             else:
                 self._files[rel] = keep(text) if keep is not None else text
@@ -249,17 +256,16 @@ class Probe:
     @classmethod
     def replay(cls, source: Path) -> Probe:
         """A probe that answers only from a saved snapshot; anything not in it is absent."""
+        from provisioner.inputs import FACTS, read_input
+
+        # A regular file of at most FACTS.cap bytes: a FIFO or /dev/zero is exit 2.
+        raw = read_input(source, FACTS)
         try:
-            data = json.loads(source.read_text("utf-8"))
+            data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, RecursionError) as e:
             why = "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else "nested too deep"
             raise ProvisionError(
                 f"{source}: not a facts file: {why}",
-                hint="pass a file written by `provision facts --save FILE`",
-            ) from e
-        except OSError as e:
-            raise ProvisionError(
-                f"{source}: cannot read facts file: {e.strerror}",
                 hint="pass a file written by `provision facts --save FILE`",
             ) from e
         except json.JSONDecodeError as e:

@@ -22,7 +22,7 @@ from typing import Literal
 PackageManager = Literal["conda", "pip"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LockedPackage:
     """One package pinned for one platform."""
 

@@ -8,6 +8,7 @@ the lock inputs (:mod:`provisioner.lock.inputs`) is stored in
 platform, in ``metadata.content_hash`` (where conda-lock keeps its own input hash).
 Lockfiles of older versions recorded a hash of the whole profile
 (``provision_content_hash``): they read as stale, saying so.
+Reading is :mod:`provisioner.lock.reader` (bounded, streamed, checked field by field).
 conda_lock is imported lazily: it costs about 0.5 s.
 """
 
@@ -15,10 +16,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from provisioner import yamlfast
-from provisioner.errors import ExitCode, ProvisionError
 from provisioner.lock import Lock, LockedPackage
 from provisioner.lock.inputs import (
     INPUT_KEY_PREFIX,
@@ -27,13 +26,26 @@ from provisioner.lock.inputs import (
     input_digests,
     inputs_hash,
 )
+from provisioner.lock.reader import LEGACY_HASH_KEY, Malformed, read_lockfile
+from provisioner.lock.reader import order as _order
 from provisioner.platforms import target_platforms
 from provisioner.profile import Manager, ResolvedProfile
 
 if TYPE_CHECKING:
     from conda_lock.lockfile.v2prelim.models import Lockfile
 
-LEGACY_HASH_KEY = "provision_content_hash"  # older lockfiles: the whole profile's hash
+__all__ = [
+    "LEGACY_HASH_KEY",
+    "Malformed",
+    "canonical",
+    "default_lockfile_path",
+    "lock_profile",
+    "platforms_for",
+    "read_lockfile",
+    "stale_inputs",
+    "stale_reason",
+    "write_lockfile",
+]
 
 
 def default_lockfile_path(resolved: ResolvedProfile) -> Path:
@@ -158,113 +170,6 @@ def write_lockfile(lock: Lock, resolved: ResolvedProfile, path: Path) -> Path:
         tmp.unlink(missing_ok=True)
         tmp_dir.rmdir()
     return path
-
-
-def read_lockfile(path: Path) -> Lock:
-    """Read a conda-lock v1 lockfile; a missing or malformed file is one clear error.
-
-    Parsed with PyYAML and checked field by field against conda-lock's v1 schema
-    (the fields its models require), not with conda-lock itself: importing it costs
-    0.7 s, which ``--check`` and every apply would pay."""
-    import yaml
-
-    path = Path(path)
-    fix = f"re-create it with `provision lock` (or delete {path.name})"
-    if not path.is_file():
-        raise ProvisionError(f"{path}: lockfile not found", hint=fix, exit_code=ExitCode.INVALID)
-    try:
-        return _parse(yamlfast.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, Malformed) as e:
-        first = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
-        raise ProvisionError(
-            f"{path}: not a valid conda-lock file: {first}", hint=fix, exit_code=ExitCode.INVALID
-        ) from e
-
-
-class Malformed(ValueError):
-    """A lockfile field is missing or has the wrong type."""
-
-
-def _field(data: Any, key: str, kind: type, where: str, default: Any = ...) -> Any:
-    if not isinstance(data, dict):
-        raise Malformed(f"{where or 'the document'}: expected a mapping")
-    if key not in data or data[key] is None:
-        if default is ...:
-            raise Malformed(f"{where + '.' if where else ''}{key}: missing")
-        return default
-    value = data[key]
-    if not isinstance(value, kind):
-        raise Malformed(f"{where + '.' if where else ''}{key}: expected {kind.__name__}")
-    return value
-
-
-def _parse(data: Any) -> Lock:
-    version = _field(data, "version", int, "")
-    if version != 1:
-        raise Malformed(f"version {version} is not supported (conda-lock format v1 expected)")
-    meta = _field(data, "metadata", dict, "")
-    platforms = _field(meta, "platforms", list, "metadata")
-    channels = [
-        c if isinstance(c, str) else _field(c, "url", str, f"metadata.channels[{i}]")
-        for i, c in enumerate(_field(meta, "channels", list, "metadata"))
-    ]
-    content_hashes = _field(meta, "content_hash", dict, "metadata")
-    custom = _field(meta, "custom_metadata", dict, "metadata", {})
-    inputs = tuple(
-        (str(k).removeprefix(INPUT_KEY_PREFIX), str(v))
-        for k, v in custom.items()
-        if str(k).startswith(INPUT_KEY_PREFIX)
-    )
-    content_hash = (
-        custom.get(INPUTS_HASH_KEY)
-        or custom.get(LEGACY_HASH_KEY)
-        or "sha256:" + str(next(iter(content_hashes.values()), ""))
-    )
-    if INPUTS_HASH_KEY not in custom:
-        inputs = ()  # an older lockfile: its hash is not of the lock inputs
-    packages = tuple(
-        _package(entry, f"package[{i}]")
-        for i, entry in enumerate(_field(data, "package", list, ""))
-    )
-    return Lock(
-        content_hash=str(content_hash),
-        platforms=tuple(str(p) for p in platforms),
-        channels=tuple(channels),
-        packages=tuple(sorted(packages, key=_order)),
-        inputs=inputs,
-    )
-
-
-def _package(entry: Any, where: str) -> LockedPackage:
-    manager = _field(entry, "manager", str, where)
-    if manager not in ("conda", "pip"):
-        raise Malformed(f"{where}.manager: {manager!r} is neither conda nor pip")
-    hashes = _field(entry, "hash", dict, where)
-    md5 = _field(hashes, "md5", str, f"{where}.hash", None)
-    sha256 = _field(hashes, "sha256", str, f"{where}.hash", None)
-    if manager == "conda" and md5 is None:
-        raise Malformed(f"{where}.hash: conda packages need an md5")
-    url = _field(entry, "url", str, where)
-    deps = _field(entry, "dependencies", dict, where, {})
-    platform = _field(entry, "platform", str, where)
-    subdir = url.rstrip("/").rsplit("/", 2)[-2] if manager == "conda" and "/" in url else ""
-    return LockedPackage(
-        manager=manager,
-        name=_field(entry, "name", str, where),
-        version=_field(entry, "version", str, where),
-        platform=platform,
-        url=url,
-        sha256=sha256,
-        build=_field(entry, "build", str, where, ""),
-        md5=md5,
-        subdir=subdir,
-        dependencies=tuple(f"{n} {s or ''}".strip() for n, s in sorted(deps.items())),
-        category=_field(entry, "category", str, where, "main"),
-    )
-
-
-def _order(p: LockedPackage) -> tuple[Any, ...]:
-    return (p.platform, p.manager != "conda", p.name)
 
 
 def canonical(lock: Lock) -> Lock:

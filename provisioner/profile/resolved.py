@@ -31,6 +31,8 @@ class ResolvedProfile:
     # dotted path -> where it was set; package-list items by name: "environment.pip[torch]",
     # other list items by index: "environment.channels[0]". Defaults have no entry.
     origins: dict[str, Position] = field(default_factory=dict)
+    # what validate prints as warnings (a variable that redirects TLS trust, ...)
+    warnings: tuple[Diagnostic, ...] = ()
 
     @property
     def name(self) -> str:
@@ -74,9 +76,10 @@ def load_profile(path: str | Path) -> ResolvedProfile:
         diags += check_partial(merged, bad)
         raise _failed(diags) from None
     diags += check_profile(profile.model_dump(mode="json"), merged)
-    if diags:
+    if any(d.severity == "error" for d in diags):
         raise _failed(diags)
-    return ResolvedProfile(profile, p, tuple(merged.sources), merged.origins())
+    warnings = tuple(_failed(diags).diagnostics)  # sorted, each on one line
+    return ResolvedProfile(profile, p, tuple(merged.sources), merged.origins(), warnings)
 
 
 def _failed(diags: list[Diagnostic]) -> ValidationFailed:

@@ -1,21 +1,32 @@
-"""Values the profile language refuses whatever field they are in.
+"""Values the profile language refuses (or warns about) whatever field they are in.
 
-Two rules, both checked at ``validate`` with the value's position:
+Three rules, all checked at ``validate`` with the value's position, for every target
+(conda's ``activate.d/*.bat`` runs wherever conda runs on Windows, whatever the
+profile's target says):
 
 - **Text a script cannot carry.** A NUL byte cannot be passed to any process, so
-  it is refused everywhere. Free text (``name``, ``description``, variable
-  values, ``requires.gpu.notes``) may hold any other character: every script
-  quotes it and every report escapes it. Everywhere else (keys, versions,
-  package specs, channels, URLs, names) control characters (C0, DEL, C1), the
-  Unicode line and paragraph separators and the bidirectional controls (which
-  make text read differently from how it runs) are refused too.
+  it is refused everywhere. Control characters (C0 with CR, LF and tab, DEL, C1),
+  the Unicode line and paragraph separators and the bidirectional controls (which
+  make text read differently from how it runs) are refused in every key and value
+  that reaches a script or a shell: the profile's ``name`` and ``description``,
+  variable names and values, versions, specs, channels, URLs. A line break in a
+  variable's value would start a command of its own in a ``.bat`` activation
+  file. Only ``requires.gpu.notes`` (shown by ``doctor``, never run) is free text.
 - **Environment variable names.** A name must be valid on the target (POSIX for
   linux and wsl2; Windows rules, case-insensitive and unique, for windows) and
-  not one that changes how a shell, the dynamic loader, Python or this tool
-  behave (:data:`REFUSED_NAMES`, :data:`REFUSED_PREFIXES`; docs/profiles.md
-  says why for each). The bootstrap scripts export the variables before they run
-  ``check.sh``, the installer and the smoke test, so such a name would run a
-  command or change what gets installed.
+  not one that changes how a shell, the dynamic loader, Python, the installers or
+  this tool behave (:data:`REFUSED_NAMES`, :data:`REFUSED_PREFIXES`). The bootstrap
+  scripts export the variables before they run ``check.sh``, the installer and the
+  smoke test, so such a name would run a command or change what gets installed:
+  it would break what the lock guarantees.
+- **Names that redirect or load code elsewhere** (TLS trust, proxies, the options
+  other runtimes read, :data:`WARNED_NAMES`, :data:`WARNED_PREFIXES`,
+  :data:`WARNED_SUFFIXES`) are warnings: they do not change what is installed (every
+  package is hash-checked) but they change what programs in the environment trust
+  or load. ``PYTHONWARNINGS`` is refused when a filter names a category in a
+  module: Python imports that module at every start, before the smoke test.
+
+docs/profiles.md lists every name with its reason; a test keeps the tables equal.
 """
 
 from __future__ import annotations
@@ -66,6 +77,48 @@ REFUSED_PREFIXES: Mapping[str, str] = {
     "BASH_": "bash's own variables (BASH_ENV, BASH_XTRACEFD, exported BASH_FUNC_ functions)",
     "LD_": "the dynamic loader reads LD_* (LD_AUDIT, LD_PRELOAD, ...)",
     "DYLD_": "the macOS dynamic loader reads DYLD_*",
+    "PIP_": "pip reads PIP_* (index, trusted hosts, target folder, constraints) when the "
+    "bootstrap script installs the pip part; use environment.index_url, extra_index_urls, "
+    "find_links and proxy",
+    "UV_": "uv reads UV_* (cache folder, index, hash checks, config file) when apply and the "
+    "bundle install the pip part",
+    "CONDA_": "conda reads CONDA_* (channels, package cache, safety checks) when the "
+    "bootstrap script builds the environment; use environment.channels",
+    "MAMBA_": "mamba and micromamba read MAMBA_* (root prefix, package cache) when the "
+    "bootstrap script builds the environment",
+}
+
+# Names allowed with a warning: they change what programs in the environment trust or
+# load, not what is installed (docs/profiles.md repeats these tables; a test keeps them equal).
+_TLS = "the CA certificates TLS downloads trust"
+WARNED_NAMES: Mapping[str, str] = {
+    "REQUESTS_CA_BUNDLE": f"requests reads it: {_TLS}",
+    "CURL_CA_BUNDLE": f"curl and requests read it: {_TLS}",
+    "NODE_EXTRA_CA_CERTS": f"Node adds it to {_TLS}",
+    "PYTHONHTTPSVERIFY": "0 turns off certificate checks in Python's urllib",
+    "NODE_TLS_REJECT_UNAUTHORIZED": "0 turns off certificate checks in Node",
+    "GIT_SSL_NO_VERIFY": "turns off certificate checks in git",
+    "HTTP_PROXY": "sends downloads through another host (for the install, use environment.proxy)",
+    "HTTPS_PROXY": "sends downloads through another host (for the install, use environment.proxy)",
+    "ALL_PROXY": "sends downloads through another host (for the install, use environment.proxy)",
+    "NO_PROXY": "changes which hosts are reached without the proxy",
+    "BROWSER": "Python's webbrowser runs the command it names (PYTHONWARNINGS can make Python "
+    "open a browser)",
+    "PYTHONBREAKPOINT": "breakpoint() imports and calls what it names",
+    "PYTHONWARNINGS": "sets Python's warning filters at every start (a filter that names a "
+    "category in a module is refused: Python imports that module)",
+    "PERL5OPT": "perl adds its options (-M loads a module) to every run",
+    "PERL5LIB": "perl loads modules from its folders first",
+    "RUBYOPT": "ruby adds its options (-r loads a library) to every run",
+    "RUBYLIB": "ruby loads libraries from its folders first",
+    "NODE_PATH": "node loads modules from its folders",
+}
+WARNED_PREFIXES: Mapping[str, str] = {
+    "SSL_": f"OpenSSL and Python's ssl read SSL_CERT_FILE and SSL_CERT_DIR: {_TLS}",
+}
+WARNED_SUFFIXES: Mapping[str, str] = {
+    "_OPTIONS": "runtimes read NAME_OPTIONS as extra options (NODE_OPTIONS --require, "
+    "JAVA_TOOL_OPTIONS -javaagent): they load code into every such program",
 }
 
 POSIX_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -74,8 +127,8 @@ POSIX_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 WINDOWS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.()-]*$")
 MAX_NAME = 255
 
-_FREE_TEXT: tuple[Loc, ...] = (("name",), ("description",))
-_FREE_TEXT_MAPS: tuple[Loc, ...] = (("environment", "variables"), ("requires", "gpu", "notes"))
+_FREE_TEXT: tuple[Loc, ...] = ()
+_FREE_TEXT_MAPS: tuple[Loc, ...] = (("requires", "gpu", "notes"),)
 _BIDI = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F))
 
 
@@ -87,6 +140,31 @@ def refused_reason(name: str) -> str | None:
     for prefix, why in REFUSED_PREFIXES.items():
         if upper.startswith(prefix):
             return why
+    return None
+
+
+def warned_reason(name: str) -> str | None:
+    """Why ``name`` is allowed only with a warning; None when it is plain (case-insensitive)."""
+    upper = name.upper()
+    if upper in WARNED_NAMES:
+        return WARNED_NAMES[upper]
+    for prefix, why in WARNED_PREFIXES.items():
+        if upper.startswith(prefix):
+            return why
+    for suffix, why in WARNED_SUFFIXES.items():
+        if upper.endswith(suffix):
+            return why
+    return None
+
+
+def imported_by_warning_filters(value: str) -> str | None:
+    """The first module ``PYTHONWARNINGS`` makes Python import at start (a filter's
+    category ``module.Class``: ``action:message:category:module:lineno``), else None."""
+    for spec in value.split(","):
+        fields = spec.split(":")
+        category = fields[2].strip() if len(fields) > 2 else ""
+        if "." in category:
+            return category.rsplit(".", 1)[0]
     return None
 
 
@@ -132,7 +210,8 @@ def check_text(merged: Merged) -> list[Diagnostic]:
 
 
 def check_variables(data: Mapping[str, Any], merged: Merged) -> list[Diagnostic]:
-    """``environment.variables`` names: valid on the target, not refused, unique."""
+    """``environment.variables`` names: valid on the target, not refused, unique; a
+    warning for each name that redirects trust or loads code (:func:`warned_reason`)."""
     env = data.get("environment")
     variables = env.get("variables") if isinstance(env, Mapping) else None
     if not isinstance(variables, Mapping):
@@ -152,6 +231,21 @@ def check_variables(data: Mapping[str, Any], merged: Merged) -> list[Diagnostic]
             )
         if problem is not None:
             out.append(Diagnostic(problem, at, dotted(loc)))
+        elif (warned := warned_reason(str(name))) is not None:
+            message = (
+                f'"{name}" {warned}; check that the environment needs it '
+                "(see docs/profiles.md, Environment variables)"
+            )
+            out.append(Diagnostic(message, at, dotted(loc), severity="warning"))
+        value = variables[name]
+        module = imported_by_warning_filters(value) if isinstance(value, str) else None
+        if str(name).upper() == "PYTHONWARNINGS" and module is not None:
+            message = (
+                f'a filter names a category in module "{module}": Python imports it at '
+                "every start, before the smoke test; name a built-in category "
+                "(DeprecationWarning) instead"
+            )
+            out.append(Diagnostic(message, merged.position(loc), dotted(loc)))
         seen.setdefault(str(name).upper(), str(name))
     return out
 

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import json
 import re
-import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from provisioner.inputs import REPORT, read_bounded
+from provisioner.inputs import Unreadable as Unreadable_
 from provisioner.report.model import InvalidReport, Report, parse_report
 
-MAX_BYTES = 64 * 1024 * 1024  # a report is a few KB; a bigger file is not one
+MAX_BYTES = REPORT.cap  # a report is a few KB; a bigger file is not one
+# A real report holds ~64 JSON values (objects, arrays, strings) per KB.
+MAX_VALUES = 600_000
 
 
 @dataclass(frozen=True)
@@ -78,22 +81,20 @@ def _without_surrogates(value: Any) -> Any:
 
 
 def load(path: Path) -> Loaded | Unreadable:
-    """One report file, validated; any problem is a one-line cause, never an exception."""
-    too_big = Unreadable(path, f"larger than {MAX_BYTES // 2**20} MiB: not a report")
+    """One report file, validated; any problem is a one-line cause, never an exception.
+
+    Read through the one bounded reader (a regular file of at most
+    :data:`MAX_BYTES`), and refused before parsing when it holds more JSON values than
+    any report (:data:`MAX_VALUES`): memory stays a small multiple of the file's size
+    whatever it holds (a file of ``{}`` took 50 times its size)."""
     try:
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
-            # A pipe would block the read forever, /dev/zero would fill memory.
-            return Unreadable(path, "not a regular file: not a report")
-        if st.st_size > MAX_BYTES:
-            return too_big
-        with path.open("rb") as f:
-            raw = f.read(MAX_BYTES + 1)  # bounded even if the file grows meanwhile
-        if len(raw) > MAX_BYTES:
-            return too_big
-        text = raw.decode("utf-8-sig", errors="replace")
-    except OSError as e:
-        return Unreadable(path, f"cannot read: {e.strerror or e}")
+        raw = read_bounded(path, REPORT)
+    except Unreadable_ as e:
+        return Unreadable(path, f"{e.reason}: not a report")
+    values = raw.count(b"{") + raw.count(b"[") + raw.count(b'"') // 2
+    if values > MAX_VALUES:
+        return Unreadable(path, f"more than {MAX_VALUES} JSON values: not a report")
+    text = raw.decode("utf-8-sig", errors="replace")
     try:
         data = _without_surrogates(json.loads(text))
     except json.JSONDecodeError as e:

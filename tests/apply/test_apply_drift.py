@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def cpu(tmp_path_factory: pytest.TempPathFactory) -> tuple[Provision, Path]:
     """The cpu profile applied once (locked from this machine's pip sources, offline)."""
-    machine.cpu_torch_wheel()
+    machine.cpu_profile_offline()
     tmp = tmp_path_factory.mktemp("drift")
     provision = make_provision(tmp)
     machine.with_pip_config(provision.env, tmp / "pip")

@@ -41,7 +41,7 @@ def wait_for_installer(apply_pid: int, timeout: float = 300) -> int:
 def test_killed_during_install_then_apply_converges(
     provision: Provision, tmp_path: Path, sig: signal.Signals
 ) -> None:
-    machine.cpu_torch_wheel()
+    machine.cpu_profile_offline()
     machine.with_pip_config(provision.env, tmp_path / "pip")  # this machine's sources, offline
     profile = tmp_path / "cpu.yaml"
     shutil.copy(REPO / "profiles" / "cpu.yaml", profile)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 def with_pip_config(provision: Provision, tmp_path: Path) -> Provision:
     """Locking reads this machine's pip sources (its CPU torch wheel folder, the local
     mirrors), offline: the guard's PIP_NO_INDEX is lifted, UV_OFFLINE stays."""
-    machine.cpu_torch_wheel()
+    machine.cpu_profile_offline()
     machine.with_pip_config(provision.env, tmp_path / "pip")
     return provision
 

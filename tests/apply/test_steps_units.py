@@ -49,6 +49,7 @@ class FakeBackend:
         *,
         diff: EnvDiff | None = None,
         quiet: bool = False,
+        offline: bool = False,
     ) -> None:
         raise AssertionError("a check never installs")
 

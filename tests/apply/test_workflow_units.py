@@ -253,6 +253,7 @@ class FakeBackend:
         *,
         diff: EnvDiff | None = None,
         quiet: bool = False,
+        offline: bool = False,
     ) -> None:
         self.installed_with.append(diff)
 

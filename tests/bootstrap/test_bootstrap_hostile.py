@@ -1,4 +1,4 @@
-"""bootstrap.sh rendered from a profile with hostile values in every free-text field (name,
+"""bootstrap.sh rendered from a profile with hostile values in every text field (name,
 description, variable values) and a hostile file name: executed for real (--dry-run with
 the host checks, then a real venv build), no injected command runs and every value
 arrives byte for byte."""
@@ -30,12 +30,14 @@ with open(out, "w") as f:
 
 def hostile(marker: Path, tag: str) -> str:
     """A value that runs ``touch MARKER/<tag>-*`` if it is ever pasted unquoted into bash
-    (command substitution, backticks, a closed quote, a line break, a comment break)."""
+    (command substitution, backticks, a closed quote, a command separator, a comment
+    break). Line breaks and other control characters are refused at validate
+    (tests/profile/test_values.py), so they never reach a script."""
     m = f"{marker}/{tag}"
     return (
         f"it's $(touch {m}-subst) `touch {m}-backtick` '; touch {m}-quote; '"
-        f'"; touch {m}-dquote; " $HOME ${{PATH}} * ?\n touch {m}-newline\n'
-        f"\u2028touch {m}-ls \u2019smart\u2019 # not a comment \\ end"
+        f'"; touch {m}-dquote; " $HOME ${{PATH}} * ? ; touch {m}-semi & touch {m}-amp '
+        f"| touch {m}-pipe \u2019smart\u2019 # not a comment \\ end"
     )
 
 

@@ -377,7 +377,7 @@ def test_cpu_profile_with_the_real_smoke_test(
 ) -> None:
     # The shipped cpu profile, locked from this machine's pip sources (its local CPU torch
     # wheel), bootstrapped with pip and trained by the rendered smoke_test.py.
-    machine.cpu_torch_wheel()
+    machine.cpu_profile_offline()
     monkeypatch.setenv("PIP_CONFIG_FILE", str(machine.pip_config_file(tmp_path / "pip")))
     profile = tmp_path / "p" / "cpu.yaml"
     profile.parent.mkdir()

@@ -50,14 +50,14 @@ def child_env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def pip_config_env(child_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """This machine's package sources (its local CPU torch wheel) in pip's config."""
-    machine.cpu_torch_wheel()
+    machine.cpu_profile_offline()
     return machine.with_pip_config(dict(child_env), tmp_path / "pip")
 
 
 def lock_offline(profile: Path, env: dict[str, str]) -> None:
     """``provision lock`` from the local sources only (uv offline: PyPI's CUDA torch build
     must not win over the local CPU wheel); bundling itself may reach PyPI."""
-    done = provision("lock", str(profile), env={**env, "UV_OFFLINE": "1"})
+    done = provision("lock", str(profile), env=dict(machine.offline(dict(env))))
     assert done.returncode == 0, done.stderr
 
 

@@ -130,6 +130,7 @@ def test_explain_stdin_and_nothing_found(
     assert json.loads(capsys.readouterr().out) == {
         "verdict": "none",
         "target": None,
+        "cause": None,
         "matches": [],
     }
 

@@ -23,9 +23,11 @@ from provisioner.uvbin import uv_executable
 from tests.pypi_index import small_package
 
 
-@pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    prefix = tmp_path_factory.mktemp("pip-part") / "env"
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    """A new, empty venv for each test (one shared venv made the tests depend on their
+    order: what one installed, the next one's diff saw)."""
+    prefix = tmp_path / "env"
     subprocess.run(
         [uv_executable(), "venv", "--python", sys.executable, str(prefix)],
         check=True,

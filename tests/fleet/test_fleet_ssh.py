@@ -97,14 +97,14 @@ def test_playbook_converges_three_ssh_hosts_and_reruns_unchanged(tmp_path: Path)
         pytest.skip(why)
     pytest.importorskip("ansible", reason="ansible-core is not installed (pip install '.[fleet]')")
     # The cpu profile is locked from this machine's pip sources (its CPU torch wheel).
-    machine.cpu_torch_wheel()
+    machine.cpu_profile_offline()
     env = machine.with_pip_config(dict(os.environ), tmp_path / "pip")
     env["PYTHONPATH"] = str(REPO)
     profile = tmp_path / "p" / "cpu.yaml"
     profile.parent.mkdir()
     shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
     # Locked from the local sources only: PyPI's CUDA torch build must not win.
-    locked = provision("lock", str(profile), env={**env, "UV_OFFLINE": "1"})
+    locked = provision("lock", str(profile), env=dict(machine.offline(dict(env))))
     assert locked.returncode == 0, locked.stderr
     out = tmp_path / "fleet"
     exported = provision("export", "ansible", str(profile), "-o", str(out), env=env)

@@ -257,7 +257,7 @@ def test_cpu_profile_locks_the_local_cpu_torch_wheel(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # This machine's pip sources (its CPU torch wheel folder, file:// mirrors), offline.
-    local_torch = machine.cpu_torch_wheel()
+    local_torch = machine.cpu_profile_offline()
     monkeypatch.setenv("PIP_CONFIG_FILE", str(machine.pip_config_file(tmp_path)))
     monkeypatch.delenv("PIP_NO_INDEX", raising=False)
     resolved = load_profile(REPO / "profiles" / "cpu.yaml")

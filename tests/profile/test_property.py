@@ -23,10 +23,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provisioner.commands.render import artifacts
 from provisioner.errors import ValidationFailed
 from provisioner.profile import ResolvedProfile, load_profile
 from provisioner.render import RenderContext
+from provisioner.render.folder import artifacts
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((REPO / "profiles").glob("*.yaml")) + sorted(

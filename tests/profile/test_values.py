@@ -8,9 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.commands.validate import validate
 from provisioner.errors import ValidationFailed
 from provisioner.profile import load_profile
-from provisioner.profile.values import REFUSED_NAMES, REFUSED_PREFIXES, refused_reason
+from provisioner.profile.values import (
+    REFUSED_NAMES,
+    REFUSED_PREFIXES,
+    WARNED_NAMES,
+    WARNED_PREFIXES,
+    WARNED_SUFFIXES,
+    refused_reason,
+    warned_reason,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = (REPO / "docs" / "profiles.md").read_text(encoding="utf-8")
@@ -37,13 +46,98 @@ smoke_test: {{framework: pytorch, device: cpu, require_accelerator: false{extra}
 def errors(path: Path) -> list[str]:
     with pytest.raises(ValidationFailed) as info:
         load_profile(path)
-    return [str(d) for d in info.value.diagnostics]
+    return [str(d) for d in info.value.diagnostics if d.severity == "error"]
+
+
+def docs_table(heading: str) -> dict[str, str]:
+    """The ``| `NAME` | why |`` rows of the docs table under the header row ``heading``."""
+    section = DOCS.split(heading, 1)[1].split("\n\n", 1)[0]
+    return dict(re.findall(r"^\| `(\*?[A-Z0-9_]+\*?)` \| (.+) \|$", section, flags=re.M))
 
 
 def test_docs_list_every_refused_name_with_its_reason() -> None:
-    table = dict(re.findall(r"^\| `([A-Z0-9_]+\*?)` \| (.+) \|$", DOCS, flags=re.M))
+    table = docs_table("| name | why it is refused |")
     expected = {**REFUSED_NAMES, **{f"{p}*": why for p, why in REFUSED_PREFIXES.items()}}
     assert table == dict(expected)
+
+
+def test_docs_list_every_warned_name_with_its_reason() -> None:
+    table = docs_table("| name | why it is a warning |")
+    expected = {
+        **WARNED_NAMES,
+        **{f"{p}*": why for p, why in WARNED_PREFIXES.items()},
+        **{f"*{s}": why for s, why in WARNED_SUFFIXES.items()},
+    }
+    assert table == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PIP_INDEX_URL",
+        "pip_trusted_host",
+        "UV_CACHE_DIR",
+        "UV_NO_VERIFY_HASHES",
+        "CONDA_PKGS_DIRS",
+        "CONDA_SAFETY_CHECKS",
+        "MAMBA_ROOT_PREFIX",
+    ],
+)
+def test_the_installers_own_variables_are_refused(tmp_path: Path, name: str) -> None:
+    """The bootstrap scripts export the variables before they run the installer."""
+    (line,) = errors(profile(tmp_path, variables=f"{{{name}: x}}"))
+    assert ":8:15: error: " in line and "may not be set by a profile" in line
+    assert "bootstrap" in line or "bundle" in line
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SSL_CERT_FILE",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "NODE_OPTIONS",
+        "JAVA_TOOL_OPTIONS",
+        "_JAVA_OPTIONS",
+        "PYTHONWARNINGS",
+        "BROWSER",
+        "PERL5OPT",
+        "https_proxy",
+    ],
+)
+@pytest.mark.parametrize("os_", ["linux", "windows"])
+def test_names_that_redirect_trust_or_load_code_are_warnings_with_a_position(
+    tmp_path: Path, name: str, os_: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = profile(tmp_path, os_=os_, variables=f"{{{name}: '1'}}")
+    resolved = load_profile(path)
+    (warning,) = resolved.warnings
+    assert str(warning).startswith(f"{path}:8:15: warning: environment.variables.{name}: ")
+    why = warned_reason(name)
+    assert why is not None and why in warning.message
+    assert validate(profiles=[path]) == 0
+    assert capsys.readouterr().err.splitlines() == [str(warning)]
+
+
+@pytest.mark.parametrize(
+    ("value", "module"),
+    [
+        ("all:0:antigravity.x:0:0", "antigravity"),
+        ("ignore::DeprecationWarning,error::a.b.C", "a.b"),
+    ],
+)
+def test_warning_filters_that_import_a_module_are_refused(
+    tmp_path: Path, value: str, module: str
+) -> None:
+    path = profile(tmp_path, variables=f"{{PYTHONWARNINGS: '{value}'}}")
+    (line,) = errors(path)
+    assert line.startswith(f"{path}:8:31: error: environment.variables.PYTHONWARNINGS: ")
+    assert f'category in module "{module}"' in line
+
+
+def test_plain_warning_filters_are_only_a_warning(tmp_path: Path) -> None:
+    path = profile(tmp_path, variables="{PYTHONWARNINGS: 'ignore::DeprecationWarning'}")
+    assert [d.severity for d in load_profile(path).warnings] == ["warning"]
 
 
 @pytest.mark.parametrize(
@@ -108,12 +202,50 @@ def test_nul_is_refused_even_in_free_text(tmp_path: Path, where: str) -> None:
     assert line.startswith(f"{tmp_path / 'p.yaml'}:{'8:21' if where == 'variable' else '1:7'}: ")
 
 
-def test_free_text_carries_line_breaks_and_escapes(tmp_path: Path) -> None:
-    path = profile(tmp_path, variables='{TF_X: "a\\nb\\tc\\u2028d"}')
-    path.write_text(path.read_text().replace("name: t\n", 'name: "t\\n\\x1bx"\n', 1), "utf-8")
-    resolved = load_profile(path)
-    assert resolved.name == "t\n\x1bx"
-    assert resolved.profile.environment.variables["TF_X"] == "a\nb\tc\u2028d"
+@pytest.mark.parametrize(
+    ("escaped", "shown"),
+    [
+        ("\\r\\ncalc.exe\\r\\nrem ", "'\\r'"),
+        ("\\ncalc.exe", "'\\n'"),
+        ("\\tx", "'\\t'"),
+        ("\\x1b[2J", "'\\x1b'"),
+        ("\\u2028x", "'\\u2028'"),
+        ("\\x85x", "'\\x85'"),
+        ("\\u202ex", "bidirectional control U+202E"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("field", "at"),
+    [("name", "1:7"), ("description", "2:14"), ("variable", "9:21")],
+)
+@pytest.mark.parametrize("os_", ["linux", "wsl2", "windows"])
+def test_control_characters_in_names_descriptions_and_values_are_refused_on_every_target(
+    tmp_path: Path, escaped: str, shown: str, field: str, at: str, os_: str
+) -> None:
+    """conda's activate.d/*.bat file would run what follows a line break (a .bat file
+    exists wherever conda runs on Windows, whatever the target says)."""
+    value = f"a{escaped}b"
+    path = profile(
+        tmp_path, os_=os_, variables=f'{{TF_X: "{value}"}}' if field == "variable" else "{}"
+    )
+    text = path.read_text().replace("name: t\n", "name: t\ndescription: d\n", 1)
+    if field == "name":
+        text = text.replace("name: t\n", f'name: "{value}"\n', 1)
+    elif field == "description":
+        text = text.replace("description: d\n", f'description: "{value}"\n', 1)
+    path.write_text(text, "utf-8")
+    lines = [line for line in errors(path) if "control" in line or "NUL" in line]
+    assert lines and lines[0].startswith(f"{path}:{at}: error: "), lines
+    assert shown in lines[0] and "\n" not in lines[0]
+
+
+def test_requires_gpu_notes_stay_free_text(tmp_path: Path) -> None:
+    path = profile(tmp_path)
+    text = path.read_text().replace(
+        "target: {os: linux}", 'target: {os: linux}\nrequires: {gpu: {notes: {amd: "a\\nb"}}}'
+    )
+    path.write_text(text, "utf-8")
+    assert load_profile(path).profile.requires.gpu.notes == {"amd": "a\nb"}
 
 
 @pytest.mark.parametrize(

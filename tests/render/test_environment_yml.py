@@ -145,7 +145,7 @@ def test_render_reports_overwrite_when_the_profile_changes(
 def test_render_passes_the_lockfile_beside_the_profile(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from provisioner.commands.render import lockfile_path
+    from provisioner.render.folder import lockfile_path
 
     profile = tmp_path / "team.yaml"
     profile.write_text((REPO / "profiles" / "cpu.yaml").read_text(encoding="utf-8"))

@@ -29,6 +29,7 @@ from provisioner.lock import Lock, LockedPackage
 from provisioner.lock.inputs import input_digests, inputs_hash
 from provisioner.lock.lockfile import default_lockfile_path, platforms_for, write_lockfile
 from provisioner.profile import load_profile
+from provisioner.profile.values import bad_character
 from provisioner.render.jinja import quote_ps
 from tests.support.powershell import parse, parse_errors, walk
 from tests.support.ps_values import ps_expression_value
@@ -72,6 +73,11 @@ HOSTILE = [
 ]
 BENIGN = "plain"
 MARKER = "PWNED"
+# Line breaks and other control characters are refused at validate on every target
+# (conda's activate.d/*.bat would run what follows a line break): those values never
+# reach a script; the others must render inert.
+ACCEPTED = [v for v in HOSTILE if bad_character(v) is None]
+REFUSED = [v for v in HOSTILE if bad_character(v) is not None]
 
 
 def file_stem(value: str) -> str:
@@ -88,7 +94,7 @@ def file_stem(value: str) -> str:
     return stem
 
 
-def write_profile(folder: Path, value: str, os_: str) -> Path:
+def write_profile(folder: Path, value: str, os_: str, *, check: bool = True) -> Path:
     import yaml
 
     data = {
@@ -109,7 +115,8 @@ def write_profile(folder: Path, value: str, os_: str) -> Path:
     path = folder / f"{file_stem(value)}.yaml"
     text = yaml.safe_dump(data, allow_unicode=True, default_style='"', width=10**6)
     path.write_text(text, encoding="utf-8")
-    assert load_profile(path).profile.environment.variables["HOSTILE_VALUE"] == value
+    if check:
+        assert load_profile(path).profile.environment.variables["HOSTILE_VALUE"] == value
     return path
 
 
@@ -143,7 +150,20 @@ def planted(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.rglob(f"{MARKER}*"))
 
 
-@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+@pytest.mark.parametrize("value", REFUSED, ids=range(len(REFUSED)))
+@pytest.mark.parametrize("os_", ["linux", "windows"])
+def test_values_with_line_breaks_or_controls_are_refused_before_any_script(
+    value: str, os_: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = write_profile(tmp_path / "p", value, os_, check=False)
+    assert main(["render", str(profile), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    for field in ("name", "description", "environment.variables.HOSTILE_VALUE"):
+        assert f": error: {field}: contains " in err, err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("value", ACCEPTED, ids=range(len(ACCEPTED)))
 def test_bash_scripts_run_without_executing_the_value(
     value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -200,7 +220,7 @@ def benign_commands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[s
     return {name: command_names(data.decode("utf-8")) for name, data in scripts.items()}
 
 
-@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+@pytest.mark.parametrize("value", ACCEPTED, ids=range(len(ACCEPTED)))
 def test_powershell_reads_the_same_under_utf8_and_cp1252(
     value: str, tmp_path: Path, benign_commands: dict[str, set[str]]
 ) -> None:

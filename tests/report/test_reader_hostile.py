@@ -110,7 +110,10 @@ def test_a_file_over_the_size_limit_is_refused_without_reading_it(tmp_path: Path
         f.truncate(MAX_BYTES + 1)
     got = load(path)
     assert isinstance(got, Unreadable)
-    assert got.cause == f"larger than {MAX_BYTES // 2**20} MiB: not a report"
+    assert got.cause == (
+        f"the file is larger than {MAX_BYTES // 2**20} MiB ({MAX_BYTES + 1} bytes), more than "
+        "any report: not a report"
+    )
 
 
 def run_report(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -136,7 +139,7 @@ def test_a_device_or_pipe_named_as_a_report_is_refused_not_read(tmp_path: Path, 
         path = Path(kind)
     done = run_report(str(path))
     assert done.returncode == 2, done.stderr
-    expected = f"provision: error: {path}: not a regular file: not a report (fix: "
+    expected = f"provision: error: {path}: not a regular file ("
     assert done.stderr.strip().startswith(expected) and done.stderr.count("\n") == 1
 
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+import subprocess
+import tempfile
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,10 +29,21 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from provisioner.lock.pipconfig import PipSettings, read_pip_settings
+from provisioner.platforms import PYTHON_PLATFORM
+from provisioner.uvbin import uv_executable
 
 NO_MACHINE = "PROVISION_TEST_NO_MACHINE"
 # The environment the suite started with, before any fixture replaced HOME or PIP_*.
 STARTING_ENVIRON: Mapping[str, str] = dict(os.environ)
+REPO = Path(__file__).resolve().parents[2]
+# uv's cache for every offline run, which no online run writes. Online runs (tests marked
+# ``network``) cache registry pages and the metadata of whichever versions they resolved;
+# uv offline resolves from those, so an offline lock sharing their cache depended on
+# which tests ran before it and on PyPI at that hour (a cached page saying numpy 2.4.0
+# was yanked, beside the metadata of 2.4.0 alone, failed six offline locks of the cpu
+# profile). Offline, only the local sources (file:// indexes, find-links) are read; their
+# pages are never cached, and the wheels uv unpacks here are keyed by their hashes.
+OFFLINE_UV_CACHE = REPO / ".cache" / "tests" / "uv-offline"
 
 
 def _bare() -> bool:
@@ -135,6 +148,68 @@ def pip_config_file(folder: Path) -> Path:
     path = folder / "pip.conf"
     path.write_text("\n".join(lines) + "\n", "utf-8")
     return path
+
+
+def offline(environ: MutableMapping[str, str]) -> MutableMapping[str, str]:
+    """``environ`` changed so that uv runs offline with :data:`OFFLINE_UV_CACHE`."""
+    environ["UV_OFFLINE"] = "1"
+    environ["UV_CACHE_DIR"] = str(OFFLINE_UV_CACHE)
+    return environ
+
+
+def _source_args(settings: PipSettings) -> list[str]:
+    args = ["--index-url", settings.index_url] if settings.index_url else []
+    for url in settings.extra_index_urls:
+        args += ["--extra-index-url", url]
+    for link in settings.find_links:
+        args += ["--find-links", link]
+    for constraint in settings.constraints:
+        if Path(constraint).exists():
+            args += ["--constraint", constraint]
+    return args
+
+
+@cache
+def _offline_resolve_error(requirements: tuple[str, ...], python: str) -> str | None:
+    """None when uv resolves ``requirements`` for linux-64 offline from this machine's pip
+    sources alone (with an empty cache: nothing another test left); else uv's reason."""
+    with tempfile.TemporaryDirectory(prefix="provision-test-probe-") as cache_dir:
+        env = {**os.environ, "UV_OFFLINE": "1", "UV_CACHE_DIR": cache_dir}
+        argv = [uv_executable(), "pip", "compile", "-", "--quiet", "--no-header"]
+        argv += ["--python-version", python, "--python-platform", PYTHON_PLATFORM["linux-64"]]
+        argv += ["--index-strategy", "unsafe-first-match", *_source_args(pip_settings())]
+        done = subprocess.run(
+            argv,
+            input="\n".join(requirements) + "\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+    if done.returncode == 0:
+        return None
+    lines = [ln.strip() for ln in done.stderr.splitlines() if ln.strip()]
+    return " ".join(lines)[:300] or f"uv exited {done.returncode}"
+
+
+def cpu_profile_offline() -> Path:
+    """The local CPU torch wheel, once the shipped cpu profile's pip part resolves offline
+    from this machine's pip sources alone (torch's dependencies and numpy in a local
+    mirror); skips naming what is missing. Tests that lock the cpu profile offline ask this
+    instead of relying on what earlier tests left in a cache."""
+    import yaml
+
+    wheel = cpu_torch_wheel()
+    env = yaml.safe_load((REPO / "profiles" / "cpu.yaml").read_text("utf-8"))["environment"]
+    requirements = tuple(env["pip"])
+    why = _offline_resolve_error(requirements, env["python"])
+    if why is not None:
+        pytest.skip(
+            f"needs {', '.join(requirements)} and their dependencies in this machine's local "
+            f"pip sources (pip config's find-links or file:// mirrors), offline: {why}"
+        )
+    return wheel
 
 
 def with_pip_config(environ: dict[str, str], folder: Path) -> dict[str, str]:

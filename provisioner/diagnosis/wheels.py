@@ -1,0 +1,218 @@
+"""pip found no distribution: which Pythons and platforms the release does publish.
+
+Reads the requirement pip could not satisfy ("Could not find a version that satisfies
+the requirement torch==1.13.1+cu117 (from versions: 2.0.0, ...)"), the versions pip
+could see (they are the ones with wheels for this interpreter and platform), and the
+Python and platform the log shows, then says what the release publishes according to
+the compatibility data (``data/compat_pypi.yaml``: per release, the CPython versions
+and platforms of its wheels, read from PyPI; :mod:`provisioner.compatdata.releases`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from provisioner.diagnosis.base import finding
+from provisioner.logscan import Hit
+from provisioner.signatures import Match
+
+ANCHORS = (
+    "satisfies the requirement",
+    "no matching distribution found for",
+    "is not a supported wheel on this platform",
+)
+PLATFORM_NAMES = {
+    "linux-64": "Linux x86_64",
+    "linux-aarch64": "Linux aarch64",
+    "linux-i686": "Linux x86 (32-bit)",
+    "osx-64": "macOS x86_64",
+    "osx-arm64": "macOS arm64",
+    "osx-universal2": "macOS universal2",
+    "win-64": "Windows x64",
+    "win-32": "Windows x86 (32-bit)",
+    "win-arm64": "Windows arm64",
+}
+SOURCES = ("https://packaging.python.org/en/latest/specifications/platform-compatibility-tags/",)
+
+_REQ = re.compile(r"satisfies\s+the\s+requirement\s+([A-Za-z0-9_.\-\[\]]+)([^\s(]*)", re.I)
+_NOMATCH = re.compile(
+    r"No\s+matching\s+distribution\s+found\s+for\s+([A-Za-z0-9_.\-\[\]]+)([^\s(]*)", re.I
+)
+_VERSIONS = re.compile(r"\(from\s+versions:?\s*([^)]*)\)", re.I)
+_PYTHON = [
+    re.compile(r"\bPython\s+(3\.\d+)\.\d+"),
+    re.compile(r"\(python\s+(3\.\d+)\)", re.I),
+    re.compile(r"python(3\.\d+)[/\\]site-packages", re.I),
+    re.compile(r"Versions/(3\.\d+)/"),
+    re.compile(r"\bcp3(\d+)\b"),
+]
+
+
+@dataclass(frozen=True)
+class Release:
+    """What one release publishes: the CPython versions and platforms of its wheels."""
+
+    version: str
+    pythons: tuple[str, ...]
+    platforms: tuple[str, ...]
+    source: str
+
+
+def releases(package: str) -> dict[str, Release]:
+    """Every release of ``package`` the compatibility data knows, oldest first."""
+    from provisioner.compatdata import releases as compat
+
+    return {
+        r.version: Release(r.version, r.pythons, r.platforms, r.source)
+        for r in compat.releases(package)
+    }
+
+
+def _python_of(texts: list[str]) -> str | None:
+    for text in texts:
+        for pattern in _PYTHON:
+            m = pattern.search(text)
+            if m:
+                got = m.group(1)
+                return got if got.startswith("3.") else f"3.{got}"
+    return None
+
+
+def _platform_of(texts: list[str]) -> str | None:
+    joined = "\n".join(texts)
+    if re.search(r"[A-Za-z]:\\|\.exe\b|win_amd64|\bMSC v\.", joined):
+        return "Windows"
+    if re.search(r"/Library/Frameworks|macosx|darwin", joined, re.I):
+        return "macOS"
+    return None
+
+
+def _platforms(release: Release) -> str:
+    return ", ".join(PLATFORM_NAMES.get(p, p) for p in release.platforms)
+
+
+class Wheels:
+    """The "no matching distribution" family, for any package."""
+
+    anchors: tuple[str, ...] = ANCHORS
+
+    def __init__(self) -> None:
+        self._first: tuple[int, str, str, str, list[str], list[str]] | None = None
+
+    def observe(self, hit: Hit, low: str) -> None:
+        if self._first is not None:
+            return
+        m = _REQ.search(hit.text) or _NOMATCH.search(hit.text)
+        if m is None:
+            return
+        window = [*hit.before, hit.text, *hit.after]
+        joined = " ".join([hit.text, *hit.after])
+        vm = _VERSIONS.search(joined)
+        listed = vm.group(1).split(",") if vm else []
+        versions = [v.strip() for v in listed if v.strip() and v.strip().lower() != "none"]
+        self._first = (hit.number, hit.text, m.group(1), m.group(2), versions, window)
+
+    def findings(self) -> list[Match]:
+        if self._first is None:
+            return []
+        line, text, name, spec, versions, window = self._first
+        package = re.sub(r"\[.*\]", "", name).lower()
+        python = _python_of(window)
+        platform = _platform_of(window)
+        pinned = spec[2:].split("+")[0] if spec.startswith("==") else None
+        local = "+" in spec
+        known = releases(package)
+        here = f"Python {python}" if python else "this Python"
+        if platform:
+            here += f" on {platform}"
+        meaning, advice = self._explain(package, spec, pinned, versions, known, python, here)
+        if local:
+            advice += (
+                f" Versions with a local tag ({spec[spec.index('+') :]}) exist only on the "
+                "framework's own index (e.g. https://download.pytorch.org/whl/): pass it "
+                "with --index-url."
+            )
+        sources = [r.source for r in known.values() if r.source][-1:] or list(SOURCES)
+        return [
+            finding(
+                id="pip.no-wheel",
+                line=line,
+                excerpt=text,
+                meaning=meaning,
+                fix=advice,
+                sources=sources,
+            )
+        ]
+
+    @staticmethod
+    def _explain(
+        package: str,
+        spec: str,
+        pinned: str | None,
+        versions: list[str],
+        known: dict[str, Release],
+        python: str | None,
+        here: str,
+    ) -> tuple[str, str]:
+        what = f"{package}{spec}"
+        offered = f"{versions[0]} to {versions[-1]}" if versions else ""
+        release = known.get(pinned) if pinned else None
+        if release is not None:
+            pys = ", ".join(release.pythons)
+            meaning = (
+                f"pip found no wheel of {package} {pinned} for {here}: that release publishes "
+                f"wheels for CPython {pys} on {_platforms(release)} only."
+            )
+            if python and python in release.pythons:
+                meaning += f" Python {python} is among them, so the platform is what differs."
+            fix = (
+                f"Use a Python {package} {pinned} publishes wheels for (CPython {pys}; "
+                f"environment.python) on one of {_platforms(release)}, or a {package} release "
+                "that publishes wheels for this Python and platform"
+            )
+            fix += f" (pip sees {offered} here)." if offered else "."
+            return meaning, fix
+        newest = list(known.values())[-1] if known else None
+        if pinned and not versions:
+            oldest = next(iter(known.values()), None)
+            meaning = f"pip found no wheel of {package} {pinned} for {here}."
+            fix = (
+                f"Use the Python and platform {package} {pinned} was published for "
+                f"(`pip download '{package}=={pinned}' --no-deps --python-version X.Y` "
+                "tells; old releases need an old Python), or a newer release that "
+                "publishes wheels for this Python"
+            )
+            if oldest is not None and newest is not None:
+                fix += (
+                    f" (the compatibility data covers {package} {oldest.version} to "
+                    f"{newest.version}, not {pinned})"
+                )
+            return meaning, fix + "."
+        if versions:
+            meaning = (
+                f"None of the {package} versions pip can install here ({offered}: the ones "
+                f"with a wheel for {here}) satisfies {what}."
+            )
+            fix = (
+                f"Pick a version pip offers here ({offered}), or use the Python and platform "
+                f"{what} was published for (`pip download '{what}' --no-deps "
+                "--python-version X.Y` tells), e.g. an older Python for an old release, or "
+                "a newer release of the package for a new Python."
+            )
+            return meaning, fix
+        meaning = f"No release of {package} has a wheel pip can use for {here}"
+        if newest is not None:
+            meaning += (
+                f"; its newest release ({newest.version}) publishes wheels for CPython "
+                f"{', '.join(newest.pythons)} on {_platforms(newest)}"
+            )
+        meaning += "."
+        fix = "Use a 64-bit CPython that the package publishes wheels for"
+        if newest is not None:
+            fix += f" ({', '.join(newest.pythons)} for {package} {newest.version})"
+        fix += (
+            " in environment.python; a 32-bit Python, or one newer than the package's "
+            "releases, sees no wheel at all."
+        )
+        return meaning, fix
