@@ -36,7 +36,14 @@ __all__ = ["build_report", "iso", "profile_info", "verify_report", "write_report
 
 
 def build_report(
-    ctx: Context, done: Findings, *, mode: str, exit_code: int, host_name: str | None = None
+    ctx: Context,
+    done: Findings,
+    *,
+    mode: str,
+    exit_code: int,
+    host_name: str | None = None,
+    run_id: str | None = None,
+    bundle_id: str | None = None,
 ) -> Report:
     """The report of one plan/apply run, from the steps' findings."""
     finished = time.time()
@@ -59,7 +66,7 @@ def build_report(
             "duration_s": round(finished - ctx.started, 3),
             "profile": profile_info(ctx.resolved),
             "host": host_info(host_name, ctx.platform),
-            **run_ids(),
+            **run_ids(run_id, bundle_id),
             "checks": Checks.model_validate(diagnosis.as_json()) if diagnosis else None,
             "lock": LockInfo(path=str(ref.path) if ref else None, sha256=sha or None, fresh=fresh),
             "environment": EnvironmentInfo(
