@@ -156,7 +156,7 @@ def test_conda_bundle_bootstraps_offline_without_a_conda_installer(
     # Never silent for long: each stage is said on stderr as it starts.
     stages = [line.split(" (")[0] for line in made.stderr.splitlines()]
     assert stages[:3] == [
-        "bundle: fetching and hashing 4 locked packages for linux-64",
+        "bundle: fetching and hashing 6 locked packages for linux-64",
         f"bundle: building provision's own wheel and its runtime wheels for Python {PY}",
         "bundle: rendering the scripts, the manifest and SHA256SUMS",
     ]

@@ -8,6 +8,8 @@ fleet taken through what a lab admin relies on:
   package diff (changed, nothing repaired), the next plain run repairs it (changed);
 - a host made unreachable on that run: ``provision report`` shows it unreachable,
   never verified, and exits 1;
+- ``serial`` and ``max_fail_percentage`` (extra variables): a run that stops at its
+  first failed batch leaves the hosts it never reached stale, never verified;
 - two bundle updates: disk use of a host after an update stays within the documented
   bound (one previous bundle kept, no second copy of torch), and the bundle before the
   previous one is removed.
@@ -24,6 +26,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -221,14 +224,42 @@ def test_a_fleet_of_three_ssh_hosts_never_lies(tmp_path: Path) -> None:
         assert host3["result"] == "unreachable" and host3["run_id"] == host2["run_id"]
         assert host3["previous"]["result"] == "converged" and host3["previous"]["verified"]
 
-    summary = provision("report", str(reports), "--json", env=env)
-    assert summary.returncode == 1, summary.stdout + summary.stderr
-    rows = {h["host"]: h for p in json.loads(summary.stdout)["profiles"] for h in p["hosts"]}
-    assert rows["host1"]["verified"] is True
-    assert rows["host2"]["verified"] is True
-    assert rows["host2"]["repairs"] == ["repaired 1 file of torch (torch/nn/functional.py missing)"]
-    assert rows["host3"]["verified"] is False and rows["host3"]["result"] == "unreachable"
-    assert "last report: converged (verified)" in " ".join(rows["host3"]["details"])
+        summary = provision("report", str(reports), "--json", env=env)
+        assert summary.returncode == 1, summary.stdout + summary.stderr
+        rows = report_rows(summary.stdout)
+        assert rows["host1"]["verified"] is True
+        assert rows["host2"]["verified"] is True
+        assert rows["host2"]["repairs"] == [
+            "repaired 1 file of torch (torch/nn/functional.py missing)"
+        ]
+        assert rows["host3"]["verified"] is False and rows["host3"]["result"] == "unreachable"
+        assert "last report: converged (verified)" in " ".join(rows["host3"]["details"])
+
+        # serial and max_fail_percentage: two hosts at a time, stop when any fails. The
+        # unreachable host is in the first batch, so the run ends before the second:
+        # host2's report is from the run before, stale, never verified.
+        first_down = tmp_path / "down-first.ini"
+        lines = inv.read_text().splitlines()
+        host_lines = [x for x in lines if x.startswith("host")]
+        rest = [x for x in lines if not x.startswith("host")]
+        order = [host_lines[2], host_lines[0], host_lines[1]]
+        first_down.write_text("\n".join([rest[0], *order, *rest[1:]]) + "\n")
+        extra = ("-e", "provision_serial=2", "-e", "provision_max_fail_percentage=0")
+        limited = playbook(hosts, site, first_down, tmp_path, *extra)
+        assert limited.returncode != 0, output(limited)
+        assert sorted(recap(limited.stdout)) == ["host1", "host3"], output(limited)
+
+    stale = provision("report", str(reports), "--json", env=env)
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    rows = report_rows(stale.stdout)
+    assert rows["host1"]["verified"] is True and rows["host1"]["stale"] is False
+    assert rows["host3"]["result"] == "unreachable" and rows["host3"]["stale"] is False
+    assert rows["host2"]["stale"] is True and rows["host2"]["verified"] is False
+    assert rows["host2"]["problem"].startswith("stale: no report from the newest run")
+
+
+def report_rows(text: str) -> dict[str, dict[str, Any]]:
+    return {h["host"]: h for p in json.loads(text)["profiles"] for h in p["hosts"]}
 
 
 def test_disk_use_after_bundle_updates_stays_bounded(tmp_path: Path) -> None:
