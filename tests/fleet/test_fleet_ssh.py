@@ -123,6 +123,17 @@ def du(path: Path) -> int:
     return total
 
 
+def breakdown(home: Path) -> dict[str, int]:
+    """MiB per folder two levels down, to say where a home grew."""
+    out = {}
+    for first in sorted(home.iterdir()):
+        for p in sorted(first.iterdir()) if first.is_dir() else [first]:
+            out[str(p.relative_to(home))] = (
+                du(p) // 2**20 if p.is_dir() else p.stat().st_size // 2**20
+            )
+    return out
+
+
 def export(profile: Path, out: Path, env: dict[str, str], description: str | None = None) -> str:
     if description is not None:  # a new bundle of the same lock (the description is no input)
         data = profile.read_text().replace("description:", f"description: {description} -", 1)
@@ -292,6 +303,7 @@ def test_disk_use_after_bundle_updates_stays_bounded(tmp_path: Path) -> None:
         (old,) = [p for p in bundles.iterdir() if len(p.name) == 16]
         unpacked = du(old)
         used = du(home)
+        was = breakdown(home)
 
         # Re-exporting the unchanged profile keeps the bundle as it is, without rebuilding it.
         archive = next((out / "roles" / "provision" / "files").glob("*.tar.gz"))
@@ -304,7 +316,7 @@ def test_disk_use_after_bundle_updates_stays_bounded(tmp_path: Path) -> None:
         assert update.returncode == 0, output(update)
         grown = du(home) - used
         slack = 16 * 2**20  # a new work folder, state, reports, bytecode
-        assert grown <= unpacked + slack, (grown, unpacked)
+        assert grown <= unpacked + slack, (grown, unpacked, was, breakdown(home))
         ids = sorted(p.name for p in bundles.iterdir() if len(p.name) == 16)
         assert old.name in ids and len(ids) == 2  # the previous bundle is kept
 
