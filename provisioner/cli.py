@@ -21,7 +21,9 @@ from provisioner import __version__
 from provisioner.commands import (
     apply,
     bundle,
+    clean,
     doctor,
+    envs,
     explain,
     export,
     facts,
@@ -50,6 +52,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     plan,
     apply,
     verify,
+    envs,
+    clean,
     bundle,
     export,
     report,

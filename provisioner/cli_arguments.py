@@ -10,6 +10,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import ExitCode, ProvisionError
+from provisioner.outputs import unusable_folder
+
+__all__ = [
+    "add_lock_mode",
+    "add_profile",
+    "check_output_file",
+    "check_output_folder",
+    "lock_mode",
+    "profile_or_default",
+    "unusable_folder",
+]
 
 if TYPE_CHECKING:
     from provisioner.apply.run import LockMode
@@ -59,18 +70,19 @@ def profile_or_default(profile: Path | None) -> Path:
     return profile if profile is not None else Path(default_profile_path())
 
 
-def check_output_file(path: Path | None, option: str) -> None:
-    """Exit 2 now unless ``path`` can be written as a file: not a folder, and its folder
-    exists (or can be made: its nearest existing ancestor is a writable folder)."""
+def check_output_file(path: Path | None, option: str, *, stream: bool = True) -> None:
+    """Exit 2 now unless ``path`` can be written: a device or a pipe written through
+    (unless ``stream`` is False: the output must be a file), else a file whose folder
+    exists (or can be made: its nearest existing ancestor is a writable folder); a
+    folder, a disk device or a socket is refused (:mod:`provisioner.outputs`)."""
+    from provisioner.outputs import output_target
+
     if path is None:
         return
-    if path.is_dir():
-        raise ProvisionError(
-            f"{option} {path}: is a folder",
-            hint=f"give {option} a file path",
-            exit_code=ExitCode.INVALID,
-        )
-    _check_folder(path.parent if str(path.parent) else Path("."), path, option)
+    if output_target(path, option, stream=stream) == "stream":
+        return
+    real = Path(os.path.realpath(path))
+    _check_folder(real.parent if str(real.parent) else Path("."), path, option)
 
 
 def check_output_folder(path: Path | None, option: str) -> None:
@@ -84,18 +96,6 @@ def check_output_folder(path: Path | None, option: str) -> None:
             exit_code=ExitCode.INVALID,
         )
     _check_folder(path, path, option)
-
-
-def unusable_folder(folder: Path) -> str | None:
-    """Why ``folder`` cannot be used (or made) as a writable folder; None when it can."""
-    existing = folder
-    while not existing.exists() and existing.parent != existing:
-        existing = existing.parent
-    if not existing.is_dir():
-        return f"{existing} is not a folder"
-    if not os.access(existing, os.W_OK | os.X_OK):
-        return f"{existing} is not writable"
-    return None
 
 
 def _check_folder(folder: Path, target: Path, option: str) -> None:

@@ -9,12 +9,62 @@
   artifacts by sha256 under ``artifacts/``; rattler's own package cache is
   ``$RATTLER_CACHE_DIR/pkgs`` (``~/.cache/rattler/cache/pkgs``);
 - logs (crash logs): ``$XDG_STATE_HOME/provision/logs`` (``~/.local/state/...``).
+
+The data home and its ``state/``, ``reports/``, ``locks/`` and ``bundles/`` hold what
+apply trusts (the verified mark, the lock it built from), so, as ssh does with
+``~/.ssh``, each that exists must be owned by this user (or root) and not writable by
+group or others: :func:`private` refuses one that is not, with the fix (exit 2).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
+
+from provisioner.errors import ExitCode, ProvisionError
+
+
+class UnsafeHome(ProvisionError):
+    """A folder of the data home that another user owns or others can write."""
+
+    exit_code = ExitCode.INVALID
+
+
+def private(folder: Path) -> Path:
+    """``folder`` (the data home or a folder below it), after checking it and each
+    folder from the data home down to it that exists: owned by this user or root, not
+    writable by group or others (links are followed: their target is checked)."""
+    if not hasattr(os, "geteuid"):  # Windows: ACLs, not modes
+        return folder
+    home = data_home()
+    chain = [folder]
+    try:
+        rel = folder.relative_to(home)
+        chain = [home.joinpath(*rel.parts[:i]) for i in range(len(rel.parts) + 1)]
+    except ValueError:
+        pass
+    me = os.geteuid()
+    for path in chain:
+        try:
+            info = path.stat()
+        except OSError:
+            continue  # not there yet: made by this user when it is needed
+        why = ""
+        if info.st_uid not in (me, 0):
+            why = f"it is owned by another user (uid {info.st_uid})"
+            fix = f"use a PROVISION_HOME of your own, or `chown -R $(id -u) {path}`"
+        elif stat.S_ISDIR(info.st_mode) and info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            who = "group and others" if info.st_mode & stat.S_IWOTH else "its group"
+            why = f"{who} can write to it (mode {stat.S_IMODE(info.st_mode):o})"
+            fix = f"chmod go-w {path}"
+        if why:
+            raise UnsafeHome(
+                f"refusing to use {path}: {why}, so another user could plant files or "
+                "links that provision would trust",
+                hint=fix,
+            )
+    return folder
 
 
 def _xdg(variable: str, *default: str) -> Path:
@@ -35,20 +85,23 @@ def envs_dir() -> Path:
 
 
 def state_dir() -> Path:
-    return data_home() / "state"
+    """Apply's state and locks, checked by :func:`private`."""
+    return private(data_home() / "state")
 
 
 def reports_dir() -> Path:
-    return data_home() / "reports"
+    """Reports, checked by :func:`private`."""
+    return private(data_home() / "reports")
 
 
 def locks_dir() -> Path:
-    """Locks apply makes for a profile without a committed lockfile."""
-    return data_home() / "locks"
+    """Locks apply makes for a profile without a committed lockfile (:func:`private`)."""
+    return private(data_home() / "locks")
 
 
 def bundles_dir() -> Path:
-    return data_home() / "bundles"
+    """The bundles' localized profiles and locks (:func:`private`)."""
+    return private(data_home() / "bundles")
 
 
 def cache_root() -> Path:

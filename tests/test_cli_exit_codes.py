@@ -84,7 +84,7 @@ ERRORS = [
     (["render", "-o", "text.txt"], "-o text.txt: exists and is not a folder"),
     (["lock", "-o", "folder"], "-o folder: is a folder"),
     (["apply", "--junit", "text.txt/r.xml"], "text.txt is not a folder"),
-    (["schema", "-o", "folder"], "cannot write folder"),
+    (["schema", "-o", "folder"], "-o folder: is a folder"),
     (["bundle", "--check", "missing.tar.gz"], "missing.tar.gz"),
 ]
 

@@ -6,7 +6,9 @@ apply never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,11 +23,31 @@ class ApplyBusy(ProvisionError):
     exit_code = ExitCode.NOT_READY
 
 
+# A link planted at the lock's path is not followed (its target is never truncated),
+# and the descriptor is not inherited by the installers apply runs.
+_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 @contextmanager
 def exclusive(path: Path, env: str) -> Iterator[None]:
     """Hold the apply lock for ``env`` or raise :class:`ApplyBusy` at once."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, _FLAGS, 0o644)
+    except OSError as e:
+        if e.errno != errno.ELOOP:
+            raise
+        raise ProvisionError(
+            f"refusing to use {path}: it is a symbolic link (not followed: its target "
+            "is left untouched)",
+            hint=f"remove the link ({path}); provision makes the lock file itself",
+        ) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ProvisionError(
+            f"refusing to use {path}: not a regular file",
+            hint=f"remove it ({path}); provision makes the lock file itself",
+        )
     try:
         if not _try_lock(fd):
             holder = (

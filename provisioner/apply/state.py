@@ -51,6 +51,9 @@ class State:
     updated_at: str = ""
     packages: list[dict[str, Any]] = field(default_factory=list)  # the lock, for reports
     version: int = STATE_VERSION
+    # The name of the profile that built this environment, its owner (apply/ownership.py);
+    # "" in a state written before owners were recorded.
+    profile: str = ""
 
     def good_for(self, *, lock_sha256: str, fingerprint: str, verify_kind: str) -> bool:
         """Whether this state marks the environment built *and* verified for this lock

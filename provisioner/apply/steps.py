@@ -355,6 +355,7 @@ def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:
         platform=ctx.platform,
         phase="built",
         profile_hash=ctx.resolved.content_hash,
+        profile=ctx.resolved.profile.name,
         lock_path=str(ref.path),
         lock_sha256=ref.sha256,
         lock_inputs_hash=inputs_hash(ctx.resolved) if found.fresh else "",

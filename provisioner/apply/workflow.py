@@ -122,6 +122,7 @@ def converge(
     bundle the environment comes from.
     """
     from provisioner.apply.guard import exclusive
+    from provisioner.apply.ownership import check_owner, claim
     from provisioner.apply.progress import want_quiet
     from provisioner.apply.report import build_report, write_report
     from provisioner.paths import state_dir
@@ -136,6 +137,9 @@ def converge(
         )
         with guard:
             ctx = Context.of(resolved, options)  # reads the state: only once the lock is held
+            check_owner(resolved, ctx.state)  # before the lock step writes locks/<env>
+            if change:
+                ctx = replace(ctx, state=claim(resolved, ctx.state))
             done = execute(ctx, change=change, progress=progress)
             if change:
                 keep_ledger(ctx, done)

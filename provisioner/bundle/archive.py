@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from provisioner import bundle as b
+from provisioner.atomic import temp_name
 from provisioner.bundle.build import Contents, Entry
 from provisioner.bundle.fetch import no_space
 from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
@@ -40,7 +41,7 @@ def write(contents: Contents, out: Path) -> Path:
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     _check_space(contents, out)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    tmp = temp_name(out)  # unpredictable: nothing planted beside OUT is written through
     try:
         if kind == "folder":
             _write_folder(contents, tmp)

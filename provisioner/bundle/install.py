@@ -261,7 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = result.report
     text = report.to_json()
     if args.report is not None and not args.dry_run:
-        write_if_changed(args.report, text)
+        from provisioner.outputs import write_output
+
+        write_output(args.report, text, "--report")
     if args.json:
         sys.stdout.write(text)
     else:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from provisioner import __version__
 from provisioner.errors import ExternalFailure
+from provisioner.host.patterns import PY_LAUNCHER_LINE
 from provisioner.lock import LockedPackage
 from provisioner.profile import ResolvedProfile
 from provisioner.render.jinja import render_template
@@ -47,6 +48,7 @@ def bundle_scripts(
         "uv_wheel": uv_wheel,
         "n_conda": sum(1 for p in locked if p.manager == "conda"),
         "n_pip": sum(1 for p in locked if p.manager == "pip"),
+        "py_launcher_line": PY_LAUNCHER_LINE,  # bootstrap.ps1's Find-Python (ps1/python.ps1.j2)
     }
     files: dict[str, tuple[str, bool]] = {
         "README.md": (render_template("bundle/README.md.j2", **context), False)

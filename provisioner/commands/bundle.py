@@ -7,6 +7,7 @@ against its manifest: exit 0 intact, 1 damaged, 2 not a bundle.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -69,6 +70,11 @@ def bundle(
             "bundle needs a PROFILE and -o OUT (or --check BUNDLE)",
             hint="provision bundle profiles/cpu.yaml -o cpu.tar.gz",
         )
+    if not output.is_dir():  # an archive or a new folder: a file, never a device or pipe
+        from provisioner.outputs import output_target
+
+        output_target(output, "-o", stream=False)
+        output = Path(os.path.realpath(output))  # a link the user named stays a link
     resolved = load_profile(profile)
     parent = output.absolute().parent
     parent.mkdir(parents=True, exist_ok=True)

@@ -31,18 +31,15 @@ def facts(
 ) -> int:
     """Gather (or replay) the host facts and print them; exit 0."""
     from provisioner.checks.doctor import make_probe
-    from provisioner.errors import ProvisionError
     from provisioner.host.facts import gather
+    from provisioner.outputs import output_target, write_output
 
+    if save is not None:
+        output_target(save, "--save")  # before the probe: a typo is exit 2 now
     probe = make_probe(root, facts_file, path)
     observed = gather(probe)
     if save is not None:
-        try:
-            probe.save(save)
-        except OSError as e:
-            raise ProvisionError(
-                f"{save}: cannot write the snapshot: {e.strerror}", hint="choose a writable path"
-            ) from e
+        write_output(save, probe.snapshot_text(), "--save")
     data = observed.as_json()
     if json_out:
         print(json.dumps(data, indent=2))

@@ -65,7 +65,7 @@ def lock(
     )
     from provisioner.profile import load_profile
 
-    check_output_file(output, "-o")
+    check_output_file(output, "-o", stream=False)  # a lockfile is a file
     resolved = load_profile(profile_or_default(profile))
     if output is None and profile is None:  # the embedded profile: where apply looks too
         from provisioner.paths import locks_dir

@@ -32,16 +32,10 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=lambda a: report(paths=a.paths, json_out=a.json, junit=a.junit, html=a.html))
 
 
-def _write(path: Path, text: str) -> None:
-    from provisioner.errors import ProvisionError
+def _write(path: Path, text: str, option: str) -> None:
+    from provisioner.outputs import write_output
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise ProvisionError(
-            f"cannot write {path}: {e.strerror or e}", hint="pass a path in a folder you can write"
-        ) from None
+    write_output(path, text, option)
 
 
 def _hosts(groups: Mapping[str, Sequence[HostRow]]) -> str:
@@ -84,10 +78,10 @@ def report(
     else:
         sys.stdout.write(render_tables(groups, now))
     if junit is not None:
-        _write(junit, junit_xml(report_suites(groups)))
+        _write(junit, junit_xml(report_suites(groups)), "--junit")
         print(f"wrote {junit} (JUnit, {_hosts(groups)})", file=sys.stderr)
     if html is not None:
-        _write(html, render_html(groups, bad, now))
+        _write(html, render_html(groups, bad, now), "--html")
         print(f"wrote {html} ({_hosts(groups)})", file=sys.stderr)
     if bad or not groups:
         if not groups and not bad:

@@ -7,6 +7,7 @@ The committed copy is ``schema/profile.schema.json``; editors find it through th
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +81,15 @@ def schema(*, output: Path | None = None) -> int:
     if output is None:
         print(text, end="")
         return int(ExitCode.OK)
+    from provisioner.outputs import output_target, write_output
     from provisioner.render import write_files
 
+    if output_target(output, "-o") == "stream":  # /dev/stdout, a pipe: written through
+        write_output(output, text, "-o")
+        return int(ExitCode.OK)
+    real = Path(os.path.realpath(output))  # a link the user named stays a link
     try:
-        (written,) = write_files(output.parent, {output.name: (text, False)})
+        (written,) = write_files(real.parent, {real.name: (text, False)})
     except OSError as e:
         raise ProvisionError(
             f"cannot write {output}: {e.strerror or e}", hint="choose a writable path"

@@ -54,6 +54,10 @@ def environment_python(profile_path: Path, resolved: Any) -> Path:
         raise HostNotReady(
             f"environment {env.name} not found at {prefix}: run `provision apply {profile_path}`"
         )
+    from provisioner.apply.ownership import check_owner
+    from provisioner.apply.state import read_state
+
+    check_owner(resolved, read_state(env.name))  # another profile's environment
     return python
 
 

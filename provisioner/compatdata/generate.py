@@ -15,6 +15,9 @@ What each row holds, and where it comes from:
   decides, read against the CPython minors the snapshot knows.
 - ``platforms``: conda-style platforms of its wheels (``linux-64``, ``win-64``, ...;
   ``noarch`` for a pure-Python wheel); ``sdist`` when it also has a source archive.
+- ``pythons_on``: per platform, the CPythons of its wheels where they differ from
+  ``pythons`` (torch 1.13.1: 3.11 on Linux x86_64 only), for ``explain``'s "no matching
+  distribution".
 - ``cuda``: the CUDA build its Linux wheel depends on, from ``Requires-Dist``:
   ``cuda-toolkit[...]==13.0.2`` -> 13.0, ``nvidia-cuda-runtime-cu12==12.1.105`` -> 12.1.
 - ``numpy``: its ``Requires-Dist`` on numpy, as written; ``numpy_abi: "1"`` when it
@@ -111,6 +114,18 @@ def _requires_python(
     return None
 
 
+def _cpythons(pythons: list[str], abis: list[str], minors: list[int]) -> set[int]:
+    """The CPython 3 minors one wheel's tags are for."""
+    if any(a.endswith("t") and a.startswith("cp") for a in abis):
+        return set()  # free-threaded builds: a variant of a version listed anyway
+    found: set[int] = set()
+    for py in pythons:
+        if m := _CP_TAG.fullmatch(py):
+            low = int(m.group(1))
+            found.update(n for n in minors if n >= low) if "abi3" in abis else found.add(low)
+    return found
+
+
 def _pythons(
     files: list[Mapping[str, Any]], requires_python: str | None, minors: list[int]
 ) -> list[str]:
@@ -122,22 +137,32 @@ def _pythons(
             pure = pure or not f["filename"].endswith(".whl")  # an sdist builds anywhere
             continue
         pythons, abis, _ = tags
-        for py in pythons:
-            m = _CP_TAG.fullmatch(py)
-            if m is None:
-                pure = pure or py.startswith("py3")
-                continue
-            if any(a.endswith("t") and a.startswith("cp") for a in abis):
-                continue  # free-threaded builds: a variant of a version listed anyway
-            low = int(m.group(1))
-            if "abi3" in abis:
-                found.update(n for n in minors if n >= low)
-            else:
-                found.add(low)
+        pure = pure or any(py.startswith("py3") for py in pythons)
+        found |= _cpythons(pythons, abis, minors)
     if pure and not found:
         spec = _specifier(requires_python)
         found.update(n for n in minors if spec is None or spec.contains(f"3.{n}", prereleases=True))
     return [f"3.{n}" for n in sorted(found)]
+
+
+def _pythons_on(
+    files: list[Mapping[str, Any]], minors: list[int], union: list[str]
+) -> dict[str, list[str]]:
+    """Per platform, the CPythons of its wheels, where they differ from the release's
+    whole set (torch 1.13.1: CPython 3.11 on Linux x86_64 only)."""
+    on: dict[str, set[int]] = {}
+    for f in files:
+        if (tags := _wheel_tags(f["filename"])) is None:
+            continue
+        pythons, abis, tags_platform = tags
+        for tag in tags_platform:
+            if (platform := _platform(tag)) is not None and platform != "noarch":
+                on.setdefault(platform, set()).update(_cpythons(pythons, abis, minors))
+    return {
+        p: [f"3.{n}" for n in sorted(pys)]
+        for p, pys in sorted(on.items())
+        if pys and [f"3.{n}" for n in sorted(pys)] != union
+    }
 
 
 def _specifier(text: str | None) -> SpecifierSet | None:
@@ -216,6 +241,8 @@ def _row(
         "pythons": _pythons(files, requires_python, minors),
         "platforms": platforms,
     }
+    if on := _pythons_on(files, minors, row["pythons"]):
+        row["pythons_on"] = on
     if any(not f["filename"].endswith(".whl") for f in files):
         row["sdist"] = True
     if requires_python:

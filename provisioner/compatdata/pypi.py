@@ -47,12 +47,20 @@ class Scope:
     since: str = "0"  # the oldest release kept
     prereleases: bool = False  # DirectML packages publish only .dev releases
     wheel_metadata: bool = True
+    # the oldest release whose wheel metadata is read (older ones: file names only, enough
+    # for the Pythons and platforms `explain` names for "no matching distribution")
+    metadata_since: str = "0"
+
+    def reads_metadata(self, version: str) -> bool:
+        return self.wheel_metadata and Version(version) >= Version(self.metadata_since)
 
 
-# The frameworks the shipped profiles use, and NumPy (its Pythons per release).
+# The frameworks the shipped profiles use, and NumPy (its Pythons per release); the 1.x
+# releases of torch and tensorflow, and tensorflow-gpu, for the Pythons they published.
 SCOPES: tuple[Scope, ...] = (
-    Scope("torch", since="2.0"),
-    Scope("tensorflow", since="2.0"),
+    Scope("torch", since="1.0", metadata_since="2.0"),
+    Scope("tensorflow", since="1.0", metadata_since="2.0"),
+    Scope("tensorflow-gpu", since="1.0", wheel_metadata=False),
     Scope("tensorflow-cpu", since="2.0"),
     Scope("tensorflow-directml", prereleases=True),
     Scope("tensorflow-directml-plugin", prereleases=True),
@@ -183,7 +191,7 @@ def package_snapshot(scope: Scope, fetch: Fetch = http_get) -> dict[str, Any]:
         ]
         entry: dict[str, Any] = {"files": records}
         wheels = [f for f in files if str(f["filename"]).endswith(".whl")]
-        if scope.wheel_metadata and wheels:
+        if wheels and scope.reads_metadata(version):
             chosen = max(wheels, key=lambda f: _wheel_rank(str(f["filename"])))
             # PyPI's file URLs are absolute; a mirror may answer relative ones.
             wheel_url = urllib.parse.urljoin(url, str(chosen["url"]))
@@ -206,7 +214,10 @@ def snapshot(
 
 
 def _scope_json(scope: Scope) -> dict[str, Any]:
-    return {"since": scope.since, "prereleases": scope.prereleases}
+    out: dict[str, Any] = {"since": scope.since, "prereleases": scope.prereleases}
+    if scope.metadata_since != "0":
+        out["metadata_since"] = scope.metadata_since
+    return out
 
 
 def dumps(snap: Mapping[str, Any]) -> str:

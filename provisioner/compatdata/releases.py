@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -42,6 +44,15 @@ class Release:
     pins: Mapping[str, str] = field(default_factory=dict)  # exact == requirements
     metadata: str | None = None  # the wheel whose METADATA was read
     yanked: bool = False
+    # per platform, its CPythons where they differ from ``pythons`` (torch 1.13.1 has
+    # CPython 3.11 wheels for linux-64 only)
+    pythons_on: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def pythons_for(self, platform: str | None) -> tuple[str, ...]:
+        """The CPythons with a wheel for ``platform`` (None: for any platform)."""
+        if platform is None or platform not in self.platforms:
+            return self.pythons
+        return self.pythons_on.get(platform, self.pythons)
 
     @property
     def python_range(self) -> tuple[str, str] | None:
@@ -103,6 +114,7 @@ def _release(package: str, version: str, row: Mapping[str, Any]) -> Release:
         pins=dict(row.get("pins", {})),
         metadata=row.get("metadata"),
         yanked=bool(row.get("yanked", False)),
+        pythons_on={str(k): tuple(v) for k, v in (row.get("pythons_on") or {}).items()},
     )
 
 
@@ -162,3 +174,27 @@ def published(package: str, version: str | None = None) -> Published | None:
         sdist=any(r.sdist for r in chosen),
         source=source,
     )
+
+
+def _without_local(specifier: SpecifierSet) -> SpecifierSet:
+    """``==2.13.0+cpu`` as ``==2.13.0``: PyPI's data has no local versions (a ``+cpu`` or
+    ``+cu126`` build comes from PyTorch's own index, with the same Pythons)."""
+    parts = [str(s).split("+")[0] if s.operator in ("==", "===") else str(s) for s in specifier]
+    return SpecifierSet(",".join(parts))
+
+
+def allowed(requirement: str) -> tuple[Release, ...]:
+    """The releases a PEP 508 requirement (``tensorflow-cpu==2.10.*``) lets pip choose from,
+    oldest first: pre-releases only where the requirement names one or nothing else fits,
+    as pip decides. () for a package the data lacks or an unparsable requirement."""
+    try:
+        req = Requirement(requirement)
+    except InvalidRequirement:
+        return ()
+    known = releases(req.name)
+    if not known:
+        return ()
+    spec = _without_local(req.specifier)
+    by_version = {r.version: r for r in known}
+    chosen = set(spec.filter(by_version))
+    return tuple(r for r in known if r.version in chosen)

@@ -114,11 +114,16 @@ def diagnose(stream: Readable, chunk: int = CHUNK) -> Diagnosis:
                     found[rule.id] = m
             else:
                 rule.observe(hit, low)
+    read = [f for fam in fams for f in fam.findings()]
+    # a family's finding replaces the catalogue entry of the same id: it read the log's facts
+    replaced = {f.signature.id for f in read}
     matches = [
-        m for m in found.values() if m.signature.requires is None or m.signature.id in required
+        m
+        for m in found.values()
+        if (m.signature.requires is None or m.signature.id in required)
+        and m.signature.id not in replaced
     ]
-    for fam in fams:
-        matches.extend(fam.findings())
+    matches.extend(read)
     matches.sort(key=lambda m: m.line)
     return Diagnosis(tuple(matches), cause_of(matches))
 

@@ -1,26 +1,42 @@
-"""Facts the log states about Windows and WSL, compared with the floors GPU use needs.
+"""Facts the log states about Windows, WSL and the driver, compared with the floors GPU
+use needs.
 
 A kernel string "4.4.0-19041-Microsoft" means the distro runs as WSL 1 (no GPU at all);
 "4.19.104-microsoft-standard" is a WSL 2 kernel older than 4.19.121, the first with GPU
 paravirtualisation; "Microsoft Windows [Version 10.0.18363...]" is a Windows build
 older than 19044 (21H2), the first released build with GPU support in WSL. Each gets
 its own cause and fix, ranked above the symptoms they explain ("couldn't communicate
-with the NVIDIA driver", "Found no NVIDIA driver").
+with the NVIDIA driver", "Found no NVIDIA driver"). PyTorch's "The NVIDIA driver on your
+system is too old (found version 11040)" states the CUDA version the driver supports
+(1000 * major + 10 * minor: 11.4); the fix names it and the driver floors of the newer
+CUDA majors (``data/nvidia.yaml``).
 """
 
 from __future__ import annotations
 
 import re
 
-from provisioner.diagnosis.base import FACT_RANK, finding
+from provisioner.diagnosis.base import FACT_RANK, FAMILY_RANK, finding
 from provisioner.logscan import Hit
 from provisioner.signatures import Match
 
-ANCHORS = ("-microsoft", "[version 10.0.", "version: 10.0.", "number: 10.0.", "build 1", "build 2")
+ANCHORS = (
+    "-microsoft",
+    "[version 10.0.",
+    "version: 10.0.",
+    "number: 10.0.",
+    "build 1",
+    "build 2",
+    "too old (found version",
+)
 
 WSL_GPU_SOURCES = (
     "https://learn.microsoft.com/windows/wsl/tutorials/gpu-compute",
     "https://docs.nvidia.com/cuda/wsl-user-guide/index.html",
+)
+DRIVER_VERSION_SOURCE = (
+    "https://docs.nvidia.com/cuda/cuda-runtime-api/group__CUDART__VERSION.html"
+    " (cudaDriverGetVersion: 1000 * major + 10 * minor)"
 )
 KERNEL_FLOOR = (4, 19, 121)
 BUILD_FLOOR = 19044
@@ -34,8 +50,41 @@ _BUILD = re.compile(
 )
 
 
+_DRIVER = re.compile(
+    r"driver\s+on\s+your\s+system\s+is\s+too\s+old\s+\(found\s+version\s+(\d{4,6})\)", re.I
+)
+_PLATFORMS = {"linux": ("linux",), "windows": ("windows",), "wsl2": ("windows",)}
+
+
 def _tuple(version: str) -> tuple[int, ...]:
     return tuple(int(x) for x in version.split("."))
+
+
+def _driver_fix(cuda: str, found: str, platforms: tuple[str, ...]) -> tuple[str, list[str]]:
+    """Update the driver: what it supports, and the floors of the newer CUDA majors."""
+    from provisioner.compatdata.nvidia import driver_floor
+
+    major = int(cuda.split(".")[0])
+    floors = []
+    sources: list[str] = []
+    for newer in ("11", "12", "13"):
+        if int(newer) <= major:
+            continue
+        rows = [driver_floor(newer, p) for p in platforms]
+        if any(r is None for r in rows):
+            continue
+        parts = [f"{r.driver}+" for r in rows if r is not None]
+        floors.append(f"CUDA {newer}.x builds need {' / '.join(parts)}")
+        sources.extend(r.source for r in rows if r is not None)
+    where = {"linux": "Linux", "windows": "Windows"}
+    on = " / ".join(where[p] for p in platforms)
+    need = f" (on {on}: {', '.join(floors)})" if floors else ""
+    fix = (
+        f"Update the NVIDIA driver: it supports CUDA {cuda} at most (found version {found}), "
+        f"older than the CUDA the framework was built for{need}; or install the framework "
+        f"build for CUDA {cuda} or older."
+    )
+    return fix, sources[:3]
 
 
 class Facts:
@@ -96,6 +145,27 @@ class Facts:
                     sources=WSL_GPU_SOURCES,
                     rank=FACT_RANK,
                 )
+
+        if "cuda.insufficient-driver" not in self._found and (m := _DRIVER.search(text)):
+            found = m.group(1)
+            n = int(found)
+            cuda = f"{n // 1000}.{(n % 1000) // 10}"
+            fix, sources = _driver_fix(cuda, found, ("linux", "windows"))
+            fixes = {t: _driver_fix(cuda, found, p)[0] for t, p in _PLATFORMS.items()}
+            fixes["wsl2"] = fixes["wsl2"].replace(
+                "Update the NVIDIA driver", "Update the NVIDIA driver in Windows", 1
+            )
+            self._found["cuda.insufficient-driver"] = finding(
+                id="cuda.insufficient-driver",
+                line=hit.number,
+                excerpt=text,
+                meaning=f"The NVIDIA driver supports CUDA {cuda} at most (PyTorch's found "
+                f"version {found}), older than the CUDA runtime the framework was built with.",
+                fix=fix,
+                fixes=fixes,
+                sources=[DRIVER_VERSION_SOURCE, *sources],
+                rank=FAMILY_RANK,
+            )
 
     def findings(self) -> list[Match]:
         return list(self._found.values())

@@ -105,7 +105,27 @@ _CUDA_BY_SONAME = {
     ("libcufft", "11"): "12",
     ("libcufft", "12"): "13",
     ("libcurand", "10"): "10.1–12.x",
+    ("libcusolver", "10"): "10.1–11.0",
+    ("libcusolver", "11"): "11.1–12.x",
+    ("libcusolver", "12"): "13",
 }
+# The pip wheel NVIDIA ships each CUDA runtime component in: <name>-cu11 / -cu12 for
+# CUDA 11 and 12, the bare name from CUDA 13 on (https://pypi.org/project/nvidia-cusolver-cu11/,
+# https://pypi.org/project/nvidia-cusolver/); CUDA 10 and older have no wheels.
+_WHEEL = {
+    "libcudart": "nvidia-cuda-runtime",
+    "libcublas": "nvidia-cublas",
+    "libcublaslt": "nvidia-cublas",
+    "libcufft": "nvidia-cufft",
+    "libcurand": "nvidia-curand",
+    "libcusolver": "nvidia-cusolver",
+    "libcusparse": "nvidia-cusparse",
+    "libnvrtc": "nvidia-cuda-nvrtc",
+    "libnvjitlink": "nvidia-nvjitlink",
+    "libcupti": "nvidia-cuda-cupti",
+    "libnvtoolsext": "nvidia-nvtx",
+}
+_FRAMEWORK = (("libtorch", "torch"), ("libc10", "torch"), ("libtensorflow", "tensorflow"))
 
 
 def cuda_version(lib: str) -> str:
@@ -132,6 +152,35 @@ def cuda_version(lib: str) -> str:
 def major_version(lib: str) -> str:
     m = re.search(r"\.so\.(\d+)", lib) or re.search(r"64_(\d+)\.dll", lib, re.I)
     return m.group(1) if m else ""
+
+
+def full_version(lib: str) -> str:
+    """Every number after ``.so.`` ("libnvinfer.so.8.6.1" -> "8.6.1"), else the major."""
+    m = re.search(r"\.so\.(\d+(?:\.\d+)*)", lib)
+    return m.group(1) if m else major_version(lib)
+
+
+def cuda_wheels(lib: str, cuda: str) -> str:
+    """The pip wheels that ship ``lib`` for the CUDA majors ``cuda`` covers ("11.1–12.x":
+    ``nvidia-cusolver-cu11`` for CUDA 11, ``nvidia-cusolver-cu12`` for CUDA 12); "" for
+    a library without wheels or a CUDA before 11."""
+    m = re.match(r"(lib[a-z]+)\.so", lib.lower())
+    base = _WHEEL.get(m.group(1)) if m else None
+    ends = [int(x) for x in re.findall(r"(\d+)(?:\.[\dx]+)?", cuda)]
+    if re.search(r"–\d+\.0$", cuda):  # "10.1–11.0": X.0 alone predates the wheels
+        ends[-1] -= 1
+    majors = [n for n in range(min(ends), max(ends) + 1) if n >= 11] if ends else []
+    if base is None or not majors:
+        return ""
+    names = [f"`{base}-cu{n}`" if n < 13 else f"`{base}`" for n in majors]
+    if len(names) == 1:
+        return f"pip: {names[0]}"
+    return "pip: " + ", ".join(f"{w} for CUDA {n}" for w, n in zip(names, majors, strict=True))
+
+
+def framework_of(lib: str) -> str:
+    name = lib.lower()
+    return next((f for prefix, f in _FRAMEWORK if name.startswith(prefix)), "the framework")
 
 
 def debian_package(lib: str) -> str:
@@ -230,6 +279,8 @@ class Libraries:
             version = cuda_version(lib)
         elif row.version == "major":
             version = major_version(lib)
+        elif row.version == "full":
+            version = full_version(lib)
         values = {
             "lib": lib,
             "version": version or "(the version it was built for)",
@@ -238,17 +289,27 @@ class Libraries:
             "cuda": f"CUDA {version}"
             if version
             else "the CUDA version the framework was built for",
+            "framework": framework_of(lib),
         }
+        wheels = cuda_wheels(lib, version)
+        values["provider"] = (
+            f"{wheels}, or the {values['cuda']} toolkit's lib64"
+            if wheels
+            else f"the {values['cuda']} toolkit's lib64, or conda's cudatoolkit"
+        )
         meaning = row.meaning.format(**values)
         if len(libs) > 1:
             meaning += f" Also missing: {', '.join(libs[1:])}."
+        fixes = {k: v.format(**values) for k, v in row.fixes.items()}
+        # a DLL's name says the log came from Windows, whatever --target says nothing of
+        fix = fixes["windows"] if lib.lower().endswith(".dll") and "windows" in fixes else None
         return finding(
             id=row.id,
             line=line,
             excerpt=text,
             meaning=meaning,
-            fix=row.fix.format(**values),
-            fixes={k: v.format(**values) for k, v in row.fixes.items()},
+            fix=fix or row.fix.format(**values),
+            fixes=fixes,
             sources=row.sources,
             severity=row.severity,
         )

@@ -113,6 +113,7 @@ class Runtime:
                     meaning="TensorFlow could not load the CUDA/cuDNN libraries of the "
                     "versions it was built with, so it skips the GPU and trains on the CPU.",
                     fix=_TF_FIX,
+                    fixes=_TF_FIXES,
                     sources=TF_SOURCES,
                     rank=GENERIC_RANK,
                 ),
@@ -128,6 +129,7 @@ class Runtime:
                     meaning="TensorFlow found no CUDA runtime it can use, so it runs on the "
                     "CPU (expected on a machine without an NVIDIA GPU).",
                     fix=_TF_FIX,
+                    fixes=_TF_FIXES,
                     sources=TF_SOURCES,
                     rank=GENERIC_RANK,
                 ),
@@ -214,10 +216,18 @@ class Runtime:
         return list(self._found.values())
 
 
-_TF_FIX = (
-    "Install the CUDA and cuDNN versions this TensorFlow was built with and make them "
-    "loadable (the lines above name the missing libraries; TF_CPP_MAX_VLOG_LEVEL=3 lists "
-    "them): TensorFlow 2.14 or newer on Linux: `pip install 'tensorflow[and-cuda]'`; older "
-    "releases: the versions of TensorFlow's tested-build table, their lib folders on "
-    "LD_LIBRARY_PATH. Without an NVIDIA GPU the message is expected."
+_TF_LINUX = (
+    "Install the CUDA and cuDNN versions this TensorFlow was built with (TensorFlow's "
+    "tested-build table) and put their lib folders on LD_LIBRARY_PATH "
+    "(TF_CPP_MAX_VLOG_LEVEL=3 names each library it could not load); TensorFlow 2.14+ on "
+    "Linux: `pip install 'tensorflow[and-cuda]'` installs and finds them. Without an NVIDIA "
+    "GPU the message is expected."
 )
+_TF_WINDOWS = (
+    "Install the CUDA and cuDNN versions this TensorFlow was built with (TensorFlow's "
+    "tested-build table; native Windows GPU support ends with TensorFlow 2.10, CUDA 11.2 "
+    "and cuDNN 8.1) and put their bin folders on PATH; newer TensorFlow uses the GPU only "
+    "inside WSL 2. Without an NVIDIA GPU the message is expected."
+)
+_TF_FIX = _TF_LINUX
+_TF_FIXES = {"linux": _TF_LINUX, "wsl2": _TF_LINUX, "windows": _TF_WINDOWS}

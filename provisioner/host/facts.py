@@ -209,7 +209,10 @@ def gather(probe: Probe) -> HostFacts:
     if blocked is None:
         build, ubr = _windows_build(probe, tools)
         edition, server, adapters = _inventory(probe, tools)
-        wsl_package, status_kernel = _wsl(probe, tools)
+        if os_kind == "windows":  # as check.ps1: wsl.exe is not asked on native Windows
+            wsl_package = status_kernel = Unknown(patterns.REASON_WSL_NOT_PROBED)
+        else:
+            wsl_package, status_kernel = _wsl(probe, tools)
 
     packages: tuple[str, ...] | Unknown = Unknown("native Windows has no Linux driver")
     sources: tuple[str, ...] = ()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from provisioner.host.patterns import PY_LAUNCHER_LINE
+
 # One PowerShell call for the OS and the video controllers, printed as tab-separated
 # rows so that Python, bash and PowerShell read them the same way (no JSON parser in bash).
 WINDOWS_QUERY = (
@@ -101,13 +103,12 @@ def parse_inventory(text: str) -> WindowsInventory:
     return WindowsInventory(caption, server, tuple(adapters))
 
 
-# The default interpreter is marked "*": before the path in the 3.11+ launcher
-# (" -V:3.12 *   C:\...\python.exe"), after it in older ones (" -3.8-64   C:\...\python.exe *").
-_PY_LAUNCHER = re.compile(r"^\s*-V?:?(\d+\.\d+)(?:-\d+)?\S*\s+\*?\s*(\S.*?)(?:\s+\*)?\s*$")
+_PY_LAUNCHER = re.compile(PY_LAUNCHER_LINE)
 
 
 def py_launcher_interpreters(output: str) -> list[tuple[str, str]]:
-    """(version, path) pairs from ``py -0p``: old ``-3.8-64`` and new ``-V:3.12`` forms."""
+    """(version, path) pairs of the 64-bit CPythons ``py -0p`` lists: old ``-3.8-64`` and
+    new ``-V:3.12`` forms (:data:`~provisioner.host.patterns.PY_LAUNCHER_LINE`)."""
     found: list[tuple[str, str]] = []
     for line in output.replace("\r", "").splitlines():
         m = _PY_LAUNCHER.match(line)

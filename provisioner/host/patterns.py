@@ -42,6 +42,18 @@ WINDOWS_EXES: dict[str, tuple[str, ...]] = {
 NVIDIA_SMI_PATHS = ("/usr/lib/wsl/lib/nvidia-smi",)
 
 _SPACE = "[ \t]"  # a real tab: grep -E reads no \\t escapes
+# Values only check.ps1 reads (it alone runs on native Windows); check.sh does not get them.
+WINDOWS_ONLY = frozenset({"PY_LAUNCHER_LINE", "REASON_WSL_NOT_PROBED"})
+
+# -- the Python launcher --------------------------------------------------------------------
+# A ``py -0p`` line of a 64-bit CPython: the launcher of 3.7-3.10 prints ``-3.9-64`` and
+# its default marker ``*`` after the path, the 3.11+ one ``-V:3.12`` with ``*`` before it
+# (CPython PC/launcher.c show_python_list, PC/launcher2.c _listAllEnvironments). 32-bit
+# (``-32``), ARM64 (``-arm64``) and free-threaded (``3.13t``) interpreters and other
+# companies' tags are not matched: a win-64 lock needs an x64 CPython. Group 1 is the
+# version, group 2 the path. Case-sensitive (``-cmatch`` in check.ps1).
+PY_LAUNCHER_LINE = r"^\s*-(?:V:)?([0-9]+\.[0-9]+)(?:-64)?\s+(?:\*\s+)?(\S.*?)(?:\s+\*)?\s*$"
+
 # -- nvidia-smi ---------------------------------------------------------------------------
 SMI_HEADER = "NVIDIA-SMI" + _SPACE + "+" + DOTTED
 SMI_DRIVER = "Driver Version:" + _SPACE + "*" + DOTTED
@@ -91,6 +103,9 @@ RUN_INSTALLER_MARK = "/usr/bin/nvidia-uninstall"
 REASON_NOT_WSL = "not a WSL host"
 REASON_NOT_WINDOWS = "not a Windows or WSL host"
 REASON_INTEROP_OFF = "interop is disabled"
+# wsl.exe is not asked on native Windows: no check of a Windows target reads it, and the
+# inbox wsl.exe of a PC without WSL may offer to install it.
+REASON_WSL_NOT_PROBED = "not asked on native Windows"
 REASON_PROC_UNREADABLE = "/proc/version is not readable"
 REASON_NO_KERNEL_NUMBER = "no version number in /proc/version"
 # "{name} not found on PATH or under {where}" for the Windows tools.

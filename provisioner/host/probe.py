@@ -251,7 +251,11 @@ class Probe:
         }
 
     def save(self, target: Path) -> None:
-        target.write_text(json.dumps(self.snapshot(), indent=1, sort_keys=True) + "\n", "utf-8")
+        target.write_text(self.snapshot_text(), "utf-8")
+
+    def snapshot_text(self) -> str:
+        """:meth:`snapshot` as the JSON text ``provision facts --save`` writes."""
+        return json.dumps(self.snapshot(), indent=1, sort_keys=True) + "\n"
 
     @classmethod
     def replay(cls, source: Path) -> Probe:

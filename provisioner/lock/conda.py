@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
+from provisioner.lock.inputs import lock_constraints
 from provisioner.profile import GpuApi, ResolvedProfile, TargetOS
 from provisioner.versions import at_least
 
@@ -191,6 +192,7 @@ async def _solve(
         records = await rattler.solve(
             list(channels),
             specs,
+            constraints=[_conda_constraint(c) for c in lock_constraints(resolved)] or None,
             gateway=gw,
             platforms=platforms,
             virtual_packages=virtual_packages(resolved, platform),
@@ -214,6 +216,12 @@ async def _solve(
             "channel that has the package",
         ) from e
     return tuple(sorted((_locked(r, platform) for r in records), key=lambda p: p.name))
+
+
+def _conda_constraint(pip_style: str) -> str:
+    """``numpy<2`` as a conda match spec (``numpy <2``): constrains, never adds, a package."""
+    name = re.split(r"[<>=!~ ]", pip_style, maxsplit=1)[0]
+    return f"{name} {pip_style[len(name) :].strip()}"
 
 
 def _locked(record: rattler.RepoDataRecord, platform: str) -> LockedPackage:

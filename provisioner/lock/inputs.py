@@ -34,6 +34,9 @@ def lock_inputs(resolved: ResolvedProfile) -> dict[str, Any]:
 
         for platform in platforms_for(resolved):
             virtual[platform] = [list(s) for s in virtual_package_specs(resolved, platform)]
+    derived: dict[str, Any] = {}
+    if constraints := lock_constraints(resolved):  # only when some: older locks stay fresh
+        derived["constraints"] = list(constraints)
     return {
         "target.os": p.target.os.value,
         "target.arch": p.target.arch,
@@ -47,7 +50,16 @@ def lock_inputs(resolved: ResolvedProfile) -> dict[str, Any]:
         "environment.find_links": list(env.find_links),
         "environment.index_strategy": env.index_strategy.value,
         "virtual_packages": virtual,
+        **derived,
     }
+
+
+def lock_constraints(resolved: ResolvedProfile) -> tuple[str, ...]:
+    """Constraints the compatibility data adds to both solves (``numpy<2`` next to a build
+    made against NumPy 1.x: tensorflow-cpu 2.10, tensorflow-directml, torch-directml)."""
+    from provisioner.compatdata.numpy_abi import lock_constraints as from_data
+
+    return from_data(resolved.profile.environment.pip)
 
 
 def _digest(value: Any) -> str:

@@ -15,6 +15,7 @@ conda_lock is imported lazily: it costs about 0.5 s.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -160,8 +161,9 @@ def write_lockfile(lock: Lock, resolved: ResolvedProfile, path: Path) -> Path:
         source = str(resolved.path.resolve())
     model = _to_model(lock, [Path(source).as_posix()])
     # A temp folder, not a temp name: conda-lock's help text names the file it writes.
-    tmp_dir = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp_dir.mkdir(exist_ok=True)
+    # mkdtemp: an unpredictable name, created exclusively (mode 0700): nothing planted
+    # beside the lockfile (a shared PROVISION_HOME/locks) is ever written through.
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     tmp = tmp_dir / path.name
     try:
         write_conda_lock_file(model, tmp, metadata_choices=None, include_help_text=True)

@@ -35,6 +35,7 @@ from packaging.utils import canonicalize_name
 from provisioner import platforms, process
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
+from provisioner.lock.inputs import lock_constraints
 from provisioner.lock.pipconfig import uv_index_args
 from provisioner.profile import ResolvedProfile
 from provisioner.profile.model import Environment
@@ -88,7 +89,8 @@ def resolve_pip(
     provided = conda_provided(conda_packages)
     with tempfile.TemporaryDirectory(prefix="provision-lock-") as tmp:
         constraints = Path(tmp) / "conda-provided.txt"
-        constraints.write_text("".join(f"{n}=={v}\n" for n, v in sorted(provided.items())))
+        pinned = [f"{n}=={v}" for n, v in sorted(provided.items())]
+        constraints.write_text("".join(f"{c}\n" for c in [*pinned, *lock_constraints(resolved)]))
         try:
             packages = _compile(
                 resolved, platform, python_platform, ["--constraint", str(constraints)]

@@ -26,7 +26,8 @@ from provisioner.profile.resolved import ResolvedProfile, load_profile
 
 
 def default_profile_path() -> Path:
-    """The embedded default profile shipped inside the package (a copy of profiles/cpu.yaml)."""
+    """The embedded default profile shipped inside the package (a copy of profiles/cpu.yaml;
+    every shipped profile is embedded: provisioner.profile.shipped)."""
     return Path(__file__).resolve().parent.parent / "data" / "profiles" / "cpu.yaml"
 
 

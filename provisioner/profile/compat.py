@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import enum
 import fnmatch
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,14 +19,15 @@ from pydantic import BaseModel
 
 from provisioner import yamlfast
 from provisioner.errors import Diagnostic
+from provisioner.profile.compat_fields import LISTS, Check, Failure, find, get, loc, packages
+from provisioner.profile.compat_releases import CHECKS as RELEASE_CHECKS
 from provisioner.profile.diagnostics import model_of
-from provisioner.profile.extends import Merged, package_name
+from provisioner.profile.extends import Merged
 from provisioner.profile.specs import pinned_version
 from provisioner.profile.yamlnodes import Loc, dotted
 from provisioner.versions import at_least, minor_between
 
 COMPAT_TABLE = Path(__file__).resolve().parent.parent / "data" / "compat.yaml"
-_LISTS = ("conda", "pip")
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,6 @@ class Rule:
     source: str = ""
 
 
-@dataclass(frozen=True)
-class Failure:
-    """Where a check failed and the values its message needs."""
-
-    loc: Loc
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    message: str | None = None  # replaces the rule's message for a case it does not cover
-
-
 @cache
 def rules(path: Path = COMPAT_TABLE) -> tuple[Rule, ...]:
     """The parsed compatibility table."""
@@ -58,8 +50,8 @@ def rules(path: Path = COMPAT_TABLE) -> tuple[Rule, ...]:
     out = []
     for row in raw["rules"]:
         ((kind, args),) = row["check"].items()
-        if kind == "cuda_driver_floor":  # the CUDA -> driver table is shared data
-            args = {**args, "drivers": raw["cuda_drivers"]}
+        if kind == "pin_pairs" and "pins_from" in args:  # the pins from each release's metadata
+            args = {**args, "pins": _pins_from(args["pins_from"], args["partner"])}
         out.append(
             Rule(
                 id=row["id"],
@@ -72,6 +64,14 @@ def rules(path: Path = COMPAT_TABLE) -> tuple[Rule, ...]:
             )
         )
     return tuple(out)
+
+
+def _pins_from(package: str, partner: str) -> dict[str, str]:
+    """release -> the exact version of ``partner`` its Requires-Dist pins, per the data."""
+    from provisioner.compatdata import releases
+
+    pins = {r.version: r.pins.get(partner) for r in releases.releases(package)}
+    return {version: pin for version, pin in pins.items() if pin}
 
 
 def check_profile(
@@ -109,16 +109,6 @@ class _Defaulting(dict[str, Any]):
         return "{" + key + "}"
 
 
-def get(data: Mapping[str, Any], dotted_field: str) -> Any:
-    """``get(data, "requires.gpu.api")``; None when any part is missing."""
-    value: Any = data
-    for part in dotted_field.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
 def _holds(value: Any, cond: Any) -> bool:
     if isinstance(cond, Mapping):
         if "not" in cond:
@@ -135,32 +125,7 @@ def _present(value: Any) -> bool:
     return value not in (None, "", [], {}, ())
 
 
-def _loc(dotted_field: str) -> Loc:
-    return tuple(dotted_field.split("."))
-
-
-def _packages(data: Mapping[str, Any], kind: str) -> list[tuple[int, str, str]]:
-    """(index, spec, normalised name) of every entry of environment.<kind>."""
-    entries = get(data, f"environment.{kind}") or []
-    out = []
-    for i, spec in enumerate(entries):
-        name = package_name(spec, kind)
-        if name:
-            out.append((i, spec, name))
-    return out
-
-
-def _find(data: Mapping[str, Any], kind: str, package: str) -> tuple[int, str] | None:
-    wanted = package_name(package, kind)
-    for i, spec, name in _packages(data, kind):
-        if name == wanted:
-            return i, spec
-    return None
-
-
 # --- the check vocabulary ---------------------------------------------------------------
-
-Check = Callable[[Mapping[str, Any], Mapping[str, Any]], list[Failure]]
 
 
 def _python(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
@@ -174,41 +139,41 @@ def _one_of(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
     value = get(data, args["field"])
     if value in args["values"]:
         return []
-    return [Failure(_loc(args["field"]), {"value": value})]
+    return [Failure(loc(args["field"]), {"value": value})]
 
 
 def _not_one_of(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
     value = get(data, args["field"])
     if value not in args["values"]:
         return []
-    return [Failure(_loc(args["field"]), {"value": value})]
+    return [Failure(loc(args["field"]), {"value": value})]
 
 
 def _at_least(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
     value = get(data, args["field"])
     floor = args["value"]
     if value is None:
-        return [Failure(_loc(args["field"]), {"value": "not set"})]
+        return [Failure(loc(args["field"]), {"value": "not set"})]
     if isinstance(floor, int) and isinstance(value, int):
         ok = value >= floor
     else:
         ok = at_least(value, floor)
-    return [] if ok else [Failure(_loc(args["field"]), {"value": value})]
+    return [] if ok else [Failure(loc(args["field"]), {"value": value})]
 
 
 def _present_check(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
     value = get(data, args["field"])
-    return [] if _present(value) else [Failure(_loc(args["field"]), {"value": "not set"})]
+    return [] if _present(value) else [Failure(loc(args["field"]), {"value": "not set"})]
 
 
 def _absent(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
     value = get(data, args["field"])
-    return [Failure(_loc(args["field"]), {"value": value})] if _present(value) else []
+    return [Failure(loc(args["field"]), {"value": value})] if _present(value) else []
 
 
 def _pinned(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
     kind = args["list"]
-    found = _find(data, kind, args["package"])
+    found = find(data, kind, args["package"])
     if found is None:
         return [Failure(("environment", kind), {"value": "not listed"})]
     i, spec = found
@@ -220,8 +185,8 @@ def _pinned(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
 
 def _no_packages(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
     out = []
-    for kind in args.get("lists", _LISTS):
-        for i, spec, name in _packages(data, kind):
+    for kind in args.get("lists", LISTS):
+        for i, spec, name in packages(data, kind):
             if any(fnmatch.fnmatchcase(name, pattern) for pattern in args["names"]):
                 out.append(Failure(("environment", kind, i), {"name": name, "entry": spec}))
     return out
@@ -229,8 +194,8 @@ def _no_packages(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failu
 
 def _not_versions(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
     out = []
-    for kind in args.get("lists", _LISTS):
-        found = _find(data, kind, args["package"])
+    for kind in args.get("lists", LISTS):
+        found = find(data, kind, args["package"])
         if found is None:
             continue
         i, spec = found
@@ -243,7 +208,7 @@ def _not_versions(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Fail
 def _pin_pairs(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
     kind, package, partner_name = args["list"], args["package"], args["partner"]
     known = ", ".join(args["pins"])
-    found = _find(data, kind, package)
+    found = find(data, kind, package)
     if found is None:
         text = f"the {{framework}} smoke test needs {package} in environment.{kind}"
         return [Failure(("environment", kind), message=text)]
@@ -262,7 +227,7 @@ def _pin_pairs(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure
             return []
         text = f'pin {package} to a known release ({known}), got "{spec}"'
         return [Failure(("environment", kind, i), message=text)]
-    partner = _find(data, kind, partner_name)
+    partner = find(data, kind, partner_name)
     partner_version = pinned_version(partner[1], kind) if partner else None
     if partner_version == match:
         return []
@@ -271,55 +236,8 @@ def _pin_pairs(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure
     return [Failure(loc, {"version": version, "expected": match, "value": got})]
 
 
-def _release(version: str | None, table: Mapping[str, Any]) -> Any:
-    """The entry of ``table`` whose key is ``version`` or a dotted prefix of it."""
-    if not version:
-        return None
-    for key, value in table.items():
-        if version == key or version.startswith(key + "."):
-            return value
-    return None
-
-
-def _pin_python(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
-    found = _find(data, args["list"], args["package"])
-    version = pinned_version(found[1], args["list"]) if found else None
-    span = _release(version, args["ranges"])
-    message = None
-    if span is None:  # not pinned to a listed release: the framework's overall range
-        span, message = args["default"], args["default_message"]
-    low, high = span
-    value = get(data, "environment.python")
-    if minor_between(value, low, high):
-        return []
-    fields = {"value": value, "version": version, "min": low, "max": high}
-    return [Failure(("environment", "python"), fields, message)]
-
-
-def _cuda_driver_floor(data: Mapping[str, Any], args: Mapping[str, Any]) -> list[Failure]:
-    found = _find(data, args["list"], args["package"])
-    version = pinned_version(found[1], args["list"]) if found else None
-    cuda = _release(version, args["builds"])
-    floor = get(data, args["field"])
-    if cuda is None or floor is None:
-        return []
-    platform = "linux" if get(data, "target.os") == "linux" else "windows"
-    need = args["drivers"][str(cuda).split(".")[0]][platform]
-    if at_least(floor, need):
-        return []
-    fields = {
-        "value": floor,
-        "version": version,
-        "cuda": cuda,
-        "expected": need,
-        "platform": "Linux" if platform == "linux" else "Windows",
-    }
-    return [Failure(_loc(args["field"]), fields)]
-
-
 CHECKS: dict[str, Check] = {
-    "pin_python": _pin_python,
-    "cuda_driver_floor": _cuda_driver_floor,
+    **RELEASE_CHECKS,
     "python": _python,
     "one_of": _one_of,
     "not_one_of": _not_one_of,

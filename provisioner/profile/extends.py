@@ -154,8 +154,14 @@ class _Loader:
         return own if base is None else merge(base, own)
 
     def extended(self, at: Position, ref: str, real: Path, stack: list[Path]) -> Merged | None:
-        """The merge of one ``extends`` entry, read once per file; None after a diagnostic."""
+        """The merge of one ``extends`` entry, read once per file; None after a diagnostic.
+
+        A bare name with no such file beside this one is a shipped profile (shipped.py)."""
+        from provisioner.profile.shipped import is_profile_name, name_hint, shipped_profile
+
         target = real_path(real.parent / ref)
+        if not target.exists() and is_profile_name(ref):
+            target = shipped_profile(ref) or target
         if target in stack:
             chain = " -> ".join(p.name for p in [*stack[stack.index(target) :], target])
             self.diags.append(Diagnostic(f"extends cycle: {chain}", at, "extends"))
@@ -174,7 +180,7 @@ class _Loader:
             self.done[target] = None
             return None
         try:
-            sub_text = read_profile_text(target, "give an existing file, relative to this one")
+            sub_text = read_profile_text(target, name_hint(ref))
         except Unreadable as e:
             message = f'cannot read extended profile "{ref}": {e.reason} (fix: {e.fix})'
             self.diags.append(Diagnostic(message, at, "extends"))

@@ -33,6 +33,7 @@ from typing import Any
 
 from provisioner.apply.fingerprint import FOLDERS, GLOB
 from provisioner.errors import ProvisionError
+from provisioner.host.patterns import PY_LAUNCHER_LINE
 from provisioner.lock import Lock
 from provisioner.platforms import target_subdir
 from provisioner.profile import ResolvedProfile
@@ -173,6 +174,7 @@ def _context(ctx: RenderContext, script: str) -> dict[str, Any]:
         "state_skeleton": state_skeleton(ctx, platform, lists),
         "state_relpath": _state_relpath(p.environment.name),
         "state_relpath_windows": str(PureWindowsPath(_state_relpath(p.environment.name))),
+        "py_launcher_line": PY_LAUNCHER_LINE,  # bootstrap.ps1's Find-Python (ps1/python.ps1.j2)
     }
 
 
@@ -196,6 +198,7 @@ def state_skeleton(ctx: RenderContext, platform: str, lists: LockedLists | None)
         platform=platform,
         phase="verified",
         profile_hash=ctx.resolved.content_hash,
+        profile=ctx.resolved.profile.name,
         lock_sha256=lists.lock_sha256 if lists else "",
         verify_kind="smoke",
         packages=list(lists.packages) if lists else [],

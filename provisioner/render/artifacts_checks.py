@@ -3,6 +3,7 @@ check records and plan that ``provision doctor`` judges (no Python needed to run
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from provisioner.checks.judge import CANNOT_COMPARE
@@ -32,6 +33,16 @@ def script_args(pc: PlannedCheck) -> list[str]:
     if kind == "adapter_driver":
         return [f"{vendor}={floor}" for vendor, floor in p["floors"].items()]
     return []
+
+
+# Makes powershell.exe print UTF-8 to a pipe, whatever the console's code page.
+UTF8_OUTPUT = "[Console]::OutputEncoding=[Text.Encoding]::UTF8;"
+
+
+def encoded_command(script: str) -> str:
+    """``script`` as ``powershell.exe -EncodedCommand`` takes it: base64 of UTF-16LE
+    (``powershell.exe -?``). Base64 has no space or quote for any caller to mangle."""
+    return base64.b64encode(script.encode("utf-16-le")).decode("ascii")
 
 
 def fact_var(fact: str) -> str:
@@ -65,9 +76,11 @@ def script_context(ctx: RenderContext) -> dict[str, Any]:
         "tool_version": ctx.tool_version,
         "checks": checks,
         "windows_query": WINDOWS_QUERY,
+        "windows_query_encoded": encoded_command(UTF8_OUTPUT + WINDOWS_QUERY),
         "software_adapters": SOFTWARE_ADAPTERS,
         "cannot_compare": CANNOT_COMPARE,
         "patterns": shared_patterns(),
+        "windows_only": patterns.WINDOWS_ONLY,
         "windows_exes": patterns.WINDOWS_EXES,
     }
 

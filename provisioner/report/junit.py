@@ -118,6 +118,8 @@ def junit_xml(suites: Sequence[Suite]) -> str:
 
 
 def write_junit(suites: Sequence[Suite], path: Path) -> None:
-    """Write :func:`junit_xml` to ``path`` (its folder is created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(junit_xml(suites), encoding="utf-8")
+    """Write :func:`junit_xml` to ``path``, the ``--junit`` the user named (its folder
+    is created; a device or a pipe is written through, see :mod:`provisioner.outputs`)."""
+    from provisioner.outputs import write_output
+
+    write_output(path, junit_xml(suites), "--junit")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -286,7 +287,8 @@ def test_a_writer_killed_mid_run_leaves_a_whole_state_file(home: Path) -> None:
     state = read_state("cpu")
     assert state is not None and state.phase in {"built", "verified"}
     leftovers = [p.name for p in state_dir().iterdir() if p.name != "cpu.json"]
-    assert all(name.startswith(".cpu.json.tmp-") for name in leftovers)  # hidden, ignored
+    # hidden, ignored: ".cpu.json.<16 random hex digits>.tmp"
+    assert all(re.fullmatch(r"\.cpu\.json\.[0-9a-f]{16}\.tmp", name) for name in leftovers)
 
 
 # -- the fingerprint -------------------------------------------------------------------

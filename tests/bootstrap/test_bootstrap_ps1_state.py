@@ -78,6 +78,7 @@ def test_the_state_it_writes_and_checks_is_apply_state(rendered: tuple[Path, str
     ]
     assert skeleton == {
         "env": "win-small-env",
+        "profile": "win-small",  # the owner (apply/ownership.py)
         "manager": "venv",
         "platform": "win-64",
         "phase": "verified",
@@ -119,7 +120,7 @@ def test_it_checks_the_state_before_building_and_records_it_after_the_smoke_test
     _, script = rendered
     order = [
         "if ((Test-Path -LiteralPath $EnvPython) -and (Test-State)) {",
-        "if (Test-Path -LiteralPath $Prefix) { Remove-Item -Recurse -Force -LiteralPath $Prefix }",
+        "    try { [IO.Directory]::Move($Prefix, $Aside) }",  # a rebuild: the old one aside
         "try { Write-Activation } catch {",
         "Add-Step 'environment' 'change' \"$EnvAction $Prefix ($Counts)\" $t",
         "Add-Step 'verify' 'change' 'smoke test passed' $t",

@@ -200,7 +200,7 @@ def test_doctor_shows_the_profiles_gpu_notes_next_to_the_driver_check(
 
     assert doctor(profile=PROFILES_DIR / "cuda-wsl2.yaml", root=h.root, path=h.path) == 0
     out = capsys.readouterr().out
-    assert "note gpu.driver (nvidia): Pascal or newer, in WDDM mode" in out
+    assert "note gpu.driver (nvidia): Volta (compute capability 7.0) or newer" in out
     assert "cuda-wsl2: this host is ready" in out
 
 

@@ -36,7 +36,7 @@ def test_every_row_has_its_source_and_the_day_it_was_read() -> None:
         for r in releases.releases(package):
             assert r.source == f"https://pypi.org/project/{package}/{r.version}/#files"
             assert r.read == read
-    metadata = [r for s in SCOPES if s.wheel_metadata for r in releases.releases(s.name)]
+    metadata = [r for s in SCOPES for r in releases.releases(s.name) if s.reads_metadata(r.version)]
     assert metadata and all(r.metadata and r.metadata.endswith(".whl") for r in metadata)
 
 
@@ -47,6 +47,7 @@ def test_snapshot_covers_each_framework_the_profiles_use() -> None:
         == {
             "torch",
             "tensorflow",
+            "tensorflow-gpu",
             "tensorflow-cpu",
             "tensorflow-directml",
             "tensorflow-directml-plugin",
@@ -128,3 +129,14 @@ def test_rows_are_in_version_order() -> None:
     for package, table in rows(snapshot()).items():
         versions = list(table)
         assert versions == sorted(versions, key=Version), package
+
+
+def test_a_release_says_which_pythons_each_platform_got() -> None:
+    """torch 1.13.1 published CPython 3.11 wheels for Linux x86_64 only; the 1.x releases
+    are kept (file names only) for what `explain` says of "no matching distribution"."""
+    r = releases.release("torch", "1.13.1")
+    assert r is not None and "3.11" in r.pythons and r.metadata is None
+    assert "3.11" in r.pythons_for("linux-64") and "3.11" not in r.pythons_for("win-64")
+    assert r.pythons_for(None) == r.pythons == r.pythons_for("linux-ppc64le")
+    gpu = releases.release("tensorflow-gpu", "1.15.0")
+    assert gpu is not None and gpu.pythons == ("3.5", "3.6", "3.7")

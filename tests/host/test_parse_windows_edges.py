@@ -34,7 +34,7 @@ PY38 = r"C:\Users\Ferris\AppData\Local\Programs\Python\Python38\python.exe"
             "Installed Pythons found by py Launcher for Windows\r\n"
             r" -3.8-64        C:\Python38\python.exe *" + "\r\n"
             r" -3.7-32        C:\Python37-32\python.exe" + "\r\n",
-            [("3.8", r"C:\Python38\python.exe"), ("3.7", r"C:\Python37-32\python.exe")],
+            [("3.8", r"C:\Python38\python.exe")],  # 32-bit: not for a win-64 lock
             id="old-default-after-path",  # was "...python.exe *": apply skipped it
         ),
         pytest.param(
@@ -43,13 +43,14 @@ PY38 = r"C:\Users\Ferris\AppData\Local\Programs\Python\Python38\python.exe"
             id="path-with-a-space",
         ),
         pytest.param(
-            r" -V:3.12-arm64 * C:\Python312-arm64\python.exe" + "\n",
-            [("3.12", r"C:\Python312-arm64\python.exe")],
+            r" -V:3.12-arm64 * C:\Python312-arm64\python.exe" + "\n"
+            r" -V:3.11-32        C:\Python311-32\python.exe" + "\n",
+            [],  # ARM64 and 32-bit interpreters cannot run a win-64 lock's x64 wheels
             id="arm64-tag",
         ),
         pytest.param(
             r" -V:3.13t        C:\Python313\python3.13t.exe" + "\n",
-            [("3.13", r"C:\Python313\python3.13t.exe")],
+            [],  # free-threaded: its own ABI (cp313t wheels)
             id="free-threaded-tag",
         ),
         pytest.param(

@@ -86,6 +86,10 @@ def env(**changes: object) -> Edit:
         (env(extra_index_urls=[]), ("environment.extra_index_urls",)),
         (env(find_links=["/srv/other-wheels"]), ("environment.find_links",)),
         (env(index_strategy="first-index"), ("environment.index_strategy",)),
+        (  # a build made against NumPy 1.x: the compatibility data adds numpy<2
+            env(pip=["six==1.17.0", "torch-directml==0.2.5.dev240914"]),
+            ("environment.pip", "constraints"),
+        ),
         (
             env(manager="venv", channels=[], conda=[]),
             (

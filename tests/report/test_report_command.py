@@ -175,4 +175,4 @@ def test_unwritable_html_path_is_one_line_exit_2(
     code = main(["report", str(fleet(tmp_path / "r")), "--html", str(tmp_path / "file" / "x")])
     assert code == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"provision: error: cannot write {tmp_path / 'file' / 'x'}: ")
+    assert err.startswith(f"provision: error: --html {tmp_path / 'file' / 'x'}: ")

@@ -2,10 +2,13 @@
 # beside this script, without provision installed (Windows PowerShell 5.1 or PowerShell 7).
 # Rendered by provision golden from torch-directml-windows.yaml; do not edit, re-render.
 #
-# Usage: .\bootstrap.ps1 [-DryRun] [-SkipChecks] [-Prefix DIR] [-Python EXE] [-CondaExe EXE] [-Report FILE] [-HostName NAME]
+# Usage (also under the default Restricted execution policy):
+#   powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\bootstrap.ps1 [-DryRun] [-SkipChecks]
+#       [-Prefix DIR] [-Python EXE] [-CondaExe EXE] [-Report FILE] [-HostName NAME]
 #   1. runs .\check.ps1 (host checks)          (skipped with -SkipChecks)
-#   2. creates the environment from the lock (conda: micromamba, mamba or conda from
-#      -CondaExe or PATH; venv: py -3.11 or python, and pip --require-hashes)
+#   2. creates the environment from the lock (conda: micromamba.exe, mamba.exe or conda.exe
+#      from -CondaExe or PATH; venv: a 64-bit Python 3.11 from -Python, the py
+#      launcher, PATH or the python.org folders, and pip --require-hashes)
 #   3. runs .\smoke_test.py with the environment's Python
 #   4. writes a report (schema provision-report/2, docs/report.md): $env:PROVISION_HOME\reports\<env>.json
 #      and a bounded history (-Report FILE: only there); the host is named -HostName,
@@ -17,7 +20,9 @@
 # Exit codes: 0 the environment matches the lock and the smoke test passed (or, with
 # -DryRun, the plan was printed); 1 host not ready, install failed or smoke test
 # failed; 2 usage error or incomplete folder (no conda-lock.yml, lock changed since
-# render); 3 internal error.
+# render); 3 internal error (the report says so).
+# Started by a 32-bit PowerShell on 64-bit Windows (Intune's default), it runs itself
+# again in the 64-bit one; as SYSTEM, provision's files go under %ProgramData%\provision.
 [CmdletBinding()]
 param(
     [switch]$DryRun,
@@ -30,8 +35,82 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
+$ScriptPath = $MyInvocation.MyCommand.Path
+$BoundParameters = $PSBoundParameters
 
-$Here = Split-Path -Parent $MyInvocation.MyCommand.Path
+# -- the host this runs in (provisioner/templates/ps1/host.ps1.j2) -------------------------
+# A path without a trailing '\': Windows PowerShell 5.1 puts quotes around an argument
+# with a space but does not double the backslash before the closing quote, so
+# "D:\ML Envs\" would swallow the arguments after it (fixed only in PowerShell 6:
+# https://github.com/PowerShell/PowerShell/pull/4965). A drive root keeps its '\'.
+function Get-PlainPath([string]$Path) {
+    $trimmed = $Path.TrimEnd('\', '/')
+    if ($trimmed -eq '' -or $trimmed -match '^[A-Za-z]:$') { return $Path }
+    return $trimmed
+}
+
+# SYSTEM (S-1-5-18) and the other service accounts have their profile under the Windows
+# folder, which a 32-bit process sees redirected to SysWOW64 and lab users cannot read.
+function Test-ServiceAccount {
+    $sid = [Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+    $windows = ([string]$env:SystemRoot).TrimEnd('\')
+    $profileDir = [string]$env:USERPROFILE
+    if ($sid -eq 'S-1-5-18') { return $true }
+    return ($windows -ne '' -and $profileDir.StartsWith($windows + '\', [StringComparison]::OrdinalIgnoreCase))
+}
+
+# provision's one root for its tool, environments, state and reports
+# (provisioner/paths.py data_home): $env:PROVISION_HOME, else $env:XDG_DATA_HOME\provision,
+# else %ProgramData%\provision for a service account, else ~\.local\share\provision.
+function Get-DataHome {
+    if ($env:PROVISION_HOME) { return $env:PROVISION_HOME }
+    if ($env:XDG_DATA_HOME) { return (Join-Path $env:XDG_DATA_HOME 'provision') }
+    if (Test-ServiceAccount) { return (Join-Path $env:ProgramData 'provision') }
+    return (Join-Path $HOME '.local\share\provision')
+}
+
+$Prefix = Get-PlainPath $Prefix
+$Python = Get-PlainPath $Python
+$CondaExe = Get-PlainPath $CondaExe
+$Report = Get-PlainPath $Report
+# Run again in the 64-bit Windows PowerShell when a 32-bit one started this script (Intune's
+# default for platform scripts; some SCCM clients): there System32 is SysWOW64, while the
+# 64-bit Python this script starts sees the real one. Sysnative is the 64-bit System32 as
+# a 32-bit process names it. https://learn.microsoft.com/windows/win32/winprog64/file-system-redirector
+if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) {
+    $Host64 = Join-Path $env:WINDIR 'Sysnative\WindowsPowerShell\v1.0\powershell.exe'
+    $Forward = @()
+    foreach ($name in @($BoundParameters.Keys)) {
+        $value = Get-Variable -Name $name -ValueOnly  # as normalised above
+        if ($value -is [Management.Automation.SwitchParameter]) {
+            if ($value.IsPresent) { $Forward += "-$name" }
+        } elseif ($name -eq 'HostName') {
+            $env:PROVISION_HOST_NAME = [string]$value  # any text: through the environment
+        } elseif ([string]$value -ne '') {
+            $Forward += @("-$name", [string]$value)
+        }
+    }
+    & $Host64 -NoProfile -ExecutionPolicy Bypass -File $ScriptPath @Forward
+    exit $LASTEXITCODE
+}
+
+# Downloads need TLS 1.2, which .NET Framework 4.x leaves off on older Windows 10 builds.
+# https://learn.microsoft.com/dotnet/framework/network-programming/tls
+[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+# Every timestamp and file name is written in the invariant culture (fi-FI writes
+# 10.22.33 for HH:mm:ss, th-TH a Buddhist-era year).
+$Invariant = [Globalization.CultureInfo]::InvariantCulture
+
+# Any error nothing else handled still writes the report, removes the temporary folder and
+# exits 3.
+trap {
+    $problem = "internal error: $($_.Exception.Message) (bootstrap.ps1 line $($_.InvocationInfo.ScriptLineNumber))"
+    if (Test-Path Function:\Finish) { Finish 3 'failed' $problem }
+    [Console]::Error.WriteLine("bootstrap: error: $problem")
+    exit 3
+}
+
+$Here = Split-Path -Parent $ScriptPath
 $EnvName = 'torch-directml'
 $Manager = 'conda'
 $PythonVersion = '3.11'
@@ -39,7 +118,7 @@ $Platform = 'win-64'
 $LockSha256 = ''
 # The report's fixed part (profile, lock, packages), rendered by provision as JSON;
 # Write-Report adds the run's result, host, checks, verification, steps and timings.
-$ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"torch-directml-windows","path":"torch-directml-windows.yaml","content_hash":"sha256:22a260e394cc6e760d60dc6359e828a4f3f4444cdff47253ef52bca0388a0bba","target":"windows","manager":"conda","python":"3.11","framework":"torch-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
+$ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"torch-directml-windows","path":"torch-directml-windows.yaml","content_hash":"sha256:01d4cfbf76dd14ea7a6694a9f30abf51519f13f6939ecd613161858e4c985d7f","target":"windows","manager":"conda","python":"3.11","framework":"torch-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
 $Explicit = @(
 )
 $CondaSha256 = @(
@@ -53,7 +132,7 @@ $ActivationData = '{"conda_files":{"etc/conda/activate.d/provision-env-vars.bat"
 # fields only the run knows, prefix, lock_path, fingerprint, verified_at and updated_at,
 # are added by Write-State), and the recipe of its prefix fingerprint
 # (provisioner/apply/fingerprint.py): folders as Python names them on Windows, then a glob.
-$StateSkeleton = '{"env":"torch-directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile_hash":"sha256:22a260e394cc6e760d60dc6359e828a4f3f4444cdff47253ef52bca0388a0bba","verify_kind":"smoke","version":1}'
+$StateSkeleton = '{"env":"torch-directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile":"torch-directml-windows","profile_hash":"sha256:01d4cfbf76dd14ea7a6694a9f30abf51519f13f6939ecd613161858e4c985d7f","verify_kind":"smoke","version":1}'
 $FingerprintFolders = @('conda-meta', 'Lib\site-packages')
 $FingerprintGlob = @('lib', 'python3*', 'site-packages')
 
@@ -80,15 +159,25 @@ if ($Actual -ne $LockSha256) {
     Die 2 'conda-lock.yml changed since this script was rendered: re-run `provision render`'
 }
 
-if ($env:PROVISION_HOME) { $DataHome = $env:PROVISION_HOME }
-elseif ($env:XDG_DATA_HOME) { $DataHome = Join-Path $env:XDG_DATA_HOME 'provision' }
-else { $DataHome = Join-Path $HOME '.local\share\provision' }
+$DataHome = Get-DataHome
 if ($env:PROVISION_ENVS_DIR) { $EnvsDir = $env:PROVISION_ENVS_DIR } else { $EnvsDir = Join-Path $DataHome 'envs' }
 $DefaultPrefix = Join-Path $EnvsDir $EnvName  # apply's prefix
 if (-not $Prefix) { $Prefix = $DefaultPrefix }
 if ($Manager -eq 'conda') { $EnvPython = Join-Path $Prefix 'python.exe' }
 else { $EnvPython = Join-Path $Prefix 'Scripts\python.exe' }
 $Stamp = Join-Path $Prefix '.provision-bootstrap'
+
+# Everything the run needs is checked before any work (exit 2, no report, nothing left).
+if ("$Prefix|$Python|$CondaExe|$Report" -match '"') { Die 2 'a path contains a double quote, which Windows does not allow in a path' }
+if ((Get-PlainPath $Prefix) -match '^[A-Za-z]:\\?$') { Die 2 "-Prefix $Prefix is a drive root: a rebuild would delete it whole (fix: name a folder)" }
+$CheckScript = Join-Path $Here 'check.ps1'
+if (-not $SkipChecks -and -not (Test-Path -LiteralPath $CheckScript -PathType Leaf)) { Die 2 'check.ps1 is missing beside bootstrap.ps1: copy the whole rendered folder' }
+$SmokeScript = Join-Path $Here 'smoke_test.py'
+if (-not (Test-Path -LiteralPath $SmokeScript -PathType Leaf)) { Die 2 'smoke_test.py is missing beside bootstrap.ps1: copy the whole rendered folder' }
+if ($CondaExe -and -not ((Test-Path -LiteralPath $CondaExe -PathType Leaf) -and $CondaExe.EndsWith('.exe', [StringComparison]::OrdinalIgnoreCase))) {
+    Die 2 "-CondaExe $CondaExe is not a program file (fix: name micromamba.exe, mamba.exe or conda.exe; a .bat re-reads its arguments)"
+}
+
 $Work = Join-Path ([IO.Path]::GetTempPath()) ('provision-bootstrap-' + [Guid]::NewGuid().ToString('N'))
 New-Item -ItemType Directory -Path $Work | Out-Null
 $Started = (Get-Date).ToUniversalTime()
@@ -105,14 +194,13 @@ function Add-Step([string]$Name, [string]$Status, [string]$Reason, [datetime]$Si
 
 function Read-Json([string]$Path) {
     if ($Path -and (Test-Path -LiteralPath $Path)) {
-        try { return (Get-Content -Raw -LiteralPath $Path | ConvertFrom-Json) } catch { return $null }
+        try { return (Get-Content -Raw -Encoding UTF8 -LiteralPath $Path | ConvertFrom-Json) } catch { return $null }
     }
     return $null
 }
 
 $Utf8 = New-Object System.Text.UTF8Encoding $false  # no BOM: JSON readers refuse one
 $Utf8Strict = New-Object System.Text.UTF8Encoding $false, $true  # throws on bytes that are not UTF-8
-$Invariant = [Globalization.CultureInfo]::InvariantCulture
 
 # Make the report this environment's latest, keep a copy in the history and prune it
 # to $env:PROVISION_REPORT_HISTORY (default 10) files, as provision does.
@@ -134,7 +222,7 @@ function Save-Report([string]$Text) {
         Move-Item -Force -LiteralPath $f.FullName -Destination $hist
     }
     if ($keep -gt 0) {
-        $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMddTHHmmssffffff') + 'Z'
+        $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMddTHHmmssffffff', $Invariant) + 'Z'
         [IO.File]::WriteAllText((Join-Path $hist "$EnvName-$stamp-bootstrap.json"), $Text, $Utf8)
     }
     $old = @(Get-ChildItem -LiteralPath $hist -File | Where-Object { $_.Name -cmatch $pattern } | Sort-Object Name)
@@ -156,8 +244,8 @@ function Write-Report([int]$Code, [string]$Result) {
     $run = [ordered]@{
         result = $Result
         exit_code = $Code
-        started_at = $Started.ToString('yyyy-MM-ddTHH:mm:ssZ')
-        finished_at = $now.ToString('yyyy-MM-ddTHH:mm:ssZ')
+        started_at = $Started.ToString('yyyy-MM-ddTHH:mm:ssZ', $Invariant)
+        finished_at = $now.ToString('yyyy-MM-ddTHH:mm:ssZ', $Invariant)
         duration_s = [Math]::Round(($now - $Started).TotalSeconds, 3)
         host = [ordered]@{ name = $name; hostname = $machine; platform = $Platform; system = 'Windows'; release = [Environment]::OSVersion.Version.ToString(); machine = $env:PROCESSOR_ARCHITECTURE }
         checks = $ChecksResult
@@ -170,37 +258,176 @@ function Write-Report([int]$Code, [string]$Result) {
     Say "report: $path"
 }
 
+# The end of every run after the work started: the report, the message, the old
+# environment put back when a rebuild failed, the temporary folder removed, the exit code.
+$Finishing = $false
+$OldPrefix = ''
 function Finish([int]$Code, [string]$Result, [string]$Message) {
-    Write-Report $Code $Result
+    if ($script:Finishing) { exit $Code }  # an error while finishing: do not loop
+    $script:Finishing = $true
+    try { Write-Report $Code $Result } catch { Say "could not write the report: $($_.Exception.Message)" }
     if ($Message) { Say $Message }
+    if ($Code -ne 0 -and $script:OldPrefix) {
+        try {
+            if (Test-Path -LiteralPath $Prefix) { Remove-Item -Recurse -Force -LiteralPath $Prefix }
+            [IO.Directory]::Move($script:OldPrefix, $Prefix)
+        } catch { Say "the previous environment is kept at $($script:OldPrefix): $($_.Exception.Message)" }
+    }
     Remove-Item -Recurse -Force -LiteralPath $Work -ErrorAction SilentlyContinue
     exit $Code
 }
 
-function Find-Conda {
-    if ($CondaExe) {
-        if (-not (Test-Path -LiteralPath $CondaExe)) { Die 2 "-CondaExe $CondaExe does not exist" }
-        return $CondaExe
+# The first file under FOLDER that another program holds open, or '' (for the message).
+function Find-FileInUse([string]$Folder) {
+    foreach ($file in @(Get-ChildItem -LiteralPath $Folder -Recurse -File -Force -ErrorAction SilentlyContinue)) {
+        try { $stream = [IO.File]::Open($file.FullName, 'Open', 'Read', 'None'); $stream.Dispose() }
+        catch { return $file.FullName }
     }
+    return ''
+}
+
+# micromamba.exe, mamba.exe or conda.exe: a program, never a shell function or alias of
+# the same name, nor a .bat (conda's condabin\conda.bat), which re-reads its arguments.
+function Find-Conda {
+    if ($CondaExe) { return $CondaExe }
     foreach ($name in @('micromamba', 'mamba', 'conda')) {
-        $cmd = Get-Command $name -ErrorAction SilentlyContinue
-        if ($cmd) { return $cmd.Source }
+        foreach ($cmd in @(Get-Command $name -CommandType Application -All -ErrorAction SilentlyContinue)) {
+            if ([string]$cmd.Source -like '*.exe') { return $cmd.Source }
+        }
     }
     return $null
 }
 
-# Returns the command as an array; the leading comma stops PowerShell unrolling a
-# one-element array into a string.
-function Find-Python {
-    if ($Python) { return ,@($Python) }
-    $candidates = @(@('py', "-$PythonVersion"), @(,'python'), @(,'python3'))
+# -- a host Python, found where Windows puts it (provisioner/templates/ps1/python.ps1.j2) --
+# Invoke-Native EXE ARGS: run a program and capture what it prints, outside PowerShell's
+# native-command handling (Windows PowerShell 5.1 turns a redirected stderr line into an
+# error that ends the script under 'Stop'): @{ Ran; Rc; Out; Err }. It refuses an
+# argument that would need quotes, so no PowerShell version's quoting rules matter.
+function Invoke-Native([string]$Exe, [string[]]$Arguments) {
+    foreach ($x in $Arguments) {
+        if ($x -eq '' -or $x -match '[\s"]') { throw "Invoke-Native: the argument '$x' would need quotes" }
+    }
+    $psi = New-Object System.Diagnostics.ProcessStartInfo
+    $psi.FileName = $Exe
+    $psi.Arguments = ($Arguments -join ' ')
+    $psi.UseShellExecute = $false
+    $psi.CreateNoWindow = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.StandardOutputEncoding = New-Object System.Text.UTF8Encoding $false
+    $psi.EnvironmentVariables['PYTHONIOENCODING'] = 'utf-8'  # else the ANSI code page into a pipe
+    try { $proc = [System.Diagnostics.Process]::Start($psi) }
+    catch { return @{ Ran = $false; Rc = -1; Out = ''; Err = $_.Exception.Message } }
+    $out = $proc.StandardOutput.ReadToEndAsync()
+    $err = $proc.StandardError.ReadToEndAsync()
+    if (-not $proc.WaitForExit(120000)) {
+        try { $proc.Kill() } catch { }
+        return @{ Ran = $false; Rc = -1; Out = ''; Err = "$Exe did not answer within 120 s" }
+    }
+    $proc.WaitForExit()
+    return @{ Ran = $true; Rc = $proc.ExitCode; Out = $out.Result; Err = $err.Result }
+}
+
+# What an interpreter says of itself (version, pointer size, path): code with no space and
+# no double quote, which no caller quotes and Windows PowerShell 5.1 cannot mangle.
+$PythonProbe = "print('%d.%d|%d|%s'%(__import__('sys').version_info[:2]+(__import__('struct').calcsize('P')*8,__import__('sys').executable)))"
+# A `py -0p` line of a 64-bit CPython, old (" -3.9-64  C:\...") and 3.11+ (" -V:3.12 *  C:\...")
+# launcher: provisioner/host/patterns.py PY_LAUNCHER_LINE, shared with provision doctor.
+$PyLauncherLine = '^\s*-(?:V:)?([0-9]+\.[0-9]+)(?:-64)?\s+(?:\*\s+)?(\S.*?)(?:\s+\*)?\s*$'
+
+# Test-Python EXE OPTIONS: @{ Version; Bits; Path } of that interpreter, or $null.
+function Test-Python([string]$Exe, [string[]]$Options) {
+    $r = Invoke-Native $Exe ($Options + @('-c', $PythonProbe))
+    if (-not $r.Ran -or $r.Rc -ne 0) { return $null }
+    $parts = ([string]$r.Out).Trim().Split('|')
+    if ($parts.Count -ne 3) { return $null }
+    return @{ Version = $parts[0]; Bits = $parts[1]; Path = $parts[2] }
+}
+
+# Find-Python VERSIONS: the first 64-bit CPython of one of VERSIONS ('3.11') from the py
+# launcher (its list, `py -0p`, then `py -3.11`), PATH (not the Microsoft Store's
+# python.exe alias under WindowsApps, which opens the Store), and the python.org
+# installer's folders: %LOCALAPPDATA%\Programs\Python\Python311 (per user) and
+# %ProgramFiles%\Python311 (all users). @{ Version; Bits; Path } or $null; what else was
+# found is in $PythonsSeen for the message.
+$PythonsSeen = New-Object System.Collections.ArrayList
+function Find-Python([string[]]$Versions) {
+    $candidates = New-Object System.Collections.ArrayList
+    $py = Get-Command py -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($py) {
+        $list = Invoke-Native $py.Source @('-0p')
+        if ($list.Ran -and $list.Rc -eq 0) {
+            foreach ($line in ([string]$list.Out -split "`n")) {
+                if ($line.TrimEnd() -cmatch $PyLauncherLine) { [void]$candidates.Add(@{ Exe = $Matches[2]; Options = @() }) }
+            }
+        }
+        foreach ($v in $Versions) { [void]$candidates.Add(@{ Exe = $py.Source; Options = @("-$v") }) }
+    }
+    $store = ''
+    if ($env:LOCALAPPDATA) { $store = (Join-Path $env:LOCALAPPDATA 'Microsoft\WindowsApps') + '\' }
+    foreach ($cmd in @(Get-Command python -CommandType Application -All -ErrorAction SilentlyContinue)) {
+        $path = [string]$cmd.Source
+        if (-not $path.EndsWith('.exe', [StringComparison]::OrdinalIgnoreCase)) { continue }
+        if ($store -and $path.StartsWith($store, [StringComparison]::OrdinalIgnoreCase)) { continue }
+        [void]$candidates.Add(@{ Exe = $path; Options = @() })
+    }
+    $roots = @()
+    if ($env:LOCALAPPDATA) { $roots += (Join-Path $env:LOCALAPPDATA 'Programs\Python') }
+    if ($env:ProgramFiles) { $roots += $env:ProgramFiles }
+    foreach ($v in $Versions) {
+        foreach ($root in $roots) {
+            $exe = Join-Path $root ('Python' + $v.Replace('.', '') + '\python.exe')
+            if (Test-Path -LiteralPath $exe -PathType Leaf) { [void]$candidates.Add(@{ Exe = $exe; Options = @() }) }
+        }
+    }
+    $tried = @{}
     foreach ($c in $candidates) {
-        if (-not (Get-Command $c[0] -ErrorAction SilentlyContinue)) { continue }
-        $rest = @($c | Select-Object -Skip 1)
-        $v = & $c[0] @rest -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>$null
-        if ($LASTEXITCODE -eq 0 -and "$v".Trim() -eq $PythonVersion) { return ,$c }
+        $key = $c.Exe + ' ' + ($c.Options -join ' ')
+        if ($tried.ContainsKey($key)) { continue }
+        $tried[$key] = $true
+        $found = Test-Python $c.Exe $c.Options
+        if ($null -eq $found) { continue }
+        if ($Versions -contains $found.Version -and $found.Bits -eq '64') { return $found }
+        $seen = "$($found.Version) ($($found.Bits)-bit) $($found.Path)"
+        if ($script:PythonsSeen -notcontains $seen) { [void]$script:PythonsSeen.Add($seen) }
     }
     return $null
+}
+
+# The one line when no Python fits: where it looked, what it found, how to install one.
+function Get-NoPythonMessage([string[]]$Versions) {
+    $found = ''
+    if ($script:PythonsSeen.Count -gt 0) { $found = "; found: $($script:PythonsSeen -join ', ')" }
+    $v = $Versions[0]
+    return ("no 64-bit Python $($Versions -join ' or ') found (py launcher, PATH without the Microsoft Store alias, " +
+        "%LOCALAPPDATA%\Programs\Python, %ProgramFiles%)$found (fix: install one from https://www.python.org/downloads/windows/, " +
+        "for every user as an administrator: python-$v.<latest>-amd64.exe /quiet InstallAllUsers=1 PrependPath=1; or pass -Python EXE)")
+}
+
+# -- Windows' 260-character path limit (provisioner/templates/ps1/longpath.ps1.j2) ---------
+# Without LongPathsEnabled most programs cannot open a path of 260 characters or more
+# (MAX_PATH), and pip stops half way through a wheel with a deep tree. Warn before the
+# build, naming the deepest path a wheel would put under the prefix.
+# https://learn.microsoft.com/windows/win32/fileio/maximum-file-path-limitation
+function Test-LongPath([string]$Prefix, [string[]]$Wheels) {
+    $enabled = $false
+    try {
+        $key = Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Control\FileSystem' -ErrorAction Stop
+        $enabled = (@($key.PSObject.Properties | Where-Object { $_.Name -eq 'LongPathsEnabled' -and $_.Value -eq 1 }).Count -gt 0)
+    } catch { $enabled = $false }
+    if ($enabled -or @($Wheels).Count -eq 0) { return }
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    $deepest = ''
+    foreach ($wheel in $Wheels) {
+        $zip = [IO.Compression.ZipFile]::OpenRead($wheel)
+        try {
+            foreach ($entry in $zip.Entries) { if ($entry.FullName.Length -gt $deepest.Length) { $deepest = $entry.FullName } }
+        } finally { $zip.Dispose() }
+    }
+    $path = Join-Path $Prefix ('Lib\site-packages\' + $deepest.Replace('/', '\'))
+    if ($path.Length -ge 260) {
+        [Console]::Error.WriteLine("bootstrap: warning: $path would be $($path.Length) characters, past Windows' 260 without long paths (fix: as an administrator, reg add HKLM\SYSTEM\CurrentControlSet\Control\FileSystem /v LongPathsEnabled /t REG_DWORD /d 1 /f; or a shorter -Prefix)")
+    }
 }
 
 # 1. host checks -----------------------------------------------------------------
@@ -208,18 +435,21 @@ $t = Get-Date
 if ($SkipChecks) {
     Add-Step 'checks' 'skipped' '-SkipChecks given' $t
 } else {
-    $CheckScript = Join-Path $Here 'check.ps1'
-    if (-not (Test-Path -LiteralPath $CheckScript)) { Die 2 'check.ps1 is missing beside bootstrap.ps1: copy the whole rendered folder' }
     $ChecksFile = Join-Path $Work 'checks.json'
     $PsExe = (Get-Process -Id $PID).Path  # the PowerShell running this script (5.1 or 7)
+    # check.ps1 --json prints UTF-8; read it so (the console's OEM code page would turn a
+    # GPU name's other characters into '?'). No console (a service) has nothing to set.
+    $Encoding = $null
+    try { $Encoding = [Console]::OutputEncoding; [Console]::OutputEncoding = $Utf8 } catch { $Encoding = $null }
     & $PsExe -NoProfile -ExecutionPolicy Bypass -File $CheckScript --json | Set-Content -Encoding UTF8 -LiteralPath $ChecksFile
     $rc = $LASTEXITCODE
+    if ($null -ne $Encoding) { try { [Console]::OutputEncoding = $Encoding } catch { $Encoding = $null } }
     $ChecksResult = Read-Json $ChecksFile
     if ($rc -eq 0) {
         Add-Step 'checks' 'ok' 'the host is ready' $t
     } else {
-        Add-Step 'checks' 'fail' "host not ready (check.ps1 exited $rc): see .\check.ps1" $t
-        Finish 1 'not-ready' 'the host is not ready; run .\check.ps1 for the failing checks'
+        Add-Step 'checks' 'fail' "host not ready (check.ps1 exited $rc): see check.ps1" $t
+        Finish 1 'not-ready' 'the host is not ready; run powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\check.ps1 for the failing checks'
     }
 }
 
@@ -316,7 +546,8 @@ if ((Test-Path -LiteralPath $EnvPython) -and (Test-State)) {
     $SmokeResult = [ordered]@{ kind = 'smoke'; passed = $true; summary = 'verified earlier for this lock'; cached = $true }
     Finish 0 'converged' ''
 }
-if ((Test-Path -LiteralPath $Stamp) -and ((Get-Content -Raw -LiteralPath $Stamp).Trim() -eq $LockSha256) -and (Test-Path -LiteralPath $EnvPython)) {
+# An empty stamp file reads as $null in Windows PowerShell 5.1: [string] makes it ''.
+if ((Test-Path -LiteralPath $Stamp -PathType Leaf) -and ([string](Get-Content -Raw -Encoding UTF8 -LiteralPath $Stamp)).Trim() -eq $LockSha256 -and (Test-Path -LiteralPath $EnvPython)) {
     Add-Step 'environment' 'ok' "$Prefix matches the lock (stamp)" $t
     Add-Step 'verify' 'ok' 'verified earlier for this lock' $t
     $SmokeResult = [ordered]@{ kind = 'smoke'; passed = $true; summary = 'verified earlier for this lock'; cached = $true }
@@ -327,8 +558,44 @@ $Counts = "$($Explicit.Count) conda, $($Requirements.Count) pip packages"
 if ($DryRun) {
     Add-Step 'environment' 'change' "would $EnvAction $Prefix ($Counts)" $t
     Add-Step 'verify' 'change' 'would run the smoke test' $t
-    Remove-Item -Recurse -Force -LiteralPath $Work -ErrorAction SilentlyContinue
-    exit 0
+    Finish 0 'planned' ''
+}
+# The program that builds the environment, found before anything is downloaded.
+if ($Manager -eq 'conda') {
+    $Conda = Find-Conda
+    if (-not $Conda) {
+        Add-Step 'environment' 'fail' 'no micromamba.exe, mamba.exe or conda.exe' $t
+        Finish 1 'failed' 'no micromamba.exe, mamba.exe or conda.exe found on PATH (fix: pass -CondaExe PATH\micromamba.exe, or put micromamba on PATH)'
+    }
+} else {
+    if ($Python) {
+        $Found = Test-Python $Python @()
+        if ($null -eq $Found -or $Found.Version -ne $PythonVersion -or $Found.Bits -ne '64') {
+            Add-Step 'environment' 'fail' "-Python $Python is not a 64-bit Python $PythonVersion" $t
+            Finish 2 'failed' "-Python $Python is not a 64-bit Python $PythonVersion that runs (fix: name its python.exe)"
+        }
+    } else {
+        $Found = Find-Python @($PythonVersion)
+        if ($null -eq $Found) {
+            Add-Step 'environment' 'fail' "no 64-bit Python $PythonVersion" $t
+            Finish 1 'failed' (Get-NoPythonMessage @($PythonVersion))
+        }
+    }
+    $PythonExe = $Found.Path
+}
+# A rebuild moves the old environment aside first, so that a file in use stops the run
+# here, before any download, and says which file; a failed build puts it back (Finish).
+if ($EnvAction -eq 'rebuild') {
+    $Aside = "$Prefix.old-$PID"
+    try { [IO.Directory]::Move($Prefix, $Aside) }
+    catch {
+        $why = $_.Exception.Message
+        $busy = Find-FileInUse $Prefix
+        if ($busy) { $why = "$busy is in use" }
+        Add-Step 'environment' 'fail' "cannot replace $Prefix" $t
+        Finish 1 'failed' "cannot replace ${Prefix}: $why (fix: close the Python, Jupyter or editor using this environment, then run again)"
+    }
+    $OldPrefix = $Aside
 }
 # Every artifact is copied or downloaded into $Work and hashed against the lock before
 # any installer sees it; the installers then read only those verified local files
@@ -371,11 +638,9 @@ foreach ($Line in $Requirements) {
     $LocalRequirements += $ReqName + ' @ ' + $LocalUrl + ' --hash=sha256:' + $Sha
 }
 
-if (Test-Path -LiteralPath $Prefix) { Remove-Item -Recurse -Force -LiteralPath $Prefix }
+Test-LongPath $Prefix @(Get-ChildItem -LiteralPath $WheelDir.FullName -Filter '*.whl' | ForEach-Object { $_.FullName })
 New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Prefix) | Out-Null
 if ($Manager -eq 'conda') {
-    $Conda = Find-Conda
-    if (-not $Conda) { Finish 1 'failed' 'no micromamba, mamba or conda found: pass -CondaExe PATH or put micromamba on PATH' }
     $ExplicitFile = Join-Path $Work 'explicit.txt'
     (@('@EXPLICIT') + $LocalExplicit) | Set-Content -Encoding ASCII -LiteralPath $ExplicitFile
     & $Conda create -y -p $Prefix --file $ExplicitFile
@@ -384,10 +649,7 @@ if ($Manager -eq 'conda') {
         Finish 1 'failed' "creating the environment with $Conda failed (output above)"
     }
 } else {
-    $Py = Find-Python
-    if (-not $Py) { Finish 1 'failed' "no Python $PythonVersion found (py launcher or PATH): install it or pass -Python EXE" }
-    $PyRest = @($Py | Select-Object -Skip 1)
-    & $Py[0] @PyRest -m venv $Prefix
+    & $PythonExe -m venv $Prefix
     if ($LASTEXITCODE -ne 0) {
         Add-Step 'environment' 'fail' 'python -m venv failed' $t
         Finish 1 'failed' 'creating the venv failed (output above)'
@@ -468,8 +730,6 @@ Add-Step 'environment' 'change' "$EnvAction $Prefix ($Counts)" $t
 
 # 3. smoke test -----------------------------------------------------------------
 $t = Get-Date
-$SmokeScript = Join-Path $Here 'smoke_test.py'
-if (-not (Test-Path -LiteralPath $SmokeScript)) { Die 2 'smoke_test.py is missing beside bootstrap.ps1: copy the whole rendered folder' }
 $SmokeFile = Join-Path $Work 'smoke.json'
 & $EnvPython $SmokeScript --json-out $SmokeFile
 $rc = $LASTEXITCODE
@@ -482,6 +742,11 @@ if ($rc -ne 0) {
     Finish 1 'failed' 'the smoke test failed (output above)'
 }
 Add-Step 'verify' 'change' 'smoke test passed' $t
+if ($OldPrefix) {
+    try { Remove-Item -Recurse -Force -LiteralPath $OldPrefix }
+    catch { Say "the previous environment is left at ${OldPrefix}: $($_.Exception.Message) (remove it later)" }
+    $OldPrefix = ''
+}
 Set-Content -Encoding ASCII -LiteralPath $Stamp -Value $LockSha256  # only now is the environment marked good
 if ($StatePrefix -ceq (Get-PythonPath $DefaultPrefix)) {  # apply's prefix
     try { Write-State } catch { Say "could not record the state for provision apply in ${StateFile}: $($_.Exception.Message)" }
