@@ -3,7 +3,7 @@
 When apply verifies an environment it records, per installed file, the hash its
 package's record gives (``conda-meta`` ``paths_data``, a wheel's ``RECORD``: the
 expectations of :mod:`provisioner.env.integrity`) and the file's stat at that moment
-(size, mtime, ctime, inode) in ``state/<env>.files.json``. Every later plain apply
+(size, mtime, ctime, inode) in ``state/<env>.files`` and ``<env>.hashes``. Every later plain apply
 stats each recorded file: one whose stat is unchanged is trusted, any other is hashed
 against the recorded hash (a ``touch`` is not drift; an edit, a replacement or a
 deletion is). The hashes come from the ledger, not from the prefix, so a record edited
@@ -120,11 +120,12 @@ class Drift:
 
 
 def ledger_path(env: str) -> Path:
-    return state_dir() / f"{env}.files.json"
+    """``state/<env>.files`` (not ``*.json``: those are the environments' states)."""
+    return state_dir() / f"{env}.files"
 
 
 def hashes_path(env: str) -> Path:
-    return state_dir() / f"{env}.hashes.json"
+    return state_dir() / f"{env}.hashes"
 
 
 def _stat(path: str) -> Stat | None:

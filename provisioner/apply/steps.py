@@ -186,7 +186,13 @@ def check_drift(ctx: Context, ref: LockRef) -> DriftCheck:
     from provisioner.apply import drift
 
     ledger = drift.read_ledger(ctx.env)
-    if ledger is not None and ledger.prefix == str(ctx.prefix):
+    state = ctx.state
+    if (
+        ledger is not None
+        and ledger.prefix == str(ctx.prefix)
+        and state is not None
+        and ledger.lock_sha256 == state.lock_sha256  # recorded for this very environment
+    ):
         found = drift.check(ledger, ctx.prefix)
         if not found.altered:
             return DriftCheck(ledger, found)

@@ -12,7 +12,8 @@ After a verified run from a bundle that is not the one recorded as current
 (``bundles/active.json``), the bundles beyond the current and ``keep`` previous ones
 (for a rollback) are removed with their work folders, pool entries no kept bundle
 references, provision's verified store entries no environment on this host uses, and
-uv's cache entries of the wheels the new lock replaced (``uv cache clean NAME``).
+uv's cache entries of the wheels the new lock replaced (``uv cache clean NAME``), and
+the tool venvs (``tool/<id>``) no kept bundle runs with.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import contextlib
 import json
 import re
 import shutil
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -80,20 +82,6 @@ def _remove(path: Path, removed: list[str]) -> None:
         removed.append(f"{path} ({size / 2**20:.1f} MiB)")
 
 
-def used_sha256s(state_dir: Path) -> set[str]:
-    """The sha256 of every package of every environment recorded on this host."""
-    used: set[str] = set()
-    for path in state_dir.glob("*.json"):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
-            continue
-        for p in data.get("packages", []) if isinstance(data, dict) else []:
-            if isinstance(p, dict) and isinstance(p.get("sha256"), str):
-                used.add(p["sha256"])
-    return used
-
-
 def clean_after_switch(home: Path, bundle: Path, *, keep: int = 1) -> tuple[str, ...]:
     """After a verified run from ``bundle``: remove what no kept bundle or environment
     uses; what was removed, with sizes. Nothing happens while ``bundle`` is already the
@@ -104,6 +92,9 @@ def clean_after_switch(home: Path, bundle: Path, *, keep: int = 1) -> tuple[str,
     current = {"id": bundle_id(bundle), "work": work_folder(bundle).name}
     if bundle.parent.parent == root:  # unpacked by the playbook: bundles/<id>/<top>
         current["dir"] = bundle.parent.name
+    tool = Path(sys.prefix)  # the tool venv this runs in: tool/<id>/venv
+    if tool.parent.parent == home / "tool":
+        current["tool"] = tool.parent.name
     known = _read_active(root)
     if known and known[0].get("id") == current["id"]:
         return ()
@@ -124,7 +115,8 @@ def clean_after_switch(home: Path, bundle: Path, *, keep: int = 1) -> tuple[str,
     for k in kept:
         wanted.update(_locked_files(root / str(k.get("work"))))
     _clean_pool(root / POOL, set(wanted), removed)
-    _clean_store(home, removed)
+    _clean_store(removed)
+    _clean_tools(home, kept, removed)
     replaced = sorted({name for url, name in old_files.items() if url not in wanted})
     _clean_uv(replaced, removed)
     with contextlib.suppress(OSError):
@@ -141,16 +133,24 @@ def _clean_pool(pool: Path, urls: set[str], removed: list[str]) -> None:
             _remove(folder, removed)
 
 
-def _clean_store(home: Path, removed: list[str]) -> None:
-    """provision's verified store: entries (``<sha256>/``) no environment here uses."""
-    from provisioner.paths import artifact_store, state_dir
+def _clean_store(removed: list[str]) -> None:
+    """provision's verified store: entries no environment here uses (the same answer
+    ``provision clean`` gives, :mod:`provisioner.inventory.clean`)."""
+    from provisioner.inventory import in_use
+    from provisioner.inventory.clean import unused_artifacts
 
-    store = artifact_store()
-    if not store.is_dir():
+    for item in unused_artifacts(in_use()):
+        _remove(item.path, removed)
+
+
+def _clean_tools(home: Path, kept: list[dict[str, str]], removed: list[str]) -> None:
+    """Tool venvs (``tool/<id>``) that no kept bundle was run with."""
+    wanted = {k.get("tool") for k in kept}
+    if None in wanted:  # a bundle recorded before tools were: keep them all
         return
-    used = used_sha256s(state_dir())
-    for entry in sorted(store.iterdir()):
-        if entry.is_dir() and re.fullmatch(r"[0-9a-f]{64}", entry.name) and entry.name not in used:
+    tools = home / "tool"
+    for entry in sorted(tools.iterdir()) if tools.is_dir() else []:
+        if entry.is_dir() and entry.name not in wanted:
             _remove(entry, removed)
 
 

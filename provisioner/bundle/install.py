@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
+import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,28 +76,55 @@ def read_manifest(bundle: Path) -> dict[str, Any]:
     return data
 
 
-def pooled(wheel: Path, pool: Path, sha256: str) -> Path:
-    """``pool/<sha256[:16]>/<file>``, a hard link to the bundle's wheel (a copy across
-    file systems): the same wheel has the same URL in every bundle, so a bundle update
-    reinstalls only what changed and uv's cache gets no second copy."""
+def pooled(wheel: Path, pool: Path, sha256: str, *, share: bool = False) -> Path:
+    """``pool/<sha256[:16]>/<file>``, a hard link to the bundle's wheel: the same wheel
+    has the same URL in every bundle, so a bundle update reinstalls only what changed
+    and uv's cache gets no second copy. With ``share`` (a bundle unpacked under
+    ``PROVISION_HOME``), a wheel already pooled replaces the bundle's copy by a hard link
+    to it, once its bytes are checked: every bundle of a host holds one copy of torch.
+    Where no hard link can be made (another file system), the bundle's file is used."""
     if len(sha256) < 16:
         return wheel
     target = pool / sha256[:16] / wheel.name
-    if target.is_file() and target.stat().st_size == wheel.stat().st_size:
-        return target  # apply checks the sha256 of what it installs
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
     try:
-        os.link(wheel, tmp)
+        if target.is_file():
+            there, here = target.stat(), wheel.stat()
+            if (there.st_dev, there.st_ino) == (here.st_dev, here.st_ino):
+                return target
+            if _sha256(target) == sha256:
+                if share:
+                    _link_over(target, wheel)
+                return target
+            target.unlink()  # not the locked bytes: pooled again from this bundle
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _link_over(wheel, target)
     except OSError:
-        shutil.copyfile(wheel, tmp)
-    os.replace(tmp, target)
+        return wheel
     return target
 
 
-def localized_lock(lock_text: str, bundle: Path, platform: str, pool: Path | None = None) -> str:
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _link_over(source: Path, target: Path) -> None:
+    """Make ``target`` a hard link to ``source`` in one rename."""
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    os.link(source, tmp)
+    try:
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def localized_lock(
+    lock_text: str, bundle: Path, platform: str, pool: Path | None = None, share: bool = False
+) -> str:
     """The lock with every package of ``platform`` pointing at the bundle's copy (pip
     wheels through ``pool``, when given: see :func:`pooled`)."""
     import yaml
@@ -121,7 +148,7 @@ def localized_lock(lock_text: str, bundle: Path, platform: str, pool: Path | Non
             )
         digests = entry.get("hash")
         if pool is not None and entry.get("manager") == "pip" and isinstance(digests, dict):
-            local = pooled(local, pool, str(digests.get("sha256", "")))
+            local = pooled(local, pool, str(digests.get("sha256", "")), share=share)
         entry["url"] = file_url(local.resolve())
     header = "# provision bundle: the bundle's lock, pointed at its local files\n"
     return header + yaml.safe_dump(data, sort_keys=False, width=1 << 16)
@@ -189,7 +216,8 @@ def prepare(bundle: Path, prefix: Path | None) -> Prepared:
     write_if_changed(profile, profile_text)
     lock_text = _text(bundle / b.LOCK_FILE, LOCKFILE)
     pool = bundles_dir() / "pool"
-    localized = localized_lock(lock_text, bundle, manifest["platform"], pool)
+    share = bundles_dir().resolve() in bundle.resolve().parents  # unpacked by the playbook
+    localized = localized_lock(lock_text, bundle, manifest["platform"], pool, share)
     write_if_changed(work / "profile.conda-lock.yml", localized)
     return Prepared(profile, envs_dir, bundle_id(bundle))
 

@@ -274,7 +274,7 @@ def test_a_touched_file_is_hashed_once_and_is_not_drift(cpu: tuple[Provision, Pa
     os.utime(target)  # new mtime and ctime, same bytes
     report = apply_json(provision, profile)
     assert report["result"] == "converged" and report["verify"]["cached"] is True
-    ledger = json.loads((provision.home / "state" / "cpu.files.json").read_text())
+    ledger = json.loads((provision.home / "state" / "cpu.files").read_text())
     n = next(i for i, p in enumerate(ledger["paths"]) if p.endswith("/torch/version.py"))
     assert ledger["stats"][4 * n + 1] == target.stat().st_mtime_ns  # the next apply trusts it
 

@@ -131,7 +131,12 @@ def test_a_switch_keeps_the_current_and_one_previous_bundle(
         (store / sha).mkdir(parents=True)
         (store / sha / "pkg.conda").write_bytes(b"x" * 1000)
     (home / "state").mkdir(parents=True)
-    state = {"packages": [{"manager": "conda", "name": "pkg", "sha256": used}]}
+    (home / "envs" / "cpu").mkdir(parents=True)
+    state = {
+        "prefix": str(home / "envs" / "cpu"),
+        "phase": "verified",
+        "packages": [{"manager": "conda", "name": "pkg", "sha256": used}],
+    }
     (home / "state" / "cpu.json").write_text(json.dumps(state))
 
     tops = [unpack(0)]
