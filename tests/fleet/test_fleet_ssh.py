@@ -8,8 +8,10 @@ fleet taken through what a lab admin relies on:
   package diff (changed, nothing repaired), the next plain run repairs it (changed);
 - a host made unreachable on that run: ``provision report`` shows it unreachable,
   never verified, and exits 1;
-- ``serial`` and ``max_fail_percentage`` (extra variables): a run that stops at its
-  first failed batch leaves the hosts it never reached stale, never verified;
+- ``serial`` and ``max_fail_percentage`` (extra variables): a host that fails before
+  provision runs gets a report from the controller (failed, with the task's message),
+  and the run stops after that batch: the host it never reached is stale, never
+  verified;
 - two bundle updates: disk use of a host after an update stays within the documented
   bound (one previous bundle kept, no second copy of torch), and the bundle before the
   previous one is removed.
@@ -246,27 +248,31 @@ def test_a_fleet_of_three_ssh_hosts_never_lies(tmp_path: Path) -> None:
         assert rows["host3"]["verified"] is False and rows["host3"]["result"] == "unreachable"
         assert "last report: converged (verified)" in " ".join(rows["host3"]["details"])
 
-        # serial and max_fail_percentage: two hosts at a time, stop when any fails. The
-        # unreachable host is in the first batch, so the run ends before the second:
-        # host2's report is from the run before, stale, never verified.
-        first_down = tmp_path / "down-first.ini"
+        # serial and max_fail_percentage: two hosts at a time, stop when any fails.
+        # host1 fails before provision runs (no such host Python: the controller writes
+        # its report), so the run ends after the first batch (host1, host2) and never
+        # reaches host3, whose report stays the one of the run before: stale.
+        # (Ansible counts failed hosts for max_fail_percentage, not unreachable ones.)
+        broken = tmp_path / "broken-first.ini"
         lines = inv.read_text().splitlines()
-        host_lines = [x for x in lines if x.startswith("host")]
-        rest = [x for x in lines if not x.startswith("host")]
-        order = [host_lines[2], host_lines[0], host_lines[1]]
-        first_down.write_text("\n".join([rest[0], *order, *rest[1:]]) + "\n")
+        hosts_at = [i for i, x in enumerate(lines) if x.startswith("host")]
+        lines[hosts_at[0]] += " provision_python=/nonexistent/python3"
+        broken.write_text("\n".join(lines) + "\n")
         extra = ("-e", "provision_serial=2", "-e", "provision_max_fail_percentage=0")
-        limited = playbook(hosts, site, first_down, tmp_path, *extra)
+        limited = playbook(hosts, site, broken, tmp_path, *extra)
         assert limited.returncode != 0, output(limited)
-        assert sorted(recap(limited.stdout)) == ["host1", "host3"], output(limited)
+        assert sorted(recap(limited.stdout)) == ["host1", "host2"], output(limited)
 
     stale = provision("report", str(reports), "--json", env=env)
     assert stale.returncode == 1, stale.stdout + stale.stderr
     rows = report_rows(stale.stdout)
-    assert rows["host1"]["verified"] is True and rows["host1"]["stale"] is False
-    assert rows["host3"]["result"] == "unreachable" and rows["host3"]["stale"] is False
-    assert rows["host2"]["stale"] is True and rows["host2"]["verified"] is False
-    assert rows["host2"]["problem"].startswith("stale: no report from the newest run")
+    assert rows["host2"]["verified"] is True and rows["host2"]["stale"] is False
+    failed = rows["host1"]
+    assert failed["result"] == "failed" and failed["verified"] is False, failed
+    assert failed["problem"].startswith("failed: Install provision from the bundle"), failed
+    assert "no host Python" in failed["problem"], failed
+    assert rows["host3"]["stale"] is True and rows["host3"]["verified"] is False
+    assert rows["host3"]["problem"].startswith("stale: no report from the newest run")
 
 
 def report_rows(text: str) -> dict[str, dict[str, Any]]:
