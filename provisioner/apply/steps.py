@@ -2,25 +2,24 @@
 changes) and how to *change* (consuming that finding); plan and ``apply --dry-run`` run
 only the checks. A step reads the earlier steps' findings from :class:`Findings`.
 
-Order: checks (doctor) -> lock -> environment -> verify. A step whose check says
+Order: checks (doctor) -> lock -> environment -> verify. A verified environment's
+files are checked for drift by the environment step (:mod:`provisioner.apply.repair`). A step whose check says
 ``fail`` stops the run; ``change`` is acted on by apply; ``ok`` and ``skipped`` are
 left alone.
 """
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from provisioner.apply.lockstep import LockStep
 from provisioner.apply.run import (
     ChecksFinding,
     Context,
-    DriftCheck,
     EnvAction,
     EnvFinding,
     Findings,
@@ -31,10 +30,7 @@ from provisioner.apply.run import (
 from provisioner.apply.state import State, env_fingerprint, write_state
 from provisioner.env import EnvDiff, pause_point
 from provisioner.errors import ExternalFailure
-from provisioner.lock import Lock, LockedPackage
-
-if TYPE_CHECKING:
-    from provisioner.apply.drift import Drift
+from provisioner.lock import Lock
 
 F = TypeVar("F", bound=Outcome)
 
@@ -112,9 +108,11 @@ class EnvironmentStep:
             and state.lock_sha256 == ref.sha256
             and state.fingerprint == fingerprint
         ):
+            from provisioner.apply.repair import check_drift, repair_finding
+
             checked = check_drift(ctx, ref)
             if checked.repair is not None:
-                return repair_finding(ctx, ref.lock, checked, fingerprint)
+                return repair_finding(ctx, checked, fingerprint)
             reason = f"{ctx.prefix} matches the lock (recorded {state.updated_at})"
             found = EnvFinding("ok", reason, fingerprint=fingerprint, state=state, drift=checked)
             return activation_finding(ctx, found) or found
@@ -177,65 +175,6 @@ class EnvironmentStep:
         return EnvFinding(
             "change", found.reason, found.details, found.action, diff, fingerprint, state
         )
-
-
-def check_drift(ctx: Context, ref: LockRef) -> DriftCheck:
-    """The files of a verified environment against the ledger recorded when it was
-    verified (a stat each, a hash where the stat changed); with no ledger for this
-    prefix and lock, every file is hashed against its package's record once."""
-    from provisioner.apply import drift
-
-    ledger = drift.read_ledger(ctx.env)
-    state = ctx.state
-    if (
-        ledger is not None
-        and ledger.prefix == str(ctx.prefix)
-        and state is not None
-        and ledger.lock_sha256 == state.lock_sha256  # recorded for this very environment
-    ):
-        found = drift.check(ledger, ctx.prefix)
-        if not found.altered:
-            return DriftCheck(ledger, found)
-        return DriftCheck(ledger, found, repair=_drift_diff(ref.lock, ctx.platform, found))
-    diff = ctx.backend().diff(ctx.prefix, ref.lock, ctx.platform, files=True)
-    return DriftCheck(None, None, repair=None if diff.matches else diff)
-
-
-def _drift_diff(lock: Lock, platform: str, found: Drift) -> EnvDiff:
-    """The packages with drifted files as an update diff that reinstalls them past any
-    cache entry (``altered``)."""
-    from packaging.utils import canonicalize_name
-
-    locked: dict[tuple[str, str], LockedPackage] = {
-        (p.manager, canonicalize_name(p.name) if p.manager == "pip" else p.name): p
-        for p in lock.for_platform(platform)
-    }
-    change: list[tuple[str, LockedPackage]] = []
-    for key, items in found.packages.items():
-        manager, name = key.split(":", 1)
-        pkg = locked.get((manager, canonicalize_name(name) if manager == "pip" else name))
-        if pkg is None:  # a record of something the lock lacks: the full diff removes it
-            continue
-        files = ", ".join(f"{a.path} {a.problem}" for a in items[:3])
-        more = " ..." if len(items) > 3 else ""
-        change.append((f"{pkg.spec()} (drift: {files}{more})", pkg))
-    altered = tuple(f"{p.manager}:{p.name}" for _, p in change)
-    return EnvDiff(change=tuple(change), altered=altered)
-
-
-def repair_finding(ctx: Context, lock: Lock, checked: DriftCheck, fingerprint: str) -> EnvFinding:
-    """A verified environment whose files drifted: reinstall the packages they belong
-    to, then verify again."""
-    diff = checked.repair
-    assert diff is not None
-    details: dict[str, Any] = {"diff": diff_json(diff)}
-    if checked.drift is not None and checked.drift.altered:
-        details["repair"] = checked.drift.repairs()
-        what = checked.drift.summary()
-    else:
-        what = diff_summary(diff)
-    reason = f"repair {ctx.prefix}: {what}"
-    return EnvFinding("change", reason, details, "repair", diff, fingerprint, drift=checked)
 
 
 def activation_finding(ctx: Context, found: EnvFinding) -> EnvFinding | None:
@@ -396,33 +335,3 @@ def diff_json(diff: EnvDiff) -> dict[str, Any]:
         "remove": list(diff.remove),
         "notes": list(diff.notes),
     }
-
-
-def keep_ledger(ctx: Context, done: Findings) -> None:
-    """After an apply that ends verified: record the environment's files (the drift
-    ledger, :mod:`provisioner.apply.drift`) unless the drift check just used a ledger
-    for this very lock and prefix, whose re-stat'ed intact files are then updated.
-    Best effort: an unwritable ledger means a full hash on the next apply."""
-    from provisioner.apply import drift
-    from provisioner.env.pip_part import site_packages
-
-    state = done.state(ctx)
-    if state is None or state.phase != "verified" or state.prefix != str(ctx.prefix):
-        return
-    found = done.environment
-    checked = found.drift if found is not None else None
-    if (
-        found is not None
-        and found.action in ("none", "activation")
-        and checked is not None
-        and checked.ledger is not None
-        and checked.drift is not None
-        and checked.ledger.lock_sha256 == state.lock_sha256
-    ):
-        drift.refresh(checked.ledger, checked.drift)
-        return
-    old = checked.ledger if checked is not None else drift.read_ledger(ctx.env)
-    pip_names = [str(p.get("name")) for p in state.packages if p.get("manager") == "pip"]
-    items = drift.expectations(ctx.prefix, site_packages(ctx.python()), pip_names)
-    with contextlib.suppress(OSError):
-        drift.record(ctx.env, ctx.prefix, state.lock_sha256, items, old)

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.apply.progress import Progress
+from provisioner.apply.repair import keep_ledger
 from provisioner.apply.run import Context, Findings, Options, Outcome, StepRecord
-from provisioner.apply.steps import STEPS, Step, keep_ledger
+from provisioner.apply.steps import STEPS, Step
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import Report
