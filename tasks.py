@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from invoke.context import Context
 from invoke.tasks import task
 
 PY = sys.executable
+BIN = Path(PY).parent  # the venv's scripts (lint-imports)
 
 
 @task(
@@ -19,8 +21,9 @@ PY = sys.executable
     }
 )
 def test(c: Context, k: str = "", fast: bool = False, seed: str = "", durations: int = 25) -> None:
-    """Run the whole test suite (what .ci/run runs), in a random order (pytest-randomly;
-    the seed is printed at the start and the end), listing the slowest tests."""
+    """Run the whole test suite (``invoke ci`` runs it after the static checks), in a
+    random order (pytest-randomly; the seed is printed at the start and the end),
+    listing the slowest tests."""
     args = ["-q", f"--durations={durations}"]
     if k:
         args += ["-k", repr(k)]
@@ -43,6 +46,21 @@ def typecheck(c: Context) -> None:
     """mypy --strict with the pydantic plugin over the package, tests/, benchmarks/ and tasks.py
     in one run (pyproject.toml's [tool.mypy] files)."""
     c.run(f"{PY} -m mypy")
+
+
+@task
+def contracts(c: Context) -> None:
+    """The import contracts (import-linter): layers, no loops, the engine never imports the
+    CLI (pyproject.toml's [tool.importlinter]; docs/architecture.md)."""
+    c.run(f"{BIN / 'lint-imports'}")
+
+
+@task(pre=[lint, typecheck, contracts])
+def ci(c: Context) -> None:
+    """What CI runs (.ci/run, the README's second Quick-start command): ruff, the format
+    check, mypy --strict and the import contracts, then the whole test suite; the first
+    failure stops it."""
+    test(c)
 
 
 @task
@@ -80,12 +98,12 @@ def bench(c: Context, only: str = "") -> None:
 
 
 COMPAT_SNAPSHOT = "tests/data/compat/pypi_snapshot.json"
-COMPAT_DATA = "provisioner/data/compat_pypi.yaml"
+COMPAT_DATA = "provisioner/data/compat_pypi.json"
 
 
 @task(name="compat-data")
 def compat_data(c: Context) -> None:
-    """Regenerate provisioner/data/compat_pypi.yaml from the committed PyPI snapshot
+    """Regenerate provisioner/data/compat_pypi.json from the committed PyPI snapshot
     (offline; CI checks the committed file is exactly this)."""
     import json
     from pathlib import Path

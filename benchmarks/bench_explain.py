@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from benchmarks._timing import report, time_call
-from provisioner.diagnosis import _anchors, families
-from provisioner.signatures import catalogue, match_log
+from provisioner.diagnosis import _anchors, families, match_log
+from provisioner.signatures import catalogue
 
 REPO = Path(__file__).resolve().parent.parent
 LOGS = REPO / "tests" / "data" / "logs"

@@ -19,28 +19,36 @@ from types import ModuleType
 
 from provisioner import __version__
 from provisioner.commands import (
+    add,
     apply,
     bundle,
     clean,
+    completion,
     doctor,
     envs,
     explain,
     export,
     facts,
+    init,
     lock,
     plan,
+    remove,
     render,
     report,
+    run,
     schema,
+    shell,
     show,
     validate,
     verify,
 )
+from provisioner.commands import list as list_  # the module's name is the command's
 from provisioner.crashlog import write_crash_log
 from provisioner.errors import ExitCode, ProvisionError
 
 # Order is the order of `provision --help`.
 COMMANDS: tuple[ModuleType, ...] = (
+    init,
     validate,
     show,
     schema,
@@ -52,11 +60,17 @@ COMMANDS: tuple[ModuleType, ...] = (
     plan,
     apply,
     verify,
+    run,
+    shell,
+    add,
+    remove,
+    list_,
     envs,
     clean,
     bundle,
     export,
     report,
+    completion,
 )
 
 
@@ -67,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"provision {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log commands as they run")
+    parser.set_defaults(parser=parser)  # for `provision completion`, which reads it
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in COMMANDS:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 
 from provisioner.errors import ExitCode, ProvisionError
@@ -72,10 +73,25 @@ def _xdg(variable: str, *default: str) -> Path:
     return Path(value) if value else Path.home().joinpath(*default)
 
 
+def windows_service_account(platform: str | None = None) -> bool:
+    """SYSTEM and the other Windows service accounts: their profile folder is under the
+    Windows folder (``C:\\Windows\\system32\\config\\systemprofile``), which a
+    32-bit process sees redirected to SysWOW64 and lab users cannot read."""
+    if (platform or sys.platform) != "win32":
+        return False
+    windows = os.environ.get("SYSTEMROOT", "").rstrip("\\")
+    profile = os.environ.get("USERPROFILE", "")
+    return bool(windows) and profile.lower().startswith(windows.lower() + "\\")
+
+
 def data_home() -> Path:
-    """``$PROVISION_HOME`` or ``$XDG_DATA_HOME/provision``: envs, state and reports live here."""
+    """``$PROVISION_HOME`` or ``$XDG_DATA_HOME/provision``: envs, state and reports live
+    here; for a Windows service account (Intune and SCCM run as SYSTEM)
+    ``%ProgramData%\\provision``, as bootstrap.ps1 does."""
     if os.environ.get("PROVISION_HOME"):
         return Path(os.environ["PROVISION_HOME"])
+    if not os.environ.get("XDG_DATA_HOME") and windows_service_account():
+        return Path(os.environ.get("PROGRAMDATA") or "C:\\ProgramData") / "provision"
     return _xdg("XDG_DATA_HOME", ".local", "share") / "provision"
 
 

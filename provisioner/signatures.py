@@ -1,7 +1,7 @@
 """The catalogue of known failure signatures (``data/signatures.yaml``) and matching.
 
-``provision explain`` and the smoke-test diagnosis both call :func:`match_log`; there is
-no second list of patterns.
+``provision explain`` and the smoke-test diagnosis both match through
+:func:`provisioner.diagnosis.match_log`; there is no second list of patterns.
 
 A pattern matches within one line (``\\s`` never crosses a newline, ``.`` never does)
 unless its entry sets ``lines: N``: then one match may cover up to N consecutive lines
@@ -235,14 +235,6 @@ def _first(pattern: re.Pattern[str], text: str, lines: int = 1) -> re.Match[str]
         if pos == 0:
             return None
     return None
-
-
-def match_log(text: str) -> list[Match]:
-    """Every catalogue signature and diagnosis-family finding in ``text``, once each,
-    in log order (see :func:`provisioner.diagnosis.diagnose`)."""
-    from provisioner.diagnosis import diagnose_text
-
-    return list(diagnose_text(text).matches)
 
 
 def verdict_class(matches: list[Match]) -> str:

@@ -28,6 +28,8 @@ class Wheel:
     requires: tuple[str, ...] = ()
     requires_python: str | None = None
     single_module: bool = False  # ``name.py`` (as six ships) instead of ``name/__init__.py``
+    # more files, by path in the wheel (``NAME-VER.data/scripts/x``, ``.../entry_points.txt``)
+    extra: tuple[tuple[str, str], ...] = ()
 
     @property
     def filename(self) -> str:
@@ -50,6 +52,7 @@ def build_wheel(wheel: Wheel, folder: Path) -> Path:
         f"{dist}/METADATA": "\n".join(metadata) + "\n\n",
         f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: provision-tests\n"
         f"Root-Is-Purelib: {'true' if pure else 'false'}\nTag: {wheel.tag}\n",
+        **dict(wheel.extra),
     }
     record = []
     for path, text in files.items():

@@ -110,6 +110,13 @@ def test_a_known_release_is_read_for_the_log_s_platform(python: str, start: str)
     assert sig.fix.startswith(start), sig.fix
 
 
+@pytest.mark.usefixtures("torch_1_13_1")
+def test_a_known_release_without_the_log_s_python_leads_with_what_pip_offers() -> None:
+    sig = _cause(PINNED)
+    assert sig.fix.startswith("Use torch 2.0.0 or newer"), sig.fix
+    assert "CPython 3.7, 3.8, 3.9, 3.10, 3.11" in sig.fix
+
+
 # --- libraries -------------------------------------------------------------------------
 
 
@@ -218,3 +225,61 @@ def test_tensorflow_s_missing_gpu_libraries_get_the_target_s_path() -> None:
     assert "LD_LIBRARY_PATH" in sig.fix_for("linux").split(";")[0]
     windows = sig.fix_for("windows")
     assert "PATH" in windows and "2.10" in windows and "LD_LIBRARY_PATH" not in windows
+
+
+# --- the TensorFlow version a log states ------------------------------------------------
+
+CUDART_110 = (
+    "W dso_loader.cc:64] Could not load dynamic library 'cudart64_110.dll'; dlerror: "
+    "cudart64_110.dll not found\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("stated", "start"),
+    [
+        ("TensorFlow version: 2.9.1\n", "Install CUDA 11.2 "),
+        ("tensorflow==2.4.0\n", "Install CUDA 11.0 "),
+        ("", "Install CUDA 11.x "),  # no version stated: what the soname says
+        ("TensorFlow version: 2.1.0\n", "Install CUDA 11.x "),  # 2.1 is CUDA 10.1: not this
+    ],
+)
+def test_the_tensorflow_version_a_log_states_names_its_tested_cuda(stated: str, start: str) -> None:
+    sig = _cause(CUDART_110 + stated)
+    assert sig.id == "lib.cuda-runtime" and sig.fix.startswith(start), sig.fix
+
+
+def test_the_tensorflow_version_a_log_states_names_its_tested_cudnn() -> None:
+    sig = _cause(
+        "tensorflow-gpu==2.4.1\nCould not load dynamic library 'cudnn64_8.dll'; dlerror: "
+        "cudnn64_8.dll not found\n"
+    )
+    assert sig.id == "lib.cudnn" and sig.fix.startswith("Install cuDNN 8.0 "), sig.fix
+    assert "https://www.tensorflow.org/install/source#gpu" in " ".join(sig.sources)
+
+
+# --- conda's __cuda, against the driver the log shows ----------------------------------
+
+NOTHING_PROVIDES = (
+    "Could not solve for environment specs\n"
+    "- nothing provides __cuda needed by tensorflow-2.10.0-cuda112py310he87a039_0\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("smi", "start"),
+    [
+        ("Driver Version : 527.56\nCUDA Version : 12.0\n", "Set CONDA_OVERRIDE_CUDA=12.0 "),
+        ("| NVIDIA-SMI 460.32   Driver Version: 460.32   CUDA Version: 11.2 |\n", "Set CONDA"),
+        (
+            "| NVIDIA-SMI 418.67   Driver Version: 418.67   CUDA Version: 10.1 |\n",
+            "Update the NVIDIA driver to one that supports CUDA 11.2",
+        ),
+        ("", "Update the NVIDIA driver if it is too old"),  # the log shows no driver
+    ],
+)
+def test_conda_s_missing_cuda_is_read_against_the_driver_the_log_shows(
+    smi: str, start: str
+) -> None:
+    sig = _cause(smi + NOTHING_PROVIDES)
+    assert sig.id == "conda.cuda-virtual" and sig.fix.startswith(start), sig.fix

@@ -66,8 +66,8 @@ FAMILY_IDS = {
 }
 # What each split is held at (the numbers docs/checks.md reports for the last round).
 FLOORS = {
-    "kept": {"strict": 38, "cause": 65},
-    "written": {"strict": 49, "cause": 67},
+    "kept": {"strict": 40, "cause": 65},
+    "written": {"strict": 50, "cause": 67},
 }
 
 

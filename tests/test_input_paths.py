@@ -84,6 +84,10 @@ PROFILE_COMMANDS: list[list[str]] = [
     ["bundle", "{p}", "-o", "b.tar.gz"],
     ["export", "ansible", "{p}", "-o", "ansible"],
     ["explain", "log.txt", "--profile", "{p}"],
+    ["add", "-p", "{p}", "six"],
+    ["remove", "-p", "{p}", "six"],
+    ["list", "{p}"],
+    ["shell", "{p}"],
 ]
 
 
@@ -99,6 +103,33 @@ def test_a_profile_that_is_a_pipe_or_a_device(
         assert done.stderr.splitlines()[1:] == ["1 error(s)"]
         done.stderr = done.stderr.splitlines()[0]
     assert_one_line_exit_2(done, "p.yaml:1:1: error: cannot read profile: not a regular file")
+
+
+@pytest.mark.parametrize("command", ["validate", "render", "bundle", "lock"])
+@pytest.mark.parametrize(
+    ("field", "value", "at"),
+    [("name", '"cpu\\nrem x"', "1:7"), ("description", '"a\\r\\ncalc.exe\\r\\nrem "', "2:14")],
+)
+def test_a_profile_whose_name_or_description_holds_a_line_break(
+    tmp_path: Path, command: str, field: str, value: str, at: str
+) -> None:
+    """A line break reached the bundled profile.yaml's comment (exit 3) and conda's .bat
+    activation; refused at load by every command, at its position."""
+    lines = {
+        "name": "name: t",
+        "description": "description: d",
+        "rest": 'target: {os: linux}\nenvironment: {manager: venv, name: t, python: "3.11", '
+        "pip: [numpy]}\nsmoke_test: {framework: pytorch, device: cpu, require_accelerator: false}",
+    }
+    lines[field] = f"{field}: {value}"
+    text = "\n".join(lines.values()) + "\n"
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    argv = {"validate": [], "render": ["-o", "out"], "bundle": ["-o", "b.tar.gz"], "lock": []}
+    done = provision(command, "p.yaml", *argv[command], cwd=tmp_path)
+    if command == "validate":
+        assert done.stderr.splitlines()[1:] == ["1 error(s)"]
+        done.stderr = done.stderr.splitlines()[0]
+    assert_one_line_exit_2(done, f"p.yaml:{at}: error: {field}: contains the control character")
 
 
 # --- logs, facts snapshots, lockfiles, reports -----------------------------------------
@@ -364,3 +395,15 @@ def test_gzip_members_in_a_row_are_one_stream() -> None:
     """What the huge-manifest stand-in relies on (RFC 1952: members are concatenated)."""
     data = gzip.compress(b"ab", mtime=0) + gzip.compress(b"cd", mtime=0)
     assert gzip.GzipFile(fileobj=io.BytesIO(data)).read() == b"abcd"
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "check.sh"])
+def test_render_into_a_folder_holding_a_pipe_does_not_hang(tmp_path: Path, name: str) -> None:
+    """render reads its folder's earlier manifest.json and compares each file's bytes
+    before writing: a pipe there would block the read forever."""
+    out = tmp_path / "out"
+    out.mkdir()
+    fifo(out, name)
+    done = provision("render", str(CPU), "-o", str(out), cwd=tmp_path)
+    # (an unreadable manifest owns nothing: render goes on, then refuses the pipe)
+    assert_one_line_exit_2(done, f"{out / name}: a named pipe where provision writes a file")

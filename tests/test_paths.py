@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,21 @@ def test_xdg_folders_when_nothing_is_set(tmp_path: Path, monkeypatch: pytest.Mon
     assert paths.log_dir() == tmp_path / ".local" / "state" / "provision" / "logs"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "c"))
     assert paths.cache_root() == tmp_path / "c" / "provision"
+
+
+def test_a_windows_service_account_keeps_its_data_under_programdata(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SYSTEM's profile is under System32 (redirected for 32-bit processes, unreadable to
+    lab users): the same root as bootstrap.ps1's Get-DataHome (test_bootstrap_ps1_contexts)."""
+    for var in ("PROVISION_HOME", "XDG_DATA_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("SYSTEMROOT", "C:\\Windows")
+    monkeypatch.setenv("PROGRAMDATA", "C:\\ProgramData")
+    monkeypatch.setenv("USERPROFILE", "C:\\WINDOWS\\system32\\config\\systemprofile")
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert paths.windows_service_account()
+    assert paths.data_home() == Path("C:\\ProgramData") / "provision"
+    monkeypatch.setenv("USERPROFILE", "C:\\Users\\Zo\u00eb O'Brien")
+    assert not paths.windows_service_account()
+    assert not paths.windows_service_account("linux")

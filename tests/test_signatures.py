@@ -15,14 +15,8 @@ import pytest
 import yaml
 
 from provisioner import signatures
-from provisioner.diagnosis import diagnose
-from provisioner.signatures import (
-    TARGETS,
-    CatalogueError,
-    catalogue,
-    match_log,
-    verdict_class,
-)
+from provisioner.diagnosis import diagnose, match_log
+from provisioner.signatures import TARGETS, CatalogueError, catalogue, verdict_class
 
 LOGS = Path(__file__).resolve().parent / "data" / "logs"
 CAPTURES: list[dict[str, str | None]] = yaml.safe_load((LOGS / "captures.yaml").read_text("utf-8"))

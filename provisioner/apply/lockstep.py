@@ -5,31 +5,28 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 from provisioner.apply.run import Context, Findings, LockFinding, LockRef
 from provisioner.apply.state import file_sha256
 from provisioner.errors import ExternalFailure, HostNotReady, ProvisionError, relpath
-from provisioner.paths import locks_dir
-
-
-def data_lock_path(ctx: Context) -> Path:
-    return locks_dir() / f"{ctx.env}.conda-lock.yml"
+from provisioner.lock.location import LockLocation, lock_location
+from provisioner.lock.staleness import Cause, Staleness, staleness
+from provisioner.platforms import target_platforms
 
 
 class LockStep:
-    """Find the lock to build from. The lock beside the profile
-    (``<profile stem>.conda-lock.yml``) when there is one: used when fresh, re-locked in
-    place when stale (said on stderr), refused when stale under ``--locked``, used as it
-    is under ``--frozen``. Without one, apply keeps its own lock in
-    ``$PROVISION_HOME/locks`` (``--locked`` refuses; ``--frozen`` needs it to exist)."""
+    """Find the lock to build from (:func:`provisioner.lock.location.lock_location`
+    says where). The lockfile beside the profile when there is one: used when fresh,
+    re-locked in place when stale (said on stderr), refused when stale under
+    ``--locked``, used as it is under ``--frozen``. Without one, apply keeps its own
+    lock in ``$PROVISION_HOME/locks`` (``--locked`` refuses; ``--frozen`` needs it to
+    exist); that one is also a shipped profile's lockfile, which ``--locked`` uses only
+    when it is fresh."""
 
     name = "lock"
 
     def check(self, ctx: Context, done: Findings) -> LockFinding:
-        from provisioner.lock.lockfile import default_lockfile_path, platforms_for
-
-        wanted = platforms_for(ctx.resolved)
+        wanted = target_platforms(ctx.resolved.profile.target)
         if ctx.platform not in wanted:
             target_os = ctx.resolved.profile.target.os.value
             raise HostNotReady(
@@ -38,43 +35,43 @@ class LockStep:
                 hint="run apply on a target machine, or `provision render` the profile and "
                 "run its bootstrap script there",
             )
-        beside = default_lockfile_path(ctx.resolved)
-        if beside.is_file():
-            return self._beside(ctx, beside)
+        where = lock_location(ctx.resolved)
+        if where.beside and where.path.is_file():
+            return self._beside(ctx, where.path)
         mode = ctx.options.lock_mode
         profile = relpath(ctx.resolved.path)
-        if mode == "locked":
+        if mode == "locked" and (where.beside or not where.own.is_file()):
+            shown = "beside the profile " if where.beside else ""
             raise HostNotReady(
-                f"--locked: there is no lockfile beside the profile ({beside})",
-                hint=f"run `provision lock {profile}` and commit {beside.name} with the "
-                "profile, or apply without --locked",
+                f"--locked: there is no lockfile {shown}({where.path})",
+                hint=f"run `provision lock {profile}`"
+                + (f" and commit {where.path.name} with the profile" if where.beside else "")
+                + ", or apply without --locked",
             )
-        cached = data_lock_path(ctx)
-        if mode == "frozen" and not cached.is_file():
+        if mode == "frozen" and not where.own.is_file():
+            either = f"neither {where.path} nor {where.own} exists" if where.beside else ""
             raise ProvisionError(
-                f"--frozen: there is no lock to install: neither {beside} nor {cached} exists",
+                f"--frozen: there is no lock to install: {either or f'{where.own} does not exist'}",
                 hint=f"run `provision lock {profile}` first, or apply without --frozen",
             )
-        return self._cached(ctx, cached)
+        return self._own(ctx, where)
 
     def _beside(self, ctx: Context, path: Path) -> LockFinding:
         """The committed lock beside the profile (an unreadable one is an error, exit 2)."""
-        from provisioner.lock.lockfile import stale_reason
-
         ref = LockRef(path, file_sha256(path))
         mode = ctx.options.lock_mode
-        details: dict[str, Any] = {"path": str(path), "mode": mode}
         if self._recorded(ctx, ref):
-            return LockFinding("ok", f"fresh lock {path} (recorded)", details, ref, True)
-        why = stale_reason(ref.lock, ctx.resolved)
-        if why is None:
+            return LockFinding("ok", f"fresh lock {path} (recorded)", locked=ref, fresh=True)
+        stale = staleness(ref.lock, ctx.resolved)
+        if stale is None:
             _has_platform(ctx, ref)
-            return LockFinding("ok", f"fresh lock {path}", details, ref, True)
+            return LockFinding("ok", f"fresh lock {path}", locked=ref, fresh=True)
+        why = stale.describe()
         profile = relpath(ctx.resolved.path)
         if mode == "frozen":
             _has_platform(ctx, ref)
             reason = f"--frozen: install {path} as it is (stale: {why})"
-            return LockFinding("ok", reason, {**details, "stale": why}, ref, False)
+            return LockFinding("ok", reason, locked=ref, stale=stale)
         if mode == "locked":
             raise HostNotReady(
                 f"--locked: the lockfile {path} is stale ({why})",
@@ -90,32 +87,36 @@ class LockStep:
                 "`provision apply --frozen` to install the lock as it is",
             )
         reason = f"update the stale lock {path} in place ({why})"
-        return LockFinding("change", reason, {**details, "why": why, "beside": True})
+        return LockFinding("change", reason, stale=stale, target=path, beside=True)
 
-    def _cached(self, ctx: Context, path: Path) -> LockFinding:
-        """apply's own lock for a profile with none beside it: an unreadable or stale copy
-        is re-locked (``--frozen`` installs it as it is)."""
-        from provisioner.lock.lockfile import stale_reason
-
-        details: dict[str, Any] = {"path": str(path), "mode": ctx.options.lock_mode}
-        stale = "no lockfile yet"
+    def _own(self, ctx: Context, where: LockLocation) -> LockFinding:
+        """apply's own lock (a shipped profile's lockfile too): an unreadable or stale copy
+        is re-locked (``--frozen`` installs it as it is, ``--locked`` refuses it)."""
+        path, mode = where.own, ctx.options.lock_mode
+        stale = Staleness(Cause.MISSING)
         if path.is_file():
             ref = LockRef(path, file_sha256(path))
             if self._recorded(ctx, ref):
-                return LockFinding("ok", f"fresh lock {path} (recorded)", details, ref, True)
+                return LockFinding("ok", f"fresh lock {path} (recorded)", locked=ref, fresh=True)
             try:
-                why = stale_reason(ref.lock, ctx.resolved)
+                found = staleness(ref.lock, ctx.resolved)
             except ProvisionError as e:
-                if ctx.options.lock_mode == "frozen":
+                if mode != "update":
                     raise
-                why = e.message
-            if why is None or ctx.options.lock_mode == "frozen":
+                found = Staleness(Cause.UNREADABLE, detail=e.message)
+            if found is None or mode == "frozen":
                 _has_platform(ctx, ref)
-                reason = f"fresh lock {path}" if why is None else f"--frozen: install {path}"
-                return LockFinding("ok", reason, details, ref, why is None)
-            stale = f"stale: {why}"
-        reason = f"lock into {path} ({stale})"
-        return LockFinding("change", reason, {**details, "why": stale})
+                reason = f"fresh lock {path}" if found is None else f"--frozen: install {path}"
+                return LockFinding("ok", reason, locked=ref, fresh=found is None, stale=found)
+            if mode == "locked":
+                raise HostNotReady(
+                    f"--locked: the lockfile {path} is stale ({found.describe()})",
+                    hint=f"run `provision lock {relpath(ctx.resolved.path)}`, or apply "
+                    "without --locked",
+                )
+            stale = found
+        why = stale.describe() if stale.cause is Cause.MISSING else f"stale: {stale.describe()}"
+        return LockFinding("change", f"lock into {path} ({why})", stale=stale, target=path)
 
     @staticmethod
     def _recorded(ctx: Context, ref: LockRef) -> bool:
@@ -138,13 +139,15 @@ class LockStep:
     def change(self, ctx: Context, done: Findings, found: LockFinding) -> LockFinding:
         from provisioner.lock.lockfile import lock_profile, write_lockfile
 
-        path = Path(found.details["path"])
+        if found.target is None:  # a check that finds nothing to change has no target
+            raise AssertionError("the lock step changes only what its check found stale")
+        path = found.target
         lock = lock_profile(ctx.resolved)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_lockfile(lock, ctx.resolved, path)
         ref = LockRef(path, file_sha256(path), lock)
-        why = found.details.get("why")
-        if found.details.get("beside"):
+        why = found.stale.describe() if found.stale is not None else ""
+        if found.beside:
             # Loud on purpose: a committed file changed, and the team should review it.
             print(
                 f"provision: warning: {relpath(path)} was stale ({why}); re-locked and "
@@ -152,10 +155,16 @@ class LockStep:
                 file=sys.stderr,
                 flush=True,
             )
+            from provisioner.lock.travel import warn_outside
+
+            warn_outside(lock, ctx.resolved)
             reason = f"updated the stale lock {path} in place ({why})"
         else:
-            reason = f"locked into {path}" + (f" ({why})" if why else "")
-        return LockFinding("change", reason, {"path": str(path)}, ref, True)
+            reason = f"locked into {path}"
+            if found.stale is not None:
+                missing = found.stale.cause is Cause.MISSING
+                reason += f" ({why})" if missing else f" (stale: {why})"
+        return LockFinding("change", reason, locked=ref, fresh=True)
 
 
 def _has_platform(ctx: Context, ref: LockRef) -> None:

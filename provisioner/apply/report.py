@@ -15,10 +15,12 @@ from provisioner import __version__
 from provisioner.apply.run import Context, Findings
 from provisioner.apply.steps import diff_json
 from provisioner.paths import reports_dir
+from provisioner.platforms import host_subdir
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import (
     Checks,
     EnvironmentInfo,
+    InvalidReport,
     LockInfo,
     Package,
     ProfileInfo,
@@ -27,6 +29,7 @@ from provisioner.report.model import (
     StepEntry,
     Verification,
     host_info,
+    parse_report,
     run_ids,
 )
 from provisioner.report.store import write_report
@@ -135,12 +138,12 @@ def _verification(ctx: Context, done: Findings) -> Verification | None:
 
 
 def _earlier_verification(env: str, lock_sha256: str) -> dict[str, Any] | None:
-    from provisioner.report.model import InvalidReport, parse_report
+    from provisioner.inputs import REPORT, Unreadable, read_bounded
 
     path = reports_dir() / f"{env}.json"
     try:
-        earlier = parse_report(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, RecursionError, InvalidReport):
+        earlier = parse_report(json.loads(read_bounded(path, REPORT).decode("utf-8")))
+    except (Unreadable, ValueError, RecursionError, InvalidReport):
         return None
     lock = earlier.lock
     if earlier.verify is None or not earlier.verify.passed or lock is None:
@@ -159,8 +162,6 @@ def verify_report(
     host_name: str | None = None,
 ) -> Report:
     """The report of ``provision verify``: one ``verify`` step, the smoke test's record."""
-    from provisioner.platforms import host_subdir
-
     finished = time.time()
     summary = result.summary_lines()[0]
     return Report(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from provisioner import platforms
 from provisioner.apply.state import State, read_state
-from provisioner.env import EnvBackend, EnvDiff, env_prefix
+from provisioner.env import EnvBackend, EnvDiff, env_prefix, env_python
 from provisioner.lock import Lock
 from provisioner.profile import ResolvedProfile
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from provisioner.apply.drift import Drift, Ledger
     from provisioner.checks.doctor import Diagnosis
     from provisioner.errors import ProvisionError
+    from provisioner.lock.staleness import Staleness
 
 Status = Literal["ok", "change", "fail", "skipped"]
 # update: a stale lock beside the profile is re-locked in place (said on stderr);
@@ -87,11 +88,16 @@ class LockRef:
 
 @dataclass(frozen=True)
 class LockFinding(Outcome):
-    """The lock step: the lockfile to build from (``None`` while one is still to be made)
-    and whether it is fresh for the profile (``--frozen`` builds from a stale one too)."""
+    """The lock step: the lockfile to build from (``None`` while one is still to be made),
+    whether it is fresh for the profile (``--frozen`` builds from a stale one too) and
+    why not; for a lock still to be made, where it goes and whether that is the
+    profile's committed lockfile (re-locked in place, said on stderr)."""
 
     locked: LockRef | None = None
     fresh: bool = False
+    stale: Staleness | None = None
+    target: Path | None = None
+    beside: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,11 +227,9 @@ class Context:
 
     def backend(self) -> EnvBackend:
         """The environment backend the profile names (``environment.manager``)."""
-        from provisioner.env import BACKENDS
+        from provisioner.env.registry import BACKENDS
 
         return BACKENDS[self.manager](self.resolved.profile.environment.python)
 
     def python(self) -> Path:
-        from provisioner.env import env_python
-
         return env_python(self.prefix, windows=platforms.is_windows(), manager=self.manager)

@@ -2,10 +2,10 @@
 changes) and how to *change* (consuming that finding); plan and ``apply --dry-run`` run
 only the checks. A step reads the earlier steps' findings from :class:`Findings`.
 
-Order: checks (doctor) -> lock -> environment -> verify. A verified environment's
-files are checked for drift by the environment step (:mod:`provisioner.apply.repair`). A step whose check says
+Order: checks (doctor) -> lock -> environment -> verify. A step whose check says
 ``fail`` stops the run; ``change`` is acted on by apply; ``ok`` and ``skipped`` are
-left alone.
+left alone. A verified environment's files are checked for drift by the
+environment step (:mod:`provisioner.apply.repair`).
 """
 
 from __future__ import annotations
@@ -140,6 +140,7 @@ class EnvironmentStep:
             raise AssertionError("the lock step makes a fresh lock before the environment step")
         if found.action == "activation":
             return activation_only(ctx, ref.lock, found)
+        sources_here(ctx, ref.lock, found)  # before anything changes
         write_state(built_state(ctx, done, "").but(phase="building"))  # before the first change
         pause_point("environment:journal-written")
         backend = ctx.backend()
@@ -162,7 +163,9 @@ class EnvironmentStep:
         finish_prefix(ctx, ref.lock)
         # The result, not the plan: the installer must have made the prefix match (and
         # files it relinked because they were altered must now match their records).
-        after = backend.diff(ctx.prefix, ref.lock, ctx.platform, files=bool(diff.altered))
+        after = backend.diff(
+            ctx.prefix, ref.lock, ctx.platform, files=bool(diff.altered or diff.strays)
+        )
         if not after.matches:
             raise ExternalFailure(
                 f"after installing, {ctx.prefix} still differs from the lock: "
@@ -175,6 +178,22 @@ class EnvironmentStep:
         return EnvFinding(
             "change", found.reason, found.details, found.action, diff, fingerprint, state
         )
+
+
+def sources_here(ctx: Context, lock: Lock, found: EnvFinding) -> None:
+    """Stop before the first change when a package to install names a local file this
+    machine does not have (a lock made from another machine's folder: lock/travel.py)."""
+    from provisioner.lock.travel import missing_here
+    from provisioner.paths import artifact_store
+
+    diff = found.diff
+    if diff is None or found.action in ("create", "rebuild"):
+        packages = lock.for_platform(ctx.platform)
+    else:
+        packages = (*diff.add, *(p for _, p in diff.change))
+    store = artifact_store()
+    stored = [d.name for d in store.iterdir()] if store.is_dir() else []
+    missing_here(packages, stored)
 
 
 def activation_finding(ctx: Context, found: EnvFinding) -> EnvFinding | None:
@@ -324,6 +343,8 @@ def diff_summary(diff: EnvDiff) -> str:
         )
     if diff.remove:
         parts.append("remove " + ", ".join(diff.remove[:5]))
+    if diff.strays:
+        parts.append("remove files no locked package installs: " + ", ".join(diff.strays[:5]))
     return "; ".join(parts) or "no differences"
 
 
@@ -334,4 +355,5 @@ def diff_json(diff: EnvDiff) -> dict[str, Any]:
         "change": [{"from": old, "to": new.spec()} for old, new in diff.change],
         "remove": list(diff.remove),
         "notes": list(diff.notes),
+        "strays": list(diff.strays),
     }

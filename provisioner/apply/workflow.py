@@ -12,11 +12,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from provisioner.apply.progress import Progress
+from provisioner.apply.progress import Progress, want_quiet
 from provisioner.apply.repair import keep_ledger
 from provisioner.apply.run import Context, Findings, Options, Outcome, StepRecord
 from provisioner.apply.steps import STEPS, Step
 from provisioner.errors import ExternalFailure, ProvisionError
+from provisioner.paths import data_home, state_dir
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import Report
 
@@ -76,7 +77,6 @@ def os_failure(e: OSError) -> ExternalFailure:
             hint="free space on the disk that holds PROVISION_HOME and the package caches, "
             "then apply again (it resumes)",
         )
-    from provisioner.paths import data_home
 
     reason = e.strerror or type(e).__name__
     what = (
@@ -124,9 +124,7 @@ def converge(
     """
     from provisioner.apply.guard import exclusive
     from provisioner.apply.ownership import check_owner, claim
-    from provisioner.apply.progress import want_quiet
     from provisioner.apply.report import build_report, write_report
-    from provisioner.paths import state_dir
 
     options = replace(options, quiet=want_quiet(options.quiet))
     progress = Progress(quiet=options.quiet)

@@ -19,13 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from provisioner import __version__
 from provisioner import bundle as b
 from provisioner.bundle.fetch import verified
 from provisioner.env.artifacts import filename, parallel_map, store_ledger
-from provisioner.errors import ExitCode, ExternalFailure, ProvisionError
+from provisioner.errors import ExitCode, ExternalFailure, ProvisionError, relpath
 from provisioner.lock import Lock, LockedPackage
 from provisioner.paths import artifact_store
-from provisioner.profile import ResolvedProfile
+from provisioner.profile import ResolvedProfile, load_profile
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,6 @@ def top_folder(resolved: ResolvedProfile, platform: str) -> str:
 
 def read_profile_lock(resolved: ResolvedProfile) -> tuple[str, Lock]:
     """The lockfile beside the profile (text and Lock); missing or stale is exit 2."""
-    from provisioner.errors import relpath
     from provisioner.render.folder import read_lock
 
     found = read_lock(resolved, None)
@@ -218,8 +218,6 @@ def _profile_yaml(resolved: ResolvedProfile, work: Path) -> bytes:
     so the lock stays fresh for it."""
     import yaml
 
-    from provisioner.profile import load_profile
-
     text = (
         f"# {resolved.name}: resolved by provision bundle ('extends' flattened); "
         "do not edit, the lock was made for exactly this content\n"
@@ -295,8 +293,6 @@ def manifest_json(
     top: str, platform: str, resolved: ResolvedProfile, entries: Sequence[Entry]
 ) -> bytes:
     """``manifest.json``: the bundle's identity and every file but itself and SHA256SUMS."""
-    from provisioner import __version__
-
     doc = {
         "schema": b.BUNDLE_SCHEMA,
         "tool_version": __version__,

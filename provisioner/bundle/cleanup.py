@@ -125,7 +125,7 @@ def clean_after_switch(home: Path, bundle: Path, *, keep: int = 1) -> tuple[str,
 
 
 def _clean_pool(pool: Path, urls: set[str], removed: list[str]) -> None:
-    from provisioner.bundle.install import file_url
+    from provisioner.env.artifacts import file_url
 
     for folder in sorted(pool.iterdir()) if pool.is_dir() else []:
         files = list(folder.iterdir()) if folder.is_dir() else []

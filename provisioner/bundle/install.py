@@ -129,7 +129,7 @@ def localized_lock(
     wheels through ``pool``, when given: see :func:`pooled`)."""
     import yaml
 
-    from provisioner.env.artifacts import filename
+    from provisioner.env.artifacts import file_url, filename
 
     data = yaml.safe_load(lock_text)
     for entry in data.get("package", []):
@@ -152,14 +152,6 @@ def localized_lock(
         entry["url"] = file_url(local.resolve())
     header = "# provision bundle: the bundle's lock, pointed at its local files\n"
     return header + yaml.safe_dump(data, sort_keys=False, width=1 << 16)
-
-
-def file_url(path: Path) -> str:
-    """A ``file://`` URL as uv records it in ``direct_url.json`` (``+`` kept literal, as
-    in local version labels like ``2.13.0+cpu``), so apply's diff sees the same URL."""
-    from urllib.parse import quote
-
-    return "file://" + quote(path.as_posix(), safe="/+:@!$&'()*,;=-._~")
 
 
 def write_if_changed(path: Path, text: str) -> None:

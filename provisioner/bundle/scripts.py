@@ -16,7 +16,7 @@ from provisioner.errors import ExternalFailure
 from provisioner.host.patterns import PY_LAUNCHER_LINE
 from provisioner.lock import LockedPackage
 from provisioner.profile import ResolvedProfile
-from provisioner.render.jinja import render_template
+from provisioner.templating import render_template
 
 
 def bundle_scripts(
@@ -33,6 +33,12 @@ def bundle_scripts(
     uv_wheel = next((n for n in names if n.startswith("uv-") and n.endswith(".whl")), None)
     if uv_wheel is None:  # resolve_tool always brings uv; a missing one is a bug
         raise ExternalFailure(f"no uv wheel among provision's dependencies for {platform}")
+    from provisioner.bundle.tool import own_name
+
+    stem = own_name().replace("-", "_") + "-"
+    self_wheel = next((n for n in names if n.startswith(stem) and n.endswith(".whl")), None)
+    if self_wheel is None:  # _tool always carries it; a missing one is a bug
+        raise ExternalFailure(f"no wheel of provision itself among the tool files for {platform}")
     env = resolved.profile.environment
     context = {
         "tool_version": __version__,
@@ -46,6 +52,7 @@ def bundle_scripts(
         "tool_pythons": sorted(tool_ids),
         "tool_ids": {v: tool_ids[v][:16] for v in sorted(tool_ids)},
         "uv_wheel": uv_wheel,
+        "self_wheel": self_wheel,
         "n_conda": sum(1 for p in locked if p.manager == "conda"),
         "n_pip": sum(1 for p in locked if p.manager == "pip"),
         "py_launcher_line": PY_LAUNCHER_LINE,  # bootstrap.ps1's Find-Python (ps1/python.ps1.j2)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+import provisioner
 from provisioner import DISTRIBUTION
 from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.lock import LockedPackage
@@ -143,8 +144,6 @@ def filename_of(url: str) -> str:
 
 def build_self_wheel(folder: Path) -> Path:
     """provision's own wheel, built from the running installation's package files."""
-    import provisioner
-
     dist = own_distribution()
     version = dist.version
     package = Path(provisioner.__file__).resolve().parent

@@ -164,6 +164,33 @@ def _adapter_driver(f: Observed, p: dict[str, Any]) -> Outcome:
     return False, first or "no supported adapter"
 
 
+def _kernels_for(f: Observed, p: dict[str, Any]) -> Outcome:
+    """Every GPU finds a kernel in the torch build (``no kernel image is available`` else)."""
+    from provisioner.compatdata.nvidia import Kernels, generation
+
+    k = p["kernels"]
+    kernels = Kernels(tuple(k["sm"]), tuple(k["ptx"]), "", bool(k["exact"]))
+    has = ", ".join(k["sm"]) + (f" (+PTX {', '.join(k['ptx'])})" if k["ptx"] else "")
+    unknown = []
+    for item in _items(f.value):
+        cap, name = item.split("|", 1)
+        if cap == "?":
+            unknown.append(name)
+            continue
+        if not kernels.runs_on(cap):
+            return False, (
+                f"{name} ({generation(cap)}, compute capability {cap}): {k['build']} has "
+                f"kernels for {has} only (no kernel image is available for this GPU)"
+            )
+    if unknown:
+        return None, (
+            f"cannot tell the compute capability of {', '.join(unknown)}{_from(f.note)}; "
+            f"{k['build']} has kernels for {has}"
+        )
+    gpus = ", ".join(f"{n} ({c})" for c, n in (i.split("|", 1) for i in _items(f.value)))
+    return True, f"{gpus or 'no GPU listed'}: {k['build']} has kernels for it{_from(f.note)}"
+
+
 RULES: dict[str, Callable[[Observed, dict[str, Any]], Outcome]] = {
     "equals": _equals,
     "not_equals": _not_equals,
@@ -175,6 +202,7 @@ RULES: dict[str, Callable[[Observed, dict[str, Any]], Outcome]] = {
     "version_prefix": _version_prefix,
     "adapter_vendor": _adapter_vendor,
     "adapter_driver": _adapter_driver,
+    "kernels_for": _kernels_for,
 }
 
 

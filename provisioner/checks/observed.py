@@ -75,4 +75,18 @@ def observe(facts: HostFacts) -> dict[str, Fact]:
             )
         ),
         "python.versions": Observed(tuple(p.version for p in facts.pythons)),
+        "gpu.compute": _compute(facts),
     }
+
+
+def _compute(facts: HostFacts) -> Fact:
+    """``capability|name`` per NVIDIA GPU (``?|name`` when neither nvidia-smi nor NVIDIA's
+    table knows it), noting where the capability came from."""
+    found = facts.gpu_compute
+    if isinstance(found, Unknown):
+        return found
+    if found is None:
+        return Observed((), "nvidia-smi lists no GPU")
+    return Observed(
+        tuple(f"{g.capability or '?'}|{g.name}" for g in found), facts.gpu_compute_source
+    )

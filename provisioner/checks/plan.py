@@ -67,8 +67,34 @@ def _param(profile: Profile, value: Any) -> Any:
         return _gpu_floors(profile)
     if source == "gpu.wsl_libs":
         return list(WSL_LIBS.get(profile.requires.gpu.api.value, ()))
+    if source == "torch.kernels":
+        return _torch_kernels(profile)
     found = _dig(profile, source)
     return None if found is None else str(found)
+
+
+def _torch_kernels(profile: Profile) -> dict[str, Any] | None:
+    """The GPU code the profile's torch build carries (None: no CUDA build of torch)."""
+    from provisioner.compatdata import nvidia
+    from provisioner.compatdata.torch_build import torch_build
+    from provisioner.profile.extends import package_name
+
+    env = profile.environment
+    spec = next((s for s in env.pip if package_name(s, "pip") == "torch"), None)
+    indexes = [*([env.index_url] if env.index_url else []), *env.extra_index_urls]
+    indexes += [u for n, u in env.package_indexes.items() if n == "torch"]
+    build = torch_build(spec, indexes) if spec else None
+    if build is None or build.cuda is None:
+        return None
+    kernels = nvidia.torch_kernels(build.version, build.cuda)
+    if kernels is None:
+        return None
+    return {
+        "build": f"torch {build.version} (CUDA {build.cuda})",
+        "sm": list(kernels.sm),
+        "ptx": list(kernels.ptx),
+        "exact": kernels.exact,
+    }
 
 
 def _applies(rec: CheckRecord, profile: Profile) -> str:
@@ -95,5 +121,7 @@ def plan_checks(resolved: ResolvedProfile) -> list[PlannedCheck]:
     for rec in load_checks():
         why = _applies(rec, profile)
         params = {k: _param(profile, v) for k, v in rec.rule.params} if not why else {}
+        if rec.rule.kind == "kernels_for" and params.get("kernels") is None:
+            why, params = "the profile installs no CUDA build of torch", {}
         planned.append(PlannedCheck(rec, not why, why, params))
     return planned

@@ -28,7 +28,11 @@ RULE_KINDS = (
     "version_prefix",  # some version in the list fact starts with version's parts
     "adapter_vendor",  # some adapter's vendor is in vendors
     "adapter_driver",  # some supported adapter's driver >= its vendor floor
+    "kernels_for",  # every GPU's compute capability finds a kernel in the build (doctor only)
 )
+# Rule kinds only doctor judges: they read the compatibility data (which kernels the
+# profile's torch build carries), which the standalone scripts do not bundle.
+DOCTOR_ONLY_KINDS = ("kernels_for",)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,11 @@ class CheckRecord:
     fixes: tuple[tuple[str, str], ...] = ()
     # What an unknown says; "{reason}" is replaced by why the fact is unknown.
     unknown_fix: str = UNKNOWN_FIX
+
+    @property
+    def in_scripts(self) -> bool:
+        """Whether check.sh and check.ps1 judge it too (every kind but the doctor-only ones)."""
+        return self.rule.kind not in DOCTOR_ONLY_KINDS
 
 
 def _record(entry: dict[str, Any], known: set[str]) -> CheckRecord:

@@ -9,7 +9,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provisioner.cli_arguments import HOST_NAME_HELP, add_lock_mode, lock_mode, profile_or_default
+from provisioner.cli_arguments import (
+    HOST_NAME_HELP,
+    add_lock_mode,
+    check_output_file,
+    lock_mode,
+    profile_or_default,
+)
 
 if TYPE_CHECKING:
     from provisioner.report.model import Report
@@ -95,7 +101,6 @@ def apply(
     from provisioner.apply.junit import write_junit
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
-    from provisioner.cli_arguments import check_output_file
     from provisioner.profile import load_profile
 
     check_output_file(junit, "--junit")  # before any work: a typo is exit 2 now
@@ -113,11 +118,21 @@ def apply(
         write_junit(result.report, junit)
     # --quiet: no step lines at all (neither as progress nor in the summary)
     show(result.report, json_out=json_out, steps=not quiet and not progress_shown(json_out))
+    if result.exit_code == 0 and not dry_run and not json_out:
+        print(enter_hint(profile))
     if result.report_path is not None and not json_out:
         print(f"report: {result.report_path}")
     if result.error is not None:
         raise result.error  # after the report: the CLI prints its one line and exit code
     return result.exit_code
+
+
+def enter_hint(profile: Path | None) -> str:
+    """The line after every apply that says how to enter the environment."""
+    import shlex
+
+    target = f" {shlex.quote(str(profile))}" if profile is not None else ""
+    return f"enter it: provision shell{target}  (or: provision run{target} -- CMD)"
 
 
 def progress_shown(quiet: bool) -> bool:

@@ -41,9 +41,29 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="write nothing; exit 1 when the lockfile is stale or missing, 0 when fresh",
     )
+    p.add_argument(
+        "--upgrade-package",
+        "-P",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="re-solve only NAME (repeatable); every other package keeps its locked version",
+    )
+    p.add_argument(
+        "--allow-local",
+        action="store_true",
+        help="no warning for files only this machine has (a lock for this machine only)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(
-        run=lambda a: lock(profile=a.profile, output=a.output, check=a.check, json_out=a.json)
+        run=lambda a: lock(
+            profile=a.profile,
+            output=a.output,
+            check=a.check,
+            json_out=a.json,
+            upgrade=a.upgrade_package,
+            allow_local=a.allow_local,
+        )
     )
 
 
@@ -53,46 +73,53 @@ def lock(
     output: Path | None = None,
     check: bool = False,
     json_out: bool = False,
+    upgrade: list[str] | None = None,
+    allow_local: bool = False,
 ) -> int:
-    """Lock ``profile`` into ``output`` (or check that lockfile); return the exit code."""
-    from provisioner.lock.lockfile import (
-        default_lockfile_path,
-        lock_profile,
-        read_lockfile,
-        stale_inputs,
-        stale_reason,
-        write_lockfile,
-    )
+    """Lock ``profile`` into ``output`` (or check that lockfile); return the exit code.
+    With ``upgrade``, only those packages are re-solved; the rest keep the versions of
+    the lockfile there."""
+    from provisioner.lock.location import lock_location
+    from provisioner.lock.lockfile import lock_profile, read_lockfile, write_lockfile
+    from provisioner.lock.staleness import Cause, Staleness, staleness
     from provisioner.profile import load_profile
 
     check_output_file(output, "-o", stream=False)  # a lockfile is a file
     resolved = load_profile(profile_or_default(profile))
-    if output is None and profile is None:  # the embedded profile: where apply looks too
-        from provisioner.paths import locks_dir
-
-        output = locks_dir() / f"{resolved.profile.environment.name}.conda-lock.yml"
-    path = output or default_lockfile_path(resolved)
+    path = output or lock_location(resolved).path
     if check:
-        changed: tuple[str, ...] = ()
-        why = ""
-        if not path.is_file():
-            state, code = "missing", ExitCode.NOT_READY
-        else:
-            existing = read_lockfile(path)
-            changed = stale_inputs(existing, resolved)
-            why = f" ({stale_reason(existing, resolved)})" if changed else ""
-            state = "stale" if changed else "fresh"
-            code = ExitCode.NOT_READY if changed else ExitCode.OK
+        stale = (
+            staleness(read_lockfile(path), resolved) if path.is_file() else Staleness(Cause.MISSING)
+        )
+        state = "fresh" if stale is None else stale.cause.value
+        if stale is not None and stale.cause is not Cause.MISSING:
+            state = "stale"
         if json_out:
-            print(json.dumps({"lockfile": str(path), "state": state, "changed": list(changed)}))
+            doc = {
+                "lockfile": str(path),
+                "state": state,
+                "cause": None if stale is None else stale.cause.value,
+                "changed": [] if stale is None else list(stale.inputs),
+            }
+            print(json.dumps(doc))
         else:
-            fix = "" if state == "fresh" else f" (fix: provision lock {relpath(resolved.path)})"
-            out = sys.stdout if code == 0 else sys.stderr
+            why = f" ({stale.describe()})" if stale is not None and state == "stale" else ""
+            fix = "" if stale is None else f" (fix: provision lock {relpath(resolved.path)})"
+            out = sys.stdout if stale is None else sys.stderr
             print(f"{relpath(path)}: {state}{why}{fix}", file=out)
-        return int(code)
+        return int(ExitCode.OK if stale is None else ExitCode.NOT_READY)
     check_writable(path)  # before the solve, which can take minutes
     start = time.monotonic()
-    locked = lock_profile(resolved)
+    changes: list[str] = []
+    if upgrade:
+        from provisioner.lock.update import check_upgrade_names, read_existing, relock
+
+        old = read_existing(path)
+        check_upgrade_names(upgrade, old, resolved)
+        relocked = relock(resolved, old, upgrade=upgrade)
+        locked, changes = relocked.new, relocked.changes()
+    else:
+        locked = lock_profile(resolved)
     try:
         write_lockfile(locked, resolved, path)
     except OSError as e:
@@ -100,6 +127,10 @@ def lock(
             f"{path}: cannot write the lockfile: {e.strerror}", hint=WRITABLE_HINT
         ) from e
     elapsed = time.monotonic() - start
+    if profile is not None and not allow_local:  # the embedded profile's lock never travels
+        from provisioner.lock.travel import warn_outside
+
+        warn_outside(locked, resolved)
     counts = {
         platform: {
             "conda": len(locked.for_platform(platform, "conda")),
@@ -115,6 +146,7 @@ def lock(
                     "content_hash": locked.content_hash,
                     "platforms": counts,
                     "seconds": round(elapsed, 3),
+                    **({"changes": changes} if upgrade else {}),
                 }
             )
         )
@@ -123,6 +155,8 @@ def lock(
             f"{platform}: {c['conda']} conda + {c['pip']} pip" for platform, c in counts.items()
         )
         print(f"wrote {relpath(path)} ({summary}) in {elapsed:.1f}s")
+        if upgrade:
+            print("\n".join(f"  {c}" for c in changes) or "  no package changed")
     return int(ExitCode.OK)
 
 

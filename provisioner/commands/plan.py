@@ -6,7 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from provisioner.cli_arguments import add_lock_mode, add_profile, lock_mode, profile_or_default
+from provisioner.cli_arguments import (
+    add_lock_mode,
+    add_profile,
+    lock_mode,
+    profile_or_default,
+    unusable_folder,
+)
+from provisioner.errors import HostNotReady
 
 
 def add_parser(sub: Any) -> None:
@@ -32,8 +39,6 @@ def add_parser(sub: Any) -> None:
 
 def check_data_home() -> None:
     """Exit 1 now, as apply would, when ``PROVISION_HOME`` (the data folder) is unusable."""
-    from provisioner.cli_arguments import unusable_folder
-    from provisioner.errors import HostNotReady
     from provisioner.paths import data_home, envs_dir, state_dir
 
     for folder in (data_home(), state_dir(), envs_dir()):

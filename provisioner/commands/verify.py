@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.cli_arguments import HOST_NAME_HELP, add_profile
+from provisioner.errors import ProvisionError
 from provisioner.platforms import is_windows
 
 
@@ -79,29 +80,55 @@ def forget_verification(resolved: Any) -> None:
 
 
 def file_check(resolved: Any) -> tuple[int, list[str]]:
-    """Hash every installed file of the environment (conda ``paths_data``, pip
-    ``RECORD``); how many were checked and the altered ones, as ``pkg: path (why)``."""
+    """Hash every installed file of the environment (conda ``paths_data``, the ``RECORD``
+    inside each locked wheel, verified against the lock); how many were checked and the
+    altered ones, as ``pkg: path (why)``."""
     from provisioner.env import env_prefix, env_python
 
     env = resolved.profile.environment
     prefix = env_prefix(env.name)
     python = env_python(prefix, windows=is_windows(), manager=env.manager.value)
-    return files_at(prefix, python, env.manager.value)
+    return files_at(prefix, python, env.manager.value, locked_pip(resolved))
 
 
-def files_at(prefix: Path, python: Path, manager: str) -> tuple[int, list[str]]:
-    """:func:`file_check` of the environment at ``prefix`` (``python`` its interpreter)."""
-    from provisioner.env.integrity import altered_files, conda_expectations, pip_expectations
-    from provisioner.env.pip_part import PIP_INSTALLERS, installed_distributions, site_packages
+def locked_pip(resolved: Any) -> tuple[Any, ...]:
+    """The pip packages of the lock the environment was built from (the one apply's
+    state records, while its bytes are unchanged; else the lock apply would use)."""
+    from provisioner.apply.state import file_sha256, read_state
+    from provisioner.lock.location import lock_location
+    from provisioner.lock.lockfile import read_lockfile
+    from provisioner.platforms import host_subdir
 
-    expected = list(conda_expectations(prefix)) if manager == "conda" else []
-    site = site_packages(python)
-    if site is not None:
-        owns_all = manager != "conda"  # in a conda prefix conda owns the rest
-        dists = installed_distributions(python, check_files=False).values()
-        infos = [(d.name, Path(d.info)) for d in dists if owns_all or d.installer in PIP_INSTALLERS]
-        expected += pip_expectations(site, infos)
-    checked, altered = altered_files(expected)
+    env = resolved.profile.environment
+    state = read_state(env.name)
+    where = lock_location(resolved)
+    candidates = [where.path, where.own]
+    if state is not None and state.lock_path:
+        recorded = Path(state.lock_path)
+        if recorded.is_file() and file_sha256(recorded) == state.lock_sha256:
+            candidates.insert(0, recorded)
+    for path in candidates:
+        if path.is_file():
+            return read_lockfile(path).for_platform(host_subdir(), "pip")
+    return ()
+
+
+def files_at(
+    prefix: Path, python: Path, manager: str, pip_packages: tuple[Any, ...] = ()
+) -> tuple[int, list[str]]:
+    """:func:`file_check` of the environment at ``prefix`` (``python`` its interpreter),
+    the pip part against the wheels of ``pip_packages`` (a distribution without one is
+    checked against its installed ``RECORD``)."""
+    from provisioner.env.expected import expected_files
+    from provisioner.env.integrity import altered_files
+    from provisioner.env.wheels import verified_wheels
+
+    try:
+        wheels = verified_wheels(pip_packages)
+    except ProvisionError as e:  # offline with an empty store: say so, do not pass
+        return 0, [f"pip: the locked wheels cannot be had to check against: {e.message}"]
+    found = expected_files(prefix, python, manager, pip_packages, wheels)
+    checked, altered = altered_files(found)
     return checked, [a.describe() for a in altered]
 
 

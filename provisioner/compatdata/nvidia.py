@@ -112,6 +112,26 @@ def capability_of(gpu_name: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class TensorflowBuild:
+    tensorflow: str  # major.minor
+    cuda: str
+    cudnn: str
+    source: str
+
+
+def tensorflow_build(version: str) -> TensorflowBuild | None:
+    """The CUDA and cuDNN TensorFlow ``version`` ("2.9.1" or "2.9") was built and tested
+    with; None for a release the table lacks."""
+    minor = ".".join(str(version).split(".")[:2])
+    t = _table()
+    for row in t.get("tensorflow_builds", ()):
+        if str(row["tensorflow"]) == minor:
+            source = str(t["tensorflow_builds_source"])
+            return TensorflowBuild(minor, str(row["cuda"]), str(row["cudnn"]), source)
+    return None
+
+
 def sources() -> Mapping[str, str]:
     """Where each table comes from (for docs and the data test)."""
     t = _table()

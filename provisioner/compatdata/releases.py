@@ -1,4 +1,4 @@
-"""What each framework release publishes, read from the generated ``compat_pypi.yaml``.
+"""What each framework release publishes, read from the generated ``compat_pypi.json``.
 
 A typed view for the compatibility rules, the lock and ``explain``: which CPython
 versions and platforms a release has wheels for, its CUDA build, whether it was built
@@ -8,6 +8,7 @@ against NumPy 1.x, and its exact pins. The data is generated from PyPI's own met
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,9 +20,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from provisioner import yamlfast
-
-DATA = Path(__file__).resolve().parent.parent / "data" / "compat_pypi.yaml"
+DATA = Path(__file__).resolve().parent.parent / "data" / "compat_pypi.json"
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def _minor_key(python: str) -> tuple[int, ...]:
 
 @cache
 def _table(path: Path = DATA) -> dict[str, Any]:
-    data: dict[str, Any] = yamlfast.safe_load(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 

@@ -133,6 +133,12 @@ def diagnose_text(text: str) -> Diagnosis:
     return diagnose(io.BytesIO(text.encode("utf-8", "surrogatepass")))
 
 
+def match_log(text: str) -> list[Match]:
+    """Every catalogue signature and diagnosis-family finding in ``text``, once each,
+    in log order (see :func:`diagnose`)."""
+    return list(diagnose_text(text).matches)
+
+
 def cause_of(matches: Sequence[Match]) -> Match | None:
     """The worst severity's highest-ranked match, the earliest line among equals."""
     for severity in SEVERITIES:

@@ -30,6 +30,10 @@ ANCHORS = (
     "' not found",
     "’ not found",
     "winerror 1114",
+    # the TensorFlow version a log states: which CUDA/cuDNN that release was built with
+    "tensorflow version",
+    "tensorflow==",
+    "tensorflow-gpu==",
 )
 
 _NAME = r"[A-Za-z0-9_.+-]+"
@@ -50,6 +54,9 @@ _MISSING = [
 _GLIBC = re.compile(r"GLIBC?\s?_(\d+\.\d+)\W{0,3}\s*not\s+found", re.I)
 _GLIBCXX = re.compile(r"(GLIBCXX|CXXABI)_(\d+(?:\.\d+)+)\W{0,3}\s*not\s+found", re.I)
 _REQUIRED_BY = re.compile(r"required\s+by\s+([^)\s]+)", re.I)
+_TENSORFLOW = re.compile(
+    r"\btensorflow(?:[-_]gpu)?(?:\s+version\s*:?|==)\s*v?(\d+\.\d+)(?:\.\d+)?\b", re.I
+)
 
 GLIBC_SOURCES = ("https://sourceware.org/glibc/wiki/Glibc%20Timeline",)
 LIBSTDCXX_SOURCES = ("https://gcc.gnu.org/onlinedocs/libstdc++/manual/abi.html",)
@@ -212,9 +219,12 @@ class Libraries:
         self._seen: dict[str, tuple[LibraryRow, list[str], int, str]] = {}
         self._glibc: tuple[int, str, str, str] | None = None
         self._cxx: tuple[int, str, str, str] | None = None
+        self._tensorflow: str | None = None
 
     def observe(self, hit: Hit, low: str) -> None:
         text = hit.text
+        if self._tensorflow is None and "tensorflow" in low and (m := _TENSORFLOW.search(text)):
+            self._tensorflow = m.group(1)
         if "not found" in low:
             if self._glibc is None and (m := _GLIBC.search(text)):
                 self._glibc = (hit.number, text, m.group(1), _required_by(text))
@@ -291,6 +301,10 @@ class Libraries:
             else "the CUDA version the framework was built for",
             "framework": framework_of(lib),
         }
+        tested = self._tested(row.id, version)
+        if tested is not None:
+            values["cuda"] = f"CUDA {tested[0]}" if row.id == "lib.cuda-runtime" else values["cuda"]
+            values["version"] = tested[1] if row.id == "lib.cudnn" else values["version"]
         wheels = cuda_wheels(lib, version)
         values["provider"] = (
             f"{wheels}, or the {values['cuda']} toolkit's lib64"
@@ -298,6 +312,13 @@ class Libraries:
             else f"the {values['cuda']} toolkit's lib64, or conda's cudatoolkit"
         )
         meaning = row.meaning.format(**values)
+        sources = row.sources
+        if tested is not None:
+            meaning += (
+                f" TensorFlow {tested[2]} (the version this log states) was built and tested "
+                f"with CUDA {tested[0]} and cuDNN {tested[1]}."
+            )
+            sources = (*sources, tested[3])
         if len(libs) > 1:
             meaning += f" Also missing: {', '.join(libs[1:])}."
         fixes = {k: v.format(**values) for k, v in row.fixes.items()}
@@ -310,9 +331,25 @@ class Libraries:
             meaning=meaning,
             fix=fix or row.fix.format(**values),
             fixes=fixes,
-            sources=row.sources,
+            sources=sources,
             severity=row.severity,
         )
+
+    def _tested(self, row_id: str, version: str) -> tuple[str, str, str, str] | None:
+        """(cuda, cudnn, tensorflow, source) of the TensorFlow release the log states,
+        when the missing library's version agrees with it (the same CUDA / cuDNN major)."""
+        if self._tensorflow is None or row_id not in ("lib.cuda-runtime", "lib.cudnn"):
+            return None
+        from provisioner.compatdata.nvidia import tensorflow_build
+
+        build = tensorflow_build(self._tensorflow)
+        if build is None or not version:
+            return None
+        ours = build.cuda if row_id == "lib.cuda-runtime" else build.cudnn
+        majors = re.findall(r"(\d+)(?:\.[\dx]+)?", version)
+        if ours.split(".")[0] not in majors:
+            return None
+        return build.cuda, build.cudnn, build.tensorflow, build.source
 
 
 def _required_by(text: str) -> str:

@@ -48,6 +48,7 @@ ANCHORS = (
     "compiled against api version",
     "numpy.dtype size changed",
     "__cuda",
+    "cuda version",  # nvidia-smi's header: the CUDA the driver supports
     "cannot dlopen some gpu libraries",
     "could not find cuda drivers on your machine",
     "dll load failed",
@@ -64,6 +65,13 @@ _CUDA_NEEDED = re.compile(
     re.I,
 )
 _NEEDED_BY = re.compile(r"needed\s+by\s+(\S+)", re.I)
+_DRIVER_CUDA = re.compile(r"CUDA\s+Version\s*:\s*(\d+\.\d+)", re.I)
+# what the package needs: "__cuda >=11.2", "__cuda[version='>=11.8']", or its build string
+_NEEDED_CUDA = re.compile(r"__cuda\S*?\s*>=?\s*'?(\d+\.\d+)|[-_]cuda(\d\d)(\d)(?:py|_|\b)", re.I)
+
+
+def _version_tuple(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
 
 
 class Runtime:
@@ -73,6 +81,8 @@ class Runtime:
 
     def __init__(self) -> None:
         self._found: dict[str, Match] = {}
+        self._driver_cuda: str | None = None
+        self._conda: tuple[int, str, str, str | None] | None = None
 
     def _add(self, key: str, match: Match) -> None:
         self._found.setdefault(key, match)
@@ -81,28 +91,15 @@ class Runtime:
         text = hit.text
         if "numpy" in low or "_array_api" in low:
             self._numpy(hit, low)
-        if "__cuda" in low:
-            m = _CUDA_NEEDED.search(text)
-            if m:
-                by = _NEEDED_BY.search(text)
-                what = by.group(1) if by else "a package"
-                self._add(
-                    "conda",
-                    finding(
-                        id="conda.cuda-virtual",
-                        line=hit.number,
-                        excerpt=text,
-                        meaning=f"The solver needs the __cuda virtual package for {what} (a "
-                        "CUDA build) and this machine reports none, or a lower CUDA than it "
-                        "needs: no NVIDIA driver where conda runs (a login node, a container "
-                        "build, a WSL distro without GPU access), or an older driver.",
-                        fix="Update the NVIDIA driver if it is too old; to install CUDA builds "
-                        "where no GPU is visible, set CONDA_OVERRIDE_CUDA to the CUDA version "
-                        "the target's driver supports for the install (e.g. "
-                        "`CONDA_OVERRIDE_CUDA=12.4 conda install ...`).",
-                        sources=CONDA_SOURCES,
-                    ),
-                )
+        if self._driver_cuda is None and "cuda version" in low and (m := _DRIVER_CUDA.search(text)):
+            self._driver_cuda = m.group(1)
+        if "__cuda" in low and self._conda is None and _CUDA_NEEDED.search(text):
+            by = _NEEDED_BY.search(text)
+            need = _NEEDED_CUDA.search(text)
+            needed = None
+            if need is not None:
+                needed = need.group(1) or f"{need.group(2)}.{need.group(3)}"
+            self._conda = (hit.number, text, by.group(1) if by else "a package", needed)
         if "cannot dlopen some gpu libraries" in low:
             self._add(
                 "tf",
@@ -213,7 +210,55 @@ class Runtime:
         )
 
     def findings(self) -> list[Match]:
+        if self._conda is not None:
+            self._add("conda", self._conda_finding(*self._conda))
         return list(self._found.values())
+
+    def _conda_finding(self, line: int, text: str, what: str, needed: str | None) -> Match:
+        """The __cuda finding, against the CUDA the driver reports where the log shows it
+        (nvidia-smi's "CUDA Version"): enough, and the solver simply does not see it."""
+        driver = self._driver_cuda
+        meaning = (
+            f"The solver needs the __cuda virtual package for {what} (a CUDA build) and "
+            "this machine reports none, or a lower CUDA than it needs: no NVIDIA driver where "
+            "conda runs (a login node, a container build, a WSL distro without GPU access), "
+            "or an older driver."
+        )
+        fix = (
+            "Update the NVIDIA driver if it is too old; to install CUDA builds where no GPU is "
+            "visible, set CONDA_OVERRIDE_CUDA to the CUDA version the target's driver supports "
+            "for the install (e.g. `CONDA_OVERRIDE_CUDA=12.4 conda install ...`)."
+        )
+        if driver and needed and _version_tuple(driver) >= _version_tuple(needed):
+            meaning = (
+                f"The solver needs __cuda >= {needed} for {what}; the driver this log shows "
+                f"supports CUDA {driver}, which is enough, but conda does not see it as __cuda "
+                "where it runs (inside WSL or a container conda may not find the driver's "
+                "libcuda)."
+            )
+            fix = (
+                f"Set CONDA_OVERRIDE_CUDA={driver} for the install "
+                f"(`CONDA_OVERRIDE_CUDA={driver} conda install ...`, or in the environment "
+                "before `conda env create`): the driver supports it, the solver only cannot "
+                "detect it."
+            )
+        elif driver and needed:
+            meaning = (
+                f"The solver needs __cuda >= {needed} for {what}; the driver this log shows "
+                f"supports only CUDA {driver}."
+            )
+            fix = (
+                f"Update the NVIDIA driver to one that supports CUDA {needed} or newer, or "
+                f"install a build of {what.split('-')[0]} for CUDA {driver} or older."
+            )
+        return finding(
+            id="conda.cuda-virtual",
+            line=line,
+            excerpt=text,
+            meaning=meaning,
+            fix=fix,
+            sources=CONDA_SOURCES,
+        )
 
 
 _TF_LINUX = (

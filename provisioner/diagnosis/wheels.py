@@ -4,7 +4,7 @@ Reads the requirement pip could not satisfy ("Could not find a version that sati
 the requirement torch==1.13.1+cu117 (from versions: 2.0.0, ...)"), the versions pip
 could see (they are the ones with wheels for this interpreter and platform), and the
 Python and platform the log shows, then says what the release publishes according to
-the compatibility data (``data/compat_pypi.yaml``: per release, the CPython versions
+the compatibility data (``data/compat_pypi.json``: per release, the CPython versions
 and platforms of its wheels, read from PyPI; :mod:`provisioner.compatdata.releases`).
 """
 
@@ -239,6 +239,14 @@ class Wheels:
         release = known.get(pinned) if pinned else None
         if release is not None and pinned is not None:
             meaning, fix = _published_fix(package, pinned, release, python, on, here)
+            if python is None and versions and _all_newer(versions, pinned):
+                # the log does not say which Python: what pip offers is the concrete choice
+                listed = ", ".join(release.pythons_for(on))
+                return meaning, (
+                    f"Use {package} {versions[0]} or newer (what pip offers for this Python), "
+                    f"or a Python {package} {pinned} publishes wheels for (CPython {listed}; "
+                    "environment.python)."
+                )
             fix += f" (pip sees {offered} here)." if offered else "."
             return meaning, fix
         newest = list(known.values())[-1] if known else None

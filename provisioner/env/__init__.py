@@ -6,6 +6,9 @@
 - ``provisioner.env.venv``: a host interpreter matching ``environment.python``,
   then the locked pip part with hashes.
 
+The registry (``environment.manager`` -> backend) is ``provisioner.env.registry``, so
+neither backend imports the other through this package.
+
 Where environments live: ``$PROVISION_ENVS_DIR/<environment.name>``, default
 ``$XDG_DATA_HOME/provision/envs`` (``~/.local/share/provision/envs``). Pointing
 ``PROVISION_ENVS_DIR`` at a conda ``envs`` folder makes ``conda activate NAME`` work.
@@ -16,7 +19,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -62,10 +64,13 @@ class EnvDiff:
     # "manager:name" of installed packages whose files no longer match their records
     # (found only by a file check, ``diff(..., files=True)``); they are in ``change`` too.
     altered: tuple[str, ...] = ()
+    # files no verified package installs (a .pth planted in uv's cache entry, found only
+    # by a file check): removed by the install
+    strays: tuple[str, ...] = ()
 
     @property
     def matches(self) -> bool:
-        return self.exists and not (self.add or self.remove or self.change)
+        return self.exists and not (self.add or self.remove or self.change or self.strays)
 
 
 class EnvBackend(Protocol):
@@ -95,23 +100,3 @@ class EnvBackend(Protocol):
         check) compares here. ``offline``: the installers reach no network (every
         package is already local, as in a bundle)."""
         ...
-
-
-def _conda_backend(python: str) -> EnvBackend:
-    from provisioner.env.conda import CondaBackend
-
-    return CondaBackend()  # the conda part brings its own Python (locked)
-
-
-def _venv_backend(python: str) -> EnvBackend:
-    from provisioner.env.venv import VenvBackend
-
-    return VenvBackend(python)
-
-
-# environment.manager -> a factory taking environment.python. Backends are imported on
-# use: the conda one loads py-rattler, which a venv apply never needs.
-BACKENDS: dict[str, Callable[[str], EnvBackend]] = {
-    "conda": _conda_backend,
-    "venv": _venv_backend,
-}

@@ -58,7 +58,7 @@ def _fish(value: str) -> str:
 def _ps(value: str) -> str:
     """The render's PowerShell quoting: pure ASCII, so Windows PowerShell 5.1 reading the
     script in the ANSI code page cannot end the literal at a quote look-alike."""
-    from provisioner.render.jinja import quote_ps
+    from provisioner.templating import quote_ps
 
     return quote_ps(value)
 

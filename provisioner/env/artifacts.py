@@ -209,6 +209,14 @@ class DownloadFailed(Exception):
         self.reason = reason
 
 
+def file_url(path: Path) -> str:
+    """A ``file://`` URL as uv records it in ``direct_url.json`` (``+`` kept literal, as
+    in local version labels like ``2.13.0+cpu``), so apply's diff sees the same URL."""
+    from urllib.parse import quote
+
+    return "file://" + quote(path.as_posix(), safe="/+:@!$&'()*,;=-._~")
+
+
 def source_path(url: str) -> Path | None:
     """The local file a ``file://`` URL or a plain path names; None for a URL to download."""
     parsed = urlparse(url)

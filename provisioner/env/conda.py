@@ -133,8 +133,10 @@ class CondaBackend:
         # A package whose cache entry is intact is linked from it, and its record gets
         # the channel's URL; any other is extracted from the verified store copy, whose
         # URL is then replaced by the channel's in conda-meta.
-        intact = checked_entries(pkgs_dir, linked, full=bool(diff and diff.altered))
         pairs = list(zip(conda_pkgs, verified, strict=True))
+        archives = {p.name: a for p, a in pairs}
+        full = bool(diff and diff.altered)
+        intact = checked_entries(pkgs_dir, linked, full=full, archives=archives)
         urls = [p.url if p.name in intact else a.as_uri() for p, a in pairs]
         records = [_record(p, u, m) for p, u, m in zip(conda_pkgs, urls, metas, strict=True)]
         asyncio.run(_link(records, prefix, pkgs_dir, platform, quiet, relink))
@@ -186,6 +188,7 @@ class CondaBackend:
                 exists=True,
                 notes=result.notes + pip.notes,
                 altered=result.altered + pip.altered,
+                strays=pip.strays,
             )
         return result
 
@@ -204,6 +207,7 @@ def pip_part_of(diff: EnvDiff, pip_pkgs: tuple[LockedPackage, ...]) -> EnvDiff:
         change=tuple((old, p) for old, p in diff.change if p.manager == "pip"),
         notes=diff.notes,
         altered=tuple(a for a in diff.altered if a.startswith("pip:")),
+        strays=diff.strays,
     )
 
 

@@ -44,6 +44,11 @@ class AlteredFile:
 
 @dataclass(frozen=True)
 class Expected:
+    """What one installed path must be. ``kind``: ``file`` (these bytes), ``script`` (a
+    shebang line the installer wrote, then these bytes), ``added`` (nothing may be
+    there: no verified package installs it), ``pyc`` (bytecode Python checks against
+    its source: not an unchecked-hash pyc)."""
+
     manager: str
     package: str
     recorded: str
@@ -51,6 +56,7 @@ class Expected:
     digest: str  # hex sha256, or urlsafe-base64 (RECORD) when ``b64``
     size: int | None
     b64: bool = False
+    kind: str = "file"
 
 
 def conda_expectations(prefix: Path, names: Iterable[str] | None = None) -> Iterator[Expected]:
@@ -110,7 +116,13 @@ def pip_expectations(site: Path, infos: Iterable[tuple[str, Path]]) -> Iterator[
 
 
 def _problem(item: Expected) -> str:
-    """ "" when the file matches its record, else "changed" or "missing"."""
+    """ "" when the file matches its record, else "changed", "missing" or "added"."""
+    if item.kind == "added":
+        return "added" if os.path.lexists(item.path) else ""
+    if item.kind == "pyc":
+        return _pyc_problem(item.path)
+    if item.kind == "script":
+        return _script_problem(item)
     try:
         if item.size is not None and item.path.stat().st_size != item.size:
             return "changed"
@@ -130,6 +142,41 @@ def _problem(item: Expected) -> str:
         got = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
         return "" if got == item.digest.rstrip("=") else "changed"
     return "" if digest.hexdigest() == item.digest else "changed"
+
+
+# A script the installer rewrote: at most this much shebang (uv's /bin/sh trampoline for
+# a long interpreter path is three lines) before the wheel's own bytes.
+MAX_SHEBANG = 4096
+
+
+def _script_problem(item: Expected) -> str:
+    """A ``#!python`` script of a wheel: the installer's shebang, then the wheel's bytes
+    after its first line (``digest``/``size``)."""
+    size = item.size or 0
+    try:
+        with item.path.open("rb") as f:
+            data = f.read(size + MAX_SHEBANG + 1)
+    except FileNotFoundError:
+        return "missing"
+    except (OSError, ValueError):
+        return "changed"
+    head, rest = data[: len(data) - size], data[len(data) - size :]
+    if len(head) > MAX_SHEBANG or not head.startswith(b"#!") or not head.endswith(b"\n"):
+        return "changed"
+    digest = base64.urlsafe_b64encode(hashlib.sha256(rest).digest()).rstrip(b"=").decode()
+    return "" if digest == item.digest else "changed"
+
+
+def _pyc_problem(path: Path) -> str:
+    """An unchecked-hash pyc (PEP 552 flags 0b01) runs whatever source sits beside it:
+    only an installer that was told to write one does; a planted one is "changed"."""
+    try:
+        with path.open("rb") as f:
+            header = f.read(8)
+    except OSError:
+        return ""  # gone, or unreadable: Python cannot load it either
+    flags = int.from_bytes(header[4:8], "little") if len(header) == 8 else 0
+    return "changed" if flags & 0b11 == 0b01 else ""
 
 
 def altered_files(expectations: Iterable[Expected]) -> tuple[int, tuple[AlteredFile, ...]]:

@@ -8,9 +8,10 @@ environment. Before a transaction, each entry it will link from is checked here:
 
 - an entry extracted from other bytes than the locked archive (``.lock`` sha256) is
   removed;
-- every file of the entry is compared with the package's own ``info/paths.json``
-  (size, then sha256, hashed on a few threads); an entry with an altered or missing
-  file is removed.
+- every file of the entry is compared with the ``info/paths.json`` inside the
+  verified archive in provision's store (size, then sha256, hashed on a few threads),
+  never with the entry's own copy, which an attacker who edits a file of the entry can
+  rewrite too; an entry with an altered or missing file is removed.
 
 A removed entry is extracted again by rattler from the verified archive in
 provision's store. This is rattler's own ``ValidationMode.full`` check (which took
@@ -30,7 +31,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from provisioner.env.artifacts import parallel_map
@@ -52,6 +53,29 @@ def _recorded_sha256(pkgs_dir: Path, pkg: LockedPackage) -> str | None:
     except OSError:
         return None
     return recorded.hex() if len(recorded) == 32 else None
+
+
+def _archive_files(pkgs_dir: Path, pkg: LockedPackage, archive: Path) -> list[Expected] | None:
+    """What the ``info/paths.json`` inside the verified ``archive`` says each file of the
+    entry must be; None: not a package archive (the entry is extracted again)."""
+    import rattler.package
+
+    entry = pkgs_dir / _stem(pkg)
+    try:
+        listed = rattler.package.PathsJson.from_package_archive(archive).paths
+    except Exception:  # rattler raises its own error types
+        return None
+    out = []
+    for item in listed:
+        kind = item.path_type
+        if getattr(kind, "softlink", False) or getattr(kind, "directory", False):
+            continue
+        if item.sha256 is None:
+            continue
+        rel = str(item.relative_path)
+        size = item.size_in_bytes if isinstance(item.size_in_bytes, int) else None
+        out.append(Expected("conda", pkg.name, rel, entry / rel, item.sha256.hex(), size))
+    return out
 
 
 def _entry_files(pkgs_dir: Path, pkg: LockedPackage) -> list[Expected] | None:
@@ -139,12 +163,18 @@ def stamp_entries(pkgs_dir: Path, packages: Iterable[LockedPackage]) -> None:
 
 
 def checked_entries(
-    pkgs_dir: Path, packages: Iterable[LockedPackage], *, full: bool = False
+    pkgs_dir: Path,
+    packages: Iterable[LockedPackage],
+    *,
+    full: bool = False,
+    archives: Mapping[str, Path] | None = None,
 ) -> set[str]:
     """Check the cache entries of ``packages``; drop the ones that do not match. Returns
     the names of the packages whose entry is present and intact (linked as they are);
     the others are extracted again from the verified archive (then
-    :func:`stamp_entries` them). ``full`` hashes even entries whose stat is unchanged."""
+    :func:`stamp_entries` them). ``full`` hashes even entries whose stat is unchanged.
+    ``archives``: each package's verified archive (by name), whose ``info/paths.json``
+    says what the entry's files must be (without one, the entry's own copy does)."""
     ledger = _ledger(pkgs_dir)
     intact: set[str] = set()
     candidates: list[tuple[LockedPackage, list[Expected], str]] = []
@@ -158,7 +188,12 @@ def checked_entries(
             if (pkgs_dir / _stem(pkg)).exists():  # from other bytes, or unknown bytes
                 _drop(pkgs_dir, pkg)
             continue
-        files = _entry_files(pkgs_dir, pkg)
+        archive = (archives or {}).get(pkg.name)
+        files = (
+            _archive_files(pkgs_dir, pkg, archive)
+            if archive is not None
+            else _entry_files(pkgs_dir, pkg)
+        )
         try:
             # The stat is taken before hashing: a write during the hash changes it.
             stat = "" if files is None else _fingerprint(pkgs_dir, pkg, _rels(files))

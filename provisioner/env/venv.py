@@ -148,6 +148,26 @@ class VenvBackend:
                 f"creating the venv at {prefix} failed: {e.result.tail(300)}",
                 hint="check that the disk has space and the interpreter works",
             ) from e
+        seed_pip(self.python(prefix))
+
+
+def seed_pip(python: Path) -> bool:
+    """Install pip into the venv from the interpreter's own bundled wheel (``ensurepip``:
+    offline, as ``python -m venv`` does), so ``pip install`` in the activated environment
+    installs there and not into a global Python. An interpreter without ensurepip
+    (Debian's, without python3-venv) gets none: said once on stderr, not an error."""
+    import sys
+
+    done = run([str(python), "-m", "ensurepip", "--default-pip"], timeout=300, check=False)
+    if done.returncode == 0 and not done.timed_out:
+        return True
+    print(
+        f"provision: note: {python} has no ensurepip, so the environment has no pip "
+        "(Debian/Ubuntu: apt install python3-venv); `uv pip install --python "
+        f"{python} ...` installs into it",
+        file=sys.stderr,
+    )
+    return False
 
 
 def _venv_version(prefix: Path) -> str | None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from provisioner import __version__
-from provisioner.render.jinja import render_template
+from provisioner.templating import render_template
 
 ROLE = "provision"
 CALLBACK = "provision_fleet"

@@ -65,6 +65,9 @@ class HostFacts:
     conda_tools: dict[str, str] = field(default_factory=dict)
     linux_driver_sources: tuple[str, ...] = ()  # what linux_nvidia_packages was read from
     adapters_source: str = ""  # "" (Windows' video controllers) or "nvidia-smi"
+    # Each NVIDIA GPU's compute capability: nvidia-smi's answer, else from its name.
+    gpu_compute: tuple[parse_nvidia.GpuCompute, ...] | Unknown | None = None
+    gpu_compute_source: str = ""
 
     @property
     def wsl_gpu_setting(self) -> str:
@@ -230,6 +233,7 @@ def gather(probe: Probe) -> HostFacts:
         if isinstance(from_smi, tuple) and from_smi:
             adapters, adapters_source = from_smi, "nvidia-smi"
     libs = probe.listdir("/usr/lib/wsl/lib") or []
+    compute, compute_source = _gpu_compute(probe, smi)
     return HostFacts(
         os_kind=os_kind,
         kernel=kernel,
@@ -250,6 +254,8 @@ def gather(probe: Probe) -> HostFacts:
         conda_tools=conda_tools(probe),
         linux_driver_sources=sources,
         adapters_source=adapters_source,
+        gpu_compute=compute,
+        gpu_compute_source=compute_source,
     )
 
 
@@ -317,6 +323,30 @@ def _nvidia_smi(probe: Probe) -> NvidiaSmi | Unknown | None:
     report = parse_nvidia.parse_smi(text) if out.returncode == 0 else None
     failure = None if report else parse_nvidia.failure_message(text)
     return NvidiaSmi(where, report, failure)
+
+
+def _gpu_compute(
+    probe: Probe, smi: NvidiaSmi | Unknown | None
+) -> tuple[tuple[parse_nvidia.GpuCompute, ...] | Unknown | None, str]:
+    """Each GPU nvidia-smi lists, with its compute capability: asked of nvidia-smi
+    (``--query-gpu=name,compute_cap``), else read from the GPU's name in NVIDIA's table
+    (an older driver cannot answer compute_cap). None without a working nvidia-smi."""
+    from provisioner.compatdata.nvidia import capability_of
+
+    if not isinstance(smi, NvidiaSmi) or smi.report is None:
+        return (smi if isinstance(smi, Unknown) else None), ""
+    on_path = probe.which("nvidia-smi") == smi.path
+    out = (
+        probe.command("nvidia-smi", *parse_nvidia.QUERY_COMPUTE)
+        if on_path
+        else probe.host_command(smi.path, *parse_nvidia.QUERY_COMPUTE)
+    )
+    if out is not None and out.returncode == 0 and not out.timed_out:
+        found = parse_nvidia.parse_query(out.stdout.decode("utf-8", "replace"))
+        if found and all(g.capability for g in found):
+            return found, "nvidia-smi --query-gpu=name,compute_cap"
+    named = tuple(parse_nvidia.GpuCompute(n, capability_of(n)) for n in smi.report.gpus)
+    return named, "the GPU's name in https://developer.nvidia.com/cuda-gpus"
 
 
 def _adapters_from_smi(smi: NvidiaSmi | Unknown | None) -> tuple[Adapter, ...] | Unknown:

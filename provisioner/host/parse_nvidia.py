@@ -65,3 +65,36 @@ def failure_message(output: str) -> str:
         if s and not s.startswith(("$", "#", ">")):
             return s
     return "nvidia-smi printed nothing"
+
+
+# What doctor asks nvidia-smi for each GPU's compute capability (drivers from about R510
+# answer compute_cap; older ones say `Field "compute_cap" is not a valid field to query.`).
+QUERY_COMPUTE = ("--query-gpu=name,compute_cap", "--format=csv")
+
+
+@dataclass(frozen=True)
+class GpuCompute:
+    """One GPU and its compute capability ("8.9"; None when not known)."""
+
+    name: str
+    capability: str | None
+
+
+def parse_query(output: str) -> tuple[GpuCompute, ...] | None:
+    """The GPUs of a ``--query-gpu=...name...compute_cap... --format=csv`` answer, read by its
+    header (any column order); None when it is not such a table."""
+    lines = [ln.strip() for ln in output.replace("\r", "").splitlines() if ln.strip()]
+    if not lines:
+        return None
+    header = [h.strip().lower() for h in lines[0].split(",")]
+    if "name" not in header or "compute_cap" not in header:
+        return None
+    name_at, cap_at = header.index("name"), header.index("compute_cap")
+    out = []
+    for line in lines[1:]:
+        cells = [c.strip() for c in line.split(",")]
+        if len(cells) != len(header):
+            return None
+        cap = cells[cap_at]
+        out.append(GpuCompute(cells[name_at], cap if re.fullmatch(r"\d+\.\d+", cap) else None))
+    return tuple(out)

@@ -56,7 +56,7 @@ def unused_bundles(use: InUse | None = None) -> list[Path]:
     environment was built: none has its lockfile or prefix in them, and no lockfile
     an environment was built from points into them (a bundle's localized lock names
     its packages by ``file://`` URL, in the unpacked bundle or its wheel pool)."""
-    from provisioner.bundle.install import file_url
+    from provisioner.env.artifacts import file_url
 
     use = in_use() if use is None else use
     folder = bundles_dir()

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from provisioner.errors import ExitCode, ProvisionError
 from provisioner.inventory import check_env_name, entry, tree_size
-from provisioner.paths import envs_dir, locks_dir, reports_dir, state_dir
+from provisioner.lock.location import own_lock_path
+from provisioner.paths import envs_dir, reports_dir, state_dir
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def remove_environment(name: str) -> Removed:
             state_dir() / f"{name}.json",
             state_dir() / f"{name}.files",  # the drift ledger (provisioner.apply.drift)
             state_dir() / f"{name}.hashes",
-            locks_dir() / f"{name}.conda-lock.yml",
+            own_lock_path(name),
             reports / f"{name}.json",
             *history_of(reports / "history", name),
         ]

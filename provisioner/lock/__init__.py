@@ -68,3 +68,39 @@ class Lock:
             for p in self.packages
             if p.platform == platform and (manager is None or p.manager == manager)
         )
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """Versions a new solve keeps where it can: the packages of an earlier lock, less those
+    to upgrade (``provision lock --upgrade-package``; ``add`` and ``remove``). Soft, as
+    uv's existing-output preferences and rattler's locked packages are: a changed spec
+    still wins over a kept version."""
+
+    keep: tuple[LockedPackage, ...] = ()
+    upgrade: frozenset[str] = frozenset()  # normalized names re-solved freely
+
+    def kept(self, platform: str, manager: PackageManager) -> tuple[LockedPackage, ...]:
+        """The packages of ``platform`` and ``manager`` to keep at their versions."""
+        return tuple(
+            p
+            for p in self.keep
+            if p.platform == platform and p.manager == manager and p.name not in self.upgrade
+        )
+
+
+def lock_diff(
+    old: Lock | None, new: Lock, platform: str
+) -> tuple[list[str], list[tuple[str, str]], list[str]]:
+    """What changes from ``old`` to ``new`` on ``platform``: (added specs, (old, new) spec
+    pairs of changed versions, removed specs), each sorted by name."""
+    before = {p.key: p for p in (old.for_platform(platform) if old else ())}
+    after = {p.key: p for p in new.for_platform(platform)}
+    added = [after[k].spec() for k in sorted(after.keys() - before.keys())]
+    removed = [before[k].spec() for k in sorted(before.keys() - after.keys())]
+    changed = [
+        (before[k].spec(), after[k].spec())
+        for k in sorted(before.keys() & after.keys())
+        if (before[k].version, before[k].build) != (after[k].version, after[k].build)
+    ]
+    return added, changed, removed

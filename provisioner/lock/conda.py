@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+from provisioner.compatdata.numpy_abi import lock_constraints
 from provisioner.errors import ExternalFailure, ProvisionError
-from provisioner.lock import LockedPackage
-from provisioner.lock.inputs import lock_constraints
+from provisioner.lock import LockedPackage, Preferences
 from provisioner.profile import GpuApi, ResolvedProfile, TargetOS
 from provisioner.versions import at_least
 
@@ -38,7 +38,11 @@ DEFAULT_GLIBC = "2.31"
 DEFAULT_LINUX = "5.10"
 DEFAULT_CUDA = "12.0"
 # NVIDIA driver floor -> highest CUDA it runs (CUDA toolkit release notes, table 3).
+# R580 is the first branch for CUDA 13.x: https://docs.nvidia.com/datacenter/tesla/drivers/
+# supported-drivers-and-cuda-toolkit-versions.html (Table 2: R580, CUDA 13.0+), the same
+# floor as data/nvidia.yaml's driver_floors row for CUDA 13.
 CUDA_FOR_DRIVER: tuple[tuple[str, str], ...] = (
+    ("580", "13.0"),
     ("525.60", "12.0"),
     ("520.61", "11.8"),
     ("515.43", "11.7"),
@@ -144,11 +148,15 @@ def conda_specs(resolved: ResolvedProfile, python_available: bool) -> list[str]:
     return specs
 
 
-def solve_conda(resolved: ResolvedProfile, platform: str) -> tuple[LockedPackage, ...]:
-    """Solve ``environment.conda`` (+ Python) for ``platform``; one LockedPackage per record."""
+def solve_conda(
+    resolved: ResolvedProfile, platform: str, prefer: Preferences | None = None
+) -> tuple[LockedPackage, ...]:
+    """Solve ``environment.conda`` (+ Python) for ``platform``; one LockedPackage per
+    record. ``prefer``'s kept packages are rattler's locked packages (preferred versions)."""
     channels = channel_urls(resolved)
+    kept = prefer.kept(platform, "conda") if prefer else ()
     with proxy_environment(resolved.profile.environment.proxy):
-        return asyncio.run(_solve(resolved, platform, channels))
+        return asyncio.run(_solve(resolved, platform, channels, kept))
 
 
 @contextlib.contextmanager
@@ -170,8 +178,30 @@ def proxy_environment(proxy: str | None) -> Iterator[None]:
                 os.environ[key] = value
 
 
+async def _preferred(
+    gw: rattler.Gateway,
+    channels: Sequence[str],
+    platforms: Sequence[rattler.Subdir],
+    kept: Sequence[LockedPackage],
+) -> list[rattler.RepoDataRecord]:
+    """The channels' own records of the kept packages (same name, version and build)."""
+    if not kept:
+        return []
+    wanted = {(p.name, p.version, p.build) for p in kept}
+    found = await gw.query(list(channels), list(platforms), sorted({p.name for p in kept}))
+    return [
+        r
+        for records in found
+        for r in records
+        if (r.name.normalized, str(r.version), str(r.build)) in wanted
+    ]
+
+
 async def _solve(
-    resolved: ResolvedProfile, platform: str, channels: Sequence[str]
+    resolved: ResolvedProfile,
+    platform: str,
+    channels: Sequence[str],
+    kept: Sequence[LockedPackage] = (),
 ) -> tuple[LockedPackage, ...]:
     import rattler
     from rattler.exceptions import (
@@ -189,10 +219,15 @@ async def _solve(
         specs = conda_specs(resolved, python_available)
         if not specs:
             return ()
+        preferred = await _preferred(gw, channels, platforms, kept)
         records = await rattler.solve(
             list(channels),
             specs,
-            constraints=[_conda_constraint(c) for c in lock_constraints(resolved)] or None,
+            locked_packages=preferred or None,
+            constraints=[
+                _conda_constraint(c) for c in lock_constraints(resolved.profile.environment.pip)
+            ]
+            or None,
             gateway=gw,
             platforms=platforms,
             virtual_packages=virtual_packages(resolved, platform),

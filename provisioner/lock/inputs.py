@@ -13,6 +13,7 @@ import hashlib
 import json
 from typing import Any
 
+from provisioner.platforms import target_platforms
 from provisioner.profile import Manager, ResolvedProfile
 
 # Written in the lockfile's metadata.custom_metadata.
@@ -23,8 +24,6 @@ INPUT_KEY_PREFIX = "provision_input:"
 def lock_inputs(resolved: ResolvedProfile) -> dict[str, Any]:
     """Every input of the solve by its profile path (``virtual_packages`` is derived from
     ``requires`` and the target; a venv has no conda solve, so it has none)."""
-    from provisioner.lock.lockfile import platforms_for
-
     p = resolved.profile
     env = p.environment
     conda = env.manager is Manager.conda
@@ -32,10 +31,12 @@ def lock_inputs(resolved: ResolvedProfile) -> dict[str, Any]:
     if conda:  # the solver module (asyncio) only when there is a conda solve
         from provisioner.lock.conda import virtual_package_specs
 
-        for platform in platforms_for(resolved):
+        for platform in target_platforms(p.target):
             virtual[platform] = [list(s) for s in virtual_package_specs(resolved, platform)]
     derived: dict[str, Any] = {}
-    if constraints := lock_constraints(resolved):  # only when some: older locks stay fresh
+    if env.package_indexes:  # inputs that are new are there only when set: older locks
+        derived["environment.package_indexes"] = dict(sorted(env.package_indexes.items()))
+    if constraints := lock_constraints(resolved):  # ... stay fresh
         derived["constraints"] = list(constraints)
     return {
         "target.os": p.target.os.value,

@@ -4,10 +4,10 @@ The file is written by ``conda_lock.lockfile.write_conda_lock_file``, so
 ``conda-lock install``, ``conda-lock render`` and micromamba read it. The hash of
 the lock inputs (:mod:`provisioner.lock.inputs`) is stored in
 ``metadata.custom_metadata`` (``provision_inputs_hash``, with one
-``provision_input:<name>`` digest per input, what :func:`stale_reason` reads) and, per
-platform, in ``metadata.content_hash`` (where conda-lock keeps its own input hash).
-Lockfiles of older versions recorded a hash of the whole profile
-(``provision_content_hash``): they read as stale, saying so.
+``provision_input:<name>`` digest per input, what
+:func:`provisioner.lock.staleness.staleness` reads) and, per platform, in
+``metadata.content_hash`` (where conda-lock keeps its own input hash). Where a
+profile's lockfile lives is :func:`provisioner.lock.location.lock_location`.
 Reading is :mod:`provisioner.lock.reader` (bounded, streamed, checked field by field).
 conda_lock is imported lazily: it costs about 0.5 s.
 """
@@ -19,15 +19,14 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provisioner.lock import Lock, LockedPackage
+from provisioner.lock import Lock, LockedPackage, Preferences
 from provisioner.lock.inputs import (
     INPUT_KEY_PREFIX,
     INPUTS_HASH_KEY,
-    changed_inputs,
     input_digests,
     inputs_hash,
 )
-from provisioner.lock.reader import LEGACY_HASH_KEY, Malformed, read_lockfile
+from provisioner.lock.reader import Malformed, read_lockfile
 from provisioner.lock.reader import order as _order
 from provisioner.platforms import target_platforms
 from provisioner.profile import Manager, ResolvedProfile
@@ -36,22 +35,13 @@ if TYPE_CHECKING:
     from conda_lock.lockfile.v2prelim.models import Lockfile
 
 __all__ = [
-    "LEGACY_HASH_KEY",
     "Malformed",
     "canonical",
-    "default_lockfile_path",
     "lock_profile",
     "platforms_for",
     "read_lockfile",
-    "stale_inputs",
-    "stale_reason",
     "write_lockfile",
 ]
-
-
-def default_lockfile_path(resolved: ResolvedProfile) -> Path:
-    """``<profile dir>/<profile stem>.conda-lock.yml``: beside the profile, committed with it."""
-    return resolved.path.parent / f"{resolved.path.stem}.conda-lock.yml"
 
 
 def platforms_for(resolved: ResolvedProfile) -> tuple[str, ...]:
@@ -59,9 +49,10 @@ def platforms_for(resolved: ResolvedProfile) -> tuple[str, ...]:
     return target_platforms(resolved.profile.target)
 
 
-def lock_profile(resolved: ResolvedProfile) -> Lock:
+def lock_profile(resolved: ResolvedProfile, prefer: Preferences | None = None) -> Lock:
     """Solve the conda part (py-rattler; conda manager only) and resolve the pip part (uv)
-    for every platform the target implies."""
+    for every platform the target implies; ``prefer`` keeps an earlier lock's versions
+    where the specs allow (all but its ``upgrade`` names)."""
     from provisioner.lock.conda import channel_urls, solve_conda
     from provisioner.lock.pip_part import resolve_pip
 
@@ -70,9 +61,9 @@ def lock_profile(resolved: ResolvedProfile) -> Lock:
     conda = resolved.profile.environment.manager is Manager.conda
     for platform in platforms:
         # A venv has no conda part: its Python comes from the host.
-        conda_part = solve_conda(resolved, platform) if conda else ()
+        conda_part = solve_conda(resolved, platform, prefer) if conda else ()
         packages += conda_part
-        packages += resolve_pip(resolved, platform, conda_part)
+        packages += resolve_pip(resolved, platform, conda_part, prefer)
     return canonical(
         Lock(
             content_hash=inputs_hash(resolved),
@@ -82,31 +73,6 @@ def lock_profile(resolved: ResolvedProfile) -> Lock:
             inputs=tuple(input_digests(resolved).items()),
         )
     )
-
-
-def stale_inputs(lock: Lock, resolved: ResolvedProfile) -> tuple[str, ...]:
-    """The lock inputs that changed since the lock was made (``docs/lock.md`` lists them);
-    empty when it is fresh. An older lockfile (no per-input digests) names ``lock format``."""
-    if not lock.inputs:
-        return ("lock format",)
-    changed = changed_inputs(dict(lock.inputs), resolved)
-    if not changed and lock.content_hash != inputs_hash(resolved):
-        return ("provision_inputs_hash",)  # digests agree, the total does not: edited by hand
-    if not changed and tuple(lock.platforms) != platforms_for(resolved):
-        return ("target.os",)
-    return changed
-
-
-def stale_reason(lock: Lock, resolved: ResolvedProfile) -> str | None:
-    """Why the lock is stale, in a few words, or ``None`` when it is fresh."""
-    changed = stale_inputs(lock, resolved)
-    if not changed:
-        return None
-    if changed == ("lock format",):
-        return (
-            "made by an older provision, whose hash covered the whole profile, not the lock inputs"
-        )
-    return f"{', '.join(changed)} changed"
 
 
 def _to_model(lock: Lock, sources: list[str]) -> Lockfile:
@@ -159,6 +125,9 @@ def write_lockfile(lock: Lock, resolved: ResolvedProfile, path: Path) -> Path:
         source = os.path.relpath(resolved.path.resolve(), path.resolve().parent)
     except ValueError:  # another drive on Windows
         source = str(resolved.path.resolve())
+    from provisioner.lock.travel import portable
+
+    lock = portable(lock, resolved.path.resolve().parent, path.parent)
     model = _to_model(lock, [Path(source).as_posix()])
     # A temp folder, not a temp name: conda-lock's help text names the file it writes.
     # mkdtemp: an unpredictable name, created exclusively (mode 0700): nothing planted

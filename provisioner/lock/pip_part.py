@@ -22,6 +22,7 @@ above the bare version), and no nvidia-* wheels are pulled in.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -34,9 +35,9 @@ from packaging.utils import canonicalize_name
 
 from provisioner import platforms, process
 from provisioner.errors import ExternalFailure, ProvisionError
-from provisioner.lock import LockedPackage
+from provisioner.lock import LockedPackage, Preferences
 from provisioner.lock.inputs import lock_constraints
-from provisioner.lock.pipconfig import uv_index_args
+from provisioner.lock.pipconfig import effective_settings, supplied_by_find_links, uv_index_args
 from provisioner.profile import ResolvedProfile
 from provisioner.profile.model import Environment
 from provisioner.uvbin import uv_executable
@@ -73,13 +74,17 @@ def conda_provided(conda_packages: Sequence[LockedPackage]) -> dict[str, str]:
 
 
 def resolve_pip(
-    resolved: ResolvedProfile, platform: str, conda_packages: Sequence[LockedPackage] = ()
+    resolved: ResolvedProfile,
+    platform: str,
+    conda_packages: Sequence[LockedPackage] = (),
+    prefer: Preferences | None = None,
 ) -> tuple[LockedPackage, ...]:
     """Resolve ``environment.pip`` for ``platform`` and ``environment.python``; sorted by name.
 
     Python libraries the conda part already installs (``conda_packages``) are pinned for
     uv as constraints and left out of the pip part, as conda-lock does: the pip part
-    must agree with them instead of overwriting them."""
+    must agree with them instead of overwriting them. ``prefer``'s kept pip packages are
+    written as uv's existing output (``-o pylock.toml``), which uv keeps where it can."""
     env = resolved.profile.environment
     if not env.pip:
         return ()
@@ -91,10 +96,13 @@ def resolve_pip(
         constraints = Path(tmp) / "conda-provided.txt"
         pinned = [f"{n}=={v}" for n, v in sorted(provided.items())]
         constraints.write_text("".join(f"{c}\n" for c in [*pinned, *lock_constraints(resolved)]))
+        args = ["--constraint", str(constraints)]
+        kept = prefer.kept(platform, "pip") if prefer else ()
+        output = Path(tmp) / "pylock.toml" if kept else None
+        if output is not None:
+            output.write_text(preferences_pylock(kept), encoding="utf-8")
         try:
-            packages = _compile(
-                resolved, platform, python_platform, ["--constraint", str(constraints)]
-            )
+            packages = _compile(resolved, platform, python_platform, args, output)
         except ExternalFailure as e:
             named = [f"{n}=={v}" for n, v in sorted(provided.items()) if n in e.message.lower()]
             if named:
@@ -104,6 +112,15 @@ def resolve_pip(
                 )
             raise
     return tuple(p for p in packages if p.name not in provided)
+
+
+def preferences_pylock(kept: Sequence[LockedPackage]) -> str:
+    """A minimal PEP 751 ``pylock.toml`` naming the versions to keep: uv reads an existing
+    output file as preferences (as ``uv pip compile -o`` keeps a requirements file's pins)."""
+    lines = ['lock-version = "1.0"', 'created-by = "provision"']
+    for p in sorted(kept, key=lambda p: p.name):
+        lines += ["", "[[packages]]", f'name = "{p.name}"', f'version = "{p.version}"']
+    return "\n".join(lines) + "\n"
 
 
 def uv_compile(
@@ -118,11 +135,62 @@ def uv_compile(
     """``uv pip compile`` of ``requirements`` into a ``pylock.toml`` for one platform and
     Python, with pip's settings translated for uv and the profile's proxy (not checked)."""
     index_args, uv_env = uv_index_args(env)
+    with tempfile.TemporaryDirectory(prefix="provision-uv-") as tmp:
+        source = _requirements_source(env, requirements, Path(tmp))
+        return _run_compile(
+            env, requirements, source, index_args, uv_env, python, python_platform, extra_args, cwd
+        )
+
+
+def _requirements_source(env: Environment, requirements: Sequence[str], folder: Path) -> str:
+    """``-`` (the requirements on stdin), or a ``pyproject.toml`` that routes each package of
+    ``environment.package_indexes`` to its own index (uv's explicit index and sources: the
+    one way ``uv pip compile`` takes an index for one package). A package whose wheel
+    pip's own find-links already supply keeps to them, as pip would, so a machine whose pip
+    config holds the CPU torch never asks PyTorch's index."""
+    find_links = effective_settings(env).find_links
+    routed = {
+        name: url
+        for name, url in env.package_indexes.items()
+        if not supplied_by_find_links(name, requirements, find_links)
+    }
+    if not routed:
+        return "-"
+    lines = [
+        "[project]",
+        'name = "provision-lock"',
+        'version = "0"',
+        f"dependencies = {json.dumps(list(requirements))}",
+        "[tool.uv.sources]",
+        *(
+            f"{json.dumps(n)} = {{ index = {json.dumps(f'pkg-{i}')} }}"
+            for i, n in enumerate(routed)
+        ),
+    ]
+    for i, url in enumerate(routed.values()):
+        lines += ["[[tool.uv.index]]", f'name = "pkg-{i}"', f"url = {json.dumps(url)}"]
+        lines.append("explicit = true")
+    path = folder / "pyproject.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def _run_compile(
+    env: Environment,
+    requirements: Sequence[str],
+    source: str,
+    index_args: list[str],
+    uv_env: dict[str, str],
+    python: str,
+    python_platform: str,
+    extra_args: Sequence[str],
+    cwd: Path | None,
+) -> process.Completed:
     argv: list[str] = [
         uv_executable(),
         "pip",
         "compile",
-        "-",
+        source,
         "--format",
         "pylock.toml",
         "--no-header",
@@ -141,7 +209,7 @@ def uv_compile(
         child_env.update(HTTPS_PROXY=env.proxy, HTTP_PROXY=env.proxy)
     return process.run(
         argv,
-        stdin="\n".join(requirements).encode() + b"\n",
+        stdin="\n".join(requirements).encode() + b"\n" if source == "-" else b"",
         env=child_env,
         timeout=RESOLVE_TIMEOUT_S,
         check=False,
@@ -150,9 +218,17 @@ def uv_compile(
 
 
 def _compile(
-    resolved: ResolvedProfile, platform: str, python_platform: str, extra_args: list[str]
+    resolved: ResolvedProfile,
+    platform: str,
+    python_platform: str,
+    extra_args: list[str],
+    output: Path | None = None,
 ) -> tuple[LockedPackage, ...]:
+    """uv's resolution; with ``output`` (a pylock.toml of preferences) uv reads it first
+    and writes the result there."""
     env = resolved.profile.environment
+    if output is not None:
+        extra_args = [*extra_args, "--output-file", str(output)]
     result = uv_compile(
         env,
         env.pip,
@@ -163,7 +239,8 @@ def _compile(
     )
     if result.returncode != 0 or result.timed_out:
         raise _resolve_error(result.err or result.out, platform, env.python)
-    return parse_pylock(result.out, platform)
+    text = output.read_text(encoding="utf-8") if output is not None else result.out
+    return parse_pylock(text, platform)
 
 
 def parse_pylock(text: str, platform: str) -> tuple[LockedPackage, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import configparser
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,3 +119,42 @@ def uv_index_args(
             args += ["--constraint", constraint]
     uv_env = {"SSL_CERT_FILE": settings.cert} if settings.cert else {}
     return args, uv_env
+
+
+def _local_folder(link: str) -> Path | None:
+    if link.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return Path(unquote(urlparse(link).path))
+    return None if "://" in link else Path(link)
+
+
+def supplied_by_find_links(
+    package: str, requirements: Sequence[str], find_links: Sequence[str]
+) -> bool:
+    """Whether a local find-links folder holds a wheel of ``package`` that fits every
+    requirement naming it (``torch==2.13.0`` is fitted by ``torch-2.13.0+cpu-...whl``)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+    wanted = canonicalize_name(package)
+    specs = []
+    for text in requirements:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(req.name) == wanted:
+            specs.append(req.specifier)
+    for link in find_links:
+        folder = _local_folder(link)
+        if folder is None or not folder.is_dir():
+            continue
+        for wheel in folder.glob("*.whl"):
+            try:
+                name, version, _build, _tags = parse_wheel_filename(wheel.name)
+            except InvalidWheelFilename:
+                continue
+            if name == wanted and all(s.contains(version, prereleases=True) for s in specs):
+                return True
+    return False

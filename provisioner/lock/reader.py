@@ -32,7 +32,6 @@ from provisioner.inputs import LOCKFILE, Unreadable, opened
 from provisioner.lock import Lock, LockedPackage
 from provisioner.lock.inputs import INPUT_KEY_PREFIX, INPUTS_HASH_KEY
 
-LEGACY_HASH_KEY = "provision_content_hash"  # older lockfiles: the whole profile's hash
 MAX_DEPTH = 16  # a lockfile nests 4 levels deep
 
 
@@ -45,11 +44,13 @@ def read_lockfile(path: Path, data: bytes | None = None) -> Lock:
     missing, unreadable or malformed file is one clear error (exit 2)."""
     path = Path(path)
     fix = f"re-create it with `provision lock` (or delete {path.name})"
+    from provisioner.lock.travel import located
+
     try:
         if data is not None:
-            return parse_lock(data)
+            return located(parse_lock(data), path.parent)
         with opened(path, LOCKFILE) as stream:
-            return parse_lock(stream)
+            return located(parse_lock(stream), path.parent)
     except Unreadable as e:
         if not path.exists() and not path.is_symlink():
             raise ProvisionError(
@@ -98,13 +99,11 @@ def parse_lock(source: bytes | BinaryIO) -> Lock:
         if str(k).startswith(INPUT_KEY_PREFIX)
     )
     first_hash = next(iter(content_hashes.values()), "")
-    content_hash = (
-        custom.get(INPUTS_HASH_KEY)
-        or custom.get(LEGACY_HASH_KEY)
-        or "sha256:" + (first_hash if isinstance(first_hash, str) else "")
+    content_hash = custom.get(INPUTS_HASH_KEY) or "sha256:" + (
+        first_hash if isinstance(first_hash, str) else ""
     )
     if INPUTS_HASH_KEY not in custom:
-        inputs = ()  # an older lockfile: its hash is not of the lock inputs
+        inputs = ()  # not made by `provision lock`: no lock inputs recorded
     _field(top, "package", list, "")  # present, a list (its entries were read on the way)
     return Lock(
         content_hash=str(content_hash),

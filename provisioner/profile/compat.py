@@ -23,6 +23,7 @@ from provisioner.profile.compat_fields import LISTS, Check, Failure, find, get, 
 from provisioner.profile.compat_releases import CHECKS as RELEASE_CHECKS
 from provisioner.profile.diagnostics import model_of
 from provisioner.profile.extends import Merged
+from provisioner.profile.model import Profile
 from provisioner.profile.specs import pinned_version
 from provisioner.profile.yamlnodes import Loc, dotted
 from provisioner.versions import at_least, minor_between
@@ -254,8 +255,6 @@ CHECKS: dict[str, Check] = {
 def check_partial(merged: Merged, invalid: list[Loc]) -> list[Diagnostic]:
     """The rules on a profile that failed validation: defaults filled in, and rules that
     read an invalid field left out (that field already has its own error)."""
-    from provisioner.profile.model import Profile
-
     data = with_defaults(Profile, merged.data)
     bad = frozenset(".".join(str(p) for p in loc) for loc in invalid)
     try:

@@ -96,6 +96,13 @@ PipSpec = Annotated[str, AfterValidator(check_pip_spec)]
 IndexUrl = Annotated[str, AfterValidator(check_index_url)]
 FindLink = Annotated[str, AfterValidator(check_find_link)]
 ProxyUrl = Annotated[str, AfterValidator(check_proxy_url)]
+PipName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$",
+        description="A pip package name (PEP 508), e.g. torch.",
+    ),
+]
 
 
 class Target(_Frozen):
@@ -202,6 +209,13 @@ class Environment(_Frozen):
         default=(),
         description="Extra pip find-links locations: http(s):// or file:// URLs, or local "
         "folders (no spaces or quotes).",
+    )
+    package_indexes: dict[PipName, IndexUrl] = Field(
+        default_factory=dict,
+        description="Indexes that serve only the packages named here (uv's explicit "
+        "indexes): {torch: https://download.pytorch.org/whl/cpu} takes torch from "
+        "PyTorch's CPU index and every other package from the usual indexes. pip's own "
+        "find-links win for a package when they hold a wheel that fits its pin.",
     )
     index_strategy: IndexStrategy = Field(
         default=IndexStrategy.unsafe_first_match,

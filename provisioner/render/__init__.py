@@ -58,6 +58,24 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _existing(target: Path, size: int) -> bytes | None:
+    """The bytes of an existing output file (None when they cannot be the same: a
+    different size); a pipe, a device or a socket in the output folder is refused, not
+    read (a pipe never ends) nor replaced."""
+    import stat
+
+    from provisioner.errors import ProvisionError
+    from provisioner.inputs import file_kind
+
+    info = target.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise ProvisionError(
+            f"{target}: {file_kind(info.st_mode)} where provision writes a file",
+            hint=f"remove it, or choose another output folder than {target.parent}",
+        )
+    return target.read_bytes() if info.st_size == size else None
+
+
 def write_files(outdir: Path, files: Mapping[str, tuple[str, bool]]) -> list[Written]:
     """Write ``{name: (text, executable)}`` under ``outdir``, comparing bytes first.
 
@@ -72,7 +90,7 @@ def write_files(outdir: Path, files: Mapping[str, tuple[str, bool]]) -> list[Wri
         data = text.encode("utf-8")
         mode = 0o755 if executable else 0o644
         if target.exists():
-            same = target.read_bytes() == data
+            same = _existing(target, len(data)) == data
             action = WriteAction.identical if same else WriteAction.overwrite
         else:
             same = False

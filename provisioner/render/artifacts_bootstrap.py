@@ -38,7 +38,7 @@ from provisioner.lock import Lock
 from provisioner.platforms import target_subdir
 from provisioner.profile import ResolvedProfile
 from provisioner.render import Artifact, RenderContext
-from provisioner.render.jinja import render_template
+from provisioner.templating import render_template
 
 NO_LOCK_MESSAGE = "no conda-lock.yml here: run `provision lock PROFILE` before render"
 

@@ -12,7 +12,7 @@ from provisioner.host import patterns
 from provisioner.host.linux_driver import FILES_SOURCE
 from provisioner.host.parse_windows import SOFTWARE_ADAPTERS, WINDOWS_QUERY
 from provisioner.render import Artifact, RenderContext
-from provisioner.render.jinja import render_template
+from provisioner.templating import render_template
 
 
 def script_args(pc: PlannedCheck) -> list[str]:
@@ -54,6 +54,8 @@ def script_context(ctx: RenderContext) -> dict[str, Any]:
     checks = []
     for pc in plan_checks(ctx.resolved):
         rec = pc.record
+        if not rec.in_scripts:
+            continue  # doctor-only (records.DOCTOR_ONLY_KINDS)
         checks.append(
             {
                 "id": rec.id,

@@ -16,7 +16,7 @@ import yaml
 
 from provisioner.profile.extends import package_name
 from provisioner.render import Artifact, RenderContext
-from provisioner.render.jinja import render_template
+from provisioner.templating import render_template
 
 ENV_ARTIFACT_NAME = "environment.yml"
 _LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # YAML 1.1 line breaks
@@ -58,6 +58,8 @@ def pip_index_settings(ctx: RenderContext) -> list[str]:
         out.append(f"PIP_EXTRA_INDEX_URL={' '.join(env.extra_index_urls)}")
     if env.find_links:
         out.append(f"PIP_FIND_LINKS={' '.join(env.find_links)}")
+    for name, url in env.package_indexes.items():  # pip has no per-package index setting
+        out.append(f"{name} only from {url}: `pip install {name} --index-url {url}` first")
     return out
 
 

@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provisioner.errors import ExitCode, ProvisionError
-from provisioner.render import Artifact, RenderContext, Written, write_files
+from provisioner import __version__
+from provisioner.errors import ExitCode, ProvisionError, relpath
+from provisioner.lock.location import lock_location
+from provisioner.profile.resolved import one_line
+from provisioner.render import Artifact, RenderContext, Written, sha256_text, write_files
 
 if TYPE_CHECKING:
     from provisioner.lock import Lock
@@ -42,8 +45,6 @@ def render_files(
 ) -> dict[str, tuple[str, bool]]:
     """Every artifact's text for this profile (with the lock's text and :class:`Lock`
     when there is one), then ``manifest.json``: name -> (text, executable)."""
-    from provisioner import __version__
-
     extras: dict[str, Any] = {}
     if locked is not None:
         extras["lock_text"], extras["lock"] = locked
@@ -78,11 +79,13 @@ def owned_files(output: Path) -> list[str]:
     folder is render's, so a file it no longer writes (``bootstrap.ps1`` after rendering
     a linux profile over a windows one) is removed, not left behind unlisted. Files the
     manifest does not list are never touched; an unreadable manifest owns nothing."""
-    try:
-        doc = json.loads((output / MANIFEST_NAME).read_text(encoding="utf-8"))
+    from provisioner.inputs import MANIFEST, Unreadable, read_bounded
+
+    try:  # bounded: a pipe or a huge file planted there owns nothing
+        doc = json.loads(read_bounded(output / MANIFEST_NAME, MANIFEST).decode("utf-8"))
         entries = doc["files"] if doc.get("tool") == "provision" else []
         names = [e["name"] for e in entries if isinstance(e, dict)]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (Unreadable, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return []
     return [n for n in names if isinstance(n, str) and n and Path(n).name == n and n != ".."]
 
@@ -101,10 +104,10 @@ def _remove(path: Path) -> bool:
     return True
 
 
-def lockfile_path(profile: Path, lockfile: Path | None) -> Path | None:
-    """``--lockfile``, else ``<profile stem>.conda-lock.yml`` beside the profile when it
-    exists, else None."""
-    candidate = lockfile or profile.with_name(f"{profile.stem}.conda-lock.yml")
+def lockfile_path(resolved: ResolvedProfile, lockfile: Path | None) -> Path | None:
+    """``--lockfile``, else the profile's lockfile
+    (:func:`provisioner.lock.location.lock_location`) when it exists, else None."""
+    candidate = lockfile or lock_location(resolved).path
     return candidate if lockfile is not None or candidate.is_file() else None
 
 
@@ -114,12 +117,11 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
     A malformed lockfile, or one whose lock inputs are not the profile's (stale, or
     another profile's), is refused with exit 2: the scripts would install the wrong
     packages."""
-    from provisioner.errors import relpath
     from provisioner.inputs import LOCKFILE, Unreadable, read_bounded
-    from provisioner.lock.lockfile import read_lockfile, stale_reason
-    from provisioner.profile.resolved import one_line
+    from provisioner.lock.lockfile import read_lockfile
+    from provisioner.lock.staleness import staleness
 
-    path = lockfile_path(resolved.path, lockfile)
+    path = lockfile_path(resolved, lockfile)
     if path is None:
         return None
     # One bounded read (a FIFO or a device is exit 2, not a hang), parsed from the bytes.
@@ -134,10 +136,11 @@ def read_lock(resolved: ResolvedProfile, lockfile: Path | None) -> tuple[str, Lo
             hint=e.fix if isinstance(e, Unreadable) else fix,
         ) from None
     lock = read_lockfile(path, data)  # exit 2 naming the field that is wrong
-    why = stale_reason(lock, resolved)
-    if why is not None:
+    stale = staleness(lock, resolved)
+    if stale is not None:
+        why = stale.describe()
         shown, profile = one_line(relpath(path)), one_line(relpath(resolved.path))
-        own = resolved.path.with_name(f"{resolved.path.stem}.conda-lock.yml")
+        own = lock_location(resolved).path
         # Re-locking into a --lockfile that is not this profile's own would overwrite
         # another profile's lock: then the fix writes the profile's own lockfile.
         where = ""
@@ -168,8 +171,6 @@ def artifacts(resolved: ResolvedProfile, ctx: RenderContext) -> list[Artifact]:
 
 def manifest_text(ctx: RenderContext, files: dict[str, tuple[str, bool]]) -> str:
     """``manifest.json``: every rendered file with its sha256, plus the profile's hash."""
-    from provisioner.render import sha256_text
-
     doc = {
         "tool": "provision",
         "tool_version": ctx.tool_version,

@@ -25,12 +25,11 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 SCHEMA = "provision-report/2"
 SCHEMA_VERSION = 2
-SUPPORTED_VERSIONS = (1, 2)
+SUPPORTED_VERSIONS = (2,)  # provision 0.1.0, the first release, writes 2
 HOST_NAME_VAR = "PROVISION_HOST_NAME"
 RUN_ID_VAR = "PROVISION_RUN_ID"
 BUNDLE_ID_VAR = "PROVISION_BUNDLE_ID"
@@ -225,21 +224,6 @@ class Report(_Frozen):
     previous: PreviousRun | None = None
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _upgrade(cls, data: Any) -> Any:
-        """Schema 1 had no ``schema_version`` and named the host only by ``node``."""
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        if "schema_version" not in data and data.get("schema") == "provision-report/1":
-            data["schema_version"] = 1
-            host = data.get("host")
-            if isinstance(host, dict) and "name" not in host:
-                node = host.get("node") or ""
-                data["host"] = {**host, "name": node, "hostname": node}
-        return data
 
     @field_validator("schema_version")
     @classmethod

@@ -3,7 +3,7 @@
 Public API: :func:`run_smoke` (used by ``provision verify`` and as ``apply``'s last
 step) and :class:`SmokeResult` (``.passed``, ``.as_json()``, ``.summary_lines()``).
 The script itself is assembled from the modules of ``smoke/script/`` and
-``templates/smoke_test.py.j2`` (render/artifacts_smoke.py).
+``templates/smoke_test.py.j2`` (smoke/pack.py).
 """
 
 from provisioner.smoke.result import Finding, SmokeResult, Stage

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.signatures import match_log
+from provisioner.diagnosis import match_log
 from provisioner.smoke.result import Finding
 
 

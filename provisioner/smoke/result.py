@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from provisioner.profile import Device, Framework
+
 SCHEMA = "provision.smoke-result/1"
 STAGES = ("import", "device", "placement", "training", "speed")
 
@@ -180,7 +182,6 @@ class SmokeResult:
     def _notes(self) -> list[str]:
         """The framework's known trap when no accelerator was used, and the selection
         rule when several devices were visible (from ``smoke.frameworks``)."""
-        from provisioner.profile import Device, Framework
         from provisioner.smoke.frameworks import NOTES, selection_rule
 
         try:

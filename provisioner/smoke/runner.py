@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from provisioner import process
+from provisioner import __version__, process
 from provisioner.profile import ResolvedProfile
 from provisioner.smoke.diagnosis import decide, findings_in
 from provisioner.smoke.result import SmokeResult, fields_from_script
@@ -45,12 +45,10 @@ def child_environment(
 
 def render_script(resolved: ResolvedProfile, folder: Path) -> Path:
     """Render ``smoke_test.py`` for this profile into ``folder``."""
-    from provisioner import __version__
-    from provisioner.render import RenderContext
-    from provisioner.render.artifacts_smoke import render_smoke_test
+    from provisioner.smoke.pack import smoke_script_text
 
     path = folder / "smoke_test.py"
-    path.write_text(render_smoke_test(RenderContext(resolved, __version__)), encoding="utf-8")
+    path.write_text(smoke_script_text(resolved, __version__), encoding="utf-8")
     return path
 
 

@@ -198,9 +198,9 @@ def test_an_edited_file_fails_verify_and_apply_relinks_its_package(
 def test_a_failed_apply_force_clears_the_verified_mark(cpu: tuple[Provision, Path]) -> None:
     provision, profile = cpu
     assert step(apply_json(provision, profile), "verify")["status"] == "ok"
-    # Damage no package's record covers: a .pth file that stops every interpreter start.
-    pth = site_packages(provision) / "zz-broken.pth"
-    pth.write_text("import sys; sys.exit(3)\n")
+    # A smoke test no training passes (no file is damaged: apply --force repairs files).
+    text = profile.read_text()
+    profile.write_text(text.replace("min_loss_drop: 10", "min_loss_drop: 1000000"))
     try:
         done = provision("apply", "--json", "--force", str(profile))
         assert done.returncode == 1, done.stderr[-3000:]
@@ -208,7 +208,7 @@ def test_a_failed_apply_force_clears_the_verified_mark(cpu: tuple[Provision, Pat
         state = provision.state("cpu")
         assert state is not None and state["phase"] == "built" and state["verified_at"] == ""
     finally:
-        pth.unlink()
+        profile.write_text(text)
     assert apply_json(provision, profile)["verify"]["passed"] is True
 
 
@@ -303,3 +303,23 @@ def test_a_record_edited_with_its_file_is_still_drift(cpu: tuple[Provision, Path
     assert "torch/version.py" in repaired
     assert "tampered" not in target.read_text()
     assert provision("verify", str(profile)).returncode == 0
+
+
+def test_a_pth_planted_in_site_packages_fails_verify_and_apply_force_removes_it(
+    cpu: tuple[Provision, Path],
+) -> None:
+    """No package's RECORD lists it (uv links every file of its cache entry): a file at
+    the top of site-packages that no verified package installs."""
+    provision, profile = cpu
+    assert step(apply_json(provision, profile), "verify")["status"] == "ok"
+    pth = site_packages(provision) / "zz-broken.pth"
+    pth.write_text("import sys; sys.exit(3)\n")
+    try:
+        done = provision("verify", str(profile))
+        assert done.returncode == 1
+        assert "pip:?: zz-broken.pth (added)" in done.stdout + done.stderr
+        report = apply_json(provision, profile)  # verify cleared the mark: apply checks files
+        assert "zz-broken.pth" in step(report, "environment")["reason"]
+        assert not pth.exists() and report["verify"]["passed"] is True
+    finally:
+        pth.unlink(missing_ok=True)

@@ -7,19 +7,22 @@ A venv profile and lockfiles written with the real writer: no solve runs here (t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
-from provisioner.apply.lockstep import LockStep, data_lock_path, lockfile_unwritable
+from provisioner.apply.lockstep import LockStep, lockfile_unwritable
 from provisioner.apply.run import Context, Findings, LockMode, Options
 from provisioner.apply.state import State, file_sha256
 from provisioner.errors import ExitCode, ExternalFailure, HostNotReady, ProvisionError
 from provisioner.lock import Lock, LockedPackage
 from provisioner.lock.inputs import input_digests, inputs_hash
-from provisioner.lock.lockfile import default_lockfile_path, write_lockfile
-from provisioner.profile import ResolvedProfile, load_profile
+from provisioner.lock.location import lock_location
+from provisioner.lock.lockfile import write_lockfile
+from provisioner.lock.staleness import Cause
+from provisioner.profile import ResolvedProfile, default_profile_path, load_profile
 from tests.support.profiles import profile_document, write_profile
 
 MODES: tuple[LockMode, ...] = ("update", "locked", "frozen")
@@ -47,7 +50,7 @@ def lock_for(resolved: ResolvedProfile, platforms: tuple[str, ...] = ("linux-64"
 
 
 def beside(resolved: ResolvedProfile, lock: Lock | None = None) -> Path:
-    return write_lockfile(lock or lock_for(resolved), resolved, default_lockfile_path(resolved))
+    return write_lockfile(lock or lock_for(resolved), resolved, lock_location(resolved).path)
 
 
 def edit_pip(resolved: ResolvedProfile, pip: list[str]) -> ResolvedProfile:
@@ -87,7 +90,9 @@ def test_a_stale_lock_beside_the_profile_is_updated_in_place_by_default(tmp_path
         "change",
         f"update the stale lock {path} in place (environment.pip changed)",
     )
-    assert found.details["beside"] is True and found.locked is None
+    assert found.beside is True and found.locked is None and found.target == path
+    assert found.stale is not None and found.stale.cause is Cause.INPUTS
+    assert found.stale.inputs == ("environment.pip",)
 
 
 def test_locked_refuses_a_stale_lock_beside_the_profile(tmp_path: Path) -> None:
@@ -117,14 +122,14 @@ def test_without_any_lock_apply_locks_into_its_own_folder_unless_frozen(
 ) -> None:
     resolved = profile(tmp_path)
     context = ctx(resolved, mode)
-    own = data_lock_path(context)
+    own = lock_location(context.resolved).own
     if status == "fail":
         with pytest.raises(ProvisionError) as e:
             check(context)
         assert e.value.exit_code == ExitCode.INVALID
         assert e.value.message == (
             f"--frozen: there is no lock to install: neither "
-            f"{default_lockfile_path(resolved)} nor {own} exists"
+            f"{lock_location(resolved).path} nor {own} exists"
         )
         return
     assert check(context) == ("change", f"lock into {own} (no lockfile yet)", False)
@@ -140,7 +145,7 @@ def test_locked_needs_a_lock_beside_the_profile(tmp_path: Path) -> None:
 def test_apply_s_own_fresh_lock_is_used(tmp_path: Path, mode: LockMode) -> None:
     resolved = profile(tmp_path)
     context = ctx(resolved, mode)
-    own = write_lockfile(lock_for(resolved), resolved, data_lock_path(context))
+    own = write_lockfile(lock_for(resolved), resolved, lock_location(context.resolved).own)
     assert check(context) == ("ok", f"fresh lock {own}", True)
 
 
@@ -149,7 +154,7 @@ def test_a_damaged_own_lock_is_made_again_but_frozen_stops_on_it(
     tmp_path: Path, damage: bytes
 ) -> None:
     resolved = profile(tmp_path)
-    own = data_lock_path(ctx(resolved))
+    own = lock_location(resolved).own
     own.parent.mkdir(parents=True)
     own.write_bytes(damage)
     status, reason, fresh = check(ctx(resolved, "update"))
@@ -162,7 +167,7 @@ def test_a_damaged_own_lock_is_made_again_but_frozen_stops_on_it(
 
 def test_a_damaged_lock_beside_the_profile_is_exit_2_in_every_mode(tmp_path: Path) -> None:
     resolved = profile(tmp_path)
-    default_lockfile_path(resolved).write_text("package: [\n")
+    lock_location(resolved).path.write_text("package: [\n")
     for mode in MODES:
         with pytest.raises(ProvisionError, match="not a valid conda-lock file") as e:
             check(ctx(resolved, mode))
@@ -252,3 +257,32 @@ def test_an_unwritable_lock_folder_is_named(tmp_path: Path) -> None:
         == f"cannot create files in {missing.parent} (No such file or directory)"
     )
     assert list(tmp_path.iterdir()) == []  # the probe leaves nothing behind
+
+
+def test_a_shipped_profile_s_lockfile_is_provision_s_own_and_locked_holds_it_to_that(
+    tmp_path: Path,
+) -> None:
+    """The shipped profile's folder is the installed package: its lockfile is the one
+    `provision lock` writes for it under PROVISION_HOME, which --locked uses when fresh
+    and refuses when stale or missing."""
+    resolved = load_profile(default_profile_path())
+    where = lock_location(resolved)
+    assert where.path == where.own and not where.beside
+    assert where.own.parent == tmp_path / "home" / "locks"
+    with pytest.raises(HostNotReady) as e:
+        check(ctx(resolved, "locked"))
+    assert e.value.message == f"--locked: there is no lockfile ({where.own})"
+    fresh = lock_for(resolved)
+    write_lockfile(fresh, resolved, where.own)
+    assert check(ctx(resolved, "locked")) == ("ok", f"fresh lock {where.own}", True)
+    inputs = tuple((k, "0" * 16 if k == "environment.pip" else v) for k, v in fresh.inputs)
+    write_lockfile(replace(fresh, inputs=inputs), resolved, where.own)
+    with pytest.raises(HostNotReady) as e:
+        check(ctx(resolved, "locked"))
+    assert e.value.message == (
+        f"--locked: the lockfile {where.own} is stale (environment.pip changed)"
+    )
+    assert check(ctx(resolved, "update"))[:2] == (
+        "change",
+        f"lock into {where.own} (stale: environment.pip changed)",
+    )

@@ -25,7 +25,8 @@ from provisioner.apply.run import (
 from provisioner.apply.state import State, env_fingerprint, read_state, state_path, write_state
 from provisioner.apply.steps import EnvironmentStep
 from provisioner.apply.workflow import execute, os_failure
-from provisioner.env import BACKENDS, EnvDiff
+from provisioner.env import EnvDiff
+from provisioner.env.registry import BACKENDS
 from provisioner.errors import ExitCode, ExternalFailure
 from provisioner.lock import Lock, LockedPackage
 from provisioner.profile import default_profile_path, load_profile
@@ -264,7 +265,9 @@ def test_environment_change_installs_the_diff_its_check_found(
     monkeypatch.setenv("PROVISION_HOME", str(tmp_path / "home"))
     backend = FakeBackend()
     monkeypatch.setitem(BACKENDS, ctx.manager, lambda python: backend)
-    six = LockedPackage("pip", "six", "1.17.0", "linux-64", "file:///six.whl", "ab" * 32)
+    wheel = tmp_path / "six.whl"  # a local file the lock names must exist (lock/travel.py)
+    wheel.write_bytes(b"")
+    six = LockedPackage("pip", "six", "1.17.0", "linux-64", wheel.as_uri(), "ab" * 32)
     lock = Lock("sha256:x", ("linux-64",), (), (six,))
     ref = LockRef(tmp_path / "p.conda-lock.yml", "cd" * 32, lock)
     fresh = LockFinding("ok", "fresh", locked=ref, fresh=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from provisioner.render.jinja import quote_ps
+from provisioner.templating import quote_ps
 from tests.bootstrap.bootstrap_e2e import Renderer, small_profile
 from tests.pypi_index import small_index
 from tests.support.powershell import nodes_of_type, parse, parse_errors, walk

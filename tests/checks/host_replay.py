@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -103,6 +104,15 @@ def diagnose_host(h: ReplayedHost, profile: Path, snapshot_dir: Path) -> Diagnos
     snap = snapshot_dir / f"{h.name}.json"
     probe.save(snap)
     return diagnose(resolved, facts_file=snap)
+
+
+def as_scripts_see_it(doc: dict[str, Any]) -> dict[str, Any]:
+    """doctor's JSON without its doctor-only checks (records.DOCTOR_ONLY_KINDS), which
+    check.sh and check.ps1 leave out: what the scripts must print."""
+    from provisioner.checks.records import load_checks
+
+    only = {r.id for r in load_checks() if not r.in_scripts}
+    return {**doc, "checks": [c for c in doc["checks"] if c["id"] not in only]}
 
 
 def statuses(d: Diagnosis) -> dict[str, object]:

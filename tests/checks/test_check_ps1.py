@@ -16,7 +16,7 @@ from provisioner.checks.records import load_checks
 from provisioner.profile import load_profile
 from provisioner.render import RenderContext
 from provisioner.render.artifacts_checks import render_check_ps1, script_args
-from provisioner.render.jinja import quote_ps
+from provisioner.templating import quote_ps
 from tests.checks.host_replay import profile_paths
 from tests.support.powershell import parse_errors
 
@@ -41,6 +41,9 @@ def test_every_check_id_appears_once_with_its_quoted_values(profile: Path) -> No
     text = rendered(profile)
     resolved = load_profile(profile)
     for pc in plan_checks(resolved):
+        if not pc.record.in_scripts:  # doctor-only (records.DOCTOR_ONLY_KINDS)
+            assert quote_ps(pc.id) not in text, pc.id
+            continue
         calls = re.findall(rf"^(Invoke-Check|Skip-Check) {re.escape(quote_ps(pc.id))} ", text, re.M)
         assert calls == ["Invoke-Check" if pc.applicable else "Skip-Check"], pc.id
         if pc.applicable:
@@ -49,7 +52,8 @@ def test_every_check_id_appears_once_with_its_quoted_values(profile: Path) -> No
             )
             for value in script_args(pc):
                 assert quote_ps(value) in line, (pc.id, value)
-    assert len(load_checks()) == len(re.findall(r"^(?:Invoke|Skip)-Check ", text, re.M))
+    scripted = [r for r in load_checks() if r.in_scripts]
+    assert len(scripted) == len(re.findall(r"^(?:Invoke|Skip)-Check ", text, re.M))
 
 
 def test_profile_values_are_single_quoted_literals(tmp_path: Path) -> None:
@@ -74,3 +78,19 @@ def test_check_ps1_is_ascii() -> None:
     """Windows PowerShell 5.1 reads a BOM-less script in the ANSI code page."""
     for profile in profile_paths():
         rendered(profile).encode("ascii")
+
+
+def test_inside_wsl_the_adapter_query_goes_encoded_and_prints_utf8() -> None:
+    """powershell.exe -EncodedCommand takes base64 of UTF-16LE: no space or quote for any
+    caller to mangle; the script it carries is doctor's query after setting UTF-8 output
+    (a GPU name outside the OEM code page would become '?')."""
+    import base64
+
+    from provisioner.host.parse_windows import WINDOWS_QUERY
+
+    text = rendered(profile_paths()[0])
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("$WindowsQueryEncoded = ")]
+    encoded = line.split(" = ", 1)[1].strip("'")
+    script = base64.b64decode(encoded).decode("utf-16-le")
+    assert script == "[Console]::OutputEncoding=[Text.Encoding]::UTF8;" + WINDOWS_QUERY
+    assert "'-EncodedCommand', $WindowsQueryEncoded" in text

@@ -33,6 +33,7 @@ HEALTHY: dict[str, Fact] = {
     "nvidia.driver-model": Observed("WDDM"),
     "gpu.adapters": Observed(("nvidia|555.99|NVIDIA GeForce RTX 4070",), "nvidia-smi"),
     "python.versions": Observed(("3.11.9",)),
+    "gpu.compute": Observed(("8.9|NVIDIA GeForce RTX 4070",), "nvidia-smi --query-gpu"),
 }
 
 

@@ -18,7 +18,7 @@ from provisioner.render.artifacts_checks import (
     render_check_sh,
     shared_patterns,
 )
-from tests.checks.host_replay import PROFILES_DIR, ReplayedHost, diagnose_host
+from tests.checks.host_replay import PROFILES_DIR, ReplayedHost, as_scripts_see_it, diagnose_host
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "provisioner" / "templates"
 
@@ -54,7 +54,7 @@ def test_a_changed_reason_reaches_doctor_and_check_sh(
     monkeypatch.setattr(patterns, "REASON_INTEROP_OFF", "interop off (changed in one place)")
     h = host("wsl2-interop-disabled")
     profile = PROFILES_DIR / "directml-wsl2.yaml"
-    want = diagnose_host(h, profile, tmp_path).as_json()
+    want = as_scripts_see_it(diagnose_host(h, profile, tmp_path).as_json())
     script = tmp_path / "check.sh"
     script.write_text(render_check_sh(RenderContext(load_profile(profile), "test")))
     done = subprocess.run(

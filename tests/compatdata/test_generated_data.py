@@ -25,7 +25,7 @@ def snapshot() -> dict[str, Any]:
 def test_data_regenerates_byte_identical_from_the_snapshot() -> None:
     """CI's check: `invoke compat-data` would change nothing."""
     assert generate(snapshot()) == releases.DATA.read_text(encoding="utf-8"), (
-        "provisioner/data/compat_pypi.yaml is not what the snapshot generates: "
+        "provisioner/data/compat_pypi.json is not what the snapshot generates: "
         "run `invoke compat-data` (or `invoke refresh-compat` to read PyPI again)"
     )
 

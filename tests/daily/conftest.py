@@ -106,6 +106,8 @@ environment:
   name: team         # our own environment
   pip:
     - tabulate==0.8.10   # tables in the reports
+  variables:
+    TEAM_DEVICE: "cpu:0"
 """
 
 

@@ -30,6 +30,7 @@ NOT_OURS = {"provisioner", "provision"}
 THIRD_PARTY = {
     "ansible": "the ansible.windows collection for the Windows play (docs/imaging.md)",
     "ansible-core": "the controller that runs the exported playbook",
+    "tensorflow": "a user's command quoted from a failure log (docs/checks.md)",
 }
 INSTALL = re.compile(r"\b(?:uv pip|pipx|pip3?|-m pip) install\b([^`\n]*)")
 

@@ -105,6 +105,31 @@ def test_a_file_edited_in_rattlers_cache_is_extracted_again(tmp_path: Path) -> N
     assert cached.read_text() == "2.0\n"  # the entry itself was extracted again
 
 
+def test_a_file_poisoned_in_rattlers_cache_with_its_paths_json_rewritten_is_not_linked(
+    tmp_path: Path,
+) -> None:
+    """The entry's own info/paths.json rewritten to match the edited file: the entry is
+    checked against the paths.json inside the verified archive, not its own copy."""
+    _, lock = conda_lock(tmp_path)
+    CondaBackend().install(tmp_path / "first", lock, LINUX, quiet=True)
+    entry = tmp_path / "rattler-cache" / "pkgs" / "tool-2.0-0"
+    cached = entry / "share" / "tool" / "VERSION"
+    evil = b"evil!\n"
+    cached.unlink()  # a new inode: the first environment keeps its file
+    cached.write_bytes(evil)
+    paths_json = entry / "info" / "paths.json"
+    data = json.loads(paths_json.read_text())
+    for item in data["paths"]:
+        if item["_path"] == "share/tool/VERSION":
+            item.update(sha256=hashlib.sha256(evil).hexdigest(), size_in_bytes=len(evil))
+    paths_json.unlink()
+    paths_json.write_text(json.dumps(data))
+    CondaBackend().install(tmp_path / "second", lock, LINUX, quiet=True)
+    assert (tmp_path / "second" / "share" / "tool" / "VERSION").read_text() == "2.0\n"
+    assert cached.read_text() == "2.0\n"  # the entry was extracted again
+    assert not altered_files(conda_expectations(tmp_path / "second"))[1]
+
+
 def test_a_file_edited_in_a_conda_env_is_named_and_force_relinks_it(tmp_path: Path) -> None:
     _, lock = conda_lock(tmp_path)
     prefix = tmp_path / "env"

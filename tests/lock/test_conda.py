@@ -78,6 +78,9 @@ def test_virtual_packages_follow_the_profile(
         ("525.60", "12.0"),  # exactly the table's floor
         ("525", "11.8"),  # 525 is 525.0: below 525.60
         ("546.33", "12.0"),
+        ("579.99", "12.0"),  # below R580: still CUDA 12
+        ("580", "13.0"),  # R580, the CUDA 13 floor (what torch 2.11+ builds need)
+        ("581.57", "13.0"),
         ("495.29.05", "11.5"),  # a third field does not lower it
         ("495", "11.4"),
     ],
@@ -217,3 +220,14 @@ def test_http_channel_and_the_profiles_proxy(
     with pytest.raises(ExternalFailure, match="cannot read conda channel"):
         solve_conda(proxied, "linux-64")
     assert "HTTPS_PROXY" not in os.environ  # restored
+
+
+def test_the_cuda_13_row_agrees_with_nvidia_s_driver_floor() -> None:
+    """The lock's driver -> __cuda table and validate's CUDA 13 floor (data/nvidia.yaml)
+    name the same driver, so a profile validate accepts for torch 2.11 solves for CUDA 13."""
+    from provisioner.compatdata.nvidia import driver_floor
+    from provisioner.lock.conda import CUDA_FOR_DRIVER
+
+    floor = driver_floor("13.0", "linux")
+    assert floor is not None
+    assert (floor.driver, "13.0") in CUDA_FOR_DRIVER

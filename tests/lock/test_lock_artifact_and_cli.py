@@ -37,8 +37,11 @@ def test_provision_lock_process_exits_cleanly_after_rattler(
 ) -> None:
     # rattler can crash the interpreter at exit; the console script must still exit 0/1.
     profile = write_profile([demo_channel.as_uri()])
-    done = subprocess.run(
-        [str(PROVISION), "lock", str(profile)], capture_output=True, text=True, timeout=120
+    done = subprocess.run(  # the test's channel is a local folder: this machine only
+        [str(PROVISION), "lock", str(profile), "--allow-local"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("wrote ") and done.stderr == ""

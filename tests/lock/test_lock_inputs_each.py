@@ -14,13 +14,8 @@ import yaml
 
 from provisioner.lock import Lock
 from provisioner.lock.inputs import input_digests, inputs_hash, lock_inputs
-from provisioner.lock.lockfile import (
-    platforms_for,
-    read_lockfile,
-    stale_inputs,
-    stale_reason,
-    write_lockfile,
-)
+from provisioner.lock.lockfile import platforms_for, read_lockfile, write_lockfile
+from provisioner.lock.staleness import Cause, staleness
 from provisioner.profile import ResolvedProfile, load_profile
 
 Edit = Callable[[dict[str, Any]], object]
@@ -108,9 +103,10 @@ def test_each_input_is_named_when_it_changes(
     before = write(tmp_path, BASE)
     lock = locked(before, tmp_path)
     after = write(tmp_path, edited(edit))
-    assert stale_inputs(lock, after) == stale
+    found = staleness(lock, after)
+    assert found is not None and (found.cause, found.inputs) == (Cause.INPUTS, stale)
     assert set(stale) <= set(lock_inputs(after))  # only documented inputs are named
-    assert stale_reason(lock, after) == f"{', '.join(stale)} changed"
+    assert found.describe() == f"{', '.join(stale)} changed"
 
 
 @pytest.mark.parametrize(
@@ -131,8 +127,7 @@ def test_what_is_not_an_input_leaves_the_lock_fresh(tmp_path: Path, edit: Edit) 
     after = write(tmp_path, edited(edit))
     if after.content_hash == before.content_hash:
         pytest.fail("the edit did not change the profile; the case tests nothing")
-    assert stale_inputs(lock, after) == ()
-    assert stale_reason(lock, after) is None
+    assert staleness(lock, after) is None
 
 
 def test_a_lock_whose_total_was_edited_by_hand_is_stale(tmp_path: Path) -> None:
@@ -141,5 +136,7 @@ def test_a_lock_whose_total_was_edited_by_hand_is_stale(tmp_path: Path) -> None:
     path = tmp_path / "inputs.conda-lock.yml"
     text = path.read_text().replace(inputs_hash(resolved).removeprefix("sha256:"), "0" * 64)
     path.write_text(text)
-    assert stale_inputs(read_lockfile(path), resolved) == ("provision_inputs_hash",)
-    assert stale_inputs(lock, resolved) == ()
+    found = staleness(read_lockfile(path), resolved)
+    assert found is not None and found.cause is Cause.INPUTS_HASH
+    assert found.describe() == "provision_inputs_hash changed"
+    assert staleness(lock, resolved) is None

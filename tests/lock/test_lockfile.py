@@ -17,16 +17,10 @@ from provisioner.cli import main
 from provisioner.errors import ExitCode, ProvisionError
 from provisioner.lock import Lock, LockedPackage
 from provisioner.lock.inputs import input_digests, inputs_hash
-from provisioner.lock.lockfile import (
-    canonical,
-    default_lockfile_path,
-    lock_profile,
-    read_lockfile,
-    stale_inputs,
-    stale_reason,
-    write_lockfile,
-)
-from provisioner.profile import load_profile
+from provisioner.lock.location import lock_location
+from provisioner.lock.lockfile import canonical, lock_profile, read_lockfile, write_lockfile
+from provisioner.lock.staleness import Cause, staleness
+from provisioner.profile import ResolvedProfile, load_profile
 
 ProfileWriter = Callable[..., Path]
 CONDA_LOCK = Path(sys.executable).parent / "conda-lock"
@@ -39,6 +33,12 @@ PIP_PACKAGE = LockedPackage(
     url="https://files.pythonhosted.org/packages/six-1.16.0-py2.py3-none-any.whl",
     sha256="8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254",
 )
+
+
+def named_inputs(lock: Lock, resolved: ResolvedProfile) -> tuple[str, ...]:
+    """The lock inputs :func:`staleness` names (none when the lock is fresh)."""
+    found = staleness(lock, resolved)
+    return () if found is None else found.inputs
 
 
 def test_lockfile_round_trips(
@@ -86,7 +86,7 @@ def test_file_is_a_conda_lock_v1_file_with_our_hash(
     demo_channel: Path, write_profile: ProfileWriter
 ) -> None:
     resolved = load_profile(write_profile([demo_channel.as_uri()], name="team.yaml"))
-    path = write_lockfile(lock_profile(resolved), resolved, default_lockfile_path(resolved))
+    path = write_lockfile(lock_profile(resolved), resolved, lock_location(resolved).path)
     assert path == resolved.path.parent / "team.conda-lock.yml"
     data = yaml.safe_load(path.read_text())
     assert data["version"] == 1
@@ -145,12 +145,12 @@ def test_staleness_follows_the_profile(
 ) -> None:
     resolved = load_profile(write_profile([demo_channel.as_uri()]))
     locked = lock_profile(resolved)
-    assert not stale_inputs(locked, resolved)
+    assert not named_inputs(locked, resolved)
     changed = load_profile(write_profile([demo_channel.as_uri()], conda=["app", "tool 1.*"]))
-    assert stale_inputs(locked, changed)
+    assert named_inputs(locked, changed)
     path = write_lockfile(locked, resolved, tmp_path / "x.conda-lock.yml")
-    assert stale_inputs(read_lockfile(path), changed)
-    assert not stale_inputs(read_lockfile(path), resolved)
+    assert named_inputs(read_lockfile(path), changed)
+    assert not named_inputs(read_lockfile(path), resolved)
 
 
 @pytest.mark.parametrize(
@@ -187,12 +187,12 @@ def test_only_lock_inputs_make_a_lock_stale(
     profile = write_profile([demo_channel.as_uri()], name="lab.yaml")
     data = yaml.safe_load(profile.read_text())
     resolved = load_profile(profile)
-    path = write_lockfile(lock_profile(resolved), resolved, default_lockfile_path(resolved))
+    path = write_lockfile(lock_profile(resolved), resolved, lock_location(resolved).path)
     edit(data)
     profile.write_text(yaml.safe_dump(data))
     edited = load_profile(profile)
     assert edited.content_hash != resolved.content_hash  # the profile did change
-    assert stale_inputs(read_lockfile(path), edited) == changed
+    assert named_inputs(read_lockfile(path), edited) == changed
 
 
 def test_cuda_driver_floor_changes_the_virtual_packages_of_a_conda_lock(
@@ -202,28 +202,24 @@ def test_cuda_driver_floor_changes_the_virtual_packages_of_a_conda_lock(
     locked = lock_profile(resolved)
     text = resolved.path.read_text().replace("530.30", "450.80")
     resolved.path.write_text(text)
-    assert stale_inputs(locked, load_profile(resolved.path)) == ("virtual_packages",)
+    assert named_inputs(locked, load_profile(resolved.path)) == ("virtual_packages",)
 
 
-def test_an_older_lockfile_reads_as_stale_and_says_why(
+def test_a_lockfile_that_records_no_lock_inputs_is_stale_and_says_why(
     demo_channel: Path, write_profile: ProfileWriter, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A lockfile of the previous format (the whole profile's hash under
-    ``provision_content_hash``) is still read, and is stale with a clear reason."""
+    """A conda-lock file that provision did not make (no ``provision_inputs_hash`` and no
+    per-input digests in its metadata) is read, and is stale with a clear reason."""
     resolved = load_profile(write_profile([demo_channel.as_uri()], name="lab.yaml"))
-    path = write_lockfile(lock_profile(resolved), resolved, default_lockfile_path(resolved))
+    path = write_lockfile(lock_profile(resolved), resolved, lock_location(resolved).path)
     data = yaml.safe_load(path.read_text())
-    data["metadata"]["custom_metadata"] = {"provision_content_hash": resolved.content_hash}
+    data["metadata"]["custom_metadata"] = {}
     path.write_text(yaml.safe_dump(data))
-    old = read_lockfile(path)
-    assert old.content_hash == resolved.content_hash and old.inputs == ()
-    assert stale_inputs(old, resolved) == ("lock format",)
-    assert stale_reason(old, resolved) == (
-        "made by an older provision, whose hash covered the whole profile, not the lock inputs"
-    )
+    found = staleness(read_lockfile(path), resolved)
+    assert found is not None and found.cause is Cause.UNRECORDED
     assert main(["lock", str(resolved.path), "--check"]) == ExitCode.NOT_READY
     err = capsys.readouterr().err
-    assert "lab.conda-lock.yml: stale (made by an older provision" in err
+    assert "lab.conda-lock.yml: stale (it records no lock inputs: not made by `provision" in err
     assert "(fix: provision lock" in err
 
 
@@ -301,6 +297,7 @@ def test_lock_command_writes_and_checks(
     assert main(["lock", str(profile), "--check", "--json"]) == ExitCode.NOT_READY
     report = json.loads(capsys.readouterr().out)
     assert (report["state"], report["changed"]) == ("stale", ["environment.pip"])
+    assert report["cause"] == "inputs"
     write_profile([demo_channel.as_uri()], name="lab.yaml")  # nothing to resolve offline
     other = profile.parent / "elsewhere" / "x.yml"
     assert main(["lock", str(profile), "-o", str(other), "--json"]) == ExitCode.OK

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from provisioner.cli import main
-from provisioner.render.jinja import comment_safe, environment
+from provisioner.templating import comment_safe, environment
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -147,8 +147,9 @@ def test_render_passes_the_lockfile_beside_the_profile(
 ) -> None:
     from provisioner.render.folder import lockfile_path
 
-    profile = tmp_path / "team.yaml"
-    profile.write_text((REPO / "profiles" / "cpu.yaml").read_text(encoding="utf-8"))
+    path = tmp_path / "team.yaml"
+    path.write_text((REPO / "profiles" / "cpu.yaml").read_text(encoding="utf-8"))
+    profile = load_profile(path)
     assert lockfile_path(profile, None) is None
     (tmp_path / "team.conda-lock.yml").write_text("version: 1\n")
     assert lockfile_path(profile, None) == tmp_path / "team.conda-lock.yml"

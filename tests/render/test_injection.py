@@ -27,10 +27,11 @@ import tree_sitter
 from provisioner.cli import main
 from provisioner.lock import Lock, LockedPackage
 from provisioner.lock.inputs import input_digests, inputs_hash
-from provisioner.lock.lockfile import default_lockfile_path, platforms_for, write_lockfile
+from provisioner.lock.location import lock_location
+from provisioner.lock.lockfile import platforms_for, write_lockfile
 from provisioner.profile import load_profile
 from provisioner.profile.values import bad_character
-from provisioner.render.jinja import quote_ps
+from provisioner.templating import quote_ps
 from tests.support.powershell import parse, parse_errors, walk
 from tests.support.ps_values import ps_expression_value
 
@@ -137,7 +138,7 @@ def write_stand_in_lock(profile: Path) -> Path:
     )
     inputs = tuple(input_digests(resolved).items())
     lock = Lock(inputs_hash(resolved), platforms, (), packages, inputs)
-    return write_lockfile(lock, resolved, default_lockfile_path(resolved))
+    return write_lockfile(lock, resolved, lock_location(resolved).path)
 
 
 def render(profile: Path, out: Path) -> Path:

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import tree_sitter
 
-from provisioner.render.jinja import environment, quote_ps, quote_sh
+from provisioner.templating import environment, quote_ps, quote_sh
 from tests.support.powershell import nodes_of_type, parse_errors
 from tests.support.ps_values import ps_decode_verbatim, ps_expression_value
 

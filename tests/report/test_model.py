@@ -28,16 +28,6 @@ def test_round_trip_is_stable_and_keeps_the_smoke_record() -> None:
     assert report.verified and report.durations == {"checks": 0.4, "verify": 12.0}
 
 
-def test_schema_1_reports_are_read_with_the_node_as_host_name() -> None:
-    data = report_json("ignored")
-    data["schema"] = "provision-report/1"
-    del data["schema_version"]
-    data["host"] = {"platform": "linux-64", "node": "old-box", "system": "Linux"}
-    report = parse_report(data)
-    assert report.schema_version == 1
-    assert (report.host.name, report.host.hostname) == ("old-box", "old-box")
-
-
 def test_powershell_51_wrapped_arrays_are_read_as_arrays() -> None:
     data = report_json("win-01")
     data["steps"] = {"value": data["steps"], "Count": len(data["steps"])}

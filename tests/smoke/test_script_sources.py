@@ -13,7 +13,8 @@ import pytest
 
 from provisioner.profile import load_profile
 from provisioner.render import RenderContext
-from provisioner.render.artifacts_smoke import render_smoke_test, script_sources
+from provisioner.render.artifacts_smoke import render_smoke_test
+from provisioner.smoke.pack import script_sources
 from provisioner.smoke.script import MODULES, decisions, profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,7 +65,7 @@ def test_the_script_has_no_undefined_or_unused_names_under_python_37() -> None:
 
 
 def test_a_missing_module_is_caught_by_that_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    import provisioner.render.artifacts_smoke as artifacts
+    import provisioner.smoke.pack as artifacts
 
     artifacts.script_sources.cache_clear()
     monkeypatch.setattr(artifacts, "MODULES", tuple(m for m in MODULES if m != "decisions"))

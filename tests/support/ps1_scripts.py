@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from provisioner.bundle.scripts import bundle_scripts
+from provisioner.bundle.tool import own_name
 from provisioner.profile import load_profile
 from provisioner.render import RenderContext
 from provisioner.render.artifacts_bootstrap import render_bootstrap_ps1
@@ -43,7 +44,10 @@ def rendered_scripts(tmp_path: Path) -> dict[str, str]:
                 top=f"{path.stem}-win-64",
                 tool_ids={"3.11": "0" * 64, "3.12": "1" * 64},
                 locked=[],
-                tool_files=["tool/uv-0.9.0-py3-none-win_amd64.whl"],
+                tool_files=[
+                    "tool/uv-0.9.0-py3-none-win_amd64.whl",
+                    f"tool/{own_name().replace('-', '_')}-0.1.0-py3-none-any.whl",
+                ],
             )
             scripts[f"{path.stem}.bundle.bootstrap.ps1"] = files["bootstrap.ps1"][0].lstrip(
                 "\ufeff"

@@ -1,7 +1,7 @@
 """The smoke test's code, as real modules (linted, type-checked, unit-tested).
 
 ``provision render`` assembles ``smoke_test.py`` from these sources in ``MODULES``
-order (``render/artifacts_smoke.py``): each module's standard-library imports are
+order (``smoke/pack.py``): each module's standard-library imports are
 hoisted to the top, imports between these modules are dropped (the script is one
 namespace), and ``profile.py``'s defaults are replaced by the profile's values. So
 the code here must run on the environment's Python 3.7 or newer with only the

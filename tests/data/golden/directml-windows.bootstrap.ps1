@@ -118,7 +118,7 @@ $Platform = 'win-64'
 $LockSha256 = ''
 # The report's fixed part (profile, lock, packages), rendered by provision as JSON;
 # Write-Report adds the run's result, host, checks, verification, steps and timings.
-$ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"directml-windows","path":"directml-windows.yaml","content_hash":"sha256:fe24486454362ade3fd829d1aa1fd1d836e81e3521504bd1ad586ef68ab5b628","target":"windows","manager":"conda","python":"3.7","framework":"tensorflow-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
+$ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"directml-windows","path":"directml-windows.yaml","content_hash":"sha256:1298bede1b84633769adc764adaa09fd80e9dcc8cf9b9423c589be1db2c7f7a7","target":"windows","manager":"conda","python":"3.7","framework":"tensorflow-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
 $Explicit = @(
 )
 $CondaSha256 = @(
@@ -133,7 +133,7 @@ $ActivationData = '{"conda_files":{"etc/conda/activate.d/provision-env-vars.bat"
 # fields only the run knows, prefix, lock_path, fingerprint, verified_at and updated_at,
 # are added by Write-State), and the recipe of its prefix fingerprint
 # (provisioner/apply/fingerprint.py): folders as Python names them on Windows, then a glob.
-$StateSkeleton = '{"env":"directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile":"directml-windows","profile_hash":"sha256:fe24486454362ade3fd829d1aa1fd1d836e81e3521504bd1ad586ef68ab5b628","verify_kind":"smoke","version":1}'
+$StateSkeleton = '{"env":"directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile":"directml-windows","profile_hash":"sha256:1298bede1b84633769adc764adaa09fd80e9dcc8cf9b9423c589be1db2c7f7a7","verify_kind":"smoke","version":1}'
 $FingerprintFolders = @('conda-meta', 'Lib\site-packages')
 $FingerprintGlob = @('lib', 'python3*', 'site-packages')
 

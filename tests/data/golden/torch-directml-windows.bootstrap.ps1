@@ -118,7 +118,7 @@ $Platform = 'win-64'
 $LockSha256 = ''
 # The report's fixed part (profile, lock, packages), rendered by provision as JSON;
 # Write-Report adds the run's result, host, checks, verification, steps and timings.
-$ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"torch-directml-windows","path":"torch-directml-windows.yaml","content_hash":"sha256:01d4cfbf76dd14ea7a6694a9f30abf51519f13f6939ecd613161858e4c985d7f","target":"windows","manager":"conda","python":"3.11","framework":"torch-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
+$ReportSkeleton = '{"schema":"provision-report/2","schema_version":2,"tool":"bootstrap.ps1 (provision golden)","mode":"apply","profile":{"name":"torch-directml-windows","path":"torch-directml-windows.yaml","content_hash":"sha256:265d92eb5034f686c962cc5895b6deb6cb3ed9db8fd20d5081fa3326137c9a55","target":"windows","manager":"conda","python":"3.11","framework":"torch-directml","device":"dml"},"lock":{"path":"conda-lock.yml","sha256":null,"fresh":true},"packages":[]}'
 $Explicit = @(
 )
 $CondaSha256 = @(
@@ -132,7 +132,7 @@ $ActivationData = '{"conda_files":{"etc/conda/activate.d/provision-env-vars.bat"
 # fields only the run knows, prefix, lock_path, fingerprint, verified_at and updated_at,
 # are added by Write-State), and the recipe of its prefix fingerprint
 # (provisioner/apply/fingerprint.py): folders as Python names them on Windows, then a glob.
-$StateSkeleton = '{"env":"torch-directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile":"torch-directml-windows","profile_hash":"sha256:01d4cfbf76dd14ea7a6694a9f30abf51519f13f6939ecd613161858e4c985d7f","verify_kind":"smoke","version":1}'
+$StateSkeleton = '{"env":"torch-directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile":"torch-directml-windows","profile_hash":"sha256:265d92eb5034f686c962cc5895b6deb6cb3ed9db8fd20d5081fa3326137c9a55","verify_kind":"smoke","version":1}'
 $FingerprintFolders = @('conda-meta', 'Lib\site-packages')
 $FingerprintGlob = @('lib', 'python3*', 'site-packages')
 
