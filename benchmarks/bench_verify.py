@@ -21,7 +21,7 @@ REPEAT = 3
 
 
 def main() -> None:
-    from provisioner.commands.verify import files_at
+    from provisioner.env.installed_files import files_at
     from provisioner.profile import load_profile
     from provisioner.smoke import run_smoke
 

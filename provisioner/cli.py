@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from provisioner import __version__
 from provisioner.commands import (
@@ -74,8 +75,27 @@ COMMANDS: tuple[ModuleType, ...] = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with "did you mean" for a mistyped command or choice (``provision aply``);
+    every subcommand's parser is one too (argparse makes them of the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        import difflib
+        import re
+
+        m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if m:  # choices are quoted up to Python 3.11, bare later
+            choices = [c.strip().strip("'") for c in m.group(2).split(",")]
+            guess = difflib.get_close_matches(m.group(1), choices, n=1, cutoff=0.6)
+            what = "command" if message.startswith("argument COMMAND") else "choice"
+            message = f"unknown {what} {m.group(1)!r}" + (
+                f" (did you mean {guess[0]!r}?)" if guess else f" (one of: {', '.join(choices)})"
+            )
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="provision",
         description="Turn a YAML profile into a working, verified GPU ML environment.",
     )

@@ -42,8 +42,8 @@ def ready_environment(resolved: ResolvedProfile, shown: str) -> Ready:
     """The profile's environment if it exists and its last apply verified it; else a
     one-line error saying what to run (``shown``: the profile as the user named it)."""
     from provisioner.apply.ownership import check_owner
-    from provisioner.apply.state import read_state
     from provisioner.env import env_prefix, env_python
+    from provisioner.state import read_state
 
     env = resolved.profile.environment
     prefix = env_prefix(env.name)

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -28,7 +30,8 @@ def test_ci_runs_exactly_the_readmes_second_quick_start_command() -> None:
     assert quick_start_commands()[1].endswith(".venv/bin/invoke ci")
 
 
-def test_invoke_ci_runs_the_static_checks_before_the_tests() -> None:
+def invoke_ci_commands() -> list[str]:
+    """The commands ``invoke ci`` would run, in order (invoke's ``--dry``)."""
     done = subprocess.run(
         [sys.executable, "-m", "invoke", "--dry", "ci"],
         cwd=REPO,
@@ -37,8 +40,12 @@ def test_invoke_ci_runs_the_static_checks_before_the_tests() -> None:
         timeout=60,
         check=True,
     )
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
-    lines = plain.splitlines()
+    return re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr).splitlines()
+
+
+def test_invoke_ci_runs_the_static_checks_before_the_tests() -> None:
+    lines = invoke_ci_commands()
+    plain = "\n".join(lines)
     wanted = [
         " -m ruff check provisioner tests benchmarks tasks.py",
         " -m ruff format --check provisioner tests benchmarks tasks.py",
@@ -49,3 +56,16 @@ def test_invoke_ci_runs_the_static_checks_before_the_tests() -> None:
     found = [next((i for i, line in enumerate(lines) if w in line), -1) for w in wanted]
     assert -1 not in found, plain
     assert found == sorted(found), plain
+
+
+def test_pre_commit_runs_the_same_static_checks() -> None:
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    tools = [
+        hook["entry"].removeprefix(".venv/bin/")
+        for repo in config["repos"]
+        for hook in repo["hooks"]
+    ]
+    assert tools == ["ruff check", "ruff format --check", "mypy", "lint-imports"]
+    lines = invoke_ci_commands()
+    for tool in tools:
+        assert any(f" -m {tool}" in line or line.endswith(f"/{tool}") for line in lines), tool

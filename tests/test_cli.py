@@ -159,6 +159,7 @@ def test_quiet_means_no_step_lines(
         "lock",
         "environment",
         "verify",
+        "packages:",  # the package diff: shown once a lock exists
         "result:",
     ]
     assert cli.main(["plan", "--skip-checks", "--quiet"]) == 0
@@ -166,3 +167,21 @@ def test_quiet_means_no_step_lines(
     (only,) = quiet.out.splitlines()
     assert only.startswith("result: planned (")
     assert quiet.err == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["aply"], "provision: error: unknown command 'aply' (did you mean 'apply'?)"),
+        (["envz"], "provision: error: unknown command 'envz' (did you mean 'envs'?)"),
+        (
+            ["apply", "--verify", "smok"],
+            "provision apply: error: unknown choice 'smok' (did you mean 'smoke'?)",
+        ),
+    ],
+)
+def test_a_mistyped_command_or_choice_gets_did_you_mean(
+    argv: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == line

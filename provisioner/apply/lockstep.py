@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 from provisioner.apply.run import Context, Findings, LockFinding, LockRef
-from provisioner.apply.state import file_sha256
 from provisioner.errors import ExternalFailure, HostNotReady, ProvisionError, relpath
 from provisioner.lock.location import LockLocation, lock_location
 from provisioner.lock.staleness import Cause, Staleness, staleness
 from provisioner.platforms import target_platforms
+from provisioner.state import file_sha256
 
 
 class LockStep:

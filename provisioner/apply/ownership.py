@@ -13,9 +13,9 @@ were recorded (``profile == ""``) is taken over by the next apply.
 
 from __future__ import annotations
 
-from provisioner.apply.state import State, write_state
 from provisioner.errors import ExitCode, ProvisionError, relpath
 from provisioner.profile import ResolvedProfile
+from provisioner.state import State, write_state
 
 
 class OwnedByAnother(ProvisionError):

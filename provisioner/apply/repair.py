@@ -83,7 +83,6 @@ def keep_ledger(ctx: Context, done: Findings) -> None:
     for this very lock and prefix, whose re-stat'ed intact files are then updated.
     Best effort: an unwritable ledger means a full hash on the next apply."""
     from provisioner.apply import drift
-    from provisioner.env.pip_part import site_packages
 
     state = done.state(ctx)
     if state is None or state.phase != "verified" or state.prefix != str(ctx.prefix):
@@ -100,8 +99,10 @@ def keep_ledger(ctx: Context, done: Findings) -> None:
     ):
         drift.refresh(checked.ledger, checked.drift)
         return
+    from provisioner.env.pip_part import site_packages
+
     old = checked.ledger if checked is not None else drift.read_ledger(ctx.env)
-    pip_names = [str(p.get("name")) for p in state.packages if p.get("manager") == "pip"]
+    pip_names = [p.name for p in state.packages if p.manager == "pip"]
     items = drift.expectations(ctx.prefix, site_packages(ctx.python()), pip_names)
     with contextlib.suppress(OSError):
         drift.record(ctx.env, ctx.prefix, state.lock_sha256, items, old)

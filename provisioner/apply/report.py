@@ -5,35 +5,30 @@ the terminal summary, ``--json``, the report file and JUnit.
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from provisioner import __version__
 from provisioner.apply.run import Context, Findings
 from provisioner.apply.steps import diff_json
-from provisioner.paths import reports_dir
 from provisioner.platforms import host_subdir
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import (
     Checks,
     EnvironmentInfo,
-    InvalidReport,
     LockInfo,
-    Package,
     ProfileInfo,
     Report,
     Result,
     StepEntry,
     Verification,
     host_info,
-    parse_report,
     run_ids,
 )
 from provisioner.report.store import write_report
-from provisioner.smoke.result import SmokeResult
+from provisioner.verify.result import VerifyResult
+from provisioner.verify.section import verification
 
 __all__ = ["build_report", "iso", "profile_info", "verify_report", "write_report"]
 
@@ -79,8 +74,8 @@ def build_report(
                 diff=diff_json(env.diff) if env is not None and env.diff is not None else None,
                 repair=env.details.get("repair", []) if env is not None and env_changed else [],
             ),
-            "packages": [Package.model_validate(p) for p in packages],
-            "verify": _verification(ctx, done),
+            "packages": packages,
+            "verify": _verification(done),
             "steps": [
                 StepEntry(
                     name=r.name,
@@ -105,65 +100,27 @@ def _result(done: Findings, mode: str) -> Result:
 
 
 def profile_info(resolved: ResolvedProfile) -> ProfileInfo:
-    p = resolved.profile
-    return ProfileInfo(
-        name=p.name,
-        path=str(resolved.path),
-        content_hash=resolved.content_hash,
-        target=p.target.os.value,
-        manager=p.environment.manager.value,
-        python=p.environment.python,
-        framework=p.smoke_test.framework.value,
-        device=p.smoke_test.device.value,
-    )
+    return ProfileInfo.of(resolved)
 
 
-def _verification(ctx: Context, done: Findings) -> Verification | None:
-    """The verify step's result. A verification cached in the state carries what the
-    previous report of this environment proved (device, speed) when it was for this lock."""
+def _verification(done: Findings) -> Verification | None:
+    """The verify step's result: a run's, or the one the state recorded (a no-op)."""
     found = done.verify
-    if found is None or not found.result:
+    if found is None or found.result is None:
         return None
-    data: dict[str, Any] = dict(found.result)
-    if data.get("cached"):
-        lock = done.lock
-        sha = lock.locked.sha256 if lock is not None and lock.locked is not None else ""
-        earlier = _earlier_verification(ctx.env, sha)
-        data = {**earlier, **data} if earlier else data
-        data.setdefault("summary", f"verified at {data.get('verified_at', '?')} (cached)")
-        state = done.state(ctx)
-        if state is not None and state.verify_kind:
-            data.setdefault("kind", state.verify_kind)
-    return Verification.model_validate(data)
-
-
-def _earlier_verification(env: str, lock_sha256: str) -> dict[str, Any] | None:
-    from provisioner.inputs import REPORT, Unreadable, read_bounded
-
-    path = reports_dir() / f"{env}.json"
-    try:
-        earlier = parse_report(json.loads(read_bounded(path, REPORT).decode("utf-8")))
-    except (Unreadable, ValueError, RecursionError, InvalidReport):
-        return None
-    lock = earlier.lock
-    if earlier.verify is None or not earlier.verify.passed or lock is None:
-        return None
-    if lock.sha256 != lock_sha256:
-        return None
-    return earlier.verify.model_dump(mode="json", exclude={"cached", "duration_s"})
+    return verification(found.result)
 
 
 def verify_report(
     resolved: ResolvedProfile,
-    result: SmokeResult,
+    result: VerifyResult,
     *,
     prefix: Path,
     started: float,
     host_name: str | None = None,
 ) -> Report:
-    """The report of ``provision verify``: one ``verify`` step, the smoke test's record."""
+    """The report of ``provision verify``: one ``verify`` step, the verify stage's result."""
     finished = time.time()
-    summary = result.summary_lines()[0]
     return Report(
         tool=f"provision {__version__}",
         mode="verify",
@@ -176,21 +133,12 @@ def verify_report(
         host=host_info(host_name, host_subdir()),
         environment=EnvironmentInfo(name=resolved.profile.environment.name, prefix=str(prefix)),
         **run_ids(),
-        verify=Verification.model_validate(
-            {
-                "kind": "smoke",
-                "passed": result.passed,
-                "summary": summary,
-                "lines": result.summary_lines(),
-                "result": result.as_json(),
-                "duration_s": round(result.duration_s, 3),
-            }
-        ),
+        verify=verification(result),
         steps=(
             StepEntry(
                 name="verify",
                 status="ok" if result.passed else "fail",
-                reason=summary,
+                reason=result.summary,
                 duration_s=round(finished - started, 3),
             ),
         ),

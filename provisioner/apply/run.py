@@ -15,16 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from provisioner import platforms
-from provisioner.apply.state import State, read_state
 from provisioner.env import EnvBackend, EnvDiff, env_prefix, env_python
 from provisioner.lock import Lock
 from provisioner.profile import ResolvedProfile
+from provisioner.state import State, read_state
 
 if TYPE_CHECKING:
     from provisioner.apply.drift import Drift, Ledger
     from provisioner.checks.doctor import Diagnosis
     from provisioner.errors import ProvisionError
     from provisioner.lock.staleness import Staleness
+    from provisioner.verify.result import VerifyResult
 
 Status = Literal["ok", "change", "fail", "skipped"]
 # update: a stale lock beside the profile is re-locked in place (said on stderr);
@@ -126,9 +127,10 @@ class EnvFinding(Outcome):
 
 @dataclass(frozen=True)
 class VerifyFinding(Outcome):
-    """The verify step: the smoke test's (or import check's) result and the state after."""
+    """The verify step: the smoke test's (or import check's) result, or the one the state
+    recorded (``cached``), and the state after."""
 
-    result: dict[str, Any] = field(default_factory=dict)
+    result: VerifyResult | None = None
     state: State | None = None
 
 

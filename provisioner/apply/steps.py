@@ -11,7 +11,6 @@ environment step (:mod:`provisioner.apply.repair`).
 from __future__ import annotations
 
 import shutil
-import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
@@ -27,10 +26,11 @@ from provisioner.apply.run import (
     Outcome,
     VerifyFinding,
 )
-from provisioner.apply.state import State, env_fingerprint, write_state
-from provisioner.env import EnvDiff, pause_point
+from provisioner.env import EnvDiff
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock
+from provisioner.state import PackageRecord, State, write_state
+from provisioner.target.fingerprint import env_fingerprint
 
 F = TypeVar("F", bound=Outcome)
 
@@ -142,7 +142,6 @@ class EnvironmentStep:
             return activation_only(ctx, ref.lock, found)
         sources_here(ctx, ref.lock, found)  # before anything changes
         write_state(built_state(ctx, done, "").but(phase="building"))  # before the first change
-        pause_point("environment:journal-written")
         backend = ctx.backend()
         diff = found.diff
         if found.action == "rebuild":
@@ -159,7 +158,6 @@ class EnvironmentStep:
             quiet=ctx.options.quiet,
             offline=ctx.options.offline,
         )
-        pause_point("environment:installed")
         finish_prefix(ctx, ref.lock)
         # The result, not the plan: the installer must have made the prefix match (and
         # files it relinked because they were altered must now match their records).
@@ -239,7 +237,9 @@ def finish_prefix(ctx: Context, lock: Lock) -> None:
 
 
 class VerifyStep:
-    """The smoke test (or, without one, an import check of the framework) in the env."""
+    """The verify stage (``provisioner.verify``): the smoke test, or without one an import
+    check of the framework, in the environment; or, for a no-op, the verification the
+    state recorded for this lock and environment."""
 
     name = "verify"
 
@@ -250,6 +250,7 @@ class VerifyStep:
         if (
             not ctx.options.force
             and state is not None
+            and state.verification is not None
             and ref is not None
             and env is not None
             and state.profile_hash == ctx.resolved.content_hash  # e.g. smoke_test edited
@@ -259,39 +260,69 @@ class VerifyStep:
                 verify_kind=ctx.options.verify,
             )
         ):
-            result = {"passed": True, "cached": True, "verified_at": state.verified_at}
-            reason = f"verified at {state.verified_at} for this lock and environment"
+            from provisioner.verify.result import VerifyResult
+
+            result = VerifyResult.cached_from(state.verification)
+            reason = (
+                f"verified at {state.verification.verified_at} for this lock and environment "
+                f"(it runs again when the lock, the environment or the profile changes, "
+                f"after a failed `provision verify`, or with --force)"
+            )
             return VerifyFinding("ok", reason, result=result, state=state)
         what = "the import check" if ctx.options.verify == "import" else "the smoke test"
-        return VerifyFinding("change", f"run {what} in the environment")
+        why = rerun_reason(ctx, done)
+        return VerifyFinding("change", f"run {what} in the environment ({why})")
 
     def change(self, ctx: Context, done: Findings, found: VerifyFinding) -> VerifyFinding:
-        from provisioner.apply.verify import verify_environment
+        from provisioner.verify.run import verify_environment
 
-        pause_point("verify:start")
-        start = time.monotonic()
         result = verify_environment(ctx.resolved, ctx.python(), ctx.options.verify)
-        result["duration_s"] = round(time.monotonic() - start, 3)
-        if not result["passed"]:
+        if not result.passed:
             failed = done.state(ctx)
             if failed is not None:  # whatever was recorded, this is not verified now
-                failed = failed.but(phase="built", verified_at="", verify_kind="")
+                failed = failed.unverified(now_iso())
                 write_state(failed)
-            reason = f"verification failed: {result['summary']}"
-            return VerifyFinding("fail", reason, result, result, failed)
-        pause_point("verify:passed")
+            reason = f"verification failed: {result.summary}"
+            return VerifyFinding("fail", reason, result=result, state=failed)
         state = done.state(ctx)
         assert state is not None, "the environment step records the built state first"
+        now = now_iso()
         state = state.but(
             phase="verified",
             profile_hash=ctx.resolved.content_hash,
             lock_inputs_hash=built_state(ctx, done, "").lock_inputs_hash,
-            verify_kind=str(result["kind"]),
-            verified_at=now_iso(),
-            updated_at=now_iso(),
+            verification=result.summary_record(now),
+            updated_at=now,
         )
         write_state(state)
-        return VerifyFinding("change", f"verified: {result['summary']}", result, result, state)
+        return VerifyFinding("change", f"verified: {result.summary}", result=result, state=state)
+
+
+def rerun_reason(ctx: Context, done: Findings) -> str:
+    """Why the verify step runs: the first thing that differs from the recorded pass."""
+    ref = _lock_of(done)
+    env = done.environment
+    recorded = ctx.state
+    if ctx.options.force:
+        return "--force"
+    if recorded is None:
+        return "never verified here"
+    if recorded.phase != "verified":
+        return "not verified since it was built, or the last verification failed"
+    if env is not None and env.status == "change":
+        if env.action == "activation":
+            return "environment.variables changed: the test runs with them"
+        return "the environment changes"
+    if ref is not None and recorded.lock_sha256 != ref.sha256:
+        return "the lock changed"
+    if recorded.profile_hash != ctx.resolved.content_hash:
+        return "the profile changed since the last pass (any edit: packages, variables, test)"
+    kind = recorded.verification.kind if recorded.verification else ""
+    if ctx.options.verify == "smoke" and kind == "import":
+        return "only the import check passed before (--verify import)"
+    if env is not None and recorded.fingerprint != env.fingerprint:
+        return "files in the environment changed"
+    return "nothing verified is recorded for this lock and environment"
 
 
 def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:
@@ -301,17 +332,7 @@ def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:
     found = done.lock
     ref = _lock_of(done)
     assert found is not None and ref is not None, "the lock step found a lock first"
-    packages = [
-        {
-            "manager": k.manager,
-            "name": k.name,
-            "version": k.version,
-            "build": k.build,
-            "url": k.url,
-            "sha256": k.sha256,
-        }
-        for k in ref.lock.for_platform(ctx.platform)
-    ]
+    packages = tuple(PackageRecord.of(k) for k in ref.lock.for_platform(ctx.platform))
     return State(
         env=ctx.env,
         prefix=str(ctx.prefix),

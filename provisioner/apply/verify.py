@@ -1,74 +1,140 @@
-"""The verify step: the profile's smoke test in the environment's own Python.
-
-When the smoke-test module (``provisioner.smoke``) is present it runs the real
-training smoke test. Without it, verification is an import check of the framework
-(``python -c "import torch"``), reported as ``kind: import`` so nobody mistakes it
-for a training run.
-"""
+"""``provision verify``'s workflow: check the installed files, run the verify stage
+(``provisioner.verify``) in the provisioned environment, drop apply's verified mark
+when either fails, and write the report. The command prints what this returns."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from provisioner.process import run
+from provisioner.lock import LockedPackage
 from provisioner.profile import ResolvedProfile
-
-# The module each framework is imported as.
-FRAMEWORK_MODULES: dict[str, str] = {
-    "pytorch": "torch",
-    "torch-directml": "torch_directml",
-    "tensorflow": "tensorflow",
-    "tensorflow-directml": "tensorflow",
-    "tensorflow-directml-plugin": "tensorflow",
-}
+from provisioner.report.model import Report
+from provisioner.verify.result import VerifyResult
 
 
-def verify_environment(
-    resolved: ResolvedProfile, python: Path, kind: str = "smoke"
-) -> dict[str, Any]:
-    """Run the smoke test (or, with ``kind="import"``, the import check); a JSON-ready
-    result with ``passed``, ``kind``, ``summary`` and the smoke test's summary ``lines``."""
-    if kind == "import":
-        return import_check(resolved, python)
-    from provisioner.smoke import run_smoke
+@dataclass(frozen=True)
+class Reverified:
+    """The outcome: the verify stage's result (``None`` when altered files stopped the
+    run before it), the report and where it was written, the altered files, and whether
+    apply's verified mark was dropped."""
 
-    env = dict(resolved.profile.environment.variables)
-    result = run_smoke(resolved, python, extra_env=env or None)
-    lines = [" ".join(line.split()) for line in result.summary_lines()[:2]]
-    summary = "; ".join(x for x in lines if x) or ("passed" if result.passed else "failed")
-    return {
-        "kind": "smoke",
-        "passed": bool(result.passed),
-        "summary": summary,
-        "lines": result.summary_lines(),
-        "result": result.as_json(),
-    }
+    result: VerifyResult | None
+    report: Report | None = None
+    report_path: Path | None = None
+    checked: int = 0
+    altered: tuple[str, ...] = ()
+    unverified: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.result is not None and self.result.passed
 
 
-def import_check(resolved: ResolvedProfile, python: Path) -> dict[str, Any]:
-    """``import <framework>`` in the environment's Python, with the profile's variables."""
-    import os
+def environment_python(resolved: ResolvedProfile, profile_path: Path) -> Path:
+    """The provisioned environment's interpreter, or a one-line error saying to apply."""
+    from provisioner.env import env_prefix, env_python
+    from provisioner.errors import HostNotReady
+    from provisioner.platforms import is_windows
 
-    module = FRAMEWORK_MODULES[resolved.profile.smoke_test.framework.value]
-    env = {**os.environ, **resolved.profile.environment.variables}
-    code = f"import {module}; print(getattr({module}, '__version__', '?'))"
+    env = resolved.profile.environment
+    prefix = env_prefix(env.name)
+    python = env_python(prefix, windows=is_windows(), manager=env.manager.value)
+    if not python.exists():
+        raise HostNotReady(
+            f"environment {env.name} not found at {prefix}: run `provision apply {profile_path}`"
+        )
+    from provisioner.apply.ownership import check_owner
+    from provisioner.state import read_state
+
+    check_owner(resolved, read_state(env.name))  # another profile's environment
+    return python
+
+
+def reverify(
+    resolved: ResolvedProfile,
+    profile_path: Path,
+    *,
+    python: Path | None = None,
+    host_name: str | None = None,
+) -> Reverified:
+    """Verify the provisioned environment (or, with ``python``, that interpreter: then its
+    files are not checked, apply's state is left alone and no report is written)."""
+    from provisioner.env import env_prefix
+    from provisioner.report.store import write_report
+    from provisioner.verify.run import verify_environment
+
+    prefix = env_prefix(resolved.profile.environment.name)
+    own = python is None
+    interpreter = python or environment_python(resolved, profile_path)
+    if own:
+        from provisioner.env.installed_files import files_at
+
+        manager = resolved.profile.environment.manager.value
+        checked, altered = files_at(prefix, interpreter, manager, locked_pip(resolved))
+        if altered:
+            return Reverified(
+                None, checked=checked, altered=tuple(altered), unverified=_drop(resolved)
+            )
+    started = time.time()
+    result = verify_environment(resolved, interpreter)
+    from provisioner.apply.report import verify_report
+
+    report = verify_report(resolved, result, prefix=prefix, started=started, host_name=host_name)
+    path = write_report(report) if own else None
+    dropped = own and not result.passed and _drop(resolved)
+    return Reverified(result, report, path, unverified=dropped)
+
+
+def locked_pip(resolved: ResolvedProfile) -> tuple[LockedPackage, ...]:
+    """The pip packages of the lock the environment was built from (the one apply's
+    state records, while its bytes are unchanged; else the lock apply would use)."""
+    from provisioner.lock.location import lock_location
+    from provisioner.lock.lockfile import read_lockfile
+    from provisioner.platforms import host_subdir
+    from provisioner.state import file_sha256, read_state
+
+    env = resolved.profile.environment
+    state = read_state(env.name)
+    where = lock_location(resolved)
+    candidates = [where.path, where.own]
+    if state is not None and state.lock_path:
+        recorded = Path(state.lock_path)
+        if recorded.is_file() and file_sha256(recorded) == state.lock_sha256:
+            candidates.insert(0, recorded)
+    for path in candidates:
+        if path.is_file():
+            return read_lockfile(path).for_platform(host_subdir(), "pip")
+    return ()
+
+
+def _drop(resolved: ResolvedProfile) -> bool:
+    from provisioner.env import env_prefix
+
+    name = resolved.profile.environment.name
+    return unverify(name, env_prefix(name))
+
+
+def unverify(env: str, prefix: Path) -> bool:
+    """Drop the verified mark of ``env`` at ``prefix`` (phase back to ``built``) after a
+    failed ``provision verify``, so the next apply diffs and verifies it again.
+
+    Skipped (False) when nothing verified is recorded, when an apply holds the
+    environment (it writes its own state), or when the state cannot be written."""
+    from datetime import datetime, timezone
+
+    from provisioner.apply.guard import ApplyBusy, exclusive
+    from provisioner.paths import state_dir
+    from provisioner.state import read_state, write_state
+
     try:
-        timeout = resolved.profile.smoke_test.timeout_s
-        done = run([str(python), "-c", code], env=env, timeout=timeout, check=False)
-    except OSError as e:
-        return {"kind": "import", "passed": False, "summary": f"cannot run {python}: {e}"}
-    if done.timed_out:
-        summary = f"import {module} timed out after {timeout}s (smoke_test.timeout_s)"
-        return {"kind": "import", "passed": False, "summary": summary}
-    if done.returncode == 0:
-        version = done.out.strip().splitlines()[-1] if done.out.strip() else "?"
-        summary = f"import {module} ok ({version})"
-        return {"kind": "import", "passed": True, "summary": summary}
-    last = (done.tail(300).splitlines() or ["no output"])[-1]
-    return {
-        "kind": "import",
-        "passed": False,
-        "summary": f"import {module} failed: {last}",
-        "output": done.tail(2000),
-    }
+        with exclusive(state_dir() / f"{env}.lock", env):
+            state = read_state(env)
+            if state is None or state.prefix != str(prefix) or state.phase != "verified":
+                return False
+            now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            write_state(state.unverified(now))
+            return True
+    except (ApplyBusy, OSError):
+        return False

@@ -123,5 +123,6 @@ def plan_checks(resolved: ResolvedProfile) -> list[PlannedCheck]:
         params = {k: _param(profile, v) for k, v in rec.rule.params} if not why else {}
         if rec.rule.kind == "kernels_for" and params.get("kernels") is None:
             why, params = "the profile installs no CUDA build of torch", {}
-        planned.append(PlannedCheck(rec, not why, why, params))
+        target = profile.target.os.value
+        planned.append(PlannedCheck(rec.for_target(target), not why, why, params))
     return planned

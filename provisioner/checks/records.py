@@ -66,6 +66,20 @@ class CheckRecord:
     fixes: tuple[tuple[str, str], ...] = ()
     # What an unknown says; "{reason}" is replaced by why the fact is unknown.
     unknown_fix: str = UNKNOWN_FIX
+    # The fix and the unknown's fix for one target, chosen over the general ones (on
+    # native Linux, nothing about WSL or powershell.exe): ``target_fix`` / ``target_settle``.
+    target_fixes: tuple[tuple[str, str], ...] = ()
+    target_unknown_fixes: tuple[tuple[str, str], ...] = ()
+
+    def for_target(self, target: str) -> CheckRecord:
+        """This record with the fixes written for ``target`` (wsl2, windows, linux)."""
+        from dataclasses import replace
+
+        return replace(
+            self,
+            fix=dict(self.target_fixes).get(target, self.fix),
+            unknown_fix=dict(self.target_unknown_fixes).get(target, self.unknown_fix),
+        )
 
     @property
     def in_scripts(self) -> bool:
@@ -105,6 +119,11 @@ def _record(entry: dict[str, Any], known: set[str]) -> CheckRecord:
             SETTLE_FIX.replace("{settle}", _text(entry["settle"]))
             if entry.get("settle")
             else UNKNOWN_FIX
+        ),
+        target_fixes=tuple((str(k), _text(v)) for k, v in (entry.get("target_fix") or {}).items()),
+        target_unknown_fixes=tuple(
+            (str(k), SETTLE_FIX.replace("{settle}", _text(v)))
+            for k, v in (entry.get("target_settle") or {}).items()
         ),
     )
 

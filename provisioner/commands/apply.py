@@ -98,7 +98,6 @@ def apply(
 ) -> int:
     """Converge, print the outcome (or the report as JSON), write JUnit if asked; when a
     step raised, print and write those first, then raise its error."""
-    from provisioner.apply.junit import write_junit
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
     from provisioner.profile import load_profile
@@ -114,10 +113,13 @@ def apply(
         lock_mode=lock_mode(locked=locked, frozen=frozen),
     )
     result = converge(resolved, options, change=not dry_run, host_name=host_name)
-    if junit is not None:
+    if junit is not None:  # JUnit only when asked: a no-op apply does not load it
+        from provisioner.apply.junit import write_junit
+
         write_junit(result.report, junit)
     # --quiet: no step lines at all (neither as progress nor in the summary)
-    show(result.report, json_out=json_out, steps=not quiet and not progress_shown(json_out))
+    steps = not quiet and not progress_shown(json_out)
+    show(result.report, json_out=json_out, steps=steps, details=not quiet)
     if result.exit_code == 0 and not dry_run and not json_out:
         print(enter_hint(profile))
     if result.report_path is not None and not json_out:
@@ -142,15 +144,44 @@ def progress_shown(quiet: bool) -> bool:
     return not want_quiet(quiet)
 
 
-def show(report: Report, *, json_out: bool, steps: bool = True) -> None:
+def show(report: Report, *, json_out: bool, steps: bool = True, details: bool = True) -> None:
     """The report as JSON, or one line per step (unless progress showed them) and the
     result."""
     if json_out:
         sys.stdout.write(report.to_json())
         return
     for s in report.steps if steps else ():
-        print(f"{s.name:<12} {s.status:<8} {s.reason}")
+        # A failure's reason is said once, on stderr (the error line, or the step's own
+        # line when progress is not on a terminal): not again here.
+        reason = "(the reason is on stderr)" if s.status == "fail" else s.reason
+        print(f"{s.name:<12} {s.status:<8} {reason}")
+    if details and report.mode in ("plan", "dry-run"):  # --quiet: the result line only
+        for line in package_lines(report):
+            print(line)
     if report.verify is not None and not report.verify.cached:
         for line in report.verify.lines[1:]:  # the first line is the verify step's reason
             print(line)
     print(f"result: {report.result} ({report.duration_s:.2f}s)")
+
+
+SHOWN_PACKAGES = 60
+
+
+def package_lines(report: Report) -> list[str]:
+    """What a plan would do to the packages: ``+`` add, ``~`` change, ``-`` remove."""
+    env = report.environment
+    step = next((s for s in report.steps if s.name == "environment"), None)
+    if env is None or step is None or step.status != "change":
+        return []
+    if env.diff is None:
+        return ["packages: shown once a lock exists (`provision lock PROFILE`, then plan again)"]
+    lines = [f"  + {spec}" for spec in env.diff.get("add", [])]
+    lines += [f"  ~ {c['from']} -> {c['to']}" for c in env.diff.get("change", [])]
+    lines += [f"  - {name}" for name in env.diff.get("remove", [])]
+    if not lines:
+        return []
+    more = len(lines) - SHOWN_PACKAGES
+    shown = lines[:SHOWN_PACKAGES] + (
+        [f"  ... and {more} more (--json lists them)"] if more > 0 else []
+    )
+    return ["packages:", *shown]

@@ -20,8 +20,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--root", type=Path, default=Path("/"), help="read host files under DIR")
     p.add_argument("--facts", type=Path, metavar="FILE", help="replay a saved snapshot")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    p.add_argument(
+        "--all", action="store_true", help="also list the checks that do not apply to the profile"
+    )
     p.set_defaults(
-        run=lambda a: doctor(profile=a.profile, root=a.root, facts_file=a.facts, json_out=a.json)
+        run=lambda a: doctor(
+            profile=a.profile, root=a.root, facts_file=a.facts, json_out=a.json, all_rows=a.all
+        )
     )
 
 
@@ -32,6 +37,7 @@ def doctor(
     facts_file: Path | None = None,
     json_out: bool = False,
     path: str | None = None,
+    all_rows: bool = False,
 ) -> int:
     """Print every verdict (and each failure's fix); 0 when ready, 1 when not."""
     from provisioner.checks.doctor import diagnose
@@ -46,8 +52,13 @@ def doctor(
         from rich.table import Table
 
         table = Table("check", "status", "observed", title=f"doctor: {diagnosis.profile}")
+        # A check that does not apply to the profile (another target, GPU API or manager)
+        # says nothing about this host: listed only with --all. A check skipped because
+        # one it needs did not pass stays: it says what was not looked at.
+        hidden = [v for v in diagnosis.verdicts if not all_rows and not_applicable(v.summary)]
         for v in diagnosis.verdicts:
-            table.add_row(v.id, f"[{STYLE[v.status]}]{v.status}[/]", v.summary)
+            if v not in hidden:
+                table.add_row(v.id, f"[{STYLE[v.status]}]{v.status}[/]", v.summary)
         console = Console(highlight=False)
         console.print(table)
         for v in diagnosis.verdicts:
@@ -57,6 +68,41 @@ def doctor(
         if "gpu.driver" in judged:  # the profile's per-vendor notes belong next to it
             for vendor, text in resolved.profile.requires.gpu.notes.items():
                 console.print(f"note gpu.driver ({vendor}): {text}", soft_wrap=True)
+        note = python_note(diagnosis, resolved)
+        if note:
+            console.print(note, soft_wrap=True)
+        if hidden:
+            console.print(
+                f"{len(hidden)} checks do not apply to this profile (--all lists them)",
+                style="dim",
+            )
         word = "ready" if diagnosis.ready else "NOT ready"
         console.print(f"{diagnosis.profile}: this host is {word}")
     return 0 if diagnosis.ready else 1
+
+
+def not_applicable(summary: str) -> bool:
+    """A skip because the check is not for this profile (checks/plan.py's reasons)."""
+    return summary.startswith(
+        ("skipped: not for ", "skipped: the profile sets no ", "skipped: the profile installs no ")
+    )
+
+
+def python_note(diagnosis: Any, resolved: Any) -> str:
+    """Which interpreter a venv profile's environment is built with: the first of the
+    matching ones, as apply tries them (env/venv.py), so doctor and apply name the same."""
+    from provisioner.host.interpreters import matching
+
+    verdict = next((v for v in diagnosis.verdicts if v.id == "python.available"), None)
+    if verdict is None or verdict.status != "pass":
+        return ""
+    version = resolved.profile.environment.python
+    found = matching(list(diagnosis.facts.pythons), version)
+    if not found:
+        return ""
+    first = found[0]
+    where = "on PATH" if first.source == "path" else f"from {first.source}"
+    return (
+        f"note python.available: apply builds the venv with {first.path} (Python "
+        f"{first.version}, the first {version} {where}; PATH comes before pyenv)"
+    )

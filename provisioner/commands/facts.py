@@ -49,11 +49,23 @@ def facts(
 
     table = Table("fact", "value", title="host facts", title_justify="left")
     for key, value in data.items():
-        table.add_row(key, _show(value))
+        table.add_row(key, pythons(observed.pythons) if key == "pythons" else _show(value))
     Console().print(table)
     if save is not None:
         print(f"saved the raw probe results to {save}")
     return 0
+
+
+def pythons(found: Any) -> str:
+    """One line per interpreter (each file once, its other names after it), in the order
+    doctor and apply try them."""
+    from provisioner.host.interpreters import distinct
+
+    lines = []
+    for interpreter, aliases in distinct(list(found)):
+        also = f" (also {', '.join(aliases)})" if aliases else ""
+        lines.append(f"{interpreter.version:<8} {interpreter.path}{also}")
+    return "\n".join(lines) or "none"
 
 
 def _show(value: Any) -> str:

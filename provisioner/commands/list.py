@@ -35,13 +35,13 @@ def list_packages(
 ) -> int:
     """Print the installed packages; exit 1 when the environment does not exist."""
     from provisioner.apply.ownership import check_owner
-    from provisioner.apply.state import read_state
     from provisioner.cli_arguments import profile_or_default
     from provisioner.env import env_prefix, env_python
     from provisioner.env.listing import installed_packages
     from provisioner.errors import HostNotReady
     from provisioner.platforms import is_windows
     from provisioner.profile import load_profile
+    from provisioner.state import read_state
 
     resolved = load_profile(profile_or_default(profile))
     env = resolved.profile.environment
@@ -54,7 +54,9 @@ def list_packages(
             f"environment {env.name} not found at {prefix}",
             hint=f"run `provision apply{shown}` to build it",
         )
-    found = installed_packages(resolved, prefix, python)
+    state = read_state(env.name)
+    urls = {(p.manager, p.name): p.url for p in state.packages} if state is not None else {}
+    found = installed_packages(resolved, prefix, python, urls)
     if requested:
         found = [p for p in found if p.requested]
     if json_out:

@@ -72,7 +72,8 @@ def plan(
     mode = lock_mode(locked=locked, frozen=frozen)
     options = Options(skip_checks=skip_checks, quiet=quiet or json_out, lock_mode=mode)
     result = converge(resolved, options, change=False)
-    show(result.report, json_out=json_out, steps=not quiet and not progress_shown(json_out))
+    steps = not quiet and not progress_shown(json_out)
+    show(result.report, json_out=json_out, steps=steps, details=not quiet)
     if result.error is not None:
         raise result.error  # after the plan: the CLI prints its one line and exit code
     return result.exit_code

@@ -16,29 +16,12 @@ Where environments live: ``$PROVISION_ENVS_DIR/<environment.name>``, default
 
 from __future__ import annotations
 
-import os
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from provisioner.lock import Lock, LockedPackage
 from provisioner.paths import envs_dir
-
-
-def pause_point(name: str) -> None:
-    """Test hook for crash-safety tests: with ``PROVISION_TEST_PAUSE_AT=<name>`` the run
-    announces the point on stderr and sleeps there so a test can SIGKILL it. Nothing
-    but the tests sets the variable; apply's steps and the backends call it."""
-    if pause_requested(name):
-        print(f"provision: paused at {name}", file=sys.stderr, flush=True)
-        time.sleep(3600)
-
-
-def pause_requested(name: str) -> bool:
-    """Whether the crash-safety test hook asks to pause at ``name`` (see :func:`pause_point`)."""
-    return os.environ.get("PROVISION_TEST_PAUSE_AT") == name
 
 
 def env_prefix(env_name: str, envs: Path | None = None) -> Path:

@@ -13,9 +13,9 @@ smoke test: the device the smoke test proved is the device the user's job gets.
 Every block sits between marker lines, so writing again replaces it and an empty
 ``variables`` removes it. :func:`activation_current` says whether the files already
 hold what :func:`write_activation` would write (a no-op apply leaves them alone).
-The blocks and files are data (:func:`activation_data`); :mod:`activation_files`
-writes them, here and, embedded, in ``bootstrap.sh``; ``bootstrap.ps1`` gets the same
-data and writes it the same way.
+The blocks and files are data (:func:`activation_data`);
+``provisioner/target/activation_files.py`` writes them, here and in the bootstrap
+scripts (packed into their helper, run with the environment's own Python).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.atomic import write_atomic
-from provisioner.env import activation_files
 from provisioner.errors import ProvisionError
+from provisioner.target import activation_files
 
 BEGIN = ">>> provision: environment.variables >>>"
 END = "<<< provision: environment.variables <<<"
@@ -155,8 +155,9 @@ CONDA_SCRIPTS: dict[str, tuple[Shell, str]] = {
 
 def activation_data(manager: str, variables: Variables) -> dict[str, Any]:
     """What makes activating a ``manager`` environment set ``variables``, as JSON-able
-    data for :mod:`provisioner.env.activation_files` (which apply runs and bootstrap.sh
-    embeds) and for bootstrap.ps1's own writer: one home for every block and file."""
+    data for :mod:`provisioner.target.activation_files` (which apply runs, and the
+    bootstrap scripts' helper with the environment's Python): one home for every block
+    and file."""
     items = _checked(variables)
     data: dict[str, Any] = {
         "strip": STRIP,
@@ -170,8 +171,7 @@ def activation_data(manager: str, variables: Variables) -> dict[str, Any]:
             for kind, lines in (("activate", on), ("deactivate", off)):
                 path = f"etc/conda/{kind}.d/{SCRIPT}.{ext}"
                 data["conda_files"][path] = _block(lines, comment) if items else None
-        spec: dict[str, Any] = {"env_vars": dict(items), "key": OURS}
-        data["conda_state"] = {**spec, "fresh": activation_files.conda_state_text({}, spec)}
+        data["conda_state"] = {"env_vars": dict(items), "key": OURS}
         return data
     for name, (shell, anchor) in VENV_SCRIPTS.items():
         on, off = shell(items)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.atomic import write_atomic
-from provisioner.env import EnvDiff, env_python, pause_point, pause_requested
+from provisioner.env import EnvDiff, env_python
 from provisioner.env.artifacts import (
     ArtifactMismatch,
     DownloadProgress,
@@ -59,9 +59,6 @@ __all__ = [
     "rattler_pkgs_dir",
     "read_conda_meta",
 ]
-
-# PROVISION_TEST_PAUSE_AT value that pauses a link with only its first package in.
-PAUSE_MID_LINK = "environment:conda-linking"
 
 
 def _record(pkg: LockedPackage, url: str, meta: dict[str, Any]) -> rattler.RepoDataRecord:
@@ -280,7 +277,7 @@ async def _link(
     import rattler
     from rattler.exceptions import InstallerError, IoError, LinkError, TransactionError
 
-    async def transaction(records: list[rattler.RepoDataRecord]) -> None:
+    try:
         await rattler.install(
             records,
             target_prefix=prefix,
@@ -290,14 +287,6 @@ async def _link(
             show_progress=not quiet,
             reinstall_packages=relink or None,
         )
-
-    try:
-        if pause_requested(PAUSE_MID_LINK) and len(records) > 1:
-            # Crash-test hook: link the first package on its own, then pause, so a test
-            # can SIGKILL the run with some but not all packages in the prefix.
-            await transaction(records[:1])
-            pause_point(PAUSE_MID_LINK)
-        await transaction(records)
     except (InstallerError, IoError, LinkError, TransactionError) as e:
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
         full = str(e).lower()

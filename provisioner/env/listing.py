@@ -79,8 +79,17 @@ def requested_specs(resolved: ResolvedProfile) -> dict[tuple[str, str], str]:
     return out
 
 
-def installed_packages(resolved: ResolvedProfile, prefix: Path, python: Path) -> list[Listed]:
-    """The packages installed at ``prefix`` (``python``: its interpreter), sorted by name."""
+def installed_packages(
+    resolved: ResolvedProfile,
+    prefix: Path,
+    python: Path,
+    locked_urls: dict[tuple[str, str], str] | None = None,
+) -> list[Listed]:
+    """The packages installed at ``prefix`` (``python``: its interpreter), sorted by name.
+    ``locked_urls`` ((manager, name) -> the lock's URL, from apply's state) names where a
+    package came from; the prefix's own record is the fallback (for pip it may be
+    provision's artifact store, where the wheel was checked before installing)."""
+    locked_urls = locked_urls or {}
     from provisioner.env.conda import read_conda_meta
     from provisioner.env.pip_part import VENV_SEEDS, installed_distributions
 
@@ -96,5 +105,6 @@ def installed_packages(resolved: ResolvedProfile, prefix: Path, python: Path) ->
         if name in conda_names or (manager == "venv" and name in VENV_SEEDS and not dist.url):
             continue  # conda's own record of it; the venv's seed pip
         spec = asked.get(("pip", name), "")
-        out.append(Listed(name, dist.version, "pip", pip_source(dist.url), spec))
+        url = locked_urls.get(("pip", name)) or dist.url
+        out.append(Listed(name, dist.version, "pip", pip_source(url), spec))
     return sorted(out, key=lambda p: (p.name.lower(), p.manager))

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from provisioner.env import EnvDiff, pause_point, pause_requested
+from provisioner.env import EnvDiff
 from provisioner.env.artifacts import file_url
 from provisioner.env.dist_info import (
     PIP_INSTALLERS,
@@ -78,8 +78,6 @@ log = logging.getLogger("provisioner.env.pip_part")
 # setuptools before Python 3.12. They belong to the venv, not to the lock's pip part: the
 # diff neither removes them nor reports them, unless the lock lists them.
 VENV_SEEDS = frozenset({"pip", "setuptools"})
-# PROVISION_TEST_PAUSE_AT value that pauses an install with only its first package in.
-PAUSE_MID_INSTALL = "environment:pip-installing"
 INSTALL_TIMEOUT_S = 3600.0
 
 
@@ -227,12 +225,6 @@ def _install(
         req.write_text(requirements_text(packages, wheels), encoding="utf-8")
         argv = [uv, "pip", "install", "--python", str(python), "--require-hashes", "--no-deps"]
         argv += ["--compile-bytecode"]
-        if pause_requested(PAUSE_MID_INSTALL) and len(packages) > 1:
-            # Crash-test hook: one locked package in, then pause with the rest missing.
-            first = Path(tmp) / "first.txt"
-            first.write_text(requirements_text(packages[:1], wheels), encoding="utf-8")
-            _run_installer([*argv, "-r", str(first)], env)
-            pause_point(PAUSE_MID_INSTALL)
         argv += ["-r", str(req)]
         for _, pkg in current.change:  # same version, other artifact or missing files
             argv += ["--reinstall-package", pkg.name]

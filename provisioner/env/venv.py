@@ -19,7 +19,7 @@ from pathlib import Path
 from provisioner.env import EnvDiff, env_python
 from provisioner.env.pip_part import diff_pip_part, install_pip_part
 from provisioner.errors import ExternalFailure, HostNotReady
-from provisioner.host.interpreters import find_interpreters
+from provisioner.host.interpreters import find_interpreters, matching
 from provisioner.host.probe import Probe
 from provisioner.lock import Lock
 from provisioner.platforms import is_windows
@@ -40,9 +40,7 @@ class Interpreter:
 def _candidates(host: Probe, version: str) -> Iterator[list[str]]:
     """Commands that may start Python ``version`` (X.Y), in the probe's order."""
     windows = is_windows(host.platform)
-    for found in find_interpreters(host):
-        if found.version != version and not found.version.startswith(f"{version}."):
-            continue
+    for found in matching(find_interpreters(host), version):  # doctor names the first too
         if found.source == "pyenv":
             folder = found.path.rstrip("/")
             yield [f"{folder}/python.exe" if windows else f"{folder}/bin/python{version}"]

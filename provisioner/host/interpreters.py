@@ -78,3 +78,25 @@ def conda_tools(probe: Probe) -> dict[str, str]:
         if where:
             tools[name] = where
     return tools
+
+
+def matching(interpreters: list[Interpreter], version: str) -> list[Interpreter]:
+    """The interpreters of Python ``version`` (X.Y) in the order they are tried: the one
+    both ``doctor`` names and a venv is built with is the first of them that runs."""
+    return [i for i in interpreters if i.version == version or i.version.startswith(f"{version}.")]
+
+
+def distinct(interpreters: list[Interpreter]) -> list[tuple[Interpreter, list[str]]]:
+    """Each interpreter once with the other paths that are the same file (``/usr/bin/python3``
+    and ``/bin/python3.11`` through a /bin link): (first found, its other names)."""
+    import os
+
+    out: dict[tuple[str, str], tuple[Interpreter, list[str]]] = {}
+    for i in interpreters:
+        real = os.path.realpath(i.path) if i.source == "path" else i.path
+        key = (i.version, real)
+        if key in out:
+            out[key][1].append(i.path)
+        else:
+            out[key] = (i, [])
+    return list(out.values())

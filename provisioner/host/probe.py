@@ -197,11 +197,34 @@ class Probe:
         if self._replay or len(todo) < 2:
             return
         from concurrent.futures import ThreadPoolExecutor
+        from dataclasses import replace
 
-        with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
-            done = list(pool.map(lambda a: self._run(self.which(a[0]), a, None, None), todo))
-        for argv, result in zip(todo, done, strict=True):
-            self._commands.setdefault(" ".join(argv), result)
+        # One run per program file and name: /bin/python3 and /usr/bin/python3 are one
+        # file where /bin links to /usr/bin (merged /usr), so they answer the same; each
+        # argv is still recorded with its answer. A file under two names (python3 ->
+        # python3.11) runs under each name, as a program may act on the name it has.
+        same: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for argv in todo:
+            where = self.which(argv[0])
+            if where is not None:
+                real = os.path.realpath(where)
+                same[argv] = (real, os.path.basename(where), *argv[1:])
+        runs = list(dict.fromkeys(same.get(a, a) for a in todo))
+        first = {key: next(a for a in todo if same.get(a, a) == key) for key in runs}
+        with ThreadPoolExecutor(max_workers=min(8, len(runs))) as pool:
+            done = dict(
+                zip(
+                    runs,
+                    pool.map(
+                        lambda k: self._run(self.which(first[k][0]), first[k], None, None), runs
+                    ),
+                    strict=True,
+                )
+            )
+        for argv in todo:
+            result = done[same.get(argv, argv)]
+            answer = replace(result, argv=tuple(argv)) if result is not None else None
+            self._commands.setdefault(" ".join(argv), answer)
 
     def host_command(
         self, *argv: str, keep: Callable[[bytes], bytes] | None = None

@@ -13,7 +13,6 @@ Linux laptop can lock a Windows profile: see :func:`virtual_packages`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import os
@@ -156,6 +155,8 @@ def solve_conda(
     channels = channel_urls(resolved)
     kept = prefer.kept(platform, "conda") if prefer else ()
     with proxy_environment(resolved.profile.environment.proxy):
+        import asyncio  # the solve only: a no-op apply reads this module's virtual packages
+
         return asyncio.run(_solve(resolved, platform, channels, kept))
 
 

@@ -135,12 +135,35 @@ def write_lockfile(lock: Lock, resolved: ResolvedProfile, path: Path) -> Path:
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     tmp = tmp_dir / path.name
     try:
-        write_conda_lock_file(model, tmp, metadata_choices=None, include_help_text=True)
+        write_conda_lock_file(model, tmp, metadata_choices=None, include_help_text=False)
+        body = tmp.read_text(encoding="utf-8")
+        tmp.write_text(header(Path(source).as_posix(), path.name) + body, encoding="utf-8")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
         tmp_dir.rmdir()
     return path
+
+
+def header(profile: str, lockfile: str) -> str:
+    """The lockfile's opening comment: what made it and the commands that work on it
+    (run in the lockfile's folder; conda-lock's own text names conda-lock commands that
+    cannot read a provision profile)."""
+    import shlex
+
+    p, lf = shlex.quote(profile), shlex.quote(lockfile)
+    return f"""\
+# This lockfile was made by provision (provisioner-gpu) from {p}. DO NOT EDIT: it is
+# rewritten by the commands below. A conda-lock v1 lockfile: every package's exact URL and
+# sha256 for each platform; `conda-lock install -n ENV {lf}` and micromamba read it too.
+#
+# Check that it is fresh for the profile:   provision lock {p} --check
+# Re-solve after editing the profile:        provision lock {p}
+# Update one package, keep the others:       provision lock {p} --upgrade-package NAME
+# Add or remove a package (profile + lock):  provision add -p {p} SPEC
+#                                            provision remove -p {p} NAME
+# Build and verify the environment from it:  provision apply {p} --locked
+"""
 
 
 def canonical(lock: Lock) -> Lock:

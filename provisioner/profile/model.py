@@ -20,6 +20,8 @@ from pydantic import (
     field_validator,
 )
 
+from provisioner.frameworks import Device as Device
+from provisioner.frameworks import Framework as Framework
 from provisioner.profile.specs import check_conda_spec, check_pip_spec
 from provisioner.profile.urls import check_find_link, check_index_url, check_proxy_url
 
@@ -64,20 +66,6 @@ class IndexStrategy(str, enum.Enum):
     unsafe_best_match = "unsafe-best-match"
     first_index = "first-index"
     unsafe_first_match = "unsafe-first-match"
-
-
-class Framework(str, enum.Enum):
-    tensorflow_directml = "tensorflow-directml"
-    tensorflow_directml_plugin = "tensorflow-directml-plugin"
-    tensorflow = "tensorflow"
-    pytorch = "pytorch"
-    torch_directml = "torch-directml"
-
-
-class Device(str, enum.Enum):
-    dml = "dml"
-    cuda = "cuda"
-    cpu = "cpu"
 
 
 SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -15,29 +15,31 @@ The script also embeds the lockfile's sha256, refuses a ``conda-lock.yml`` chang
 since render, and stamps the prefix with it once the smoke test passed: a second run
 on a matching prefix skips the build and the smoke test.
 
-What the scripts share with ``provision apply`` is rendered from apply's own code, so
-it has one home: the state (``State`` less :data:`STATE_RUNTIME_FIELDS`), the state
-file's path, the prefix fingerprint (``apply/fingerprint.py``: embedded verbatim in
-bootstrap.sh, its recipe injected into bootstrap.ps1) and the activation data
-(``env/activation.py``; bootstrap.sh embeds its writer ``env/activation_files.py``).
+What the scripts share with ``provision apply`` comes from one typed contract, and
+they get it as data: the state skeleton (``provisioner.state``: a verified ``State``
+less what only the run knows), the report skeleton (``report.model.report_skeleton``),
+the activation data (``env/activation.py``) and the state file's path. The code that
+runs with the environment's own Python (the prefix fingerprint, the activation writer,
+the state journal) is apply's own, packed once into the scripts' helper
+(``target/bootstrap.py``, ``target/pack.py``): both scripts run the same program.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
-from importlib import resources
+from dataclasses import dataclass
+from functools import cache
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from provisioner.apply.fingerprint import FOLDERS, GLOB
 from provisioner.errors import ProvisionError
 from provisioner.host.patterns import PY_LAUNCHER_LINE
 from provisioner.lock import Lock
 from provisioner.platforms import target_subdir
 from provisioner.profile import ResolvedProfile
 from provisioner.render import Artifact, RenderContext
+from provisioner.state import PackageRecord, State, VerifySummary, state_path, verified_skeleton
 from provisioner.templating import render_template
 
 NO_LOCK_MESSAGE = "no conda-lock.yml here: run `provision lock PROFILE` before render"
@@ -52,7 +54,7 @@ class LockedLists:
     explicit: tuple[str, ...]  # "url#md5" (or "url#sha256:<hex>" without an md5)
     conda_sha256: tuple[str, ...]  # the sha256 of each ``explicit`` entry, same order
     requirements: tuple[str, ...]  # "name @ url --hash=sha256:<hex>"
-    packages: tuple[dict[str, str], ...]  # for the report: manager, name, version, build
+    packages: tuple[PackageRecord, ...]  # for the state and the report
 
 
 def locked_lists(lock: Lock, lock_text: str, platform: str) -> LockedLists:
@@ -62,18 +64,9 @@ def locked_lists(lock: Lock, lock_text: str, platform: str) -> LockedLists:
     explicit: list[str] = []
     conda_sha256: list[str] = []
     requirements: list[str] = []
-    packages: list[dict[str, str]] = []
+    packages: list[PackageRecord] = []
     for pkg in lock.for_platform(platform):
-        packages.append(
-            {
-                "manager": pkg.manager,
-                "name": pkg.name,
-                "version": pkg.version,
-                "build": pkg.build,
-                "url": pkg.url,
-                "sha256": pkg.sha256 or "",
-            }
-        )
+        packages.append(PackageRecord.of(pkg))
         if pkg.manager == "conda":
             if not pkg.sha256:  # the scripts hash every artifact before installing it
                 raise ProvisionError(
@@ -114,33 +107,19 @@ def _lists(ctx: RenderContext, platform: str) -> LockedLists | None:
 
 
 def report_skeleton(ctx: RenderContext, script: str, lists: LockedLists | None) -> str:
-    """The report's fixed part as JSON (docs/report.md): what provision knows at render
-    time. The script adds the run's result, host, checks, verification, steps and times."""
-    from provisioner.report.model import SCHEMA, SCHEMA_VERSION
+    """The report's fixed part as JSON (docs/report.md), made by the report model
+    (``report_skeleton``): what provision knows at render time. The script adds the run's
+    result, host, checks, verification, steps and times."""
+    from provisioner.report.model import LockInfo, ProfileInfo, report_skeleton
 
-    p = ctx.resolved.profile
-    skeleton = {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "tool": f"{script} (provision {ctx.tool_version})",
-        "mode": "apply",
-        "profile": {
-            "name": p.name,
-            "path": ctx.resolved.path.name,
-            "content_hash": ctx.resolved.content_hash,
-            "target": p.target.os.value,
-            "manager": p.environment.manager.value,
-            "python": p.environment.python,
-            "framework": p.smoke_test.framework.value,
-            "device": p.smoke_test.device.value,
-        },
-        "lock": {
-            "path": "conda-lock.yml",
-            "sha256": lists.lock_sha256 if lists else None,
-            "fresh": True,
-        },
-        "packages": list(lists.packages) if lists else [],
-    }
+    skeleton = report_skeleton(
+        tool=f"{script} (provision {ctx.tool_version})",
+        profile=ProfileInfo.of(ctx.resolved, path=ctx.resolved.path.name),
+        lock=LockInfo(
+            path="conda-lock.yml", sha256=lists.lock_sha256 if lists else None, fresh=True
+        ),
+        packages=lists.packages if lists else (),
+    )
     return json.dumps(skeleton, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -166,30 +145,43 @@ def _context(ctx: RenderContext, script: str) -> dict[str, Any]:
         "requirements": lists.requirements if lists else (),
         "no_lock_message": NO_LOCK_MESSAGE,
         "variables": _variables(r),
-        "activation_data": _activation_data(r),
-        "activation_code": _embedded("provisioner.env", "activation_files.py"),
-        "fingerprint_code": _embedded("provisioner.apply", "fingerprint.py"),
-        "fingerprint_folders": [str(PureWindowsPath(*f.split("/"))) for f in FOLDERS],
-        "fingerprint_glob": GLOB,
-        "state_skeleton": state_skeleton(ctx, platform, lists),
+        "bootstrap_data": _json_literal(bootstrap_data(ctx, platform, lists)),
+        "helper_code": helper_program(),
         "state_relpath": _state_relpath(p.environment.name),
         "state_relpath_windows": str(PureWindowsPath(_state_relpath(p.environment.name))),
         "py_launcher_line": PY_LAUNCHER_LINE,  # bootstrap.ps1's Find-Python (ps1/python.ps1.j2)
     }
 
 
-# The fields of apply's state (provisioner/apply/state.py) that only the run knows; the
-# scripts add them to ``state_skeleton`` when they record a verified build.
-STATE_RUNTIME_FIELDS = ("prefix", "lock_path", "fingerprint", "verified_at", "updated_at")
+def bootstrap_data(ctx: RenderContext, platform: str, lists: LockedLists | None) -> dict[str, Any]:
+    """What the scripts' helper reads (``target/bootstrap.py``): the state skeleton, the
+    measured fields it completes from the smoke test's result, the activation data."""
+    return {
+        "state": {
+            "skeleton": state_skeleton(ctx, platform, lists),
+            "measured": list(VerifySummary.MEASURED),
+        },
+        "activation": _activation_data(ctx.resolved),
+    }
 
 
-def state_skeleton(ctx: RenderContext, platform: str, lists: LockedLists | None) -> str:
+@cache
+def helper_program() -> str:
+    """The scripts' helper: apply's fingerprint, activation writer and state journal
+    packed with ``target/bootstrap.py``, run with the environment's own Python."""
+    from provisioner.target import BOOTSTRAP_MODULES
+    from provisioner.target.pack import pack
+
+    return pack(BOOTSTRAP_MODULES).program(
+        epilogue='if __name__ == "__main__":\n    sys.exit(main(sys.argv[1:]))'
+    )
+
+
+def state_skeleton(ctx: RenderContext, platform: str, lists: LockedLists | None) -> dict[str, Any]:
     """apply's state of an environment built from this lock and verified by its smoke
-    test, less :data:`STATE_RUNTIME_FIELDS`: made by ``State`` itself, so the field names,
-    the phase, the version and the package list have one home. ASCII JSON without a
-    single quote, like the activation data."""
-    from provisioner.apply.state import State
-
+    test, less what only the run knows (``provisioner.state.verified_skeleton``): made by
+    ``State`` itself, so the field names, the phase, the version and the package list
+    have one home."""
     env = ctx.resolved.profile.environment
     state = State(
         env=env.name,
@@ -200,16 +192,14 @@ def state_skeleton(ctx: RenderContext, platform: str, lists: LockedLists | None)
         profile_hash=ctx.resolved.content_hash,
         profile=ctx.resolved.profile.name,
         lock_sha256=lists.lock_sha256 if lists else "",
-        verify_kind="smoke",
-        packages=list(lists.packages) if lists else [],
+        packages=lists.packages if lists else (),
+        verification=VerifySummary("smoke", "smoke test passed"),
     )
-    data = {k: v for k, v in asdict(state).items() if k not in STATE_RUNTIME_FIELDS}
-    return _json_literal(data)
+    return verified_skeleton(state)
 
 
 def _state_relpath(env: str) -> PurePosixPath:
     """apply's state file relative to the data home (``state/<env>.json``)."""
-    from provisioner.apply.state import state_path
     from provisioner.paths import data_home
 
     return PurePosixPath(state_path(env).relative_to(data_home()).as_posix())
@@ -222,27 +212,18 @@ def _json_literal(data: object) -> str:
     return text.replace("'", "\\u0027")
 
 
-def _activation_data(r: ResolvedProfile) -> str:
+def _activation_data(r: ResolvedProfile) -> dict[str, Any]:
     """What apply writes so that activating the environment sets its variables
-    (``provisioner/env/activation.py``), as one JSON literal."""
+    (``provisioner/env/activation.py``)."""
     from provisioner.env.activation import activation_data
 
     env = r.profile.environment
     try:
-        return _json_literal(activation_data(env.manager.value, env.variables))
+        return activation_data(env.manager.value, env.variables)
     except ProvisionError:
         # A name valid only on Windows (``ProgramFiles(x86)``): no activation script can
         # set it, and apply refuses it there too; the script leaves the activation alone.
-        return _json_literal(activation_data(env.manager.value, {}))
-
-
-def _embedded(package: str, name: str) -> str:
-    """One of apply's own modules, verbatim, for bootstrap.sh to run with the
-    environment's Python in a ``PYEOF`` here-document."""
-    code = resources.files(package).joinpath(name).read_text("utf-8")
-    if "\nPYEOF\n" in code or not code.endswith("\n"):
-        raise AssertionError(f"{name} cannot be embedded in a PYEOF here-document")
-    return code
+        return activation_data(env.manager.value, {})
 
 
 def _variables(r: ResolvedProfile) -> list[tuple[str, str]]:

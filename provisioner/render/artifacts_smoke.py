@@ -1,11 +1,11 @@
-"""The rendered training smoke test, ``smoke_test.py`` (issue 5): the smoke package's
-packer (:mod:`provisioner.smoke.pack`) assembles it from ``provisioner/smoke/script/``.
+"""The rendered training smoke test, ``smoke_test.py`` (issue 5): the smoke package
+makes it (:mod:`provisioner.smoke.script`), packed from ``provisioner/target/smoke/``.
 """
 
 from __future__ import annotations
 
 from provisioner.render import Artifact, RenderContext
-from provisioner.smoke.pack import smoke_script_text
+from provisioner.smoke.script import smoke_script_text
 
 
 def render_smoke_test(ctx: RenderContext) -> str:

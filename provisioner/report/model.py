@@ -16,7 +16,7 @@ import json
 import os
 import platform
 import socket
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -26,6 +26,11 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+
+from provisioner.state import PackageRecord
+
+if TYPE_CHECKING:
+    from provisioner.profile import ResolvedProfile
 
 SCHEMA = "provision-report/2"
 SCHEMA_VERSION = 2
@@ -66,6 +71,21 @@ class ProfileInfo(_Frozen):
     python: str = ""
     framework: str = ""
     device: str = ""
+
+    @classmethod
+    def of(cls, resolved: ResolvedProfile, path: str | None = None) -> ProfileInfo:
+        """The profile as a report names it (``path``: the file's, unless given)."""
+        p = resolved.profile
+        return cls(
+            name=p.name,
+            path=str(resolved.path) if path is None else path,
+            content_hash=resolved.content_hash,
+            target=p.target.os.value,
+            manager=p.environment.manager.value,
+            python=p.environment.python,
+            framework=p.smoke_test.framework.value,
+            device=p.smoke_test.device.value,
+        )
 
 
 class HostInfo(_Frozen):
@@ -139,15 +159,6 @@ class PreviousRun(_Frozen):
     run_id: str = ""
 
 
-class Package(_Frozen):
-    manager: str
-    name: str
-    version: str
-    build: str = ""
-    url: str = ""
-    sha256: str = ""
-
-
 class Finding(_Frozen):
     model_config = ConfigDict(frozen=True, extra="allow")
 
@@ -211,7 +222,7 @@ class Report(_Frozen):
     checks: Checks | None = None
     lock: LockInfo | None = None
     environment: EnvironmentInfo
-    packages: Items[Package] = ()
+    packages: Items[PackageRecord] = ()  # the state's package record
     verify: Verification | None = None
     steps: Items[StepEntry] = ()
     # The fleet run this report belongs to ("" outside one) and the bundle the
@@ -299,3 +310,31 @@ def host_info(host_name: str | None, platform_subdir: str) -> HostInfo:
         release=platform.release(),
         machine=platform.machine(),
     )
+
+
+# The fields a report has before its run: what provision knows when it renders the
+# bootstrap scripts (render/artifacts_bootstrap.py), which add the rest when they run.
+SKELETON_FIELDS = ("schema", "schema_version", "tool", "mode", "profile", "lock", "packages")
+
+
+def report_skeleton(
+    *, tool: str, profile: ProfileInfo, lock: LockInfo, packages: tuple[PackageRecord, ...]
+) -> dict[str, Any]:
+    """A report's :data:`SKELETON_FIELDS` as JSON data, made by the model itself (a report
+    with placeholder run fields, cut to the skeleton), in the model's field order."""
+    placeholder = Report(
+        tool=tool,
+        mode="apply",
+        result="failed",
+        exit_code=0,
+        started_at="",
+        finished_at="",
+        duration_s=0.0,
+        profile=profile,
+        host=HostInfo(name="", hostname=""),
+        environment=EnvironmentInfo(name=""),
+        lock=lock,
+        packages=packages,
+    )
+    data = placeholder.model_dump(mode="json", by_alias=True)
+    return {k: data[k] for k in SKELETON_FIELDS}

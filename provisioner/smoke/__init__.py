@@ -2,8 +2,8 @@
 
 Public API: :func:`run_smoke` (used by ``provision verify`` and as ``apply``'s last
 step) and :class:`SmokeResult` (``.passed``, ``.as_json()``, ``.summary_lines()``).
-The script itself is assembled from the modules of ``smoke/script/`` and
-``templates/smoke_test.py.j2`` (smoke/pack.py).
+The script itself is packed from the modules of ``target/smoke/`` and
+``templates/smoke_test.py.j2`` (smoke/script.py).
 """
 
 from provisioner.smoke.result import Finding, SmokeResult, Stage

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioner.profile import Device, Framework
+from provisioner.frameworks import FRAMEWORKS, Device, Framework, selection_rule
 
 SCHEMA = "provision.smoke-result/1"
 STAGES = ("import", "device", "placement", "training", "speed")
@@ -181,11 +181,9 @@ class SmokeResult:
 
     def _notes(self) -> list[str]:
         """The framework's known trap when no accelerator was used, and the selection
-        rule when several devices were visible (from ``smoke.frameworks``)."""
-        from provisioner.smoke.frameworks import NOTES, selection_rule
-
+        rule when several devices were visible (from the framework table)."""
         try:
-            notes = NOTES[Framework(self.framework)]
+            notes = FRAMEWORKS[Framework(self.framework)]
             device = Device(self.device_requested)
         except (KeyError, ValueError):
             return []

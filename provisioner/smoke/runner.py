@@ -45,7 +45,7 @@ def child_environment(
 
 def render_script(resolved: ResolvedProfile, folder: Path) -> Path:
     """Render ``smoke_test.py`` for this profile into ``folder``."""
-    from provisioner.smoke.pack import smoke_script_text
+    from provisioner.smoke.script import smoke_script_text
 
     path = folder / "smoke_test.py"
     path.write_text(smoke_script_text(resolved, __version__), encoding="utf-8")

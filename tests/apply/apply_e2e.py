@@ -26,6 +26,7 @@ from tests.channels import PackageSpec
 from tests.support.profiles import profile_document, write_profile
 
 REPO = Path(__file__).resolve().parents[2]
+CRASHPOINTS = REPO / "tests" / "support" / "crashpoints"  # the test-only pause points
 HOST_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -84,8 +85,11 @@ class Provision:
 
     def start(self, *args: str, pause_at: str | None = None) -> subprocess.Popen[str]:
         env = dict(self.env)
-        if pause_at:
+        if pause_at:  # the pause points are a test-only sitecustomize (tests/support/crashpoints)
             env["PROVISION_TEST_PAUSE_AT"] = pause_at
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(CRASHPOINTS), env.get("PYTHONPATH", "")) if p
+            )
         child = subprocess.Popen(
             [sys.executable, "-m", "provisioner", *args],
             env=env,

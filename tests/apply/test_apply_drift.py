@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from provisioner.apply.verify import import_check
 from provisioner.profile import load_profile
 from provisioner.uvbin import uv_executable
+from provisioner.verify.run import import_check
 from tests.apply.apply_e2e import REPO, Provision, make_provision
 from tests.pypi_index import small_package
 from tests.support import machine
@@ -74,7 +74,7 @@ def test_failed_verify_clears_the_mark_and_apply_reinstalls_the_damaged_package(
     assert failed.returncode == 1, failed.stdout[-2000:]
     assert "no longer marked verified" in failed.stderr
     state = provision.state("cpu")
-    assert state is not None and state["phase"] == "built" and state["verified_at"] == ""
+    assert state is not None and state["phase"] == "built" and state["verification"] is None
 
     report = apply_json(provision, profile)
     assert report["result"] == "changed"
@@ -151,11 +151,11 @@ def test_import_check_stops_at_the_smoke_tests_time_limit(tmp_path: Path) -> Non
     path = tmp_path / "slow.yaml"
     path.write_text(yaml.safe_dump(data))
     result = import_check(load_profile(path), slow_python)
-    assert result == {
-        "kind": "import",
-        "passed": False,
-        "summary": "import torch timed out after 10s (smoke_test.timeout_s)",
-    }
+    assert (result.kind, result.passed, result.summary) == (
+        "import",
+        False,
+        "import torch timed out after 10s (smoke_test.timeout_s)",
+    )
 
 
 def test_force_ignores_the_recorded_state_and_trains_again(cpu: tuple[Provision, Path]) -> None:
@@ -206,7 +206,7 @@ def test_a_failed_apply_force_clears_the_verified_mark(cpu: tuple[Provision, Pat
         assert done.returncode == 1, done.stderr[-3000:]
         assert json.loads(done.stdout)["verify"]["passed"] is False
         state = provision.state("cpu")
-        assert state is not None and state["phase"] == "built" and state["verified_at"] == ""
+        assert state is not None and state["phase"] == "built" and state["verification"] is None
     finally:
         profile.write_text(text)
     assert apply_json(provision, profile)["verify"]["passed"] is True

@@ -15,7 +15,6 @@ import yaml
 
 from provisioner.apply.lockstep import LockStep, lockfile_unwritable
 from provisioner.apply.run import Context, Findings, LockMode, Options
-from provisioner.apply.state import State, file_sha256
 from provisioner.errors import ExitCode, ExternalFailure, HostNotReady, ProvisionError
 from provisioner.lock import Lock, LockedPackage
 from provisioner.lock.inputs import input_digests, inputs_hash
@@ -23,6 +22,7 @@ from provisioner.lock.location import lock_location
 from provisioner.lock.lockfile import write_lockfile
 from provisioner.lock.staleness import Cause
 from provisioner.profile import ResolvedProfile, default_profile_path, load_profile
+from provisioner.state import State, file_sha256
 from tests.support.profiles import profile_document, write_profile
 
 MODES: tuple[LockMode, ...] = ("update", "locked", "frozen")

@@ -1,7 +1,8 @@
 """The apply report is built once from the steps' findings (docs/report.md): its
 result word from the step statuses, the packages only for the lock they were installed
-from, and a cached verification that carries what an earlier report proved only when
-that report was for the same lock. Findings are made here, as the steps return them."""
+from, and a cached verification that carries what the state recorded of the earlier
+one, never what an old report file says (reports are outputs only). Findings are made
+here, as the steps return them."""
 
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ from provisioner.apply.run import (
     StepRecord,
     VerifyFinding,
 )
-from provisioner.apply.state import State
 from provisioner.paths import reports_dir
 from provisioner.profile import default_profile_path, load_profile
 from provisioner.report.model import Report, parse_report
 from provisioner.report.store import write_report
+from provisioner.state import PackageRecord, State, VerifySummary
+from provisioner.verify.result import VerifyResult
 
 SHA = "a" * 64
 
@@ -83,23 +85,24 @@ def env_step(state: State) -> StepRecord:
     return StepRecord("environment", EnvFinding("ok", "matches", state=state), False, 0.1)
 
 
-PACKAGES = [{"manager": "pip", "name": "six", "version": "1.17.0"}]
+PACKAGES = (PackageRecord("pip", "six", "1.17.0", "", "file:///w/six.whl", "0" * 64),)
 
 
-@pytest.mark.parametrize(("state_sha", "shown"), [(SHA, PACKAGES), ("b" * 64, [])])
+@pytest.mark.parametrize(("state_sha", "shown"), [(SHA, PACKAGES), ("b" * 64, ())])
 def test_packages_are_reported_only_for_the_lock_they_came_from(
-    ctx: Context, state_sha: str, shown: list[dict[str, str]]
+    ctx: Context, state_sha: str, shown: tuple[PackageRecord, ...]
 ) -> None:
     state = State("cpu", str(ctx.prefix), "venv", "linux-64", "built", lock_sha256=state_sha)
     state = state.but(packages=PACKAGES)
     report = build_report(ctx, findings(lock_step(ctx), env_step(state)), mode="apply", exit_code=0)
-    assert [p.model_dump(include={"manager", "name", "version"}) for p in report.packages] == shown
+    assert report.packages == shown
+    assert parse_report(json.loads(report.to_json())).packages == shown  # the file keeps them
     assert report.lock is not None and (report.lock.sha256, report.lock.fresh) == (SHA, True)
 
 
 def earlier_report(ctx: Context, lock_sha: str) -> None:
-    """The report an earlier, real verification wrote for this environment."""
-    smoke = {"verdict": "pass", "device_used": "cuda:0", "steps_per_s": 812.4, "speedup": 9.8}
+    """A report an earlier run wrote for this environment, claiming more than the state."""
+    smoke = {"verdict": "pass", "device_used": "cuda:7", "steps_per_s": 1e9, "speedup": 99.0}
     data = {
         "schema": "provision-report/2",
         "schema_version": 2,
@@ -114,46 +117,67 @@ def earlier_report(ctx: Context, lock_sha: str) -> None:
         "host": {"name": "lab-01", "hostname": "lab-01"},
         "lock": {"path": "x", "sha256": lock_sha, "fresh": True},
         "environment": {"name": ctx.env},
-        "verify": {"kind": "smoke", "passed": True, "summary": "trained", "result": smoke},
+        "verify": {"kind": "smoke", "passed": True, "summary": "edited", "result": smoke},
     }
     write_report(parse_report(data), keep=0)
 
 
-def cached_verify(ctx: Context) -> Report:
-    state = State(ctx.env, str(ctx.prefix), "venv", "linux-64", "verified", lock_sha256=SHA).but(
-        verify_kind="smoke", verified_at="2026-11-29T09:01:00Z"
-    )
-    result = {"passed": True, "cached": True, "verified_at": "2026-11-29T09:01:00Z"}
+TRAINED = VerifySummary(
+    "smoke",
+    "smoke test cpu: PASS: trained",
+    "2026-11-29T09:01:00Z",
+    framework_version="2.13.0+cpu",
+    device_used="cuda:0",
+    device_name="NVIDIA RTX A4000",
+    accelerator_used=True,
+    steps_per_s=812.4,
+    cpu_steps_per_s=82.9,
+    speedup=9.8,
+)
+
+
+def cached_verify(ctx: Context, recorded: VerifySummary = TRAINED) -> Report:
+    state = State(ctx.env, str(ctx.prefix), "venv", "linux-64", "verified", lock_sha256=SHA)
+    state = state.but(verification=recorded)
+    result = VerifyResult.cached_from(recorded)
     verify = StepRecord("verify", VerifyFinding("ok", "cached", result=result), False, 0.0)
     done = findings(lock_step(ctx), env_step(state), verify)
     return build_report(ctx, done, mode="apply", exit_code=0)
 
 
-def test_a_cached_verification_carries_what_the_earlier_report_proved(ctx: Context) -> None:
-    earlier_report(ctx, SHA)
+def test_a_cached_verification_carries_what_the_state_recorded(ctx: Context) -> None:
     report = cached_verify(ctx)
     verify = report.verify
-    assert verify is not None and verify.cached and verify.passed
-    assert verify.result is not None and verify.result.device_used == "cuda:0"
-    assert verify.result.speedup == 9.8 and verify.summary == "trained"
-    assert report.verified
+    assert verify is not None and verify.cached and verify.passed and report.verified
+    assert verify.summary == "smoke test cpu: PASS: trained"
+    assert verify.verified_at == "2026-11-29T09:01:00Z" and verify.kind == "smoke"
+    assert verify.result is not None and verify.result.verdict == "pass"
+    assert (verify.result.device_used, verify.result.device_name) == ("cuda:0", "NVIDIA RTX A4000")
+    assert (verify.result.steps_per_s, verify.result.speedup) == (812.4, 9.8)
+    assert verify.result.accelerator_used
 
 
-@pytest.mark.parametrize("earlier", ["other-lock", "none", "damaged"])
-def test_a_cached_verification_claims_nothing_an_earlier_run_did_not_prove(
-    ctx: Context, earlier: str
-) -> None:
-    if earlier == "other-lock":
-        earlier_report(ctx, "b" * 64)  # proved on another lock: says nothing about this one
-    elif earlier == "damaged":  # cut short by a full disk
+@pytest.mark.parametrize("earlier", ["same-lock", "other-lock", "damaged"])
+def test_a_cached_verification_never_reads_an_old_report(ctx: Context, earlier: str) -> None:
+    """Reports are outputs only: whatever the last report file says (edited, for
+    another lock, cut short), the no-op reports the state's record."""
+    if earlier == "damaged":  # cut short by a full disk
         target = reports_dir() / f"{ctx.env}.json"
         target.parent.mkdir(parents=True)
         target.write_text(json.dumps({"schema": "provision-report/2", "verify": {}})[:-5])
+    else:
+        earlier_report(ctx, SHA if earlier == "same-lock" else "b" * 64)
     verify = cached_verify(ctx).verify
+    assert verify is not None and verify.result is not None
+    assert verify.summary == TRAINED.summary and verify.result.device_used == "cuda:0"
+
+
+def test_a_cached_import_check_claims_no_training(ctx: Context) -> None:
+    recorded = VerifySummary("import", "import torch ok (2.13.0)", "2026-11-29T09:01:00Z")
+    verify = cached_verify(ctx, recorded).verify
     assert verify is not None and verify.cached and verify.passed
-    assert verify.result is None  # no device, no speed: none was measured for this lock
-    assert verify.summary == "verified at 2026-11-29T09:01:00Z (cached)"
-    assert verify.kind == "smoke"
+    assert verify.kind == "import" and verify.summary == "import torch ok (2.13.0)"
+    assert verify.result is None  # no device, no speed: none was measured
 
 
 def test_a_plan_reports_no_verification_and_no_action(ctx: Context) -> None:

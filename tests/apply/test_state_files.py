@@ -12,22 +12,23 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from provisioner.apply.guard import ApplyBusy, exclusive
-from provisioner.apply.state import (
+from provisioner.apply.verify import unverify
+from provisioner.paths import state_dir
+from provisioner.state import (
     STATE_VERSION,
+    PackageRecord,
     State,
-    env_fingerprint,
+    VerifySummary,
     read_state,
     state_path,
-    unverify,
     write_state,
 )
-from provisioner.paths import state_dir
+from provisioner.target.fingerprint import env_fingerprint
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,8 +40,7 @@ VERIFIED = State(
     "verified",
     lock_sha256="a" * 64,
     fingerprint="f" * 64,
-    verified_at="2026-11-29T10:00:00Z",
-    verify_kind="smoke",
+    verification=VerifySummary("smoke", "trained", "2026-11-29T10:00:00Z", device_used="cpu"),
 )
 
 
@@ -59,7 +59,7 @@ def _raw(data: bytes) -> Callable[[Path], None]:
 
 
 def _doc(**changes: object) -> Callable[[Path], None]:
-    return _raw(json.dumps({**asdict(VERIFIED), **changes}).encode())
+    return _raw(json.dumps({**VERIFIED.as_json(), **changes}).encode())
 
 
 def _folder(path: Path) -> None:
@@ -71,7 +71,7 @@ def _dangling_link(path: Path) -> None:
     path.symlink_to(path.parent / "gone.json")
 
 
-GOOD_TEXT = json.dumps(asdict(VERIFIED)).encode()
+GOOD_TEXT = json.dumps(VERIFIED.as_json()).encode()
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,14 @@ GOOD_TEXT = json.dumps(asdict(VERIFIED)).encode()
         _doc(version=STATE_VERSION + 1),  # written by a newer provision
         _doc(version=str(STATE_VERSION)),
         _doc(surprise="a field this provision does not know"),
-        _raw(json.dumps({"env": "cpu", "phase": "verified", "version": 1}).encode()),
+        _raw(json.dumps({"env": "cpu", "phase": "verified", "version": STATE_VERSION}).encode()),
+        _doc(version=1, verify_kind="smoke", verified_at="x"),  # the format before 2
+        _doc(verification=None),  # verified, but no record of how
+        _doc(phase="built"),  # a verification recorded in another phase
+        _doc(verification={"kind": "training", "summary": ""}),
+        _doc(packages=[{"manager": "conda", "name": 3, "version": "1"}]),
+        _doc(packages={"python": "3.11"}),
+        _doc(fingerprint=None),
         _folder,
         _dangling_link,
     ],
@@ -105,6 +112,13 @@ GOOD_TEXT = json.dumps(asdict(VERIFIED)).encode()
         "version-as-text",
         "unknown-field",
         "missing-fields",
+        "version-1",
+        "verified-without-record",
+        "record-in-built-phase",
+        "unknown-verify-kind",
+        "package-field-type",
+        "packages-not-a-list",
+        "fingerprint-null",
         "folder",
         "dangling-link",
     ],
@@ -120,7 +134,7 @@ def test_a_state_file_round_trips_every_field() -> None:
         profile_hash="sha256:p",
         lock_path="/srv/lab.conda-lock.yml",
         lock_inputs_hash="sha256:i",
-        packages=[{"manager": "conda", "name": "python", "version": "3.11.9"}],
+        packages=(PackageRecord("conda", "python", "3.11.9", "h1", "https://x/p.conda", "ab"),),
         updated_at="2026-11-29T10:00:01Z",
     )
     write_state(state)
@@ -161,7 +175,7 @@ def test_only_the_verified_phase_is_good(phase: str) -> None:
 
 
 def test_an_import_check_does_not_cover_a_smoke_request() -> None:
-    state = VERIFIED.but(verify_kind="import")
+    state = VERIFIED.but(verification=VerifySummary("import", "import torch ok (2.13.0)"))
     assert not state.good_for(lock_sha256="a" * 64, fingerprint="f" * 64, verify_kind="smoke")
     assert state.good_for(lock_sha256="a" * 64, fingerprint="f" * 64, verify_kind="import")
 
@@ -174,7 +188,7 @@ def test_unverify_puts_a_verified_environment_back_to_built() -> None:
     assert unverify("cpu", Path("/envs/cpu")) is True
     after = read_state("cpu")
     assert after is not None
-    assert (after.phase, after.verified_at, after.verify_kind) == ("built", "", "")
+    assert (after.phase, after.verification) == ("built", None)
     assert (after.lock_sha256, after.fingerprint) == (VERIFIED.lock_sha256, VERIFIED.fingerprint)
     assert not after.good_for(lock_sha256="a" * 64, fingerprint="f" * 64, verify_kind="import")
     assert unverify("cpu", Path("/envs/cpu")) is False  # nothing verified left to drop
@@ -240,9 +254,11 @@ def test_the_apply_lock_names_the_holder_to_the_second_process(tmp_path: Path) -
 
 WRITER = """
 import sys
-from provisioner.apply.state import State, write_state
-a = State("cpu", "/envs/cpu", "conda", "linux-64", "built", packages=[{"n": "x" * 50_000}])
-b = a.but(phase="verified", verify_kind="smoke", packages=[{"n": "y" * 80_000}])
+from provisioner.state import PackageRecord, State, VerifySummary, write_state
+a = State("cpu", "/envs/cpu", "conda", "linux-64", "built",
+          packages=(PackageRecord("conda", "x" * 50_000, "1"),))
+b = a.but(phase="verified", verification=VerifySummary("smoke", "ok"),
+          packages=(PackageRecord("conda", "y" * 80_000, "1"),))
 print("started", flush=True)
 for i in range(int(sys.argv[1])):
     write_state(a if i % 2 else b)

@@ -17,11 +17,12 @@ import pytest
 
 from provisioner.apply.drift import write_ledger
 from provisioner.apply.run import Context, Findings, LockFinding, LockRef, Options, StepRecord
-from provisioner.apply.state import State, env_fingerprint, read_state, write_state
 from provisioner.apply.steps import EnvironmentStep, VerifyStep, built_state
 from provisioner.env import EnvBackend, EnvDiff
 from provisioner.lock import Lock, LockedPackage
 from provisioner.profile import ResolvedProfile, load_profile
+from provisioner.state import State, VerifySummary, read_state, write_state
+from provisioner.target.fingerprint import env_fingerprint
 from tests.support.profiles import CPU_SMOKE, profile_document, write_profile
 
 SHA = "a" * 64
@@ -96,9 +97,14 @@ def context(
     return FakeContext(resolved, opts, "linux-64", prefix, state, 0.0, FakeBackend(answer))
 
 
-def recorded(ctx: Context, phase: str = "verified", **changes: str) -> State:
+IMPORTED = VerifySummary("import", "import torch ok (2.3.1+cpu)", "2026-11-29T10:00:00Z")
+
+
+def recorded(ctx: Context, **changes: object) -> State:
+    """The state apply recorded (phase ``verified`` by an import check, unless changed)."""
+    phase = changes.pop("phase", "verified")
     state = built_state(ctx, lock_done(ctx.resolved), env_fingerprint(ctx.prefix))
-    state = state.but(phase=phase, verify_kind="import" if phase == "verified" else "")
+    state = state.but(phase=phase, verification=IMPORTED if phase == "verified" else None)
     return state.but(**changes)
 
 
@@ -154,7 +160,7 @@ def test_a_verified_record_without_a_file_ledger_hashes_every_file_once(
 def test_anything_short_of_a_matching_verified_record_diffs(
     resolved: ResolvedProfile,
     tmp_path: Path,
-    changes: dict[str, str],
+    changes: dict[str, object],
     force: bool,
     deep: bool,
 ) -> None:
@@ -239,11 +245,7 @@ def test_a_failed_verification_takes_the_verified_mark_away(
     ctx = context(resolved, prefix, MATCHES, verify="import", force=True)
     status, after = verify(ctx, recorded(ctx))
     assert status == "fail"
-    assert after is not None and (after.phase, after.verified_at, after.verify_kind) == (
-        "built",
-        "",
-        "",
-    )
+    assert after is not None and (after.phase, after.verification) == ("built", None)
 
 
 def test_a_passed_verification_marks_this_lock_environment_and_profile(
@@ -254,7 +256,9 @@ def test_a_passed_verification_marks_this_lock_environment_and_profile(
     ctx = context(resolved, prefix, MATCHES, verify="import")
     status, after = verify(ctx, recorded(ctx, phase="built"))
     assert status == "change"
-    assert after is not None and after.phase == "verified" and after.verify_kind == "import"
+    assert after is not None and after.phase == "verified" and after.verification is not None
+    assert after.verification.kind == "import"
+    assert after.verification.summary == "import torch ok (2.3.1+cpu)"
     assert after.lock_sha256 == SHA and after.profile_hash == resolved.content_hash
     assert after.good_for(
         lock_sha256=SHA, fingerprint=env_fingerprint(prefix), verify_kind="import"
@@ -275,7 +279,11 @@ def verify_check(resolved: ResolvedProfile, prefix: Path, state: State, **option
     ("changes", "options", "status"),
     [
         ({}, {"verify": "import"}, "ok"),  # the same question: answered from the record
-        ({"verify_kind": "smoke"}, {"verify": "import"}, "ok"),  # a smoke pass covers it
+        (
+            {"verification": VerifySummary("smoke", "trained", "2026-11-29T10:00:00Z")},
+            {"verify": "import"},
+            "ok",
+        ),  # a smoke pass covers it
         ({"profile_hash": "sha256:before-an-edit"}, {"verify": "import"}, "change"),
         ({}, {"verify": "smoke"}, "change"),  # an import check proves no training
         ({}, {"verify": "import", "force": True}, "change"),
@@ -284,11 +292,11 @@ def verify_check(resolved: ResolvedProfile, prefix: Path, state: State, **option
 def test_a_recorded_verification_is_reused_only_for_the_same_question(
     resolved: ResolvedProfile,
     tmp_path: Path,
-    changes: dict[str, str],
+    changes: dict[str, object],
     options: dict[str, object],
     status: str,
 ) -> None:
     prefix = venv_prefix(tmp_path)
-    state = recorded(context(resolved, prefix, MATCHES), verified_at="2026-11-29T10:00:00Z")
+    state = recorded(context(resolved, prefix, MATCHES))
     state = state.but(**{"profile_hash": resolved.content_hash, **changes})
     assert verify_check(resolved, prefix, state, **options) == status

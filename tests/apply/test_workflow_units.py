@@ -22,7 +22,6 @@ from provisioner.apply.run import (
     Status,
     StepRecord,
 )
-from provisioner.apply.state import State, env_fingerprint, read_state, state_path, write_state
 from provisioner.apply.steps import EnvironmentStep
 from provisioner.apply.workflow import execute, os_failure
 from provisioner.env import EnvDiff
@@ -30,6 +29,15 @@ from provisioner.env.registry import BACKENDS
 from provisioner.errors import ExitCode, ExternalFailure
 from provisioner.lock import Lock, LockedPackage
 from provisioner.profile import default_profile_path, load_profile
+from provisioner.state import (
+    PackageRecord,
+    State,
+    VerifySummary,
+    read_state,
+    state_path,
+    write_state,
+)
+from provisioner.target.fingerprint import env_fingerprint
 
 
 def test_enospc_becomes_one_error_with_a_fix() -> None:
@@ -68,8 +76,8 @@ def test_state_round_trip_and_unreadable_state(
         "verified",
         lock_sha256="ab",
         fingerprint="cd",
-        verify_kind="smoke",
-        packages=[{"name": "six"}],
+        verification=VerifySummary("smoke", "trained"),
+        packages=(PackageRecord("pip", "six", "1.17.0"),),
     )
     write_state(s)
     assert read_state("e") == s

@@ -1,5 +1,6 @@
 """bootstrap.sh sets ``environment.variables`` on activation exactly as ``provision apply``
-does (its own writer, ``provisioner/env/activation_files.py``, embedded): a real venv's
+does (its own writer, ``provisioner/target/activation_files.py``, in the packed helper): a
+real venv's
 ``bin/activate`` sourced by bash, a conda prefix (stand-in micromamba) whose
 ``conda-meta/state`` and ``activate.d`` scripts hold them, and apply on the same prefix
 finding nothing to change."""

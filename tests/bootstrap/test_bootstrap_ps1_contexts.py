@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.bundle.scripts import bundle_scripts
 from provisioner.profile import load_profile
 from provisioner.render import RenderContext
 from provisioner.render.artifacts_bootstrap import render_bootstrap_ps1
+from tests.support.ps1_scripts import bundle_bootstrap_ps1
 from tests.support.ps_eval import Interpreter
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,17 +38,9 @@ USER = {**SYSTEM, "USERPROFILE": USER_HOME, "LOCALAPPDATA": USER_HOME + "\\AppDa
 @cache
 def scripts() -> dict[str, str]:
     ctx = RenderContext(load_profile(PROFILE), "test")
-    bundle = bundle_scripts(
-        resolved=ctx.resolved,
-        platform="win-64",
-        top="t",
-        tool_ids={"3.11": "a" * 64},
-        locked=[],
-        tool_files=["tool/uv-0.9.0-py3-none-win_amd64.whl"],
-    )
     return {
         "bootstrap.ps1": render_bootstrap_ps1(ctx),
-        "bundle bootstrap.ps1": bundle["bootstrap.ps1"][0].lstrip("\ufeff"),
+        "bundle bootstrap.ps1": bundle_bootstrap_ps1(ctx, top="t", tool_ids={"3.11": "a" * 64}),
     }
 
 

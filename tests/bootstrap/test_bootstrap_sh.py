@@ -114,7 +114,13 @@ def test_venv_path_for_real_then_idempotent(
         "kind": "smoke",
         "passed": True,
         "summary": "smoke test passed",
-        "result": {"passed": True, "stub": True, "six": "1.17.0"},  # the stub's own JSON
+        "result": {  # the stub's own JSON
+            "passed": True,
+            "stub": True,
+            "six": "1.17.0",
+            "device_used": "cpu",
+            "steps_per_s": 5.0,
+        },
     }
     typed = parse_report(report)  # the reader accepts what bootstrap.sh wrote
     assert typed.verified and typed.host.name == typed.host.hostname
@@ -150,7 +156,8 @@ def test_bootstrap_and_apply_share_the_state_marker(
     bootstrap_env: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from provisioner.apply.state import env_fingerprint, read_state
+    from provisioner.state import read_state
+    from provisioner.target.fingerprint import env_fingerprint
 
     profile = small_profile(tmp_path / "p")
     folder = render(profile)
@@ -162,7 +169,10 @@ def test_bootstrap_and_apply_share_the_state_marker(
     # apply's own reader and fingerprint accept what the script recorded
     monkeypatch.setenv("PROVISION_HOME", str(home))
     state = read_state("small-env")
-    assert state is not None and state.phase == "verified" and state.verify_kind == "smoke"
+    assert state is not None and state.phase == "verified" and state.verification is not None
+    assert state.verification.kind == "smoke" and state.verification.verified_at
+    # what the smoke test measured is recorded, for apply's no-op report
+    assert (state.verification.device_used, state.verification.steps_per_s) == ("cpu", 5.0)
     assert state.prefix == str(prefix) and state.lock_sha256 == _lock_sha(folder)
     assert state.fingerprint == env_fingerprint(prefix)
     six_inode = next(prefix.glob("lib/python3.11/site-packages/six.py")).stat().st_ino
@@ -184,6 +194,7 @@ def test_bootstrap_and_apply_share_the_state_marker(
         "verify": "ok",
     }
     assert report["verify"]["cached"] is True
+    assert report["verify"]["result"]["device_used"] == "cpu"  # from the state, not a report
     site = next(prefix.glob("lib/python3.11/site-packages"))
     assert (site / "six.py").stat().st_ino == six_inode
     # and the script recognises a prefix recorded in that state without its own stamp

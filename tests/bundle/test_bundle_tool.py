@@ -20,7 +20,7 @@ from provisioner.bundle.tool import (
     runtime_requirements,
     tool_pythons,
 )
-from provisioner.commands.verify import files_at
+from provisioner.env.installed_files import files_at
 from provisioner.errors import ProvisionError
 from provisioner.profile import ResolvedProfile, load_profile
 from provisioner.uvbin import uv_executable

@@ -78,6 +78,9 @@ COMMON: dict[str, Sequence[Value]] = {
     "checkscript": _files(HERE, "check.ps1"),
     "smokescript": _files(HERE, "smoke_test.py"),
     "smokefile": _files(TEMP, "smoke.json"),
+    # bootstrap.ps1's helper (apply's packed Python): its file, and the mode it is run in
+    "helper": _files(TEMP, "bootstrap-helper.py"),
+    "mode": ("state-check", "state-write", "activation"),
     "reqfile": _files(TEMP, "requirements.txt"),
     "explicitfile": _files(TEMP, "explicit.txt"),
     "conda": (USER + "\\micromamba\\micromamba.exe", "C:\\Program Files\\mamba\\mamba.exe"),

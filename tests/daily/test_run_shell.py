@@ -76,7 +76,7 @@ def test_an_unverified_environment_is_refused_with_the_fix(team: Team) -> None:
     team.apply(team.team)
     path = team.home / "state" / "team.json"
     state = json.loads(path.read_text())
-    path.write_text(json.dumps({**state, "phase": "built", "verified_at": ""}))
+    path.write_text(json.dumps({**state, "phase": "built", "verification": None}))
     done = team("run", "team.yaml", "--", "python", "-V")
     assert done.returncode == 1
     assert "environment team at" in done.stderr and "is not verified (state: built)" in done.stderr

@@ -15,16 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.apply.report import _earlier_verification
-from provisioner.commands.verify import files_at
 from provisioner.env.activation import activation_current, write_activation
 from provisioner.env.artifacts import cached_index_metadata
 from provisioner.env.conda import read_conda_meta
+from provisioner.env.installed_files import files_at
 from provisioner.env.integrity import altered_files, conda_expectations
 from provisioner.env.package_cache import checked_entries
 from provisioner.env.pip_part import installed_distributions
 from provisioner.lock import LockedPackage
-from provisioner.paths import cache_root, reports_dir
+from provisioner.paths import cache_root
 from tests.channels import PackageSpec, build_package
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -142,14 +141,6 @@ def test_an_activation_script_that_is_not_utf8_is_rewritten(tmp_path: Path) -> N
     assert not activation_current(prefix, "conda", {"A": "1"})
     assert script in write_activation(prefix, "conda", {"A": "1"})
     assert activation_current(prefix, "conda", {"A": "1"})
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_a_damaged_report_is_no_earlier_verification(kind: str) -> None:
-    path = reports_dir() / "cpu.json"
-    path.parent.mkdir(parents=True)
-    path.write_bytes(HOSTILE[kind])
-    assert _earlier_verification("cpu", "a" * 64) is None
 
 
 # -- rattler's package cache and provision's record cache ------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.commands.verify import files_at
+from provisioner.env.installed_files import files_at
 from provisioner.env.integrity import AlteredFile, altered_files, by_package, conda_expectations
 from provisioner.env.pip_part import diff_pip_part, installed_distributions
 from provisioner.lock import LockedPackage

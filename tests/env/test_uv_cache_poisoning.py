@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.commands.verify import files_at
+from provisioner.env.installed_files import files_at
 from provisioner.env.pip_part import (
     diff_pip_part,
     install_pip_part,

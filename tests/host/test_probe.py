@@ -188,3 +188,28 @@ def test_prefetch_records_commands_in_the_order_asked(tmp_path: Path) -> None:
     assert commands == [str(slow), str(fast)]
     answer = probe.command(str(fast))
     assert answer is not None and answer.stdout == b"fast\n"
+
+
+def test_prefetch_runs_one_file_under_one_name_once(tmp_path: Path) -> None:
+    """/bin/python3 and /usr/bin/python3 are one file where /bin links to /usr/bin: it
+    answers once, and both are recorded with that answer; the same file under another
+    name (python3 -> python3.11) is run under that name too."""
+    usr = tmp_path / "usr-bin"
+    usr.mkdir()
+    log = tmp_path / "runs.log"
+    program = usr / "python3.11"
+    program.write_text(f'#!/bin/sh\necho "$0" >> {log}\necho "Python 3.11.9"\n')
+    program.chmod(0o755)
+    (usr / "python3").symlink_to("python3.11")
+    (tmp_path / "bin").symlink_to(usr)  # merged /usr
+    folders = [str(tmp_path / "bin"), str(usr)]
+    probe = Probe(root=tmp_path / "root", path=":".join(folders))
+    argvs: list[tuple[str, ...]] = [
+        (f"{d}/{n}", "-V") for d in folders for n in ("python3", "python3.11")
+    ]
+    probe.prefetch(argvs)
+    assert sorted(log.read_text().split()) == [f"{folders[0]}/python3", f"{folders[0]}/python3.11"]
+    for argv in argvs:
+        answer = probe.command(*argv)
+        assert answer is not None and answer.argv == argv and answer.stdout == b"Python 3.11.9\n"
+    assert list(probe.snapshot()["commands"]) == [" ".join(a) for a in argvs]

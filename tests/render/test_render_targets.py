@@ -103,10 +103,10 @@ def test_changing_only_the_arch_changes_only_what_depends_on_it(tmp_path: Path) 
         new = (arm / name).read_text(encoding="utf-8").splitlines()
         return [b for a, b in zip(old, new, strict=True) if a != b]
 
-    platform, skeleton, state = differing("bootstrap.sh")
+    platform, skeleton, data = differing("bootstrap.sh")
     assert platform == "PLATFORM='linux-aarch64'"
     assert skeleton.startswith("REPORT_SKELETON=") and '"content_hash":"sha256:' in skeleton
     # the state it shares with apply records the platform and the profile's hash too
-    assert state.startswith("STATE_SKELETON=") and '"platform":"linux-aarch64"' in state
+    assert data.startswith("BOOTSTRAP_DATA=") and '"platform":"linux-aarch64"' in data
     for name in ("check.sh", "check.ps1", "smoke_test.py", "environment.yml"):
         assert all("sha256:" in line for line in differing(name)), name

@@ -37,14 +37,15 @@ def test_hostile_profile_values_stay_literals(
 
     data = yaml.safe_load((Path(__file__).parent / "profiles/torch-cpu.yaml").read_text())
     data["name"] = "x'\"\"\"; import os; os.system('echo pwned') # BAD = 1"
-    data["environment"]["variables"] = {"WEIRD": "a'b\"c\\d\n$(echo no)\nBAD = 1"}
+    # (a line break is refused at validate: provisioner/profile/values.py)
+    data["environment"]["variables"] = {"WEIRD": "a'b\"c\\d $(echo no)\\nBAD = 1"}
     path = tmp_path / "hostile.yaml"
     path.write_text(yaml.safe_dump(data))
     script = render_script(load_profile(path), tmp_path)
     namespace: dict[str, object] = {}
     exec(compile(script.read_text(), str(script), "exec"), namespace)
     assert namespace["PROFILE"] == data["name"]
-    assert namespace["ENV_VARIABLES"] == {"WEIRD": "a'b\"c\\d\n$(echo no)\nBAD = 1"}
+    assert namespace["ENV_VARIABLES"] == {"WEIRD": "a'b\"c\\d $(echo no)\\nBAD = 1"}
     assert "BAD" not in namespace
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from provisioner.smoke.script import stages
-from provisioner.smoke.script.plumbing import Report
-from provisioner.smoke.script.workload import STAGES
+from provisioner.target.smoke import stages
+from provisioner.target.smoke.plumbing import Report
+from provisioner.target.smoke.workload import STAGES
 from tests.support.stand_in_framework import DRIVER
 
 

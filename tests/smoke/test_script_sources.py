@@ -1,6 +1,7 @@
-"""smoke_test.py is assembled from provisioner/smoke/script/: every name the modules
-share is defined in the one script, the profile's values replace script/profile.py,
-and the modules' own decisions can be tested without rendering anything."""
+"""smoke_test.py is packed from provisioner/target/smoke/: every name the modules share
+is defined in the one script, the profile's values and the framework table's facts
+replace target/smoke/profile.py, and the modules' own decisions can be tested without
+rendering anything."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.frameworks import FRAMEWORKS, Framework
 from provisioner.profile import load_profile
 from provisioner.render import RenderContext
 from provisioner.render.artifacts_smoke import render_smoke_test
-from provisioner.smoke.pack import script_sources
-from provisioner.smoke.script import MODULES, decisions, profile
+from provisioner.smoke.script import script_sources
+from provisioner.target import SMOKE_MODULES
+from provisioner.target.pack import PackError
+from provisioner.target.smoke import decisions, profile
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "provisioner" / "templates"
@@ -64,16 +68,40 @@ def test_the_script_has_no_undefined_or_unused_names_under_python_37() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_a_missing_module_is_caught_by_that_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    import provisioner.smoke.pack as artifacts
+def test_a_missing_module_is_caught_when_the_script_is_packed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A module left out of SMOKE_MODULES is an error at render time (the packer sees an
+    import of a module it does not pack), not a NameError in a lab."""
+    import provisioner.smoke.script as artifacts
 
-    artifacts.script_sources.cache_clear()
-    monkeypatch.setattr(artifacts, "MODULES", tuple(m for m in MODULES if m != "decisions"))
-    try:
-        done = ruff(rendered(), "--select", "F821")
-    finally:
-        artifacts.script_sources.cache_clear()
-    assert done.returncode == 1 and "choose_device" in done.stdout
+    missing = tuple(m for m in SMOKE_MODULES if m != "smoke.decisions")
+    monkeypatch.setattr(artifacts, "SMOKE_MODULES", missing)
+    with pytest.raises(PackError, match=r"imports provisioner\.target\.smoke\.decisions"):
+        rendered()
+
+
+@pytest.mark.parametrize("framework", list(Framework))
+def test_the_script_runs_the_driver_the_framework_table_names(framework: Framework) -> None:
+    """The framework table is the one place that says which driver runs a framework and
+    which distributions it reports: the rendered script, loaded as a module (its main
+    is not run), picks exactly that driver."""
+    from dataclasses import replace
+
+    resolved = load_profile(REPO / "profiles" / "cpu.yaml")
+    smoke = resolved.profile.smoke_test.model_copy(update={"framework": framework})
+    resolved = replace(resolved, profile=resolved.profile.model_copy(update={"smoke_test": smoke}))
+    namespace: dict[str, object] = {"__name__": "smoke_test"}
+    exec(
+        compile(render_smoke_test(RenderContext(resolved, "0")), "smoke_test.py", "exec"), namespace
+    )
+    facts = FRAMEWORKS[framework]
+    drivers = namespace["DRIVERS"]
+    assert isinstance(drivers, dict)
+    assert (namespace["FRAMEWORK"], namespace["DRIVER"]) == (framework.value, facts.driver)
+    assert namespace["DISTRIBUTIONS"] == list(facts.distributions)
+    expected = "TensorFlowGraph" if framework.value.startswith("tensorflow") else "TorchEager"
+    assert drivers[namespace["DRIVER"]].__name__ == expected
 
 
 def test_imports_between_the_modules_are_dropped_and_stdlib_ones_hoisted() -> None:

@@ -1,4 +1,4 @@
-"""The smoke test's five stages (``smoke/script/stages.py``) driven by a stand-in
+"""The smoke test's five stages (``target/smoke/stages.py``) driven by a stand-in
 framework path, so every branch a GPU run can take is exercised on this CPU machine.
 
 The stand-in replaces only the framework (no GPU, no DirectML adapter exists here);
@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from provisioner.smoke.script import frameworks, stages
-from provisioner.smoke.script.plumbing import Report, StageFailed, StderrTee
-from provisioner.smoke.script.workload import STAGES
+from provisioner.target.smoke import frameworks, stages
+from provisioner.target.smoke.plumbing import Report, StageFailed, StderrTee
+from provisioner.target.smoke.workload import STAGES
 from tests.support.stand_in_framework import GPU0, GPU1, MATMUL_ON_CPU, Scenario, StandInFramework
 
 
@@ -28,7 +28,7 @@ def run(
 ) -> dict[str, Any]:
     """Run the stages with the stand-in; return the finished JSON result."""
     monkeypatch.setattr(StandInFramework, "scenario", scenario)
-    monkeypatch.setitem(frameworks.FRAMEWORK_PATHS, "pytorch", StandInFramework)
+    monkeypatch.setitem(frameworks.DRIVERS, "torch-eager", StandInFramework)
     args = stages.parse_args(["--steps", "50", *argv])
     report = Report(args)
     with contextlib.suppress(StageFailed):

@@ -140,12 +140,3 @@ def test_junit_for_a_crash_fails_the_first_unreported_stage() -> None:
     assert cases[0].find("failure") is not None
     assert cases[0].find("failure").get("message") == "crashed with SIGSEGV (exit -11)"  # type: ignore[union-attr]
     assert all(c.find("skipped") is not None for c in cases[1:])
-
-
-def test_every_framework_has_notes() -> None:
-    from provisioner.profile import Device, Framework
-    from provisioner.smoke.frameworks import NOTES, selection_rule
-
-    assert set(NOTES) == set(Framework)
-    assert "DML_VISIBLE_DEVICES=<index>" in selection_rule(Device.dml)
-    assert "CUDA_VISIBLE_DEVICES=<index>" in selection_rule(Device.cuda)

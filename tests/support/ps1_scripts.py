@@ -27,6 +27,23 @@ def _windows_venv_profile(tmp_path: Path) -> Path:
     return write_profile(tmp_path / "win-venv.yaml", document)
 
 
+def bundle_bootstrap_ps1(ctx: RenderContext, *, top: str, tool_ids: dict[str, str]) -> str:
+    """The bundle's bootstrap.ps1 for a Windows profile, with the tool files every bundle
+    carries (uv and a wheel of provision itself), without its BOM."""
+    files = bundle_scripts(
+        resolved=ctx.resolved,
+        platform="win-64",
+        top=top,
+        tool_ids=tool_ids,
+        locked=[],
+        tool_files=[
+            "tool/uv-0.9.0-py3-none-win_amd64.whl",
+            f"tool/{own_name().replace('-', '_')}-0.1.0-py3-none-any.whl",
+        ],
+    )
+    return files["bootstrap.ps1"][0].lstrip("\ufeff")
+
+
 def rendered_scripts(tmp_path: Path) -> dict[str, str]:
     """Every .ps1 provision writes: check.ps1 of every shipped profile, bootstrap.ps1 of
     every Windows profile (conda and venv), the bundle's bootstrap.ps1, the golden files."""
@@ -38,19 +55,8 @@ def rendered_scripts(tmp_path: Path) -> dict[str, str]:
         scripts[f"{path.stem}.check.ps1"] = render_check_ps1(ctx)
         if ctx.resolved.profile.target.os.value == "windows":
             scripts[f"{path.stem}.bootstrap.ps1"] = render_bootstrap_ps1(ctx)
-            files = bundle_scripts(
-                resolved=ctx.resolved,
-                platform="win-64",
-                top=f"{path.stem}-win-64",
-                tool_ids={"3.11": "0" * 64, "3.12": "1" * 64},
-                locked=[],
-                tool_files=[
-                    "tool/uv-0.9.0-py3-none-win_amd64.whl",
-                    f"tool/{own_name().replace('-', '_')}-0.1.0-py3-none-any.whl",
-                ],
-            )
-            scripts[f"{path.stem}.bundle.bootstrap.ps1"] = files["bootstrap.ps1"][0].lstrip(
-                "\ufeff"
+            scripts[f"{path.stem}.bundle.bootstrap.ps1"] = bundle_bootstrap_ps1(
+                ctx, top=f"{path.stem}-win-64", tool_ids={"3.11": "0" * 64, "3.12": "1" * 64}
             )
     for golden in sorted(GOLDEN.glob("*.ps1")):
         scripts[f"golden/{golden.name}"] = golden.read_text(encoding="utf-8")

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from provisioner.smoke.script import frameworks
-from provisioner.smoke.script.decisions import Device, Placement
-from provisioner.smoke.script.plumbing import training_run
+from provisioner.target.smoke import frameworks
+from provisioner.target.smoke.decisions import Device, Placement
+from provisioner.target.smoke.plumbing import training_run
 
 GPU0: Device = {"index": 0, "name": "NVIDIA GeForce RTX 3050 Laptop GPU", "kind": "cuda"}
 GPU1: Device = {"index": 1, "name": "NVIDIA RTX A4000", "kind": "cuda"}
@@ -111,9 +111,9 @@ DRIVER = """
 import sys
 sys.path.insert(0, sys.argv[1])
 import tests.support.stand_in_framework as t
-from provisioner.smoke.script import frameworks, stages
+from provisioner.target.smoke import frameworks, stages
 t.StandInFramework.scenario = t.PRESETS[sys.argv[2]]
-frameworks.FRAMEWORK_PATHS["pytorch"] = t.StandInFramework
+frameworks.DRIVERS["torch-eager"] = t.StandInFramework
 sys.exit(stages.main(sys.argv[3:]))
 """
 

@@ -126,16 +126,299 @@ $CondaSha256 = @(
 $Requirements = @(
 )
 [Environment]::SetEnvironmentVariable('TF_CPP_MIN_LOG_LEVEL', '1', 'Process')
-# environment.variables on activation: the blocks and files `provision apply` writes
-# (provisioner/env/activation.py), as JSON for Write-Activation below.
-$ActivationData = '{"conda_files":{"etc/conda/activate.d/provision-env-vars.bat":":: >>> provision: environment.variables >>>\n@echo off\nif defined TF_CPP_MIN_LOG_LEVEL set \"_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL=%TF_CPP_MIN_LOG_LEVEL%\"\nset \"_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL=1\"\nset \"TF_CPP_MIN_LOG_LEVEL=1\"\n:: <<< provision: environment.variables <<<\n","etc/conda/activate.d/provision-env-vars.fish":"# >>> provision: environment.variables >>>\nif set -q TF_CPP_MIN_LOG_LEVEL; set -gx _PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL $TF_CPP_MIN_LOG_LEVEL; end\nset -gx _PROVISION_SET_TF_CPP_MIN_LOG_LEVEL 1\nset -gx TF_CPP_MIN_LOG_LEVEL \u00271\u0027\n# <<< provision: environment.variables <<<\n","etc/conda/activate.d/provision-env-vars.ps1":"# >>> provision: environment.variables >>>\nif (Test-Path env:TF_CPP_MIN_LOG_LEVEL) { $env:_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL = $env:TF_CPP_MIN_LOG_LEVEL }\n$env:_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL = \u00271\u0027\n$env:TF_CPP_MIN_LOG_LEVEL = \u00271\u0027\n# <<< provision: environment.variables <<<\n","etc/conda/activate.d/provision-env-vars.sh":"# >>> provision: environment.variables >>>\nif [ -n \"${TF_CPP_MIN_LOG_LEVEL+_}\" ]; then _PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL=\"$TF_CPP_MIN_LOG_LEVEL\"; fi\n_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL=1\nTF_CPP_MIN_LOG_LEVEL=1; export TF_CPP_MIN_LOG_LEVEL\n# <<< provision: environment.variables <<<\n","etc/conda/deactivate.d/provision-env-vars.bat":":: >>> provision: environment.variables >>>\n@echo off\nif defined _PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL (set \"TF_CPP_MIN_LOG_LEVEL=%_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL%\") else if defined _PROVISION_SET_TF_CPP_MIN_LOG_LEVEL (set \"TF_CPP_MIN_LOG_LEVEL=\")\nset \"_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL=\"\nset \"_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL=\"\n:: <<< provision: environment.variables <<<\n","etc/conda/deactivate.d/provision-env-vars.fish":"# >>> provision: environment.variables >>>\nif set -q _PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL; set -gx TF_CPP_MIN_LOG_LEVEL $_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL; set -e _PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL; else if set -q _PROVISION_SET_TF_CPP_MIN_LOG_LEVEL; set -e TF_CPP_MIN_LOG_LEVEL; end\nset -e _PROVISION_SET_TF_CPP_MIN_LOG_LEVEL\n# <<< provision: environment.variables <<<\n","etc/conda/deactivate.d/provision-env-vars.ps1":"# >>> provision: environment.variables >>>\nif (Test-Path env:_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL) { $env:TF_CPP_MIN_LOG_LEVEL = $env:_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL; Remove-Item env:_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL } elseif (Test-Path env:_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL) { Remove-Item env:TF_CPP_MIN_LOG_LEVEL -ErrorAction SilentlyContinue }\nRemove-Item env:_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL -ErrorAction SilentlyContinue\n# <<< provision: environment.variables <<<\n","etc/conda/deactivate.d/provision-env-vars.sh":"# >>> provision: environment.variables >>>\nif [ -n \"${_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL+_}\" ]; then TF_CPP_MIN_LOG_LEVEL=\"$_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL\"; export TF_CPP_MIN_LOG_LEVEL; unset _PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL; elif [ -n \"${_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL+_}\" ]; then unset TF_CPP_MIN_LOG_LEVEL; fi\nunset _PROVISION_SET_TF_CPP_MIN_LOG_LEVEL\n# <<< provision: environment.variables <<<\n"},"conda_state":{"env_vars":{"TF_CPP_MIN_LOG_LEVEL":"1"},"fresh":"{\n  \"env_vars\": {\n    \"TF_CPP_MIN_LOG_LEVEL\": \"1\"\n  },\n  \"provision_env_vars\": [\n    \"TF_CPP_MIN_LOG_LEVEL\"\n  ]\n}\n","key":"provision_env_vars"},"strip":"(?s)[ \\t]*(?:#|rem|::) >>>\\ provision:\\ environment\\.variables\\ >>>.*?<<<\\ provision:\\ environment\\.variables\\ <<<\\r?\\n","venv_scripts":[]}'
-# provision apply's state for this lock once verified, rendered from its own State (the
-# fields only the run knows, prefix, lock_path, fingerprint, verified_at and updated_at,
-# are added by Write-State), and the recipe of its prefix fingerprint
-# (provisioner/apply/fingerprint.py): folders as Python names them on Windows, then a glob.
-$StateSkeleton = '{"env":"directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile":"directml-windows","profile_hash":"sha256:1298bede1b84633769adc764adaa09fd80e9dcc8cf9b9423c589be1db2c7f7a7","verify_kind":"smoke","version":1}'
-$FingerprintFolders = @('conda-meta', 'Lib\site-packages')
-$FingerprintGlob = @('lib', 'python3*', 'site-packages')
+# What the helper below reads, rendered by provision from apply's typed contract: the
+# state of this lock once verified (provisioner/state.py, less what only the run knows)
+# and the activation data (provisioner/env/activation.py).
+$BootstrapData = '{"activation":{"conda_files":{"etc/conda/activate.d/provision-env-vars.bat":":: >>> provision: environment.variables >>>\n@echo off\nif defined TF_CPP_MIN_LOG_LEVEL set \"_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL=%TF_CPP_MIN_LOG_LEVEL%\"\nset \"_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL=1\"\nset \"TF_CPP_MIN_LOG_LEVEL=1\"\n:: <<< provision: environment.variables <<<\n","etc/conda/activate.d/provision-env-vars.fish":"# >>> provision: environment.variables >>>\nif set -q TF_CPP_MIN_LOG_LEVEL; set -gx _PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL $TF_CPP_MIN_LOG_LEVEL; end\nset -gx _PROVISION_SET_TF_CPP_MIN_LOG_LEVEL 1\nset -gx TF_CPP_MIN_LOG_LEVEL \u00271\u0027\n# <<< provision: environment.variables <<<\n","etc/conda/activate.d/provision-env-vars.ps1":"# >>> provision: environment.variables >>>\nif (Test-Path env:TF_CPP_MIN_LOG_LEVEL) { $env:_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL = $env:TF_CPP_MIN_LOG_LEVEL }\n$env:_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL = \u00271\u0027\n$env:TF_CPP_MIN_LOG_LEVEL = \u00271\u0027\n# <<< provision: environment.variables <<<\n","etc/conda/activate.d/provision-env-vars.sh":"# >>> provision: environment.variables >>>\nif [ -n \"${TF_CPP_MIN_LOG_LEVEL+_}\" ]; then _PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL=\"$TF_CPP_MIN_LOG_LEVEL\"; fi\n_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL=1\nTF_CPP_MIN_LOG_LEVEL=1; export TF_CPP_MIN_LOG_LEVEL\n# <<< provision: environment.variables <<<\n","etc/conda/deactivate.d/provision-env-vars.bat":":: >>> provision: environment.variables >>>\n@echo off\nif defined _PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL (set \"TF_CPP_MIN_LOG_LEVEL=%_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL%\") else if defined _PROVISION_SET_TF_CPP_MIN_LOG_LEVEL (set \"TF_CPP_MIN_LOG_LEVEL=\")\nset \"_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL=\"\nset \"_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL=\"\n:: <<< provision: environment.variables <<<\n","etc/conda/deactivate.d/provision-env-vars.fish":"# >>> provision: environment.variables >>>\nif set -q _PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL; set -gx TF_CPP_MIN_LOG_LEVEL $_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL; set -e _PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL; else if set -q _PROVISION_SET_TF_CPP_MIN_LOG_LEVEL; set -e TF_CPP_MIN_LOG_LEVEL; end\nset -e _PROVISION_SET_TF_CPP_MIN_LOG_LEVEL\n# <<< provision: environment.variables <<<\n","etc/conda/deactivate.d/provision-env-vars.ps1":"# >>> provision: environment.variables >>>\nif (Test-Path env:_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL) { $env:TF_CPP_MIN_LOG_LEVEL = $env:_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL; Remove-Item env:_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL } elseif (Test-Path env:_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL) { Remove-Item env:TF_CPP_MIN_LOG_LEVEL -ErrorAction SilentlyContinue }\nRemove-Item env:_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL -ErrorAction SilentlyContinue\n# <<< provision: environment.variables <<<\n","etc/conda/deactivate.d/provision-env-vars.sh":"# >>> provision: environment.variables >>>\nif [ -n \"${_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL+_}\" ]; then TF_CPP_MIN_LOG_LEVEL=\"$_PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL\"; export TF_CPP_MIN_LOG_LEVEL; unset _PROVISION_OLD_TF_CPP_MIN_LOG_LEVEL; elif [ -n \"${_PROVISION_SET_TF_CPP_MIN_LOG_LEVEL+_}\" ]; then unset TF_CPP_MIN_LOG_LEVEL; fi\nunset _PROVISION_SET_TF_CPP_MIN_LOG_LEVEL\n# <<< provision: environment.variables <<<\n"},"conda_state":{"env_vars":{"TF_CPP_MIN_LOG_LEVEL":"1"},"key":"provision_env_vars"},"strip":"(?s)[ \\t]*(?:#|rem|::) >>>\\ provision:\\ environment\\.variables\\ >>>.*?<<<\\ provision:\\ environment\\.variables\\ <<<\\r?\\n","venv_scripts":[]},"state":{"measured":["framework_version","device_used","device_name","accelerator_used","steps_per_s","cpu_steps_per_s","speedup"],"skeleton":{"env":"directml","lock_inputs_hash":"","lock_sha256":"","manager":"conda","packages":[],"phase":"verified","platform":"win-64","profile":"directml-windows","profile_hash":"sha256:1298bede1b84633769adc764adaa09fd80e9dcc8cf9b9423c589be1db2c7f7a7","verification":{"accelerator_used":false,"cpu_steps_per_s":null,"device_name":null,"device_used":null,"framework_version":null,"kind":"smoke","speedup":null,"steps_per_s":null,"summary":"smoke test passed","verified_at":""},"version":2}}}'
+# The helper: apply's own code run by the environment's Python (provisioner/target/: the
+# prefix fingerprint, the activation writer and the state journal, packed with
+# target/bootstrap.py), so the state and the activation are written as apply writes them.
+$HelperCode = @'
+from __future__ import annotations
+
+
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+
+# --- A cheap fingerprint of what is installed in a prefix: the names in ``conda-meta``
+# The recipe: these folders under the prefix ("/"-separated), then every
+# ``GLOB[0]/<GLOB[1]>/GLOB[2]`` folder, in sorted order.
+FOLDERS = ("conda-meta", "Lib/site-packages")
+GLOB = ("lib", "python3*", "site-packages")
+
+
+def env_fingerprint(prefix: Path) -> str:
+    """sha256 over ``str(prefix)`` and, per folder that can be listed, its path relative
+    to the prefix, ``|``, its mtime in ns, ``|``, then its sorted entry names joined by
+    NUL, all UTF-8. Empty when the prefix does not exist."""
+    if not prefix.is_dir():
+        return ""
+    h = hashlib.sha256(str(prefix).encode())
+    folders = [prefix.joinpath(*name.split("/")) for name in FOLDERS]
+    folders += sorted((prefix / GLOB[0]).glob(f"{GLOB[1]}/{GLOB[2]}"))
+    for folder in folders:
+        try:
+            names = sorted(os.listdir(folder))
+            mtime = folder.stat().st_mtime_ns
+        except OSError:
+            continue
+        h.update(f"{folder.relative_to(prefix)}|{mtime}|".encode())
+        h.update("\0".join(names).encode())
+    return h.hexdigest()
+
+
+# --- What the activation data of ``provisioner/env/activation.py`` makes of a prefix's
+def read_text(path: str) -> str | None:
+    """The file's text, or ``None`` when it is absent or not UTF-8 (then it is rewritten)."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _read_json(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def venv_script_text(text: str, patch: dict[str, str], strip: str) -> str:
+    """``text`` (a venv activate script) with our blocks replaced by ``patch``'s."""
+    text = re.sub(strip, "", text)
+    if not patch["set"]:
+        return text
+    found = re.search(patch["anchor"], text)
+    if found is not None:  # restore inside deactivate; the activate script calls it first
+        at = found.end()
+        text = text[:at] + patch["restore"] + text[at:]
+    return text + ("" if text.endswith("\n") else "\n") + patch["set"]
+
+
+def conda_state_text(state: dict[str, Any], spec: dict[str, Any]) -> str | None:
+    """``conda-meta/state`` with ``spec["env_vars"]`` as ours; ``None``: no file needed.
+    conda reads ``env_vars``; ``spec["key"]`` names the ones we set, so variables a
+    user added with ``conda env config vars set`` are kept."""
+    key = spec["key"]
+    items = sorted(spec["env_vars"].items())
+    env_vars = state.get("env_vars")
+    ours = state.get(key)
+    theirs = {
+        str(k): v
+        for k, v in (env_vars.items() if isinstance(env_vars, dict) else ())
+        if not (isinstance(ours, list) and k in ours)
+    }
+    state = {k: v for k, v in state.items() if k not in ("env_vars", key)}
+    if theirs or items:
+        state["env_vars"] = {**theirs, **dict(items)}
+    if items:
+        state[key] = [k for k, _ in items]
+    return json.dumps(state, indent=2, sort_keys=True) + "\n" if state else None
+
+
+def wanted(prefix: str, data: dict[str, Any]) -> dict[str, str | None]:
+    """What each activation file under ``prefix`` must hold (``None``: must not exist)."""
+    out: dict[str, str | None] = {}
+    for folder in ("bin", "Scripts"):
+        where = os.path.join(prefix, folder)
+        if not os.path.isdir(where):
+            continue
+        names = {name.lower(): os.path.join(where, name) for name in os.listdir(where)}
+        for patch in data["venv_scripts"]:
+            path = names.get(patch["name"])
+            text = read_text(path) if path is not None else None
+            if path is not None and text is not None:
+                out[path] = venv_script_text(text, patch, data["strip"])
+    for rel, text in data["conda_files"].items():
+        out[os.path.join(prefix, *rel.split("/"))] = text
+    spec = data["conda_state"]
+    if spec is not None:
+        path = os.path.join(prefix, "conda-meta", "state")
+        out[path] = conda_state_text(_read_json(path), spec)
+    return out
+
+
+def is_current(prefix: str, data: dict[str, Any]) -> bool:
+    """Whether the files under ``prefix`` already hold what ``data`` says."""
+    return all(read_text(p) == t for p, t in wanted(prefix, data).items())
+
+
+def changes(prefix: str, data: dict[str, Any]) -> list[tuple[str, bytes | None]]:
+    """The files under ``prefix`` that differ from ``data``: their new bytes, or
+    ``None`` for a file to remove. apply writes them atomically (``provisioner/atomic.py``)."""
+    out: list[tuple[str, bytes | None]] = []
+    for path, text in wanted(prefix, data).items():
+        if read_text(path) == text:
+            continue
+        if text is None:
+            out.append((path, None))
+            continue
+        raw = text.encode("utf-8")
+        if path.lower().endswith(".ps1") and not text.isascii():
+            raw = b"\xef\xbb\xbf" + raw  # Windows PowerShell 5.1 reads BOM-less as ANSI
+        out.append((path, raw))
+    return out
+
+
+# --- apply's state file, on the target's side: the one serialisation of the journal, and
+# The fields of a state only the run knows: the scripts add them to the skeleton.
+RUNTIME_FIELDS = ("prefix", "lock_path", "fingerprint", "updated_at")
+# JSON values the record may carry from the smoke test's own result.
+SCALARS = (str, int, float, bool, type(None))
+
+
+def state_text(data: dict[str, Any]) -> str:
+    """The state file's text: sorted keys, two-space indent, one trailing newline."""
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def read_state_file(path: str) -> dict[str, Any] | None:
+    """The recorded state as JSON data, or ``None`` when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_verified(
+    state: dict[str, Any] | None,
+    skeleton: dict[str, Any],
+    *,
+    prefix: str,
+    fingerprint: str,
+) -> bool:
+    """Whether ``state`` marks ``prefix`` (as it is now: ``fingerprint``) built from the
+    skeleton's lock and verified by a smoke test: what ``State.good_for`` says in apply."""
+    if not isinstance(state, dict):
+        return False
+    recorded = state.get("verification")
+    wanted = skeleton["verification"]
+    return (
+        all(state.get(k) == skeleton[k] for k in ("version", "phase", "lock_sha256"))
+        and isinstance(recorded, dict)
+        and recorded.get("kind") == wanted["kind"]
+        and state.get("prefix") == prefix
+        and state.get("fingerprint") == fingerprint
+    )
+
+
+def verified_record(
+    skeleton: dict[str, Any],
+    measured: Sequence[str],
+    *,
+    prefix: str,
+    lock_path: str,
+    fingerprint: str,
+    result: dict[str, Any] | None,
+    now: str | None = None,
+) -> dict[str, Any]:
+    """The skeleton completed by the run: the prefix, the lock, the fingerprint, the
+    time, and the ``measured`` fields of the smoke test's ``result`` (JSON scalars only)."""
+    now = now or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    verification = dict(skeleton["verification"], verified_at=now)
+    for key in measured:
+        value = (result or {}).get(key)
+        if isinstance(value, SCALARS):
+            verification[key] = value
+    state = dict(skeleton, prefix=prefix, lock_path=lock_path, fingerprint=fingerprint)
+    state.update(updated_at=now, verification=verification)
+    return state
+
+
+def write_state_file(path: str, data: dict[str, Any]) -> None:
+    """Replace the state file durably: a hidden temp file beside it with an unpredictable
+    name (``.NAME.<16 hex>.tmp``, as ``provisioner/atomic.py`` names them), created
+    exclusively without following a link planted there, fsync, ``os.replace``."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, ".%s.%s.tmp" % (os.path.basename(path), os.urandom(8).hex()))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_BINARY", 0)  # Windows: no CRLF translation under the text
+    try:
+        with os.fdopen(os.open(tmp, flags, 0o666), "w", encoding="utf-8", newline="\n") as f:
+            f.write(state_text(data))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+
+
+# --- The bootstrap scripts' helper: what ``bootstrap.sh`` and ``bootstrap.ps1`` do with the
+def _data() -> dict[str, Any]:
+    with open(os.environ["PROVISION_BOOTSTRAP_DATA"], encoding="utf-8") as f:
+        data = json.load(f)
+    if not isinstance(data, dict):
+        raise ValueError("PROVISION_BOOTSTRAP_DATA is not a JSON object")
+    return data
+
+
+def _smoke_result() -> dict[str, Any] | None:
+    path = os.environ.get("PROVISION_SMOKE_RESULT", "")
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            result = json.load(f)
+    except (OSError, ValueError, RecursionError):
+        return None
+    return result if isinstance(result, dict) else None
+
+
+def write_activation(prefix: str, data: dict[str, Any]) -> None:
+    for path, raw in changes(prefix, data):
+        if raw is None:
+            os.unlink(path)
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(raw)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] not in ("state-check", "state-write", "activation"):
+        print("usage: HELPER state-check|state-write|activation", file=sys.stderr)
+        return 2
+    mode = argv[0]
+    data = _data()
+    prefix = os.path.abspath(os.environ["PROVISION_PREFIX"])
+    if mode == "activation":
+        write_activation(prefix, data["activation"])
+        return 0
+    skeleton = data["state"]["skeleton"]
+    path = os.environ["PROVISION_STATE_FILE"]
+    fingerprint = env_fingerprint(Path(prefix))
+    if mode == "state-check":
+        found = is_verified(read_state_file(path), skeleton, prefix=prefix, fingerprint=fingerprint)
+        return 0 if found else 1
+    record = verified_record(
+        skeleton,
+        data["state"]["measured"],
+        prefix=prefix,
+        lock_path=os.environ["PROVISION_LOCKFILE"],
+        fingerprint=fingerprint,
+        result=_smoke_result(),
+    )
+    write_state_file(path, record)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
+'@
 
 function Say([string]$Message) { [Console]::Error.WriteLine("bootstrap: $Message") }
 function Die([int]$Code, [string]$Message) { Say "error: $Message"; exit $Code }
@@ -181,6 +464,7 @@ if ($CondaExe -and -not ((Test-Path -LiteralPath $CondaExe -PathType Leaf) -and 
 
 $Work = Join-Path ([IO.Path]::GetTempPath()) ('provision-bootstrap-' + [Guid]::NewGuid().ToString('N'))
 New-Item -ItemType Directory -Path $Work | Out-Null
+$SmokeFile = Join-Path $Work 'smoke.json'
 $Started = (Get-Date).ToUniversalTime()
 $Steps = New-Object System.Collections.ArrayList
 $ChecksResult = $null
@@ -201,7 +485,6 @@ function Read-Json([string]$Path) {
 }
 
 $Utf8 = New-Object System.Text.UTF8Encoding $false  # no BOM: JSON readers refuse one
-$Utf8Strict = New-Object System.Text.UTF8Encoding $false, $true  # throws on bytes that are not UTF-8
 
 # Make the report this environment's latest, keep a copy in the history and prune it
 # to $env:PROVISION_REPORT_HISTORY (default 10) files, as provision does.
@@ -459,8 +742,8 @@ $t = Get-Date
 # apply's state file: the same marker `provision apply` reads and writes (phase
 # "verified" for this lock's sha256, this prefix and its fingerprint), so an
 # environment either of them built from the same lock is recognised by the other.
-# Not run on real Windows yet (no PowerShell where it is tested): parsed, and its
-# rendered data compared with what provision computes.
+# The helper that checks and records it is the program bootstrap.sh runs (tested on
+# Python 3.7); this script only hands it files and variables.
 
 # A path as Python's str(Path) names it for provision: full, '\' separated, no trailing
 # '\' (and resolved against PowerShell's folder: .NET would use the process's).
@@ -472,76 +755,28 @@ function Get-PythonPath([string]$Path) {
 $StateFile = Get-PythonPath (Join-Path $DataHome 'state\directml.json')
 $StatePrefix = Get-PythonPath $Prefix
 
-# env_fingerprint of provisioner/apply/fingerprint.py, the same bytes in the same order:
-# sha256 over the prefix, then per folder that can be listed its relative path, '|',
-# its mtime in ns since 1970, '|', and its entry names sorted by code unit, NUL-joined.
-function Get-Fingerprint([string]$Root) {
-    if (-not [IO.Directory]::Exists($Root)) { return '' }
-    $folders = New-Object System.Collections.ArrayList
-    foreach ($name in $FingerprintFolders) { [void]$folders.Add(@($name, (Join-Path $Root $name))) }
-    $globRoot = Join-Path $Root $FingerprintGlob[0]
-    if ([IO.Directory]::Exists($globRoot)) {
-        [string[]]$found = @(Get-ChildItem -Force -Directory -LiteralPath $globRoot -Filter $FingerprintGlob[1] | ForEach-Object { $_.Name })
-        [Array]::Sort($found, [StringComparer]::OrdinalIgnoreCase)  # Python sorts Windows paths ignoring case
-        foreach ($name in $found) {
-            $rel = $FingerprintGlob[0] + '\' + $name + '\' + $FingerprintGlob[2]
-            [void]$folders.Add(@($rel, (Join-Path $Root $rel)))
-        }
+# Invoke-Helper MODE: run the helper with the environment's Python; its exit code.
+# state-check: 0 when the state marks this prefix verified for this lock; state-write:
+# record it so; activation: set environment.variables in the prefix's activation.
+# Its input goes in files and environment variables, never on a command line.
+function Invoke-Helper([string]$Mode) {
+    if (-not (Test-Path -LiteralPath $EnvPython -PathType Leaf)) { return 1 }
+    $helper = Join-Path $Work 'bootstrap-helper.py'
+    $data = Join-Path $Work 'bootstrap.json'
+    if (-not (Test-Path -LiteralPath $helper)) {
+        [IO.File]::WriteAllText($data, $BootstrapData, $Utf8)
+        [IO.File]::WriteAllText($helper, $HelperCode, $Utf8)
     }
-    $bytes = New-Object System.IO.MemoryStream
-    $chunk = $Utf8.GetBytes($Root)
-    $bytes.Write($chunk, 0, $chunk.Length)
-    foreach ($folder in $folders) {
-        if (-not [IO.Directory]::Exists($folder[1])) { continue }
-        try {
-            [string[]]$names = @([IO.Directory]::GetFileSystemEntries($folder[1]) | ForEach-Object { [IO.Path]::GetFileName($_) })
-            $mtime = ([IO.Directory]::GetLastWriteTimeUtc($folder[1]).ToFileTimeUtc() - 116444736000000000) * 100
-        } catch { continue }
-        [Array]::Sort($names, [StringComparer]::Ordinal)
-        $chunk = $Utf8.GetBytes($folder[0] + '|' + $mtime.ToString($Invariant) + '|' + ($names -join [char]0))
-        $bytes.Write($chunk, 0, $chunk.Length)
-    }
-    $sha = [Security.Cryptography.SHA256]::Create()
-    return -join ($sha.ComputeHash($bytes.ToArray()) | ForEach-Object { $_.ToString('x2') })
+    $env:PROVISION_BOOTSTRAP_DATA = $data
+    $env:PROVISION_PREFIX = $StatePrefix
+    $env:PROVISION_STATE_FILE = $StateFile
+    $env:PROVISION_LOCKFILE = $LockFile
+    $env:PROVISION_SMOKE_RESULT = $SmokeFile
+    & $EnvPython -I $helper $Mode | Out-Host
+    return $LASTEXITCODE
 }
 
-# A property of a parsed JSON object, or $null (Set-StrictMode refuses a missing one).
-function Get-Field($Object, [string]$Name) {
-    if ($null -eq $Object) { return $null }
-    $property = $Object.PSObject.Properties[$Name]
-    if ($property) { return $property.Value }
-    return $null
-}
-
-# Whether the state marks this prefix verified for this lock.
-function Test-State {
-    if (-not (Test-Path -LiteralPath $StateFile -PathType Leaf)) { return $false }
-    try {
-        $state = [IO.File]::ReadAllText($StateFile, $Utf8Strict) | ConvertFrom-Json
-        $want = $StateSkeleton | ConvertFrom-Json
-        foreach ($key in @('version', 'phase', 'verify_kind', 'lock_sha256')) {
-            $value = Get-Field $state $key
-            if ($null -eq $value -or "$value" -cne "$(Get-Field $want $key)") { return $false }
-        }
-        return ((Get-Field $state 'prefix') -ceq $StatePrefix) -and ((Get-Field $state 'fingerprint') -ceq (Get-Fingerprint $StatePrefix))
-    } catch { return $false }
-}
-
-# Record this prefix verified for this lock, as provision apply does (temp file, then replace).
-function Write-State {
-    $now = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', $Invariant)
-    $fields = [ordered]@{ prefix = $StatePrefix; lock_path = $LockFile; fingerprint = (Get-Fingerprint $StatePrefix); verified_at = $now; updated_at = $now }
-    $text = $StateSkeleton.Substring(0, $StateSkeleton.Length - 1)
-    foreach ($key in $fields.Keys) {
-        $text += ',' + (ConvertTo-Json -Compress -InputObject $key) + ':' + (ConvertTo-Json -Compress -InputObject ([string]$fields[$key]))
-    }
-    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $StateFile) | Out-Null
-    $tmp = "$StateFile.tmp-$PID"
-    [IO.File]::WriteAllText($tmp, $text + "}`n", $Utf8)
-    if (Test-Path -LiteralPath $StateFile) { [IO.File]::Replace($tmp, $StateFile, [NullString]::Value) } else { [IO.File]::Move($tmp, $StateFile) }
-}
-
-if ((Test-Path -LiteralPath $EnvPython) -and (Test-State)) {
+if ((Test-Path -LiteralPath $EnvPython) -and ((Invoke-Helper 'state-check') -eq 0)) {
     Add-Step 'environment' 'ok' "$Prefix matches the lock (state recorded by provision)" $t
     Add-Step 'verify' 'ok' 'verified earlier for this lock' $t
     $SmokeResult = [ordered]@{ kind = 'smoke'; passed = $true; summary = 'verified earlier for this lock'; cached = $true }
@@ -666,72 +901,15 @@ if ($Requirements.Count -gt 0) {
     }
 }
 
-# A file's text as provision reads it (UTF-8, a BOM dropped, universal newlines), or
-# $null when it is absent or not UTF-8.
-function Read-Text([string]$Path) {
-    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) { return $null }
-    try { $text = [IO.File]::ReadAllText($Path, $Utf8Strict) } catch { return $null }
-    return $text.Replace("`r`n", "`n").Replace("`r", "`n")
-}
-
-# Write $Text ($null: remove the file) as provision does: UTF-8 with "`n", a BOM only
-# for a .ps1 that is not pure ASCII.
-function Set-ActivationFile([string]$Path, $Text) {
-    if ((Read-Text $Path) -ceq $Text) { return }
-    if ($null -eq $Text) { Remove-Item -Force -LiteralPath $Path -ErrorAction SilentlyContinue; return }
-    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Path) | Out-Null
-    $bom = $Path.ToLowerInvariant().EndsWith('.ps1') -and ($Text -cmatch '[^\x00-\x7F]')
-    [IO.File]::WriteAllText($Path, $Text, (New-Object System.Text.UTF8Encoding $bom))
-}
-
-# Make activating the prefix set environment.variables: $ActivationData applied as
-# provisioner/env/activation_files.py applies it for provision apply.
-function Write-Activation {
-    $data = $ActivationData | ConvertFrom-Json
-    foreach ($folder in @('bin', 'Scripts')) {
-        $where = Join-Path $Prefix $folder
-        if (-not (Test-Path -LiteralPath $where -PathType Container)) { continue }
-        $names = @{}
-        foreach ($item in @(Get-ChildItem -Force -LiteralPath $where)) { $names[$item.Name.ToLowerInvariant()] = $item.FullName }
-        foreach ($patch in @($data.venv_scripts)) {
-            if (-not $names.ContainsKey($patch.name)) { continue }
-            $text = Read-Text $names[$patch.name]
-            if ($null -eq $text) { continue }
-            $text = [regex]::Replace($text, $data.strip, '')
-            if ($patch.set) {
-                $found = [regex]::Match($text, $patch.anchor)
-                if ($found.Success) {  # restore inside deactivate; the activate script calls it first
-                    $at = $found.Index + $found.Length
-                    $text = $text.Substring(0, $at) + $patch.restore + $text.Substring($at)
-                }
-                if (-not $text.EndsWith("`n")) { $text += "`n" }
-                $text += $patch.set
-            }
-            Set-ActivationFile $names[$patch.name] $text
-        }
-    }
-    foreach ($file in @($data.conda_files.PSObject.Properties)) {
-        Set-ActivationFile (Join-Path $Prefix ($file.Name -replace '/', '\')) $file.Value
-    }
-    if ($null -ne $data.conda_state) {
-        $condaState = Join-Path $Prefix 'conda-meta\state'
-        if (-not (Test-Path -LiteralPath $condaState)) {
-            Set-ActivationFile $condaState $data.conda_state.fresh
-        } elseif ($null -ne $data.conda_state.fresh) {
-            # conda, mamba and micromamba create no conda-meta\state; merging into one is left to provision apply
-            Say "$condaState exists: environment.variables are set by etc\conda\activate.d only; provision apply adds them to it"
-        }
-    }
-}
-try { Write-Activation } catch {
+# make activating the prefix set environment.variables, with apply's own writer
+if ((Invoke-Helper 'activation') -ne 0) {
     Add-Step 'environment' 'fail' 'could not write the activation scripts' $t
-    Finish 1 'failed' "writing environment.variables into the activation of $Prefix failed: $($_.Exception.Message)"
+    Finish 1 'failed' "writing environment.variables into the activation of $Prefix failed (output above)"
 }
 Add-Step 'environment' 'change' "$EnvAction $Prefix ($Counts)" $t
 
 # 3. smoke test -----------------------------------------------------------------
 $t = Get-Date
-$SmokeFile = Join-Path $Work 'smoke.json'
 & $EnvPython $SmokeScript --json-out $SmokeFile
 $rc = $LASTEXITCODE
 $SmokeJson = Read-Json $SmokeFile
@@ -750,7 +928,7 @@ if ($OldPrefix) {
 }
 Set-Content -Encoding ASCII -LiteralPath $Stamp -Value $LockSha256  # only now is the environment marked good
 if ($StatePrefix -ceq (Get-PythonPath $DefaultPrefix)) {  # apply's prefix
-    try { Write-State } catch { Say "could not record the state for provision apply in ${StateFile}: $($_.Exception.Message)" }
+    if ((Invoke-Helper 'state-write') -ne 0) { Say "could not record the state for provision apply in $StateFile" }
 }
 
 # 4. report ---------------------------------------------------------------------

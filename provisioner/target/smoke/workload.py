@@ -15,10 +15,6 @@ OUTPUTS = 256
 BATCH = 1024
 LEARNING_RATE = 0.25
 NOISE = 0.01
-# Device selection: each framework numbers the visible devices from 0 and uses 0
-# unless told otherwise; these variables choose which devices are visible.
-VISIBLE_DEVICES_VAR = {"dml": "DML_VISIBLE_DEVICES", "cuda": "CUDA_VISIBLE_DEVICES"}
-ACCELERATOR_LABEL = {"dml": "DirectML", "cuda": "CUDA"}
 INTEGRATED_GPU_RE = re.compile(
     r"\b(UHD|HD Graphics|Iris|Vega \d+ Graphics|Radeon\(TM\) Graphics|Basic Render)\b", re.I
 )

@@ -10,21 +10,21 @@ import os
 import re
 from typing import Any
 
-from provisioner.smoke.script.decisions import (
+from provisioner.target.smoke.decisions import (
     Device,
     Placement,
     parse_dml_log,
     parse_placement_log,
 )
-from provisioner.smoke.script.plumbing import (
+from provisioner.target.smoke.plumbing import (
     StageFailed,
     StderrTee,
     dist_version,
     timed_loop,
     training_run,
 )
-from provisioner.smoke.script.profile import DEVICE, FRAMEWORK
-from provisioner.smoke.script.workload import (
+from provisioner.target.smoke.profile import DEVICE, DISTRIBUTIONS
+from provisioner.target.smoke.workload import (
     BATCH,
     DML_FALLBACK_RE,
     FEATURES,
@@ -65,12 +65,7 @@ class TensorFlowGraph:
                     libs[key.replace("_version", "")] = str(info[key])
         except Exception:
             pass
-        for dist in (
-            "tensorflow-directml",
-            "tensorflow-directml-plugin",
-            "tensorflow-cpu",
-            "tensorflow",
-        ):
+        for dist in DISTRIBUTIONS:
             version = dist_version(dist)
             if version:
                 libs[dist] = version
@@ -195,7 +190,7 @@ class TorchEager:
         libs = {}
         if getattr(torch.version, "cuda", None):
             libs["cuda"] = str(torch.version.cuda)
-        if FRAMEWORK == "torch-directml" or DEVICE == "dml":
+        if "torch-directml" in DISTRIBUTIONS or DEVICE == "dml":
             import torch_directml
 
             self.directml = torch_directml
@@ -317,10 +312,8 @@ def placement_type(torch_type: str) -> str:
     return {"cpu": "CPU", "cuda": "GPU", "privateuseone": "DML"}.get(torch_type, torch_type.upper())
 
 
-FRAMEWORK_PATHS: dict[str, type[TensorFlowGraph] | type[TorchEager]] = {
-    "tensorflow-directml": TensorFlowGraph,
-    "tensorflow-directml-plugin": TensorFlowGraph,
-    "tensorflow": TensorFlowGraph,
-    "pytorch": TorchEager,
-    "torch-directml": TorchEager,
+# The drivers by the name the framework table gives them (provisioner/frameworks.py).
+DRIVERS: dict[str, type[TensorFlowGraph] | type[TorchEager]] = {
+    "tf-graph": TensorFlowGraph,
+    "torch-eager": TorchEager,
 }

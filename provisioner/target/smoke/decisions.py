@@ -7,14 +7,13 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, Mapping, Sequence, Tuple
 
-from provisioner.smoke.script.workload import (
-    ACCELERATOR_LABEL,
+from provisioner.target.smoke.profile import ACCELERATOR_LABEL, VISIBLE_DEVICES_VAR
+from provisioner.target.smoke.workload import (
     COMPUTE_OPS,
     DML_ADAPTER_RE,
     DML_FOUND_RE,
     INTEGRATED_GPU_RE,
     PLACEMENT_RE,
-    VISIBLE_DEVICES_VAR,
 )
 
 # A device as the framework paths list it: index, name, kind ("dml"/"cuda") and id.

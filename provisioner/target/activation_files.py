@@ -1,7 +1,7 @@
 """What the activation data of ``provisioner/env/activation.py`` makes of a prefix's
 files: the one implementation that ``provision apply`` runs (it writes the result
-atomically) and that ``bootstrap.sh`` embeds (``render/artifacts_bootstrap.py``) to run
-with the environment's own Python.
+atomically) and that the bootstrap scripts run, packed into their helper
+(``target/bootstrap.py``), with the environment's own Python.
 
 So this module runs on Python 3.7 or newer with the standard library only: no
 provisioner imports, nothing newer than 3.7 (annotations are never evaluated). The
@@ -16,8 +16,7 @@ to write; this module only knows how to apply it:
 - ``conda_files``: path (``/``-separated, under the prefix) -> text, or ``None`` for a
   file that must not exist;
 - ``conda_state``: ``env_vars`` merged into ``conda-meta/state``, keeping variables a
-  user set there (``key`` lists the ones we set); ``fresh`` is the file for a prefix
-  without one (for ``bootstrap.ps1``, which has no ``json.dumps`` of its own).
+  user set there (``key`` lists the ones we set).
 
 Files are read as text with universal newlines (a BOM dropped) and written as UTF-8
 with ``\\n``; a ``.ps1`` file that is not pure ASCII gets a BOM (Windows PowerShell 5.1
@@ -125,20 +124,3 @@ def changes(prefix: str, data: dict[str, Any]) -> list[tuple[str, bytes | None]]
             raw = b"\xef\xbb\xbf" + raw  # Windows PowerShell 5.1 reads BOM-less as ANSI
         out.append((path, raw))
     return out
-
-
-def _main() -> None:
-    """bootstrap.sh: write ``$PROVISION_ACTIVATION`` (JSON) into ``$PROVISION_PREFIX``, a
-    prefix the script has just built (nothing uses it yet: plain writes suffice)."""
-    prefix = os.environ["PROVISION_PREFIX"]
-    for path, raw in changes(prefix, json.loads(os.environ["PROVISION_ACTIVATION"])):
-        if raw is None:
-            os.unlink(path)
-            continue
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(raw)
-
-
-if __name__ == "__main__":
-    _main()

@@ -11,9 +11,9 @@ import threading
 import time
 from typing import Any, BinaryIO, Callable
 
-from provisioner.smoke.script.decisions import Placement, clean_number
-from provisioner.smoke.script.profile import FRAMEWORK, MIN_LOSS_DROP, PROFILE, TOOL_VERSION
-from provisioner.smoke.script.workload import SCHEMA, STAGES
+from provisioner.target.smoke.decisions import Placement, clean_number
+from provisioner.target.smoke.profile import FRAMEWORK, MIN_LOSS_DROP, PROFILE, TOOL_VERSION
+from provisioner.target.smoke.workload import SCHEMA, STAGES
 
 
 class StderrTee:

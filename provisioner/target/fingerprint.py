@@ -1,11 +1,10 @@
 """A cheap fingerprint of what is installed in a prefix: the names in ``conda-meta``
 and in site-packages, with those folders' mtimes. Any install or removal changes it.
 
-``provision apply`` records it in its state (``provisioner/apply/state.py``);
-``bootstrap.sh`` embeds this module verbatim and runs it with the environment's own
-Python (3.7 or newer, standard library only, annotations never evaluated);
-``bootstrap.ps1`` computes the same bytes in the same order from :data:`FOLDERS` and
-:data:`GLOB`, which the render injects (``render/artifacts_bootstrap.py``).
+``provision apply`` records it in its state (``provisioner/state.py``); the bootstrap
+scripts run this same module, packed into their helper (``target/bootstrap.py``), with
+the environment's own Python (3.7 or newer, standard library only, annotations never
+evaluated), so both compute the same bytes.
 """
 
 from __future__ import annotations

@@ -10,17 +10,19 @@ import sys
 import time
 import traceback
 
-from provisioner.smoke.script.decisions import (
+from provisioner.target.smoke.decisions import (
     Device,
     choose_device,
     judge_placement,
     judge_speed,
     judge_training,
 )
-from provisioner.smoke.script.frameworks import FRAMEWORK_PATHS
-from provisioner.smoke.script.plumbing import Report, StageFailed, StderrTee, first_line
-from provisioner.smoke.script.profile import (
+from provisioner.target.smoke.frameworks import DRIVERS
+from provisioner.target.smoke.plumbing import Report, StageFailed, StderrTee, first_line
+from provisioner.target.smoke.profile import (
+    ACCELERATOR_LABEL,
     DEVICE,
+    DRIVER,
     ENV_VARIABLES,
     FRAMEWORK,
     MIN_LOSS_DROP,
@@ -28,13 +30,13 @@ from provisioner.smoke.script.profile import (
     REQUIRE_ACCELERATOR,
     STEPS,
 )
-from provisioner.smoke.script.workload import ACCELERATOR_LABEL, SCRIPT_START
+from provisioner.target.smoke.workload import SCRIPT_START
 
 
 def run_stages(args: argparse.Namespace, report: Report, tee: StderrTee) -> None:
     """Run the five stages in order; a failed stage that makes the rest meaningless stops."""
     data = report.data
-    path = FRAMEWORK_PATHS[FRAMEWORK](tee)
+    path = DRIVERS[DRIVER](tee)
     started = time.perf_counter()
     try:
         version, libs = path.import_framework()
