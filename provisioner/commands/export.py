@@ -52,6 +52,7 @@ def export_ansible(
     from provisioner.render import write_files
 
     resolved = load_profile(profile)
+    _refuse_special(output, resolved, platform)
     files_dir = output / "roles" / ROLE / "files"
     files_dir.mkdir(parents=True, exist_ok=True)
     target, book, action = role_bundle(resolved, files_dir, platform, tool_pythons)
@@ -63,3 +64,27 @@ def export_ansible(
     print(f"run: ansible-playbook -i INVENTORY {output / 'site.yml'}")
     sys.stdout.flush()
     return int(ExitCode.OK)
+
+
+def _refuse_special(output: Path, resolved: Any, platform: str | None) -> None:
+    """Before the bundle is built: a named pipe, a device or a socket where the export
+    writes a file or makes a folder (the bundle, the playbook, the role's folders) is
+    refused (exit 2), never replaced (docs/files.md)."""
+    from provisioner.bundle.build import pick_platform, read_profile_lock, top_folder
+    from provisioner.export.ansible import ROLE, Playbook, playbook_files
+    from provisioner.outputs import refuse_special
+
+    chosen = pick_platform(read_profile_lock(resolved)[1], platform)
+    top = top_folder(resolved, chosen)
+    name = _bundle_name(top, chosen)
+    env_name = resolved.profile.environment.name
+    written = playbook_files(Playbook(resolved.name, env_name, chosen, name, "", top))
+    role = f"roles/{ROLE}"
+    files = [*written, f"{role}/files/{name}"]
+    folders = {"", "roles", role, "reports"} | {str(Path(f).parent) for f in files}
+    refuse_special(output, "-o", files=files, folders=sorted(folders))
+
+
+def _bundle_name(top: str, platform: str) -> str:
+    """The bundle's file name in the role's files/: a .zip for Windows hosts."""
+    return f"{top}{'.zip' if platform.startswith('win') else '.tar.gz'}"
