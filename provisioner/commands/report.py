@@ -9,6 +9,12 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from provisioner.report.reader import HostRow
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,6 +34,13 @@ def _write(path: Path, text: str, option: str) -> None:
     from provisioner.outputs import write_output
 
     write_output(path, text, option)
+
+
+def _hosts(groups: Mapping[str, Sequence[HostRow]]) -> str:
+    from provisioner.report.table import host_count
+
+    n = host_count(groups)
+    return f"{n} host" if n == 1 else f"{n} hosts"
 
 
 def report(
@@ -64,8 +77,10 @@ def report(
         sys.stdout.write(render_tables(groups, now))
     if junit is not None:
         _write(junit, junit_xml(report_suites(groups)), "--junit")
+        print(f"wrote {junit} (JUnit, {_hosts(groups)})", file=sys.stderr)
     if html is not None:
         _write(html, render_html(groups, bad, now), "--html")
+        print(f"wrote {html} ({_hosts(groups)})", file=sys.stderr)
     if bad or not groups:
         if not groups and not bad:
             print("provision: error: no reports found", file=sys.stderr)
