@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from provisioner.errors import ExitCode
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "export", help="write a fleet playbook (ansible) that installs the profile's bundle"
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("format", choices=("ansible",), help="what to export: ansible")
     p.add_argument("profile", type=Path, help="profile YAML file (with its lock)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
@@ -45,10 +41,10 @@ def export_ansible(
     platform: str | None = None,
     tool_pythons: tuple[str, ...] = (),
 ) -> int:
-    """Bundle the profile into the role's files/ and write the playbook beside it."""
-    from provisioner.bundle.archive import write
-    from provisioner.bundle.build import collect
-    from provisioner.export.ansible import ROLE, Playbook, playbook_files
+    """Bundle the profile into the role's files/ (unless the bundle there was made from
+    the same inputs) and write the playbook beside it."""
+    from provisioner.export.ansible import ROLE, playbook_files
+    from provisioner.export.bundle import role_bundle
     from provisioner.profile import load_profile
     from provisioner.render import write_files
 
@@ -56,27 +52,7 @@ def export_ansible(
     _refuse_special(output, resolved, platform)
     files_dir = output / "roles" / ROLE / "files"
     files_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".provision-bundle-", dir=files_dir) as tmp:
-        contents = collect(resolved, platform=platform, tool_pythons=tool_pythons, work=Path(tmp))
-        name = _bundle_name(contents.top, contents.platform)
-        target = files_dir / name
-        before = target.read_bytes() if target.is_file() else None
-        write(contents, target)
-        action = "create" if before is None else "identical"
-        if before is not None and before != target.read_bytes():
-            action = "overwrite"
-    for old in files_dir.iterdir():  # an older bundle of this profile would be pushed too
-        if old.name != name and old.name.startswith(f"{resolved.name}-") and old.is_file():
-            old.unlink()
-    manifest = next(e for e in contents.entries if e.path == "manifest.json")
-    book = Playbook(
-        profile_name=resolved.name,
-        env_name=resolved.profile.environment.name,
-        platform=contents.platform,
-        bundle_file=name,
-        bundle_id=manifest.sha256[:16],
-        top=contents.top,
-    )
+    target, book, action = role_bundle(resolved, files_dir, platform, tool_pythons)
     written = write_files(output, {p: (t, False) for p, t in playbook_files(book).items()})
     (output / "reports").mkdir(exist_ok=True)
     print(f"{action:<9}  {target}")
