@@ -1,9 +1,10 @@
 """Is the bundle's installed tool still exactly the bundle's tool wheels?
 
-``python -I -c ... --venv DIR --tool DIR --requirements FILE --python EXE``: the
-bundle's ``bootstrap.sh`` runs this on every run, with the host Python and from the
-bundle's own provision wheel (checked against ``SHA256SUMS`` a moment before), before
-anything of the tool venv under ``$PROVISION_HOME/tool/<id>/`` runs. Every file is
+``python -I -c RUN_FROM_WHEEL WHEEL --venv DIR --tool DIR --requirements FILE --python
+EXE``: the bundle's ``bootstrap.sh`` and ``bootstrap.ps1`` run this on every run, with
+the host Python and from the bundle's own provision wheel (checked against
+``SHA256SUMS`` or ``manifest.json`` a moment before), before anything of the tool venv
+under ``$PROVISION_HOME/tool/<id>/`` runs. Every file is
 compared with the ``RECORD`` inside the bundle's wheel it came from, as apply checks an
 environment (:func:`provisioner.env.expected.pip_expected`): an edited or missing
 file, a ``.pth`` or a module planted in site-packages, an unchecked-hash pyc, a venv
@@ -24,6 +25,18 @@ from provisioner.env.dist_info import canonicalize_name
 from provisioner.env.expected import pip_expected
 from provisioner.env.integrity import altered_files
 from provisioner.lock import LockedPackage
+
+
+# What the bundle's bootstrap scripts run with the host Python (``python -I -c CODE
+# WHEEL --venv ...``): the bundle's own provision wheel, checked a moment before, first on
+# sys.path, then :func:`main`. No space and no double quote, so that Windows PowerShell
+# 5.1 passes it to python.exe intact (docs/windows.md); ``-I``: nothing from the
+# environment, the user's site-packages or the current folder is imported instead.
+RUN_FROM_WHEEL = (
+    "__import__('sys').path.insert(0,__import__('sys').argv.pop(1));"
+    "__import__('sys').exit(__import__('provisioner.bundle.toolcheck',fromlist=['main'])"
+    ".main(__import__('sys').argv[1:]))"
+)
 
 
 def tool_wheels(

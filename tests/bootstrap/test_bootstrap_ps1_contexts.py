@@ -57,7 +57,7 @@ def paths_for(source: str, env: dict[str, str], sid: str, **params: str) -> dict
     )
     run.run_top_level(
         {"envname", "prefix", "provisionhome", "datahome", "envsdir", "defaultprefix", "envprefix"}
-        | {"tool"}
+        | {"toolroot", "tool"}
     )
     found = {"data home": run.get("DataHome"), "prefix": run.get("Prefix")}
     for name in ("DefaultPrefix", "EnvPrefix", "Tool"):

@@ -88,6 +88,15 @@ COMMON: dict[str, Sequence[Value]] = {
     "tool": (USER + "\\.local\\share\\provision\\tool\\0123456789abcdef",),
     "toolpython": (USER + "\\.local\\share\\provision\\tool\\01\\venv\\Scripts\\python.exe",),
     "uv": (USER + "\\.local\\share\\provision\\tool\\01\\uv.exe",),
+    # the bundle's tool check: the bundle's own wheel, its tool folder and requirements,
+    # and the tool venv it checks
+    "selfwheel": _files(HERE, "tool\\provisioner_gpu-0.1.0-py3-none-any.whl"),
+    "toolfiles": _files(HERE, "tool"),
+    "toolrequirements": _files(HERE, "tool\\requirements-3.11.txt"),
+    "toolvenv": (
+        USER + "\\.local\\share\\provision\\tool\\0123456789abcdef\\venv",
+        "C:\\ProgramData\\provision\\tool\\0123456789abcdef\\venv",
+    ),
     "verify": ("smoke", "import"),
     "report": (USER + "\\Desktop\\lab report.json",),
 }

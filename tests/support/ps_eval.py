@@ -3,12 +3,16 @@
 use them), so tests can run the scripts' own code for a given environment: SYSTEM, a
 user with a space in the name, a trailing ``\\``. PowerShell cannot run here.
 
-It knows assignments, ``if``/``elseif``/``else``, ``return``, calls of the script's
-functions and ``Join-Path``, string literals, ``$env:``, comparisons (``-eq``, ``-ne``,
+It knows assignments, ``if``/``elseif``/``else``, ``while``, ``try``/``catch`` (by
+exception type), ``return``, calls of the script's functions and ``Join-Path``, string
+literals, ``$env:``, comparisons (``-eq``, ``-ne``, ``-ge``, ``-gt``, ``-le``, ``-lt``,
 ``-match``, ``-and``, ``-or``, ``-not``), ``[string]`` casts and a few string methods;
 anything else raises :class:`Unsupported` rather than guess. Values that come from .NET
 (``[Security.Principal.WindowsIdentity]::GetCurrent().User.Value``) are given by the
-test, keyed by their source text.
+test, keyed by their source text; a static method (``[IO.File]::Open``) by
+``[Type]::Method``, as a function of its arguments, and cmdlets the code calls
+(``Start-Sleep``) in ``commands``. Such a stand-in throws :class:`DotNetError` for a .NET
+exception, which the script's ``catch [Type]`` clauses catch as PowerShell would.
 """
 
 from __future__ import annotations
@@ -29,6 +33,19 @@ Value = Any  # str | bool | int | None | list[Any]
 
 class Unsupported(NotImplementedError):
     """A construct outside what this interpreter models."""
+
+
+class DotNetError(Exception):
+    """A .NET exception a stand-in throws: its type's full name and its base types'."""
+
+    def __init__(self, *types: str) -> None:
+        super().__init__(types[0])
+        self.types = tuple(t.lower() for t in (*types, "System.Exception"))
+
+    def caught_by(self, name: str) -> bool:
+        """Whether ``catch [name]`` catches it (``IO.IOException``: ``System.`` optional)."""
+        name = name.strip("[]").lower()
+        return name in self.types or f"system.{name}" in self.types
 
 
 class _Return(Exception):
@@ -54,12 +71,14 @@ class Interpreter:
         env: Mapping[str, str],
         variables: Mapping[str, Value],
         dotnet: Mapping[str, Value],
+        commands: Mapping[str, Any] | None = None,
     ) -> None:
         self.root = parse(source).root_node
         self.functions = script_functions(self.root)
         self.env = {k.lower(): v for k, v in env.items()}
         self.scopes: list[dict[str, Value]] = [{k.lower(): v for k, v in variables.items()}]
         self.dotnet = dict(dotnet)
+        self.commands = {k.lower(): v for k, v in (commands or {}).items()}
 
     # -- variables -----------------------------------------------------------------------
     def get(self, name: str) -> Value:
@@ -121,6 +140,13 @@ class Interpreter:
         kind = node.type
         if kind == "if_statement":
             self._if(node)
+        elif kind == "while_statement":
+            condition = next(c for c in node.children if c.type == "while_condition")
+            body = next(c for c in node.children if c.type == "statement_block")
+            while truthy(self.eval(condition.named_children[0])):
+                self.block(body)
+        elif kind == "try_statement":
+            self._try(node)
         elif kind == "flow_control_statement":
             words = _text(node).split(None, 1)
             if words[0].lower() != "return":
@@ -158,6 +184,27 @@ class Interpreter:
         other = next((c for c in children if c.type == "else_clause"), None)
         if other is not None:
             self.block(next(c for c in other.children if c.type == "statement_block"))
+
+    def _try(self, node: tree_sitter.Node) -> None:
+        body = next(c for c in node.children if c.type == "statement_block")
+        clauses = [
+            clause
+            for group in node.children
+            if group.type == "catch_clauses"
+            for clause in group.named_children
+        ]
+        if any(c.type == "finally_clause" for c in node.children):
+            raise Unsupported("try ... finally")
+        try:
+            self.block(body)
+        except DotNetError as error:
+            for clause in clauses:
+                types = next((c for c in clause.children if c.type == "catch_type_list"), None)
+                names = [_text(t) for t in types.named_children] if types else []
+                if not names or any(error.caught_by(n) for n in names):
+                    self.block(next(c for c in clause.children if c.type == "statement_block"))
+                    return
+            raise
 
     # -- expressions ---------------------------------------------------------------------------
     def eval(self, node: tree_sitter.Node) -> Value:
@@ -197,6 +244,8 @@ class Interpreter:
             member = _text(named[-1])
             if member.lower() == "length" and isinstance(target, str):
                 return len(target)
+            if not isinstance(target, (str, int, bool, list, type(None))):
+                return getattr(target, member)  # a .NET stand-in the test gave
             raise Unsupported(text)
         operators = [c for c in node.children if c.type in ("comparison_operator", "-and", "-or")]
         operators += [
@@ -251,6 +300,8 @@ class Interpreter:
     def _command(self, node: tree_sitter.Node) -> Value:
         head = next(c for c in node.children if c.type == "command_name")
         name = _text(head)
+        if name.lower() in self.commands:
+            return self._stand_in(node, name)
         elements = next((c for c in node.children if c.type == "command_elements"), None)
         args = [
             self.eval(c)
@@ -263,9 +314,18 @@ class Interpreter:
             return self.call(name, *args)
         raise Unsupported(f"command {name}")
 
+    def _stand_in(self, node: tree_sitter.Node, name: str) -> Value:
+        """A cmdlet the test stands in for: called with its elements (``-Name`` as text)."""
+        elements = next((c for c in node.children if c.type == "command_elements"), None)
+        args = [
+            _text(c) if c.type == "command_parameter" else self.eval(c)
+            for c in (elements.named_children if elements else [])
+            if c.type not in ("command_argument_sep", "comment")
+        ]
+        return self.commands[name.lower()](*args)
+
     def _method(self, node: tree_sitter.Node) -> Value:
         named = node.named_children
-        target = self.eval(named[0])
         member = _text(next(c for c in node.children if c.type == "member_name")).lower()
         arguments = next((c for c in node.children if c.type == "argument_list"), None)
         listed = (
@@ -274,6 +334,13 @@ class Interpreter:
             else None
         )
         args = [self.eval(c) for c in listed.named_children] if listed else []
+        if named[0].type == "type_literal":  # [IO.File]::Open(...): the test's stand-in
+            key = f"{_text(named[0])}::{member}".lower()
+            static = {k.lower(): v for k, v in self.dotnet.items()}
+            if key not in static:
+                raise Unsupported(f"{_text(named[0])}::{member}")
+            return static[key](*args)
+        target = self.eval(named[0])
         if not isinstance(target, str):
             raise Unsupported(f"method {member} on {target!r}")
         ignore_case = any(isinstance(a, str) and a.endswith("::OrdinalIgnoreCase") for a in args)
@@ -295,6 +362,9 @@ def _compare(operator: str, left: Value, right: Value) -> bool:
         return str(left).lower() == str(right).lower() if isinstance(left, str) else left == right
     if operator == "-ne":
         return not _compare("-eq", left, right)
+    if operator in ("-ge", "-gt", "-le", "-lt"):
+        a, b = float(left), float(right)
+        return {"-ge": a >= b, "-gt": a > b, "-le": a <= b, "-lt": a < b}[operator]
     if operator == "-match":
         return re.search(str(right), "" if left is None else str(left), re.IGNORECASE) is not None
     raise Unsupported(operator)
