@@ -26,7 +26,6 @@ from provisioner.env.expected import pip_expected
 from provisioner.env.integrity import altered_files
 from provisioner.lock import LockedPackage
 
-
 # What the bundle's bootstrap scripts run with the host Python (``python -I -c CODE
 # WHEEL --venv ...``): the bundle's own provision wheel, checked a moment before, first on
 # sys.path, then :func:`main`. No space and no double quote, so that Windows PowerShell
