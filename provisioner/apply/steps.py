@@ -27,6 +27,8 @@ from provisioner.apply.run import (
 from provisioner.env import EnvDiff
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock
+from provisioner.lock.inputs import inputs_hash
+from provisioner.paths import artifact_store
 from provisioner.state import PackageRecord, State, write_state
 from provisioner.target.fingerprint import env_fingerprint
 
@@ -175,7 +177,6 @@ def sources_here(ctx: Context, lock: Lock, found: EnvFinding) -> None:
     """Stop before the first change when a package to install names a local file this
     machine does not have (a lock made from another machine's folder: lock/travel.py)."""
     from provisioner.lock.travel import missing_here
-    from provisioner.paths import artifact_store
 
     diff = found.diff
     if diff is None or found.action in ("create", "rebuild"):
@@ -322,8 +323,6 @@ def rerun_reason(ctx: Context, done: Findings) -> str:
 
 def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:
     """The state of an environment that matches the lock step's lock, not verified yet."""
-    from provisioner.lock.inputs import inputs_hash
-
     found = done.lock
     ref = _lock_of(done)
     assert found is not None and ref is not None, "the lock step found a lock first"
