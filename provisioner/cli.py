@@ -1,12 +1,12 @@
 """The thin CLI: parse arguments, call one function per command, map errors to exit codes.
 
-Each command lives in ``provisioner/commands/<name>.py`` and exposes
-``add_parser(subparsers)``; the parser's ``run`` default takes the parsed
-namespace and calls the command function with explicit keyword arguments. To add
-a command, import its module here and list it in :data:`COMMANDS` (an import
-error is never skipped: a renamed module fails at start-up, not silently).
-Command modules import their heavy dependencies inside the function, so the
-start-up path stays light (``invoke bench`` measures it).
+:data:`COMMANDS` is the light table of commands: a name and the line ``provision --help``
+shows. Each command lives in ``provisioner/commands/<name>.py`` and exposes
+``add_arguments(parser)``; the parser's ``run`` default takes the parsed namespace and
+calls the command function with explicit keyword arguments. Only the module of the
+command that runs is imported (``provision --help`` imports none), so the start-up
+path stays light (``invoke bench`` measures it); to add a command, add its module and
+its row here (a test fails on a module without a row, or a row without a module).
 """
 
 from __future__ import annotations
@@ -15,64 +15,68 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from types import ModuleType
+from dataclasses import dataclass
+from importlib import import_module
 from typing import NoReturn
 
 from provisioner import __version__
-from provisioner.commands import (
-    add,
-    apply,
-    bundle,
-    clean,
-    completion,
-    doctor,
-    envs,
-    explain,
-    export,
-    facts,
-    init,
-    lock,
-    plan,
-    remove,
-    render,
-    report,
-    run,
-    schema,
-    shell,
-    show,
-    validate,
-    verify,
-)
-from provisioner.commands import list as list_  # the module's name is the command's
 from provisioner.crashlog import write_crash_log
 from provisioner.errors import ExitCode, ProvisionError
 
+
+@dataclass(frozen=True)
+class Command:
+    """One command as ``provision --help`` lists it; its arguments and function live in
+    ``provisioner/commands/<name>.py`` (``add_arguments(parser)``), imported only when
+    the command runs (or when the whole parser is asked for: completion)."""
+
+    name: str
+    help: str
+    # reads every command's arguments (the completion scripts are made from them)
+    whole_parser: bool = False
+
+    @property
+    def module(self) -> str:
+        return f"provisioner.commands.{self.name}"
+
+
 # Order is the order of `provision --help`.
-COMMANDS: tuple[ModuleType, ...] = (
-    init,
-    validate,
-    show,
-    schema,
-    render,
-    facts,
-    doctor,
-    explain,
-    lock,
-    plan,
-    apply,
-    verify,
-    run,
-    shell,
-    add,
-    remove,
-    list_,
-    envs,
-    clean,
-    bundle,
-    export,
-    report,
-    completion,
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "init",
+        "write a new profile (extending a shipped one, or from environment.yml, "
+        "requirements.txt or pixi.toml)",
+    ),
+    Command("validate", "check profiles and report every error with its line"),
+    Command("show", "print the resolved profile (after extends)"),
+    Command("schema", "print or write the profile JSON Schema"),
+    Command("render", "write environment.yml, scripts and manifest.json"),
+    Command("facts", "show the host facts checks are judged on (save/replay a snapshot)"),
+    Command("doctor", "check this host against a profile; exit 0 ready, 1 not ready"),
+    Command("explain", "recognise known failure signatures in a log (FILE or - for stdin)"),
+    Command("lock", "solve the profile and write a conda-lock lockfile (conda part + pip part)"),
+    Command("plan", "show what apply would do (checks, lock, environment, verify); no changes"),
+    Command("apply", "converge this machine to the profile's environment, then verify it"),
+    Command("verify", "run the training smoke test in the provisioned environment"),
+    Command("run", "run a command inside the profile's environment"),
+    Command("shell", "start your shell with the profile's environment activated"),
+    Command("add", "add packages to a profile (edited in place) and update the lock beside it"),
+    Command(
+        "remove", "remove packages from a profile (edited in place) and update the lock beside it"
+    ),
+    Command("list", "list the packages installed in the profile's environment"),
+    Command("envs", "list the environments on this machine, or remove one"),
+    Command("clean", "remove cached packages, unpacked bundles and leftovers no environment uses"),
+    Command("bundle", "write an offline bundle (lock, packages, tool, scripts) of a profile"),
+    Command("export", "write a fleet playbook (ansible) that installs the profile's bundle"),
+    Command("report", "summarise apply/verify/bootstrap reports from many hosts"),
+    Command(
+        "completion",
+        "print a shell completion script (bash, zsh, fish, powershell)",
+        whole_parser=True,
+    ),
 )
+BY_NAME = {c.name: c for c in COMMANDS}
 
 
 class Parser(argparse.ArgumentParser):
@@ -94,7 +98,10 @@ class Parser(argparse.ArgumentParser):
         super().error(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """provision's parser: every command listed with its help; the arguments of
+    ``command`` only (its module imported), or of every command when ``command`` is
+    None or reads the whole parser (completion)."""
     parser = Parser(
         prog="provision",
         description="Turn a YAML profile into a working, verified GPU ML environment.",
@@ -104,17 +111,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(parser=parser)  # for `provision completion`, which reads it
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in COMMANDS:
-        module.add_parser(sub)
+    whole = command is None or (command in BY_NAME and BY_NAME[command].whole_parser)
+    for c in COMMANDS:
+        p = sub.add_parser(c.name, help=c.help)
+        if whole or c.name == command:
+            import_module(c.module).add_arguments(p)
     return parser
+
+
+def command_word(argv: Sequence[str]) -> str:
+    """The command ``argv`` names: its first word that is not an option (the global
+    options take no value), or "" when there is none (``--help``, a usage error)."""
+    for word in argv:
+        if word == "--":
+            break
+        if not word.startswith("-"):
+            return word
+    return ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code; never raises, never prints a traceback."""
     try:
-        parser = build_parser()
+        words = sys.argv[1:] if argv is None else list(argv)
+        parser = build_parser(command_word(words))
         try:
-            args = parser.parse_args(argv)
+            args = parser.parse_args(words)
         except SystemExit as e:  # argparse: usage error (2) or --help/--version (0)
             return int(e.code or 0)
         if args.verbose:

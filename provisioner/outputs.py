@@ -20,6 +20,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -74,6 +75,51 @@ def output_target(path: Path, option: str, *, stream: bool = True) -> Target:
     if not os.access(path, os.W_OK):
         raise _refused(option, path, f"{kind} this user cannot write", "choose another path")
     return "stream"
+
+
+def refuse_special(
+    root: Path, option: str, *, files: Iterable[str], folders: Iterable[str]
+) -> None:
+    """Before any work, for a command that writes several files into the folder ``root``
+    the user named (``export ansible -o DIR``): each of ``folders`` (relative to
+    ``root``, ``""`` for itself) that exists must be a folder, each of ``files`` a regular
+    file; a named pipe, a device or a socket there is refused with the reason, never
+    replaced (links are followed: a link to ``/dev/null`` is a device)."""
+    from provisioner.inputs import file_kind
+
+    def kind(rel: str) -> int | None:
+        try:
+            return (root / rel).stat().st_mode
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            if e.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise _refused(
+                    option,
+                    root,
+                    f"{root / rel}: {e.strerror}",
+                    f"remove it, or choose another {option}",
+                ) from None
+            return None  # no permission: the write says why
+
+    for rel in folders:
+        mode = kind(rel)
+        if mode is not None and not stat.S_ISDIR(mode):
+            raise _refused(
+                option,
+                root,
+                f"{root / rel} is {file_kind(mode)}, where a folder is written",
+                f"remove it, or choose another {option} folder",
+            )
+    for rel in files:
+        mode = kind(rel)
+        if mode is not None and not stat.S_ISREG(mode):
+            raise _refused(
+                option,
+                root,
+                f"{root / rel} is {file_kind(mode)}, where a file is written",
+                f"remove it, or choose another {option} folder",
+            )
 
 
 def unusable_folder(folder: Path) -> str | None:

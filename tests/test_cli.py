@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -25,14 +26,35 @@ def test_usage_error_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_every_command_module_is_registered_under_its_name() -> None:
     """A command module that is not listed in cli.COMMANDS (or a listed one that
-    registers another name) fails here; there is no silent skip at start-up."""
+    has no module) fails here; there is no silent skip at start-up."""
     folder = Path(cli.__file__).parent / "commands"
     modules = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
-    listed = [m.__name__.rsplit(".", 1)[1] for m in cli.COMMANDS]
+    listed = [c.name for c in cli.COMMANDS]
     assert sorted(listed) == sorted(modules)
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert list(sub.choices) == listed  # type: ignore[arg-type]  # --help order
+
+
+def _command_help(parser: argparse.ArgumentParser, name: str) -> str:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    chosen: argparse.ArgumentParser = sub.choices[name]
+    return chosen.format_help()
+
+
+@pytest.mark.parametrize("command", [c.name for c in cli.COMMANDS])
+def test_a_command_parsed_alone_has_the_arguments_of_the_whole_parser(command: str) -> None:
+    """Only the command that runs is loaded (cli.build_parser(command)); its own help,
+    and so its arguments, are those the whole parser (completion's) gives it."""
+    assert _command_help(cli.build_parser(command), command) == _command_help(
+        cli.build_parser(), command
+    )
+
+
+def test_the_command_word_skips_the_global_options() -> None:
+    assert cli.command_word(["-v", "apply", "x.yaml", "--verify", "import"]) == "apply"
+    assert cli.command_word(["--verbose", "--help"]) == ""
+    assert cli.command_word(["--", "apply"]) == ""
 
 
 def test_a_bug_is_one_line_and_a_log_with_version_and_traceback(

@@ -24,6 +24,7 @@ from provisioner.report.model import (
     StepEntry,
     Verification,
     host_info,
+    run_ids,
 )
 from provisioner.report.store import write_report
 from provisioner.verify.result import VerifyResult
@@ -33,7 +34,14 @@ __all__ = ["build_report", "iso", "profile_info", "verify_report", "write_report
 
 
 def build_report(
-    ctx: Context, done: Findings, *, mode: str, exit_code: int, host_name: str | None = None
+    ctx: Context,
+    done: Findings,
+    *,
+    mode: str,
+    exit_code: int,
+    host_name: str | None = None,
+    run_id: str | None = None,
+    bundle_id: str | None = None,
 ) -> Report:
     """The report of one plan/apply run, from the steps' findings."""
     finished = time.time()
@@ -56,6 +64,7 @@ def build_report(
             "duration_s": round(finished - ctx.started, 3),
             "profile": profile_info(ctx.resolved),
             "host": host_info(host_name, ctx.platform),
+            **run_ids(run_id, bundle_id),
             "checks": Checks.model_validate(diagnosis.as_json()) if diagnosis else None,
             "lock": LockInfo(path=str(ref.path) if ref else None, sha256=sha or None, fresh=fresh),
             "environment": EnvironmentInfo(
@@ -63,6 +72,7 @@ def build_report(
                 prefix=str(ctx.prefix),
                 action=env.action if env is not None and env_changed else "none",
                 diff=diff_json(env.diff) if env is not None and env.diff is not None else None,
+                repair=env.details.get("repair", []) if env is not None and env_changed else [],
             ),
             "packages": packages,
             "verify": _verification(done),
@@ -122,6 +132,7 @@ def verify_report(
         profile=profile_info(resolved),
         host=host_info(host_name, host_subdir()),
         environment=EnvironmentInfo(name=resolved.profile.environment.name, prefix=str(prefix)),
+        **run_ids(),
         verify=verification(result),
         steps=(
             StepEntry(

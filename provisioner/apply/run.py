@@ -21,6 +21,7 @@ from provisioner.profile import ResolvedProfile
 from provisioner.state import State, read_state
 
 if TYPE_CHECKING:
+    from provisioner.apply.drift import Drift, Ledger
     from provisioner.checks.doctor import Diagnosis
     from provisioner.errors import ProvisionError
     from provisioner.lock.staleness import Staleness
@@ -31,7 +32,7 @@ Status = Literal["ok", "change", "fail", "skipped"]
 # locked: a missing or stale lock beside the profile stops apply; frozen: install the
 # lock as it is, never solve.
 LockMode = Literal["update", "locked", "frozen"]
-EnvAction = Literal["create", "update", "rebuild", "activation", "none"]
+EnvAction = Literal["create", "update", "rebuild", "repair", "activation", "none"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,17 @@ class LockFinding(Outcome):
     beside: bool = False
 
 
+@dataclass(frozen=True, eq=False)
+class DriftCheck:
+    """A verified environment's files checked against the ledger recorded when it was
+    verified (``ledger``, ``drift``; both ``None`` when there was none and every file
+    was hashed instead), and the diff that repairs what drifted (``None``: nothing)."""
+
+    ledger: Ledger | None
+    drift: Drift | None
+    repair: EnvDiff | None = None
+
+
 @dataclass(frozen=True)
 class EnvFinding(Outcome):
     """The environment step: the action, the diff it was decided from (computed once,
@@ -110,6 +122,7 @@ class EnvFinding(Outcome):
     diff: EnvDiff | None = None
     fingerprint: str = ""
     state: State | None = None
+    drift: DriftCheck | None = None  # the fast path's drift check
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,14 @@ only the checks. A step reads the earlier steps' findings from :class:`Findings`
 
 Order: checks (doctor) -> lock -> environment -> verify. A step whose check says
 ``fail`` stops the run; ``change`` is acted on by apply; ``ok`` and ``skipped`` are
-left alone.
+left alone. A verified environment's files are checked for drift by the
+environment step (:mod:`provisioner.apply.repair`).
 """
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
 
@@ -108,8 +110,13 @@ class EnvironmentStep:
             and state.lock_sha256 == ref.sha256
             and state.fingerprint == fingerprint
         ):
+            from provisioner.apply.repair import check_drift, repair_finding
+
+            checked = check_drift(ctx, ref)
+            if checked.repair is not None:
+                return repair_finding(ctx, checked, fingerprint)
             reason = f"{ctx.prefix} matches the lock (recorded {state.updated_at})"
-            found = EnvFinding("ok", reason, fingerprint=fingerprint, state=state)
+            found = EnvFinding("ok", reason, fingerprint=fingerprint, state=state, drift=checked)
             return activation_finding(ctx, found) or found
         # Where nothing verified is trusted (--force, no state, a failed verify), every
         # installed file is hashed too, and packages with altered files are relinked.
@@ -196,9 +203,7 @@ def activation_finding(ctx: Context, found: EnvFinding) -> EnvFinding | None:
     if activation_current(ctx.prefix, ctx.manager, variables):
         return None
     reason = f"set environment.variables in {ctx.prefix}'s activation"
-    return EnvFinding(
-        "change", reason, found.details, "activation", found.diff, found.fingerprint, found.state
-    )
+    return replace(found, status="change", reason=reason, action="activation")
 
 
 def activation_only(ctx: Context, lock: Lock, found: EnvFinding) -> EnvFinding:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.apply.progress import Progress, want_quiet
+from provisioner.apply.repair import keep_ledger
 from provisioner.apply.run import Context, Findings, Options, Outcome, StepRecord
 from provisioner.apply.steps import STEPS, Step
 from provisioner.errors import ExternalFailure, ProvisionError
@@ -102,7 +103,13 @@ class Converged:
 
 
 def converge(
-    resolved: ResolvedProfile, options: Options, *, change: bool, host_name: str | None = None
+    resolved: ResolvedProfile,
+    options: Options,
+    *,
+    change: bool,
+    host_name: str | None = None,
+    run_id: str | None = None,
+    bundle_id: str | None = None,
 ) -> Converged:
     """Plan (``change=False``) or apply a profile; apply holds the environment's lock,
     reads the state under it, records state through the steps, and writes the report.
@@ -112,7 +119,8 @@ def converge(
     ``--json`` and ``--junit`` still show the run; an OSError before the run starts
     (the lock, the state) or while writing the report is raised as :func:`os_failure`.
     ``host_name`` names this host in the report (else ``$PROVISION_HOST_NAME``, else the
-    hostname).
+    hostname); ``run_id`` the fleet run (else ``$PROVISION_RUN_ID``); ``bundle_id`` the
+    bundle the environment comes from.
     """
     from provisioner.apply.guard import exclusive
     from provisioner.apply.ownership import check_owner, claim
@@ -132,9 +140,19 @@ def converge(
             if change:
                 ctx = replace(ctx, state=claim(resolved, ctx.state))
             done = execute(ctx, change=change, progress=progress)
+            if change:
+                keep_ledger(ctx, done)
             error = done.error
             code = int(error.exit_code) if error is not None else (0 if done.ok else 1)
-            report = build_report(ctx, done, mode=mode, exit_code=code, host_name=host_name)
+            report = build_report(
+                ctx,
+                done,
+                mode=mode,
+                exit_code=code,
+                host_name=host_name,
+                run_id=run_id,
+                bundle_id=bundle_id,
+            )
             path = write_report(report) if change else None
     except OSError as e:
         raise os_failure(e) from e

@@ -15,7 +15,7 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,20 +238,26 @@ def collect(
     platform: str | None,
     tool_pythons: Sequence[str],
     work: Path,
+    say: Callable[[str], None] | None = None,
 ) -> Contents:
-    """Everything the bundle of ``resolved`` holds, fetched and hashed, in path order."""
+    """Everything the bundle of ``resolved`` holds, fetched and hashed, in path order;
+    ``say`` hears each stage as it starts (the CLI shows them: a bundle takes a while)."""
     from provisioner.bundle.scripts import bundle_scripts
     from provisioner.bundle.tool import tool_pythons as pick_pythons
     from provisioner.render.folder import render_files
 
+    tell = say or (lambda _: None)
     lock_text, lock = read_profile_lock(resolved)
     chosen = pick_platform(lock, platform)
     pythons = pick_pythons(resolved, tool_pythons)
     top = top_folder(resolved, chosen)
     locked = lock.for_platform(chosen)
+    tell(f"fetching and hashing {len(locked)} locked packages for {chosen}")
     entries = _fetch_locked(locked, chosen)
     entries += _index_channel([e for e in entries if e.path.startswith(b.CHANNEL_DIR)], work)
+    tell(f"building provision's own wheel and its runtime wheels for Python {', '.join(pythons)}")
     tool_entries, tool_ids = _tool(resolved, chosen, pythons, work)
+    tell("rendering the scripts, the manifest and SHA256SUMS")
     entries += tool_entries
     entries.append(generated(work, b.PROFILE_FILE, _profile_yaml(resolved, work)))
     entries.append(generated(work, b.LOCK_FILE, lock_text.encode("utf-8")))

@@ -12,9 +12,11 @@ rewritten only when their bytes change, so a second run is a no-op apply.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,8 +76,57 @@ def read_manifest(bundle: Path) -> dict[str, Any]:
     return data
 
 
-def localized_lock(lock_text: str, bundle: Path, platform: str) -> str:
-    """The lock with every package of ``platform`` pointing at the bundle's copy."""
+def pooled(wheel: Path, pool: Path, sha256: str, *, share: bool = False) -> Path:
+    """``pool/<sha256[:16]>/<file>``, a hard link to the bundle's wheel: the same wheel
+    has the same URL in every bundle, so a bundle update reinstalls only what changed
+    and uv's cache gets no second copy. With ``share`` (a bundle unpacked under
+    ``PROVISION_HOME``), a wheel already pooled replaces the bundle's copy by a hard link
+    to it, once its bytes are checked: every bundle of a host holds one copy of torch.
+    Where no hard link can be made (another file system), the bundle's file is used."""
+    if len(sha256) < 16:
+        return wheel
+    target = pool / sha256[:16] / wheel.name
+    try:
+        if target.is_file():
+            there, here = target.stat(), wheel.stat()
+            if (there.st_dev, there.st_ino) == (here.st_dev, here.st_ino):
+                return target
+            if _sha256(target) == sha256:
+                if share:
+                    _link_over(target, wheel)
+                return target
+            target.unlink()  # not the locked bytes: pooled again from this bundle
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _link_over(wheel, target)
+    except OSError:
+        return wheel
+    return target
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _link_over(source: Path, target: Path) -> None:
+    """Make ``target`` a hard link to ``source`` in one rename."""
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    os.link(source, tmp)
+    try:
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def localized_lock(
+    lock_text: str, bundle: Path, platform: str, pool: Path | None = None, share: bool = False
+) -> str:
+    """The lock with every package of ``platform`` pointing at the bundle's copy (pip
+    wheels through ``pool``, when given: see :func:`pooled`)."""
     import yaml
 
     from provisioner.env.artifacts import file_url, filename
@@ -95,6 +146,9 @@ def localized_lock(lock_text: str, bundle: Path, platform: str) -> str:
                 f"the bundle has no file for locked package {entry.get('name')} ({local})",
                 hint="copy the whole bundle again, and check it with `provision bundle --check`",
             )
+        digests = entry.get("hash")
+        if pool is not None and entry.get("manager") == "pip" and isinstance(digests, dict):
+            local = pooled(local, pool, str(digests.get("sha256", "")), share=share)
         entry["url"] = file_url(local.resolve())
     header = "# provision bundle: the bundle's lock, pointed at its local files\n"
     return header + yaml.safe_dump(data, sort_keys=False, width=1 << 16)
@@ -114,6 +168,22 @@ class Prepared:
 
     profile: Path
     envs_dir: Path | None = None
+    bundle_id: str = ""  # the first 16 hex digits of the manifest's sha256
+
+
+def bundle_id(bundle: Path) -> str:
+    """The bundle's id: the first 16 hex digits of its manifest's sha256 (the exported
+    playbook names its folder on the hosts so; reports carry it)."""
+    return hashlib.sha256(bundle_file(bundle / b.MANIFEST)).hexdigest()[:16]
+
+
+def work_folder(bundle: Path, manifest: dict[str, Any] | None = None) -> Path:
+    """Where :func:`prepare` writes the bundle's profile and localized lock."""
+    from provisioner.paths import bundles_dir
+
+    manifest = manifest if manifest is not None else read_manifest(bundle)
+    sums = hashlib.sha256(bundle_file(bundle / b.SUMS)).hexdigest()[:12]
+    return bundles_dir() / f"{manifest['top']}-{sums}"
 
 
 def prepare(bundle: Path, prefix: Path | None) -> Prepared:
@@ -122,8 +192,7 @@ def prepare(bundle: Path, prefix: Path | None) -> Prepared:
     from provisioner.paths import bundles_dir
 
     manifest = read_manifest(bundle)
-    sums = hashlib.sha256(bundle_file(bundle / b.SUMS)).hexdigest()[:12]
-    work = bundles_dir() / f"{manifest['top']}-{sums}"
+    work = work_folder(bundle, manifest)
     profile_text = _text(bundle / b.PROFILE_FILE, PROFILE)
     envs_dir = None
     if prefix is not None:
@@ -138,28 +207,49 @@ def prepare(bundle: Path, prefix: Path | None) -> Prepared:
     profile = work / "profile.yaml"
     write_if_changed(profile, profile_text)
     lock_text = _text(bundle / b.LOCK_FILE, LOCKFILE)
-    write_if_changed(
-        work / "profile.conda-lock.yml", localized_lock(lock_text, bundle, manifest["platform"])
-    )
-    return Prepared(profile, envs_dir)
+    pool = bundles_dir() / "pool"
+    share = bundles_dir().resolve() in bundle.resolve().parents  # unpacked by the playbook
+    localized = localized_lock(lock_text, bundle, manifest["platform"], pool, share)
+    write_if_changed(work / "profile.conda-lock.yml", localized)
+    return Prepared(profile, envs_dir, bundle_id(bundle))
 
 
-def converge_bundle(prepared: Prepared, *, verify: str, skip_checks: bool) -> Converged:
+def converge_bundle(
+    prepared: Prepared,
+    *,
+    verify: str,
+    skip_checks: bool,
+    host_name: str | None = None,
+    run_id: str | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+) -> Converged:
     """``provision apply --frozen`` of the localized profile, offline: the lock is
-    installed as it is, never solved, and every package comes from the bundle."""
+    installed as it is, never solved, and every package comes from the bundle.
+    ``dry_run`` only plans (changes nothing, writes no report); ``force`` hashes every
+    installed file and verifies again."""
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
     from provisioner.profile import load_profile
 
     options = Options(
+        dry_run=dry_run,
         skip_checks=skip_checks,
         quiet=True,
         verify=verify,
+        force=force,
         lock_mode="frozen",
         envs_dir=prepared.envs_dir,
         offline=True,
     )
-    return converge(load_profile(prepared.profile), options, change=True)
+    return converge(
+        load_profile(prepared.profile),
+        options,
+        change=not dry_run,
+        host_name=host_name,
+        run_id=run_id,
+        bundle_id=prepared.bundle_id,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,17 +260,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-checks", action="store_true")
     parser.add_argument("--report", type=Path)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--host-name")
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--force", action="store_true")
     args = parser.parse_args(argv)
     try:
         prepared = prepare(args.bundle.resolve(), args.prefix)
-        result = converge_bundle(prepared, verify=args.verify, skip_checks=args.skip_checks)
+        result = converge_bundle(
+            prepared,
+            verify=args.verify,
+            skip_checks=args.skip_checks,
+            host_name=args.host_name,
+            dry_run=args.dry_run,
+            force=args.force,
+        )
     except ProvisionError as e:
         for line in e.lines():
             print(f"bootstrap: {line}", file=sys.stderr)
         return int(e.exit_code)
     report = result.report
     text = report.to_json()
-    if args.report is not None:
+    if args.report is not None and not args.dry_run:
         from provisioner.outputs import write_output
 
         write_output(args.report, text, "--report")

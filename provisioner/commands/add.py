@@ -12,13 +12,11 @@ from typing import Any
 from provisioner.errors import relpath
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "add",
-        help="add packages to a profile (edited in place) and update the lock beside it",
-        description="Add or re-pin packages in the profile's environment.pip or "
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Add or re-pin packages in the profile's environment.pip or "
         "environment.conda, keeping the file's comments and formatting; then re-lock the "
-        "lockfile beside it, if any, keeping every other package's version.",
+        "lockfile beside it, if any, keeping every other package's version."
     )
     add_edit_arguments(p, "SPEC", "a pip requirement or a conda match spec")
     p.set_defaults(run=lambda a: add(profile=a.profile, specs=a.specs, kind=kind_of(a)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from provisioner.cli_arguments import (
     HOST_NAME_HELP,
@@ -21,10 +21,7 @@ if TYPE_CHECKING:
     from provisioner.report.model import Report
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "apply", help="converge this machine to the profile's environment, then verify it"
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "profile",
         type=Path,

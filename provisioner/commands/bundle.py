@@ -10,16 +10,13 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import Any
 
 from provisioner.errors import ExitCode, ProvisionError
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "bundle", help="write an offline bundle (lock, packages, tool, scripts) of a profile"
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("profile", type=Path, nargs="?", help="profile YAML file (with its lock)")
     p.add_argument(
         "-o", "--output", type=Path, help="OUT.tar.gz, OUT.zip or a folder (holds one folder)"
@@ -77,8 +74,16 @@ def bundle(
     resolved = load_profile(profile)
     parent = output.absolute().parent
     parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+
+    def say(stage: str) -> None:  # progress on stderr: stdout keeps the summary
+        print(f"bundle: {stage} ({time.monotonic() - started:.0f}s)", file=sys.stderr, flush=True)
+
     with tempfile.TemporaryDirectory(prefix=".provision-bundle-", dir=parent) as tmp:
-        contents = collect(resolved, platform=platform, tool_pythons=tool_pythons, work=Path(tmp))
+        contents = collect(
+            resolved, platform=platform, tool_pythons=tool_pythons, work=Path(tmp), say=say
+        )
+        say(f"writing {output} ({contents.size / 2**20:.0f} MiB in {len(contents.entries)} files)")
         final = write(contents, output)
     manifest = next(e for e in contents.entries if e.path == "manifest.json")
     size = (

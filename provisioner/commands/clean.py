@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "clean",
-        help="remove cached packages, unpacked bundles and leftovers no environment uses",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="only list what would be removed")
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.set_defaults(run=lambda a: clean(dry_run=a.dry_run, json_out=a.json))

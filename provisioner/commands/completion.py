@@ -4,17 +4,14 @@ generated from provision's own argument parser (provisioner.cli_completion)."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "completion",
-        help="print a shell completion script (bash, zsh, fish, powershell)",
-        description="Print the completion script for SHELL. bash: source <(provision "
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Print the completion script for SHELL. bash: source <(provision "
         "completion bash); zsh: the same in ~/.zshrc; fish: provision completion fish > "
         "~/.config/fish/completions/provision.fish; PowerShell: provision completion "
-        "powershell | Out-String | Invoke-Expression.",
+        "powershell | Out-String | Invoke-Expression."
     )
     p.add_argument("shell", choices=("bash", "zsh", "fish", "powershell"), help="the shell")
     # ``parser``: the whole CLI's parser, which cli.build_parser puts on every namespace

@@ -12,10 +12,7 @@ from provisioner.cli_arguments import add_profile, profile_or_default
 STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "unknown": "magenta", "skip": "dim"}
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "doctor", help="check this host against a profile; exit 0 ready, 1 not ready"
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     add_profile(p)
     p.add_argument("--root", type=Path, default=Path("/"), help="read host files under DIR")
     p.add_argument("--facts", type=Path, metavar="FILE", help="replay a saved snapshot")

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "envs",
-        help="list the environments on this machine, or remove one",
-        description="List the environments provision built here (their owning profile, "
-        "state, size and prefix), or remove one with everything kept for it.",
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "List the environments provision built here (their owning profile, "
+        "state, size and prefix), or remove one with everything kept for it."
     )
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     actions = p.add_subparsers(dest="action", metavar="ACTION")

@@ -22,7 +22,7 @@ import contextlib
 import io
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     from provisioner.logscan import Readable
@@ -30,10 +30,7 @@ if TYPE_CHECKING:
 TARGET_CHOICES = ("wsl2", "linux", "windows")
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "explain", help="recognise known failure signatures in a log (FILE or - for stdin)"
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("log", help="log file, or - to read stdin")
     p.add_argument("--json", action="store_true", help="print the matches as JSON")
     where = p.add_mutually_exclusive_group()

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from provisioner.errors import ExitCode
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "export", help="write a fleet playbook (ansible) that installs the profile's bundle"
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("format", choices=("ansible",), help="what to export: ansible")
     p.add_argument("profile", type=Path, help="profile YAML file (with its lock)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
@@ -45,38 +41,18 @@ def export_ansible(
     platform: str | None = None,
     tool_pythons: tuple[str, ...] = (),
 ) -> int:
-    """Bundle the profile into the role's files/ and write the playbook beside it."""
-    from provisioner.bundle.archive import write
-    from provisioner.bundle.build import collect
-    from provisioner.export.ansible import ROLE, Playbook, playbook_files
+    """Bundle the profile into the role's files/ (unless the bundle there was made from
+    the same inputs) and write the playbook beside it."""
+    from provisioner.export.ansible import ROLE, playbook_files
+    from provisioner.export.bundle import role_bundle
     from provisioner.profile import load_profile
     from provisioner.render import write_files
 
     resolved = load_profile(profile)
+    _refuse_special(output, resolved, platform)
     files_dir = output / "roles" / ROLE / "files"
     files_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".provision-bundle-", dir=files_dir) as tmp:
-        contents = collect(resolved, platform=platform, tool_pythons=tool_pythons, work=Path(tmp))
-        suffix = ".zip" if contents.platform.startswith("win") else ".tar.gz"
-        name = f"{contents.top}{suffix}"
-        target = files_dir / name
-        before = target.read_bytes() if target.is_file() else None
-        write(contents, target)
-        action = "create" if before is None else "identical"
-        if before is not None and before != target.read_bytes():
-            action = "overwrite"
-    for old in files_dir.iterdir():  # an older bundle of this profile would be pushed too
-        if old.name != name and old.name.startswith(f"{resolved.name}-") and old.is_file():
-            old.unlink()
-    manifest = next(e for e in contents.entries if e.path == "manifest.json")
-    book = Playbook(
-        profile_name=resolved.name,
-        env_name=resolved.profile.environment.name,
-        platform=contents.platform,
-        bundle_file=name,
-        bundle_id=manifest.sha256[:16],
-        top=contents.top,
-    )
+    target, book, action = role_bundle(resolved, files_dir, platform, tool_pythons)
     written = write_files(output, {p: (t, False) for p, t in playbook_files(book).items()})
     (output / "reports").mkdir(exist_ok=True)
     print(f"{action:<9}  {target}")
@@ -85,3 +61,27 @@ def export_ansible(
     print(f"run: ansible-playbook -i INVENTORY {output / 'site.yml'}")
     sys.stdout.flush()
     return int(ExitCode.OK)
+
+
+def _refuse_special(output: Path, resolved: Any, platform: str | None) -> None:
+    """Before the bundle is built: a named pipe, a device or a socket where the export
+    writes a file or makes a folder (the bundle, the playbook, the role's folders) is
+    refused (exit 2), never replaced (docs/files.md)."""
+    from provisioner.bundle.build import pick_platform, read_profile_lock, top_folder
+    from provisioner.export.ansible import ROLE, Playbook, playbook_files
+    from provisioner.outputs import refuse_special
+
+    chosen = pick_platform(read_profile_lock(resolved)[1], platform)
+    top = top_folder(resolved, chosen)
+    name = _bundle_name(top, chosen)
+    env_name = resolved.profile.environment.name
+    written = playbook_files(Playbook(resolved.name, env_name, chosen, name, "", top))
+    role = f"roles/{ROLE}"
+    files = [*written, f"{role}/files/{name}"]
+    folders = {"", "roles", role, "reports"} | {str(Path(f).parent) for f in files}
+    refuse_special(output, "-o", files=files, folders=sorted(folders))
+
+
+def _bundle_name(top: str, platform: str) -> str:
+    """The bundle's file name in the role's files/: a .zip for Windows hosts."""
+    return f"{top}{'.zip' if platform.startswith('win') else '.tar.gz'}"

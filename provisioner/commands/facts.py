@@ -8,10 +8,7 @@ from pathlib import Path
 from typing import Any
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "facts", help="show the host facts checks are judged on (save/replay a snapshot)"
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", type=Path, default=Path("/"), help="read host files under DIR")
     p.add_argument("--facts", type=Path, metavar="FILE", help="replay a saved snapshot")
     p.add_argument("--save", type=Path, metavar="FILE", help="save the raw probe results")

@@ -9,19 +9,15 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
-from typing import Any
 
 from provisioner.errors import ExitCode, ProvisionError, relpath
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "init",
-        help="write a new profile (extending a shipped one, or from environment.yml, "
-        "requirements.txt or pixi.toml)",
-        description="Write NAME.yaml: a commented profile that validates. It extends "
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Write NAME.yaml: a commented profile that validates. It extends "
         "--extends (default: cpu) with an environment of its own, or is made from --from "
-        "FILE (conda environment.yml with its pip: part, pip requirements.txt, pixi.toml).",
+        "FILE (conda environment.yml with its pip: part, pip requirements.txt, pixi.toml)."
     )
     p.add_argument(
         "name",

@@ -7,19 +7,16 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 from provisioner.cli_arguments import add_profile, profile_or_default
 from provisioner.errors import HostNotReady
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "list",
-        help="list the packages installed in the profile's environment",
-        description="The packages installed in the profile's environment: version, "
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "The packages installed in the profile's environment: version, "
         "conda channel or pip source, and whether the profile asked for each one or it "
-        "came as a dependency.",
+        "came as a dependency."
     )
     add_profile(p)
     p.add_argument("--json", action="store_true", help="print the list as JSON")

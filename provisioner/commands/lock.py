@@ -13,7 +13,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from provisioner.cli_arguments import add_profile, check_output_file, profile_or_default
 from provisioner.errors import ExitCode, ProvisionError, relpath
@@ -21,12 +20,10 @@ from provisioner.errors import ExitCode, ProvisionError, relpath
 WRITABLE_HINT = "choose a writable path with -o FILE"
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "lock",
-        help="solve the profile and write a conda-lock lockfile (conda part + pip part)",
-        description="Solve the conda part with py-rattler and the pip part with uv for the "
-        "target's platforms, and write a conda-lock unified lockfile with hashes.",
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Solve the conda part with py-rattler and the pip part with uv for the "
+        "target's platforms, and write a conda-lock unified lockfile with hashes."
     )
     add_profile(p)
     p.add_argument(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from provisioner.cli_arguments import (
     add_lock_mode,
@@ -16,10 +15,7 @@ from provisioner.cli_arguments import (
 from provisioner.errors import HostNotReady
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "plan", help="show what apply would do (checks, lock, environment, verify); no changes"
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     add_profile(p)
     p.add_argument("--json", action="store_true", help="print the plan as JSON on stdout")
     p.add_argument("--skip-checks", action="store_true", help="do not run the host checks")

@@ -11,13 +11,11 @@ from typing import Any
 from provisioner.commands.add import add_edit_arguments, kind_of, report
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "remove",
-        help="remove packages from a profile (edited in place) and update the lock beside it",
-        description="Remove packages from the profile's environment.pip or "
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Remove packages from the profile's environment.pip or "
         'environment.conda; a package the profile inherits (extends) becomes "!name". '
-        "Then re-lock the lockfile beside it, if any, keeping every other version.",
+        "Then re-lock the lockfile beside it, if any, keeping every other version."
     )
     add_edit_arguments(p, "NAME", "a package name")
     p.set_defaults(run=lambda a: remove(profile=a.profile, names=a.specs, kind=kind_of(a)))

@@ -8,15 +8,14 @@ arguments, renders and prints one action line per file (``create``, ``identical`
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from provisioner.errors import ExitCode
 
 
-def add_parser(sub: Any) -> None:
-    p = sub.add_parser("render", help="write environment.yml, scripts and manifest.json")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "profile", nargs="?", type=Path, help="profile YAML file (default: the embedded cpu)"
     )

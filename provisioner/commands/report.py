@@ -9,16 +9,19 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from provisioner.report.reader import HostRow
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "report",
-        help="summarise apply/verify/bootstrap reports from many hosts",
-        description="Read report files (or folders of them) and print one table per "
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Read report files (or folders of them) and print one table per "
         "profile: host, ready, result, device, GPU, speed, problem and fix, age. Exit 0 "
-        "when every host is verified, 1 when one is not, 2 for unreadable reports.",
+        "when every host is verified, 1 when one is not, 2 for unreadable reports."
     )
     p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="report file or folder")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
@@ -31,6 +34,13 @@ def _write(path: Path, text: str, option: str) -> None:
     from provisioner.outputs import write_output
 
     write_output(path, text, option)
+
+
+def _hosts(groups: Mapping[str, Sequence[HostRow]]) -> str:
+    from provisioner.report.table import host_count
+
+    n = host_count(groups)
+    return f"{n} host" if n == 1 else f"{n} hosts"
 
 
 def report(
@@ -67,8 +77,10 @@ def report(
         sys.stdout.write(render_tables(groups, now))
     if junit is not None:
         _write(junit, junit_xml(report_suites(groups)), "--junit")
+        print(f"wrote {junit} (JUnit, {_hosts(groups)})", file=sys.stderr)
     if html is not None:
         _write(html, render_html(groups, bad, now), "--html")
+        print(f"wrote {html} ({_hosts(groups)})", file=sys.stderr)
     if bad or not groups:
         if not groups and not bad:
             print("provision: error: no reports found", file=sys.stderr)

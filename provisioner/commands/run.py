@@ -9,7 +9,6 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from provisioner.cli_arguments import PROFILE_HELP
 from provisioner.errors import ExitCode, ProvisionError
@@ -18,14 +17,12 @@ from provisioner.errors import ExitCode, ProvisionError
 NOT_FOUND = 127
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "run",
-        help="run a command inside the profile's environment",
-        usage="provision run [-h] [PROFILE] -- CMD [ARG...]",
-        description="Run CMD inside the profile's environment (PATH, VIRTUAL_ENV or "
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.usage = "provision run [-h] [PROFILE] -- CMD [ARG...]"
+    p.description = (
+        "Run CMD inside the profile's environment (PATH, VIRTUAL_ENV or "
         "CONDA_PREFIX, environment.variables) and exit with its exit code. "
-        f"PROFILE: {PROFILE_HELP}.",
+        f"PROFILE: {PROFILE_HELP}."
     )
     p.add_argument("words", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(run=lambda a: run(*split_words(a.words)))

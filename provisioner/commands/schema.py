@@ -6,6 +6,7 @@ The committed copy is ``schema/profile.schema.json``; editors find it through th
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
@@ -14,8 +15,7 @@ from typing import Any
 from provisioner.errors import ExitCode, ProvisionError
 
 
-def add_parser(sub: Any) -> None:
-    p = sub.add_parser("schema", help="print or write the profile JSON Schema")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     p.set_defaults(run=lambda a: schema(output=a.output))
 

@@ -8,19 +8,16 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from provisioner.cli_arguments import PROFILE_HELP
 from provisioner.errors import ExitCode, ProvisionError
 
 
-def add_parser(sub: Any) -> None:
-    s: argparse.ArgumentParser = sub.add_parser(
-        "shell",
-        help="start your shell with the profile's environment activated",
-        description="Start your shell (bash, zsh, fish, PowerShell; $SHELL, or --shell) "
+def add_arguments(s: argparse.ArgumentParser) -> None:
+    s.description = (
+        "Start your shell (bash, zsh, fish, PowerShell; $SHELL, or --shell) "
         "with the profile's environment activated after your own startup files. "
-        "`exit` leaves it.",
+        "`exit` leaves it."
     )
     s.add_argument("profile", type=Path, nargs="?", default=None, help=PROFILE_HELP)
     s.add_argument(

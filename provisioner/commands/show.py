@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,7 @@ from provisioner.cli_arguments import add_profile, profile_or_default
 from provisioner.errors import ExitCode
 
 
-def add_parser(sub: Any) -> None:
-    p = sub.add_parser("show", help="print the resolved profile (after extends)")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     add_profile(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of YAML")
     p.add_argument("--origin", action="store_true", help="show the file:line that set each value")

@@ -10,17 +10,16 @@ are printed too and do not change the exit code.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from provisioner.errors import Diagnostic, ExitCode, ValidationFailed
 
 
-def add_parser(sub: Any) -> None:
-    p = sub.add_parser("validate", help="check profiles and report every error with its line")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "profile", nargs="*", type=Path, help="profile YAML files (default: the embedded cpu)"
     )

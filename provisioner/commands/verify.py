@@ -19,13 +19,11 @@ from provisioner.cli_arguments import (
 from provisioner.errors import ExitCode, ProvisionError
 
 
-def add_parser(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "verify",
-        help="run the training smoke test in the provisioned environment",
-        description="Check every installed file against its package's recorded hash, then "
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Check every installed file against its package's recorded hash, then "
         "run smoke_test.py with the environment's Python: device, placement, training and "
-        "speed. Exit 0 on pass, 1 on fail (a failure clears apply's verified mark).",
+        "speed. Exit 0 on pass, 1 on fail (a failure clears apply's verified mark)."
     )
     add_profile(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")

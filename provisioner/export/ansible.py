@@ -7,16 +7,22 @@ Written under DIR::
     inventory.example.ini                 what an inventory looks like (host vars included)
     roles/provision/defaults/main.yml     provision_home, provision_verify, ... (override per host)
     roles/provision/vars/main.yml         derived paths and the bootstrap command line
-    roles/provision/tasks/main.yml        push (checksum-aware), check, bootstrap, verify, fetch
+    roles/provision/tasks/main.yml        push (checksum-aware), install the tool, converge, fetch
+    roles/provision/library/provision.py  the Ansible module doing a Linux host's work with
+                                          provision's engine (provisioner.bundle.host)
     roles/provision/files/<bundle>        the bundle: .tar.gz for Linux, .zip for win-64
+    callback_plugins/provision_fleet.py   the run id, and a report for each host that sent none
+    collections/requirements.yml          the collections the play needs, pinned
     reports/<inventory_hostname>.json     each host's report, fetched by the play
 
-Linux hosts are driven over SSH with ``ansible.builtin`` modules; a win-64 profile gets
-the same steps with ``ansible.windows`` modules over WinRM/PSRP running
-``bootstrap.ps1`` (untested on real Windows). Neither needs provision on the hosts:
-the bundle carries it. ``changed`` is honest: the copy and unpack change only when the
-bundle does, the checks and the report fetch never, the bootstrap only when apply
-changed something.
+Linux hosts are driven over SSH: ``ansible.builtin`` modules push the bundle, and our
+module, run with the Python of the tool venv the bundle installs, converges the host
+(check mode: ``provision plan``; ``--diff``: the package diff; facts: the host checks).
+A win-64 profile gets the same variables and tags with ``ansible.windows`` modules over
+WinRM/PSRP running ``bootstrap.ps1`` (untested on real Windows). Neither needs provision
+on the hosts: the bundle carries it. ``changed`` is honest: the copy and unpack change
+only when the bundle does, the checks and the report fetch never, the converge only
+when apply changed something.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from provisioner import __version__
 from provisioner.templating import render_template
 
 ROLE = "provision"
+CALLBACK = "provision_fleet"
 LINUX_HOME = "/var/lib/provision"
 WINDOWS_HOME = "C:\\ProgramData\\provision"
 
@@ -63,10 +70,15 @@ def playbook_files(book: Playbook) -> dict[str, str]:
         "top": book.top,
     }
     role = f"roles/{ROLE}"
-    return {
+    files = {
         "site.yml": render_template("ansible/site.yml.j2", **context),
         f"{role}/defaults/main.yml": render_template("ansible/defaults.yml.j2", **context),
         f"{role}/vars/main.yml": render_template(f"ansible/{kind}-vars.yml.j2", **context),
         f"{role}/tasks/main.yml": render_template(f"ansible/{kind}-tasks.yml.j2", **context),
         "inventory.example.ini": render_template("ansible/inventory.ini.j2", **context),
+        "collections/requirements.yml": render_template("ansible/requirements.yml.j2", **context),
+        f"callback_plugins/{CALLBACK}.py": render_template("ansible/callback.py.j2", **context),
     }
+    if not book.windows:  # Windows modules are PowerShell: bootstrap.ps1 does the work there
+        files[f"{role}/library/provision.py"] = render_template("ansible/module.py.j2", **context)
+    return files

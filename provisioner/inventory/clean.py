@@ -13,6 +13,7 @@ does not prune them; it says how large they are and which command trims them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -52,15 +53,27 @@ def unused_artifacts(use: InUse) -> list[Unused]:
 
 def unused_bundles(use: InUse | None = None) -> list[Path]:
     """The unpacked bundles under ``$PROVISION_HOME/bundles`` from which no recorded
-    environment was built (none has its lockfile or prefix in them)."""
+    environment was built: none has its lockfile or prefix in them, and no lockfile
+    an environment was built from points into them (a bundle's localized lock names
+    its packages by ``file://`` URL, in the unpacked bundle or its wheel pool)."""
+    from provisioner.env.artifacts import file_url
+
     use = in_use() if use is None else use
     folder = bundles_dir()
     if not folder.is_dir():
         return []
+    locks = []
+    for lock in use.lock_paths:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            locks.append(lock.read_text(encoding="utf-8"))
+    text = "\n".join(locks)
     return [
         d
         for d in sorted(folder.iterdir())
-        if d.is_dir() and not d.is_symlink() and not use.uses_folder(d)
+        if d.is_dir()
+        and not d.is_symlink()
+        and not use.uses_folder(d)
+        and file_url(d.resolve()) + "/" not in text
     ]
 
 

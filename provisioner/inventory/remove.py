@@ -60,6 +60,8 @@ def remove_environment(name: str) -> Removed:
         candidates = [
             prefix,
             state_dir() / f"{name}.json",
+            state_dir() / f"{name}.files",  # the drift ledger (provisioner.apply.drift)
+            state_dir() / f"{name}.hashes",
             own_lock_path(name),
             reports / f"{name}.json",
             *history_of(reports / "history", name),

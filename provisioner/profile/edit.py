@@ -88,6 +88,8 @@ def _packages(doc: Any, kind: Kind, create: bool) -> Any:
     seq = env.get(kind)
     if seq is None and create:
         seq = env[kind] = CommentedSeq()
+    elif isinstance(seq, CommentedSeq) and not seq:
+        seq.fa.set_flow_style()  # an empty list is written `[]`: it stays a flow list
     return seq
 
 

@@ -1,20 +1,47 @@
 """``provision report --html``: one self-contained page a lab admin opens from a share.
 
-Inline CSS, no script, nothing fetched (a Content-Security-Policy of ``default-src
-'none'`` says so to the browser). The summary comes first, then one table per profile
-with a row per host; each host that is not verified has its details expanded
-(``<details open>``). Every value from a report is HTML-escaped.
+Inline CSS and one inline script, nothing fetched: the Content-Security-Policy allows
+no source but that script, by its sha256. The summary comes first, then one table per
+profile with a row per host (bundle and lock id included); each host that is not
+verified has its details expanded (``<details open>``), a repaired one says what was
+repaired. Every column sorts (click its heading) and filters (the box under it); the
+view is kept in the address (``#sort=age:desc&result=stale``), so a link shows the
+same rows. Every value from a report is HTML-escaped.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
+from importlib import resources
 
 from provisioner import __version__
 from provisioner.report.reader import HostRow, Unreadable
-from provisioner.report.table import COLUMNS, cells, printable, profile_heading
+from provisioner.report.table import cells, host_count, printable, profile_heading
+
+COLUMNS = (
+    "host",
+    "ready",
+    "result",
+    "device",
+    "GPU",
+    "steps/s",
+    "speed-up",
+    "age",
+    "bundle",
+    "lock",
+    "problem",
+)
+# Sorts and filters the tables; reads and writes the view in location.hash.
+SCRIPT = (resources.files("provisioner") / "templates" / "report" / "sort_filter.js").read_text(
+    encoding="utf-8"
+)
+SCRIPT_HASH = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
+# Nothing to fetch, inline styles, and only the script above.
+CSP = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{SCRIPT_HASH}'"
 
 CSS = """
 body { font: 14px/1.4 system-ui, "Segoe UI", sans-serif; margin: 2em; color: #1d1d1f; }
@@ -41,6 +68,14 @@ details ul { margin: .3em 0; padding-left: 1.4em; }
 code, .mono { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .92em; }
 .fix { color: #17692a; }
 .files li { font-family: ui-monospace, Menlo, Consolas, monospace; }
+tr.stale { background: #fffaf0; }
+th button { font: inherit; font-weight: 600; border: 0; background: none; padding: 0;
+  cursor: pointer; }
+th[aria-sort="ascending"] button::after { content: " \\25B2"; }
+th[aria-sort="descending"] button::after { content: " \\25BC"; }
+tr.filters th { background: #fff; padding-top: 0; }
+tr.filters input { width: 100%; box-sizing: border-box; font: inherit; font-size: .85em; }
+.repair { color: #7a4d00; }
 """
 
 
@@ -51,11 +86,17 @@ def _e(text: object) -> str:
 def _summary(groups: Mapping[str, Sequence[HostRow]], bad: Sequence[Unreadable]) -> str:
     rows = [r for g in groups.values() for r in g]
     verified = sum(r.verified for r in rows)
-    tiles = [
-        ("", len(rows), "hosts"),
+    machines = host_count(groups)
+    tiles = [("", machines, "host" if machines == 1 else "hosts")]
+    if len(rows) != machines:
+        tiles.append(("", len(rows), "environments"))
+    tiles += [
         ("ok", verified, "verified"),
         ("bad" if len(rows) - verified else "", len(rows) - verified, "not verified"),
     ]
+    stale = sum(r.stale for r in rows)
+    if stale:
+        tiles.append(("warn", stale, "stale"))
     if bad:
         tiles.append(("warn", len(bad), "unreadable reports"))
     html = ['<section class="summary" id="summary">']
@@ -82,20 +123,40 @@ def _details(row: HostRow) -> str:
 
 
 def _table(name: str, rows: Sequence[HostRow], now: datetime) -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in COLUMNS)
+    head = "".join(
+        f'<th data-col="{_e(c)}" aria-sort="none"><button type="button">{_e(c)}</button></th>'
+        for c in COLUMNS
+    )
+    filters = "".join(
+        f'<th><input data-col="{_e(c)}" type="search" aria-label="filter {_e(c)}"></th>'
+        for c in COLUMNS
+    )
     body = []
     for row in rows:
         values = cells(row, now)
+        age = row.age_s(now)
         tds = [f"<td>{_e(values[0])}</td>", f'<td class="state">{_e(values[1])}</td>']
         tds.append(f'<td class="state">{_e(values[2])}</td>')
         tds += [f"<td>{_e(v)}</td>" for v in values[3:5]]
-        tds += [f'<td class="num">{_e(v)}</td>' for v in values[5:8]]
-        tds.append(f"<td>{_details(row)}</td>" if not row.verified else "<td>-</td>")
-        cls = "ok" if row.verified else "bad"
+        numbers = (row.steps_per_s, row.speedup, age)
+        tds += [
+            f'<td class="num" data-v="{"" if n is None else round(n, 3)}">{_e(v)}</td>'
+            for v, n in zip(values[5:8], numbers, strict=True)
+        ]
+        tds += [f'<td class="mono">{_e(v or "-")}</td>' for v in (row.bundle_id, row.lock_id)]
+        if not row.verified:
+            tds.append(f"<td>{_details(row)}</td>")
+        elif row.repairs:
+            repairs = "".join(f'<div class="repair">{_e(x)}</div>' for x in row.repairs)
+            tds.append(f"<td>{repairs}</td>")
+        else:
+            tds.append("<td>-</td>")
+        cls = "ok" if row.verified else ("bad stale" if row.stale else "bad")
         body.append(f'<tr class="{cls}">{"".join(tds)}</tr>')
     return (
         f"<h2>{_e(profile_heading(name, rows))}</h2>\n"
-        f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>"
+        f'<table class="hosts"><thead><tr>{head}</tr><tr class="filters">{filters}</tr></thead>'
+        "<tbody>\n" + "\n".join(body) + "\n</tbody></table>"
     )
 
 
@@ -109,7 +170,7 @@ def render_html(
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>provision report</title>
 <style>{CSS}</style>
@@ -119,6 +180,7 @@ def render_html(
 <p class="meta">generated {generated}</p>
 {_summary(groups, bad)}
 {tables}
+<script>{SCRIPT}</script>
 </body>
 </html>
 """

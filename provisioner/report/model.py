@@ -36,9 +36,13 @@ SCHEMA = "provision-report/2"
 SCHEMA_VERSION = 2
 SUPPORTED_VERSIONS = (2,)  # provision 0.1.0, the first release, writes 2
 HOST_NAME_VAR = "PROVISION_HOST_NAME"
+RUN_ID_VAR = "PROVISION_RUN_ID"
+BUNDLE_ID_VAR = "PROVISION_BUNDLE_ID"
 
 Mode = Literal["apply", "dry-run", "plan", "verify"]
-Result = Literal["converged", "changed", "planned", "not-ready", "failed", "verified"]
+Result = Literal[
+    "converged", "changed", "planned", "not-ready", "failed", "verified", "unreachable"
+]
 
 
 class _Frozen(BaseModel):
@@ -117,11 +121,42 @@ class LockInfo(_Frozen):
     fresh: bool = False
 
 
+class RepairedFile(_Frozen):
+    path: str
+    problem: str = "changed"  # changed | missing
+
+
+class Repair(_Frozen):
+    """One package whose installed files had drifted from what was verified."""
+
+    manager: str = ""
+    package: str
+    files: Items[RepairedFile] = ()
+
+    def text(self) -> str:
+        """``1 file of torch (torch/nn/functional.py missing)``."""
+        n = len(self.files)
+        shown = ", ".join(f"{f.path} {f.problem}" for f in self.files[:3])
+        more = f", {n - 3} more" if n > 3 else ""
+        return f"{n} {'file' if n == 1 else 'files'} of {self.package} ({shown}{more})"
+
+
 class EnvironmentInfo(_Frozen):
     name: str
     prefix: str = ""
     action: str = "none"
     diff: dict[str, Any] | None = None
+    repair: Items[Repair] = ()
+
+
+class PreviousRun(_Frozen):
+    """What the host's last report said, kept by a report the controller wrote for a
+    host that sent none this run (unreachable, or failed before provision ran)."""
+
+    result: str = ""
+    finished_at: str = ""
+    verified: bool = False
+    run_id: str = ""
 
 
 class Finding(_Frozen):
@@ -190,6 +225,14 @@ class Report(_Frozen):
     packages: Items[PackageRecord] = ()  # the state's package record
     verify: Verification | None = None
     steps: Items[StepEntry] = ()
+    # The fleet run this report belongs to ("" outside one) and the bundle the
+    # environment came from ("" when not from a bundle).
+    run_id: str = ""
+    bundle_id: str = ""
+    # Only in a report the controller wrote for a host that sent none this run.
+    cause: str = ""
+    fix: str = ""
+    previous: PreviousRun | None = None
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
@@ -244,6 +287,15 @@ def parse_report(data: Any) -> Report:
         first = e.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "report"
         raise InvalidReport(f"{where}: {first['msg']}") from None
+
+
+def run_ids(run_id: str | None = None, bundle_id: str | None = None) -> dict[str, str]:
+    """The fleet run and bundle this run belongs to: given, else ``$PROVISION_RUN_ID``
+    and ``$PROVISION_BUNDLE_ID`` (the playbook and a bundle's bootstrap set them)."""
+    return {
+        "run_id": run_id or os.environ.get(RUN_ID_VAR, ""),
+        "bundle_id": bundle_id or os.environ.get(BUNDLE_ID_VAR, ""),
+    }
 
 
 def host_info(host_name: str | None, platform_subdir: str) -> HostInfo:

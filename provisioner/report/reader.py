@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -148,6 +148,11 @@ class HostRow:
     finished_at: datetime | None
     path: Path
     tool: str
+    run_id: str = ""
+    bundle_id: str = ""
+    lock_id: str = ""  # the lockfile's sha256, first 12 hex digits
+    repairs: tuple[str, ...] = ()  # "repaired 1 file of torch (torch/x.py missing)"
+    stale: bool = False  # not from the newest fleet run of its profile
 
     def age_s(self, now: datetime) -> float | None:
         if self.finished_at is None:
@@ -178,6 +183,11 @@ class HostRow:
             "age_s": round(age) if age is not None else None,
             "path": str(self.path),
             "tool": self.tool,
+            "run_id": self.run_id or None,
+            "stale": self.stale,
+            "bundle_id": self.bundle_id or None,
+            "lock_id": self.lock_id or None,
+            "repairs": list(self.repairs),
         }
 
 
@@ -208,20 +218,37 @@ def problem_of(report: Report) -> tuple[str | None, str | None, tuple[str, ...]]
         details.append(f"verify ({verify.kind}): {verify.summary}")
         details += [f"  {line.strip()}" for line in verify.lines[1:]]
     failed_steps = [s for s in report.steps if s.status == "fail"]
-    details += [f"step {s.name}: {s.reason}" for s in failed_steps]
+    # A step that failed with the failing checks (or the verification) says the same
+    # again: it is shown once.
+    said = {c.id for c in failing}
+    details += [
+        f"step {s.name}: {s.reason}"
+        for s in failed_steps
+        if not (s.name == "checks" and failing)
+        and not (s.name == "verify" and verify is not None and not verify.passed)
+        and not any(f"{cid}:" in s.reason for cid in said)
+    ]
+    if report.previous is not None:
+        details.append(_previous_text(report))
     if report.verified:
         return None, None, tuple(details)
+    if report.result == "unreachable" or report.cause:
+        fix = report.fix or None
+        return report.cause or report.result, fix, tuple(details)
     if failing:
         c = failing[0]
-        return f"{c.id}: {c.summary}", c.fix or None, tuple(details)
+        return f"{c.id}: {c.summary}", c.fix or None, _without(details, 0)
     if findings:
         f = findings[0]
         return f"{f.id}: {f.meaning}", f.fix or None, tuple(details)
     if verify is not None and not verify.passed:
         reason = record.reason if record is not None and record.reason else verify.summary
+        if reason == verify.summary:  # the first detail says just that
+            return reason or "verification failed", None, _without(details, len(said))
         return reason or "verification failed", None, tuple(details)
     if failed_steps:
-        return f"{failed_steps[0].name}: {failed_steps[0].reason}", None, tuple(details)
+        first = f"{failed_steps[0].name}: {failed_steps[0].reason}"
+        return first, None, tuple(d for d in details if d != f"step {first}")
     if report.mode in ("plan", "dry-run"):
         return f"only a {report.mode}: nothing was applied or verified", None, tuple(details)
     return (
@@ -229,6 +256,33 @@ def problem_of(report: Report) -> tuple[str | None, str | None, tuple[str, ...]]
         None,
         (tuple(details)),
     )
+
+
+def _without(details: list[str], index: int) -> tuple[str, ...]:
+    """``details`` less the line at ``index`` (the one the problem already says)."""
+    return tuple(d for i, d in enumerate(details) if i != index)
+
+
+def _previous_text(report: Report) -> str:
+    last = report.previous
+    assert last is not None
+    if not last.result:
+        return "no earlier report of this host"
+    state = "verified" if last.verified else "not verified"
+    when = f" at {last.finished_at}" if last.finished_at else ""
+    return f"last report: {last.result} ({state}){when}"
+
+
+def gpu_of(report: Report) -> str | None:
+    """What the GPU column shows: the accelerator the smoke test used, ``no GPU`` when
+    it ran on the CPU (the smoke test names the CPU's architecture there), ``None``
+    when nothing ran."""
+    record = report.verify.result if report.verify is not None else None
+    if record is None:
+        return None
+    if not record.accelerator_used or (record.device_used or "").startswith("cpu"):
+        return "no GPU"
+    return record.device_name
 
 
 def host_row(loaded: Loaded) -> HostRow:
@@ -245,7 +299,7 @@ def host_row(loaded: Loaded) -> HostRow:
         mode=r.mode,
         verified=r.verified,
         device=record.device_used if record else None,
-        gpu=record.device_name if record else None,
+        gpu=gpu_of(r),
         steps_per_s=record.steps_per_s if record else None,
         speedup=record.speedup if record else None,
         problem=problem,
@@ -254,6 +308,10 @@ def host_row(loaded: Loaded) -> HostRow:
         finished_at=_when(r.finished_at),
         path=loaded.path,
         tool=r.tool,
+        run_id=r.run_id,
+        bundle_id=r.bundle_id,
+        lock_id=(r.lock.sha256 or "")[:12] if r.lock is not None else "",
+        repairs=tuple(f"repaired {x.text()}" for x in r.environment.repair),
     )
 
 
@@ -271,4 +329,45 @@ def latest_rows(loaded: Iterable[Loaded]) -> dict[str, list[HostRow]]:
     groups: dict[str, list[HostRow]] = {}
     for row in sorted(best.values(), key=lambda r: (r.profile, r.host, r.environment)):
         groups.setdefault(row.profile, []).append(row)
-    return groups
+    return {name: mark_stale(rows) for name, rows in groups.items()}
+
+
+def newest_run(rows: Iterable[HostRow]) -> HostRow | None:
+    """The row of the fleet run that finished last (``None``: no row has a run id)."""
+    runs = [r for r in rows if r.run_id]
+    if not runs:
+        return None
+    oldest = datetime.min.replace(tzinfo=timezone.utc)
+    return max(runs, key=lambda r: (r.finished_at or oldest, r.run_id))
+
+
+def mark_stale(rows: list[HostRow]) -> list[HostRow]:
+    """Rows of hosts without a report from the newest fleet run of their profile are
+    stale: never verified, their problem says which run they missed and what they
+    last reported."""
+    newest = newest_run(rows)
+    if newest is None:
+        return rows
+    out = []
+    for row in rows:
+        if row.run_id == newest.run_id:
+            out.append(row)
+            continue
+        state = "verified" if row.verified else "not verified"
+        when = row.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ") if row.finished_at else "?"
+        problem = f"stale: no report from the newest run {newest.run_id}"
+        detail = f"last report: {row.result} ({state}) at {when}" + (
+            f", run {row.run_id}" if row.run_id else ", outside a fleet run"
+        )
+        fix = "run the playbook for this host again (is it in the inventory and reachable?)"
+        out.append(
+            replace(
+                row,
+                stale=True,
+                verified=False,
+                problem=problem,
+                fix=fix,
+                details=(detail, *row.details),
+            )
+        )
+    return out

@@ -37,9 +37,14 @@ def ready_text(ready: bool | None) -> str:
 
 
 def problem_text(row: HostRow) -> str:
+    """The problem with its fix; for a verified host what was repaired, else ``-``."""
     if row.problem is None:
-        return "-"
+        return "; ".join(row.repairs) or "-"
     return row.problem + (f" (fix: {row.fix})" if row.fix else "")
+
+
+def result_text(row: HostRow) -> str:
+    return f"stale ({row.result})" if row.stale else row.result
 
 
 def host_text(row: HostRow) -> str:
@@ -51,7 +56,7 @@ def cells(row: HostRow, now: datetime) -> tuple[str, ...]:
     return (
         host_text(row),
         ready_text(row.ready),
-        row.result,
+        result_text(row),
         row.device or "-",
         row.gpu or "-",
         f"{row.steps_per_s:.1f}" if row.steps_per_s is not None else "-",
@@ -64,7 +69,14 @@ def cells(row: HostRow, now: datetime) -> tuple[str, ...]:
 def profile_heading(name: str, rows: Sequence[HostRow]) -> str:
     verified = sum(r.verified for r in rows)
     hosts = "host" if len(rows) == 1 else "hosts"
-    return f"profile {name} ({len(rows)} {hosts}, {verified} verified)"
+    stale = sum(r.stale for r in rows)
+    more = f", {stale} stale" if stale else ""
+    return f"profile {name} ({len(rows)} {hosts}, {verified} verified{more})"
+
+
+def host_count(groups: Mapping[str, Sequence[HostRow]]) -> int:
+    """Machines, not rows: a host with two environments (two profiles) counts once."""
+    return len({r.host for rows in groups.values() for r in rows})
 
 
 def render_tables(groups: Mapping[str, Sequence[HostRow]], now: datetime) -> str:
@@ -94,7 +106,9 @@ def report_suites(groups: Mapping[str, Sequence[HostRow]]) -> list[Suite]:
                     message=problem_text(r),
                     text="\n".join((problem_text(r), *r.details, f"report: {r.path}"))
                     if not r.verified
-                    else f"{r.result}: {r.device or '-'} {r.gpu or ''}".rstrip(),
+                    else "\n".join(
+                        (f"{r.result}: {r.device or '-'} {r.gpu or ''}".rstrip(), *r.repairs)
+                    ),
                 )
                 for r in rows
             ),

@@ -6,7 +6,10 @@ PROVISION_HOME per module: built once, each test damages it and apply repairs it
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -207,6 +210,99 @@ def test_a_failed_apply_force_clears_the_verified_mark(cpu: tuple[Provision, Pat
     finally:
         profile.write_text(text)
     assert apply_json(provision, profile)["verify"]["passed"] is True
+
+
+def test_a_deleted_file_is_found_and_repaired_by_a_plain_apply(
+    cpu: tuple[Provision, Path],
+) -> None:
+    """No `verify` first: the plain apply's drift check (a stat per recorded file) finds
+    the deleted module, names it, reinstalls torch, runs the smoke test: `changed`."""
+    provision, profile = cpu
+    assert apply_json(provision, profile)["result"] == "converged"  # the ledger is current
+    functional = site_packages(provision) / "torch" / "nn" / "functional.py"
+    functional.unlink()
+    planned = provision("plan", "--json", str(profile))
+    assert "1 file of torch (torch/nn/functional.py missing)" in planned.stdout
+    assert functional.exists() is False  # plan changes nothing
+
+    report = apply_json(provision, profile)
+    assert report["result"] == "changed"
+    env = step(report, "environment")
+    assert env["changed"] is True
+    assert env["reason"].endswith(": 1 file of torch (torch/nn/functional.py missing)")
+    assert report["environment"]["action"] == "repair"
+    assert report["environment"]["repair"] == [
+        {
+            "manager": "pip",
+            "package": "torch",
+            "files": [{"path": "torch/nn/functional.py", "problem": "missing"}],
+        }
+    ]
+    assert report["verify"]["passed"] is True and not report["verify"].get("cached")
+    assert functional.is_file()
+    assert apply_json(provision, profile)["result"] == "converged"
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_found_by_its_ctime(
+    cpu: tuple[Provision, Path],
+) -> None:
+    provision, profile = cpu
+    assert apply_json(provision, profile)["result"] == "converged"
+    target = site_packages(provision) / "torch" / "version.py"
+    before = target.stat()
+    data = bytearray(target.read_bytes())
+    data[0:1] = b"#" if data[0:1] != b"#" else b" "
+    # Written through a new file and renamed over (not in place: uv's cache entry, a
+    # hard link of the installed file, stays intact), then dated back.
+    tmp = target.with_name("version.py.new")
+    tmp.write_bytes(bytes(data))
+    os.utime(tmp, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(tmp, target)
+    assert target.stat().st_size == before.st_size
+    assert target.stat().st_mtime_ns == before.st_mtime_ns
+
+    report = apply_json(provision, profile)
+    assert report["result"] == "changed"
+    assert "1 file of torch (torch/version.py changed)" in step(report, "environment")["reason"]
+    assert report["verify"]["passed"] is True
+
+
+def test_a_touched_file_is_hashed_once_and_is_not_drift(cpu: tuple[Provision, Path]) -> None:
+    provision, profile = cpu
+    assert apply_json(provision, profile)["result"] == "converged"
+    target = site_packages(provision) / "torch" / "version.py"
+    os.utime(target)  # new mtime and ctime, same bytes
+    report = apply_json(provision, profile)
+    assert report["result"] == "converged" and report["verify"]["cached"] is True
+    ledger = json.loads((provision.home / "state" / "cpu.files").read_text())
+    n = next(i for i, p in enumerate(ledger["paths"]) if p.endswith("/torch/version.py"))
+    assert ledger["stats"][4 * n + 1] == target.stat().st_mtime_ns  # the next apply trusts it
+
+
+def test_a_record_edited_with_its_file_is_still_drift(cpu: tuple[Provision, Path]) -> None:
+    """The ledger keeps the hashes verified: rewriting RECORD to match an edit hides
+    nothing."""
+    provision, profile = cpu
+    assert apply_json(provision, profile)["result"] == "converged"
+    site = site_packages(provision)
+    target = site / "torch" / "version.py"
+    target.unlink()  # a new inode: uv's cache entry stays intact
+    target.write_text("__version__ = 'tampered'\n")
+    record = next(site.glob("torch-*.dist-info")) / "RECORD"
+    digest = base64.urlsafe_b64encode(hashlib.sha256(target.read_bytes()).digest())
+    lines = [
+        f"torch/version.py,sha256={digest.rstrip(b'=').decode()},{target.stat().st_size}"
+        if line.startswith("torch/version.py,")
+        else line
+        for line in record.read_text().splitlines()
+    ]
+    record.write_text("\n".join(lines) + "\n")
+    report = apply_json(provision, profile)
+    assert report["result"] == "changed"
+    repaired = {f["path"] for r in report["environment"]["repair"] for f in r["files"]}
+    assert "torch/version.py" in repaired
+    assert "tampered" not in target.read_text()
+    assert provision("verify", str(profile)).returncode == 0
 
 
 def test_a_pth_planted_in_site_packages_fails_verify_and_apply_force_removes_it(

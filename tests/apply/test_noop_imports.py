@@ -37,6 +37,7 @@ HELP_NEVER = (
     "provisioner.profile",
     "provisioner.checks",
     "provisioner.apply",
+    "provisioner.commands",  # no command's module: the table in cli.py lists them
 )
 
 RUN = """
@@ -80,6 +81,10 @@ def test_a_noop_apply_loads_no_solver_installer_or_writer_it_does_not_need(
     assert loaded(modules, NOOP_NEVER) == []
     # What it needs is loaded: the check that the harness sees what a run imports.
     assert {"provisioner.state", "provisioner.target.fingerprint"} <= modules
+    # of the commands, only apply's module (the CLI's table lists the others)
+    assert sorted(m for m in modules if m.startswith("provisioner.commands.")) == [
+        "provisioner.commands.apply"
+    ]
     # and a run that writes JUnit does load the writer the no-op skipped
     junit = tmp_path / "apply.xml"
     with_junit = modules_after(

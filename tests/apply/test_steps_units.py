@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.apply.drift import write_ledger
 from provisioner.apply.run import Context, Findings, LockFinding, LockRef, Options, StepRecord
 from provisioner.apply.steps import EnvironmentStep, VerifyStep, built_state
 from provisioner.env import EnvBackend, EnvDiff
@@ -123,8 +124,28 @@ def test_a_verified_record_for_this_lock_and_prefix_is_trusted_without_a_diff(
     prefix = venv_prefix(tmp_path)
     probe = context(resolved, prefix, MATCHES)
     ctx = context(resolved, prefix, MISSING_SIX, recorded(probe, updated_at="T"))
+    write_ledger(ctx.env, str(prefix), SHA, [])  # the files recorded at verify
     assert decide(ctx) == ("ok", "none", f"{prefix} matches the lock (recorded T)")
     assert ctx.fake is not None and ctx.fake.asked == []
+
+
+def test_a_verified_record_without_a_file_ledger_hashes_every_file_once(
+    resolved: ResolvedProfile, tmp_path: Path
+) -> None:
+    """A state verified by an older provision (or the tool-free bootstrap) has no
+    ledger of its files: the files are hashed against their records, not trusted."""
+    prefix = venv_prefix(tmp_path)
+    state = recorded(context(resolved, prefix, MATCHES), updated_at="T")
+    ctx = context(resolved, prefix, MATCHES, state)
+    assert decide(ctx) == ("ok", "none", f"{prefix} matches the lock (recorded T)")
+    assert ctx.fake is not None and ctx.fake.asked == [True]
+    altered = EnvDiff(change=(("six==1.17.0 (altered: six.py)", SIX),), altered=("pip:six",))
+    ctx = context(resolved, prefix, altered, state)
+    assert decide(ctx) == (
+        "change",
+        "repair",
+        f"repair {prefix}: change six==1.17.0 (altered: six.py) -> six==1.17.0",
+    )
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ venv-style prefix over the host's CPython, :func:`channels.python_standin`) and
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -152,6 +153,14 @@ def test_conda_bundle_bootstraps_offline_without_a_conda_installer(
     out = tmp_path / "out" / "e2e.tar.gz"
     made = provision("bundle", str(profile), "-o", str(out), "--tool-python", PY, env=child_env)
     assert made.returncode == 0, made.stderr
+    # Never silent for long: each stage is said on stderr as it starts.
+    stages = [line.split(" (")[0] for line in made.stderr.splitlines()]
+    assert stages[:3] == [
+        "bundle: fetching and hashing 6 locked packages for linux-64",
+        f"bundle: building provision's own wheel and its runtime wheels for Python {PY}",
+        "bundle: rendering the scripts, the manifest and SHA256SUMS",
+    ]
+    assert stages[3].startswith(f"bundle: writing {out}")
     shutil.rmtree(channel)  # the bundle must not need the channel any more
 
     with tarfile.open(out) as tar:
@@ -166,11 +175,23 @@ def test_conda_bundle_bootstraps_offline_without_a_conda_installer(
     assert not any(shutil.which(x, path=env["PATH"]) for x in ("conda", "mamba", "micromamba"))
     prefix = target / "images" / "e2e-env"  # --prefix: the environment goes exactly there
     args = ("--verify", "import", "--prefix", str(prefix))
-    done = run_bootstrap(offline_runner, top / "bootstrap.sh", target, *args)
+    # --dry-run says what apply would do and changes no environment, writes no report.
+    dry = run_bootstrap(offline_runner, top / "bootstrap.sh", target, *args, "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stdout + dry.stderr[-3000:]
+    planned = json.loads(dry.stdout)
+    assert planned["result"] == "planned" and planned["mode"] == "dry-run"
+    assert not prefix.exists() and not (target / "report.json").exists()
+
+    done = run_bootstrap(
+        offline_runner, top / "bootstrap.sh", target, *args, "--host-name", "lab-pc-07"
+    )
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     report = json.loads((target / "report.json").read_text())
     assert report["result"] == "changed" and report["verify"]["passed"] is True
     assert report["environment"]["prefix"] == str(prefix)
+    assert report["host"]["name"] == "lab-pc-07"
+    manifest = hashlib.sha256((top / "manifest.json").read_bytes()).hexdigest()
+    assert report["bundle_id"] == manifest[:16]
     assert (prefix / "conda-meta").is_dir() and (
         prefix / "share/tool/VERSION"
     ).read_text() == "1.0\n"
@@ -178,3 +199,8 @@ def test_conda_bundle_bootstraps_offline_without_a_conda_installer(
     second = run_bootstrap(offline_runner, top / "bootstrap.sh", target, *args)
     assert second.returncode == 0, second.stderr[-3000:]
     assert json.loads((target / "report.json").read_text())["result"] == "converged"
+    # --force: every file hashed again and the verification run again, not cached.
+    forced = run_bootstrap(offline_runner, top / "bootstrap.sh", target, *args, "--force")
+    assert forced.returncode == 0, forced.stderr[-3000:]
+    again = json.loads((target / "report.json").read_text())
+    assert again["verify"]["passed"] is True and not again["verify"].get("cached")

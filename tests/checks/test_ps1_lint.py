@@ -60,6 +60,18 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "$j = Get-Content -Raw -Encoding UTF8 $f | ConvertFrom-Json -AsHashtable\n",
         "if ($null -eq $b) { $a = 'x' } else { $a = $b }\n$p = $line -split ' @ '\n",
     ),
+    "predictable-temp-name": (
+        '$tmp = "$latest.tmp-$PID"\n$Aside = "$Prefix.old-" + (Get-Random)\n',
+        "$tmp = \"$latest.\" + [Guid]::NewGuid().ToString('N') + '.tmp'\n"
+        "$PsExe = (Get-Process -Id $PID).Path\n",
+    ),
+    "temp-file-not-exclusive": (
+        "[IO.File]::WriteAllText($tmp, $Text, $Utf8)\n"
+        "Move-Item -Force -LiteralPath $tmp -Destination $latest\n",
+        "$s = [IO.File]::Open($tmp, 'CreateNew', 'Write', 'None')\n"
+        "try { $s.Write($b, 0, $b.Length) } finally { $s.Dispose() }\n"
+        "Move-Item -Force -LiteralPath $tmp -Destination $latest\n",
+    ),
     "file-redirection-utf16": (
         "& $Exe --version > $Out\n",
         "& $Exe --version | Set-Content -Encoding UTF8 -LiteralPath $Out\n",

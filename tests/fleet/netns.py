@@ -170,5 +170,34 @@ def fleet(folder: Path, count: int = 3, timeout: float = 60) -> Iterator[Fleet]:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
-        for ns in reversed(names):  # by name: takes the veth links and the bridge along
+        for ns in reversed(names):
+            # Deleting a namespace does not end what still runs in it (an `sshd:
+            # root@notty` session a connection left): each is ended by its PID first.
+            for pid in namespace_pids(ns):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            # by name: takes the veth links and the bridge along
             subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
+
+
+def namespace_pids(netns: str) -> list[int]:
+    """The PIDs of the processes in ``netns`` (``ip netns pids``)."""
+    done = subprocess.run(
+        ["ip", "netns", "pids", netns], capture_output=True, text=True, check=False, timeout=30
+    )
+    return [int(p) for p in done.stdout.split() if p.isdigit()]
+
+
+def stop_host(host: Host) -> None:
+    """Make ``host`` unreachable: its sshd and every session it started end (by PID)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(host.sshd_pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        left = namespace_pids(host.netns)
+        if not left:
+            return
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.1)

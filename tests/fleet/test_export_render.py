@@ -8,6 +8,7 @@ tests/fleet/test_fleet_ssh.py runs the Linux play against real SSH hosts."""
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,7 @@ def tasks(out: Path) -> list[dict[str, Any]]:
 
 def modules(out: Path) -> list[str]:
     keys = {"name", "register", "changed_when", "failed_when", "when", "vars", "environment"}
+    keys |= {"tags", "check_mode"}
     keys |= {"block", "always", "rescue"}
     found = []
     for task in tasks(out):
@@ -98,9 +100,13 @@ def test_each_platform_gets_its_own_modules_and_home(
 ) -> None:
     out = export(tmp_path, book(platform))
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    windows = platform.startswith("win")
     assert files == [
+        "callback_plugins/provision_fleet.py",
+        "collections/requirements.yml",
         "inventory.example.ini",
         "roles/provision/defaults/main.yml",
+        *([] if windows else ["roles/provision/library/provision.py"]),
         "roles/provision/tasks/main.yml",
         "roles/provision/vars/main.yml",
         "site.yml",
@@ -109,34 +115,60 @@ def test_each_platform_gets_its_own_modules_and_home(
     assert defaults["provision_home"] == home
     assert defaults["provision_bundle_file"] == book(platform).bundle_file
     used = modules(out)
-    # What touches the host is the platform's family; fail/assert/fetch are controller-side.
-    host_side = [m for m in used if m.split(".")[-1] not in {"fail", "assert", "fetch"}]
+    # What touches the host is the platform's family, or (Linux) our own module.
+    controller = {"fail", "assert", "fetch", "debug", "provision"}
+    host_side = [m for m in used if m.split(".")[-1] not in controller]
     assert host_side and all(m.startswith(family) for m in host_side), used
+    assert ("provision" in used) is not windows
     site = yaml.safe_load((out / "site.yml").read_text())
     assert site == [
         {
             "name": "Provision lab-env from the offline bundle",
             "hosts": "all",
             "gather_facts": False,
+            "serial": "{{ provision_serial | default('100%') }}",
+            "max_fail_percentage": "{{ provision_max_fail_percentage | default(100) }}",
             "roles": [{"role": "provision"}],
         }
     ]
 
 
-def test_the_linux_bootstrap_command_line_is_an_argv_of_the_host_values(tmp_path: Path) -> None:
+def test_the_linux_tool_command_line_is_an_argv_of_the_host_values(tmp_path: Path) -> None:
     out = export(tmp_path, book("linux-64"))
     home = "/data/provision lab"  # a space: an argv needs no quoting, a shell line would
     plain = role_vars(out, provision_home=home)
     bundle = f"{home}/bundles/0123456789abcdef/lab-linux-64"
     assert evaluate("{{ provision_bundle_dir }}", plain) == bundle
-    expected = [f"{bundle}/bootstrap.sh", "--home", home, "--verify", "smoke"]
-    expected += ["--report", f"{home}/report.json", "--json"]
-    assert evaluate("{{ provision_bootstrap_argv }}", plain) == expected
-    chosen = role_vars(
-        out, provision_home=home, provision_python="/usr/bin/python3.11", provision_verify="import"
+    expected = [f"{bundle}/bootstrap.sh", "--home", home, "--tool-only"]
+    assert evaluate("{{ provision_tool_argv }}", plain) == expected
+    chosen = role_vars(out, provision_home=home, provision_python="/usr/bin/python3.11")
+    argv = evaluate("{{ provision_tool_argv }}", chosen)
+    assert argv[-2:] == ["--python", "/usr/bin/python3.11"]
+
+
+def test_the_module_gets_the_host_values_and_runs_with_the_tools_python(tmp_path: Path) -> None:
+    out = export(tmp_path, book("linux-64"))
+    task = _task(out, "Install the tool, converge")["block"][1]
+    assert task["name"].startswith("Converge this host")
+    variables = role_vars(
+        out,
+        provision_home="/srv/p",
+        provision_verify="import",
+        provision_run_id="20261129T100000Z-abc123",
+        provision_tool={"stdout_lines": ["installed", "/srv/p/tool/abc/venv/bin/python"]},
+        ansible_run_tags=["all"],
     )
-    argv = evaluate("{{ provision_bootstrap_argv }}", chosen)
-    assert argv[4] == "import" and argv[-2:] == ["--python", "/usr/bin/python3.11"]
+    args = {k: evaluate(str(v), variables) for k, v in task["provision"].items()}
+    assert args["bundle"] == "/srv/p/bundles/0123456789abcdef/lab-linux-64"
+    assert args["verify"] == "import" and args["force"] is False
+    assert args["run_id"] == "20261129T100000Z-abc123" and args["host_name"] == "lab-01"
+    assert args["environment"]["PROVISION_RUN_ID"] == "20261129T100000Z-abc123"
+    python = evaluate(task["vars"]["ansible_python_interpreter"], variables)
+    assert python == "/srv/p/tool/abc/venv/bin/python"
+    forced = {**variables, "provision_force_verify": True}
+    assert evaluate(str(task["provision"]["force"]), forced) is True
+    tagged = {**variables, "ansible_run_tags": ["verify"]}  # --tags verify: a full re-verify
+    assert evaluate(str(task["provision"]["force"]), tagged) is True
 
 
 def test_the_linux_bootstrap_environment_names_the_host_and_keeps_caches_in_the_home(
@@ -146,15 +178,20 @@ def test_the_linux_bootstrap_environment_names_the_host_and_keeps_caches_in_the_
     extra = {"HTTPS_PROXY": "http://proxy:3128", "PROVISION_HOST_NAME": "override"}
     got = evaluate(
         "{{ provision_bootstrap_environment }}",
-        role_vars(out, provision_home="/srv/p", provision_environment=extra),
+        role_vars(out, provision_home="/srv/p", provision_environment=extra, provision_run_id="r"),
     )
     assert got == {
         "XDG_CACHE_HOME": "/srv/p/cache",
         "PROVISION_HOST_NAME": "override",  # provision_environment wins
+        "PROVISION_RUN_ID": "r",
         "HTTPS_PROXY": "http://proxy:3128",
     }
-    default = evaluate("{{ provision_bootstrap_environment }}", role_vars(out))
-    assert default == {"XDG_CACHE_HOME": f"{LINUX_HOME}/cache", "PROVISION_HOST_NAME": "lab-01"}
+    default = evaluate("{{ provision_bootstrap_environment }}", role_vars(out, provision_run_id=""))
+    assert default == {
+        "XDG_CACHE_HOME": f"{LINUX_HOME}/cache",
+        "PROVISION_HOST_NAME": "lab-01",
+        "PROVISION_RUN_ID": "",
+    }
 
 
 def test_the_windows_bootstrap_command_line_runs_bootstrap_ps1_with_the_host_name(
@@ -186,75 +223,51 @@ def test_the_windows_bootstrap_command_line_runs_bootstrap_ps1_with_the_host_nam
     ]
 
 
-def check_output(*checks: tuple[str, str, str]) -> str:
-    """check.sh --json as a not-ready host prints it."""
-    items = [{"id": i, "status": s, "summary": m, "fix": "f"} for i, s, m in checks]
-    return json.dumps({"profile": "lab", "ready": False, "checks": items})
-
-
 def _task(out: Path, starts: str) -> dict[str, Any]:
     return next(t for t in tasks(out) if t["name"].startswith(starts))
 
 
-def test_the_linux_not_ready_message_names_each_failing_check_and_only_those(
-    tmp_path: Path,
-) -> None:
-    out = export(tmp_path, book("linux-64"))
-    stop = _task(out, "Stop this host")
-    stdout = check_output(
-        ("os.kind", "pass", "Linux 6.1"),
-        ("nvidia.driver", "fail", "driver 470 is older than 525"),
-        ("disk.free", "warn", "12 GB free"),
-        ("gpu.visible", "unknown", "nvidia-smi not found"),
-    )
-    variables = role_vars(out, provision_checks={"rc": 1, "stdout": stdout})
-    variables.update(stop["vars"])
-    message = evaluate(stop["ansible.builtin.fail"]["msg"], variables)
-    assert message.startswith(
-        "host not ready: nvidia.driver: driver 470 is older than 525; "
-        "gpu.visible: nvidia-smi not found (fix: run "
-    )
-    assert message.endswith("exit 1)")
-    assert "os.kind" not in message and "disk.free" not in message
-    assert evaluate(f"{{{{ {stop['when']} }}}}", variables) is True
-
-
-def test_the_linux_not_ready_message_survives_a_check_script_that_printed_nothing(
-    tmp_path: Path,
-) -> None:
-    out = export(tmp_path, book("linux-64"))
-    stop = _task(out, "Stop this host")
-    variables = role_vars(out, provision_checks={"rc": 127, "stdout": ""})
-    variables.update(stop["vars"])
-    message = evaluate(stop["ansible.builtin.fail"]["msg"], variables)
-    assert message.startswith("host not ready: ") and message.endswith("exit 127)")
-
-
-@pytest.mark.parametrize("platform", ["linux-64", "win-64"])
 @pytest.mark.parametrize(
-    ("rc", "result", "changed"),
-    [(0, "changed", True), (0, "converged", False), (1, "not-ready", False)],
+    ("rc", "result", "check", "changed"),
+    [
+        (0, "changed", False, True),
+        (0, "converged", False, False),
+        (1, "not-ready", False, False),
+        (0, "planned", True, True),
+        (0, "planned", False, False),
+    ],
 )
-def test_the_bootstrap_reports_changed_only_when_apply_changed_something(
-    tmp_path: Path, platform: str, rc: int, result: str, changed: bool
+def test_the_windows_bootstrap_reports_changed_only_when_apply_changed_something(
+    tmp_path: Path, rc: int, result: str, check: bool, changed: bool
 ) -> None:
-    out = export(tmp_path, book(platform))
-    bootstrap = _task(out, "Build and verify")["block"][0]
+    out = export(tmp_path, book("win-64"))
+    bootstrap = _task(out, "Bootstrap from the bundle")
     stdout = json.dumps({"result": result, "verify": {"passed": rc == 0, "summary": "s"}})
-    variables = role_vars(out, provision_bootstrap={"rc": rc, "stdout": stdout})
+    variables = role_vars(
+        out, provision_bootstrap={"rc": rc, "stdout": stdout}, ansible_check_mode=check
+    )
     assert evaluate(f"{{{{ {bootstrap['changed_when']} }}}}", variables) is changed
 
 
-@pytest.mark.parametrize("platform", ["linux-64", "win-64"])
-def test_verification_is_asserted_from_the_bootstraps_own_report(
-    tmp_path: Path, platform: str
+@pytest.mark.parametrize(
+    ("check", "force", "tags", "extra"),
+    [
+        (False, False, ["all"], []),
+        (True, False, ["all"], ["-DryRun"]),
+        (False, True, ["all"], ["-Force"]),
+        (False, False, ["verify"], ["-Force"]),
+    ],
+)
+def test_the_windows_bootstrap_honours_check_mode_and_a_forced_verify(
+    tmp_path: Path, check: bool, force: bool, tags: list[str], extra: list[str]
 ) -> None:
-    out = export(tmp_path, book(platform))
-    check = _task(out, "Build and verify")["block"][1]["ansible.builtin.assert"]
-    failed = json.dumps({"result": "failed", "verify": {"passed": False, "summary": "cpu only"}})
-    variables = role_vars(out, provision_bootstrap={"rc": 1, "stdout": failed})
-    assert evaluate(f"{{{{ {check['that'][0]} }}}}", variables) is False
-    assert evaluate(check["fail_msg"], variables) == "not verified: cpu only"
+    out = export(tmp_path, book("win-64"))
+    bootstrap = _task(out, "Bootstrap from the bundle")
+    variables = role_vars(
+        out, ansible_check_mode=check, provision_force_verify=force, ansible_run_tags=tags
+    )
+    argv = evaluate(bootstrap["ansible.windows.win_command"]["argv"], variables)
+    assert argv[15:] == extra
 
 
 @pytest.mark.parametrize("platform", ["linux-64", "win-64"])
@@ -266,12 +279,25 @@ def test_a_hostile_profile_name_stays_inside_its_comments(tmp_path: Path, platfo
     clean = export(tmp_path / "clean", book(platform))
     for rel in ("site.yml", "roles/provision/defaults/main.yml"):
         assert yaml.safe_load((out / rel).read_text()) == yaml.safe_load((clean / rel).read_text())
-    assert "lookup(" not in "".join(
-        line
-        for p in out.rglob("*.yml")
-        for line in p.read_text().splitlines(True)
-        if not line.lstrip().startswith("#")
-    )
+
+    def code(root: Path) -> dict[str, list[str]]:
+        return {
+            str(p.relative_to(root)): [
+                line for line in p.read_text().splitlines() if not line.lstrip().startswith("#")
+            ]
+            for p in root.rglob("*.yml")
+        }
+
+    assert code(out) == code(clean)  # outside comments, nothing differs
+    callback = (out / "callback_plugins" / "provision_fleet.py").read_text()
+    values = {
+        t.targets[0].id: ast.literal_eval(t.value)
+        for t in ast.parse(callback).body
+        if isinstance(t, ast.Assign)
+        and isinstance(t.targets[0], ast.Name)
+        and t.targets[0].id in ("PROFILE", "ENVIRONMENT")
+    }
+    assert values == {"PROFILE": evil, "ENVIRONMENT": "lab-env"}  # a string literal, no code
 
 
 def test_the_example_inventory_matches_the_platform(tmp_path: Path) -> None:

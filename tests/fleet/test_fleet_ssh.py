@@ -1,8 +1,22 @@
 """Fleet: the exported playbook run by ansible-core against 3 real SSH hosts (network
-namespaces on a bridge, each with Debian's sshd and key authentication). All 3 end
-verified, a second run reports changed=0, 3 reports come back, and ``provision report``
-(where it exists) exits 0 naming every host. The hosts share this machine's
-filesystem, so each has its own ``provision_home``.
+namespaces on a bridge, each with Debian's sshd and key authentication), one converged
+fleet taken through what a lab admin relies on:
+
+- all 3 end verified, a second run reports changed=0, 3 reports come back;
+- ``--check`` on converged hosts exits 0 with changed=0 and writes no report;
+- a file deleted in one host's environment: ``--check --diff`` shows that host's
+  package diff (changed, nothing repaired), the next plain run repairs it (changed);
+- a host made unreachable on that run: ``provision report`` shows it unreachable,
+  never verified, and exits 1;
+- ``serial`` and ``max_fail_percentage`` (extra variables): a host that fails before
+  provision runs gets a report from the controller (failed, with the task's message),
+  and the run stops after that batch: the host it never reached is stale, never
+  verified;
+- two bundle updates: disk use of a host after an update stays within the documented
+  bound (one previous bundle kept, no second copy of torch), and the bundle before the
+  previous one is removed.
+
+The hosts share this machine's filesystem, so each has its own ``provision_home``.
 """
 
 from __future__ import annotations
@@ -14,10 +28,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.fleet.netns import Fleet, fleet, missing_requirement
+from tests.fleet.netns import Fleet, fleet, missing_requirement, stop_host
 from tests.support import machine
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,7 +75,9 @@ def inventory(path: Path, hosts: Fleet, tmp: Path) -> Path:
     return path
 
 
-def playbook(hosts: Fleet, site: Path, inv: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
+def playbook(
+    hosts: Fleet, site: Path, inv: Path, tmp: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(tmp / "controller-home"),
@@ -76,7 +93,7 @@ def playbook(hosts: Fleet, site: Path, inv: Path, tmp: Path) -> subprocess.Compl
         "LANG": "C.UTF-8",
     }
     argv = hosts.in_controller(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inv), str(site)]
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inv), str(site), *args]
     )
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=2400)
 
@@ -91,53 +108,231 @@ def recap(output: str) -> dict[str, dict[str, int]]:
     return out
 
 
-def test_playbook_converges_three_ssh_hosts_and_reruns_unchanged(tmp_path: Path) -> None:
+def output(done: subprocess.CompletedProcess[str]) -> str:
+    return done.stdout[-8000:] + done.stderr[-3000:]
+
+
+def du(path: Path) -> int:
+    """Bytes under ``path``, each hard-linked file once (as ``du`` counts)."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for p in path.rglob("*"):
+        st = p.lstat()
+        if p.is_symlink() or not p.is_file() or (st.st_dev, st.st_ino) in seen:
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        total += st.st_blocks * 512
+    return total
+
+
+def breakdown(home: Path) -> dict[str, int]:
+    """MiB per folder two levels down, to say where a home grew."""
+    out = {}
+    for first in sorted(home.iterdir()):
+        for p in sorted(first.iterdir()) if first.is_dir() else [first]:
+            out[str(p.relative_to(home))] = (
+                du(p) // 2**20 if p.is_dir() else p.stat().st_size // 2**20
+            )
+    return out
+
+
+def export(profile: Path, out: Path, env: dict[str, str], description: str | None = None) -> str:
+    if description is not None:  # a new bundle of the same lock (the description is no input)
+        data = profile.read_text().replace("description:", f"description: {description} -", 1)
+        profile.write_text(data)
+    done = provision("export", "ansible", str(profile), "-o", str(out), env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_fleet_of_three_ssh_hosts_never_lies(tmp_path: Path) -> None:
     why = missing_requirement()
     if why:
         pytest.skip(why)
     pytest.importorskip("ansible", reason="ansible-core is not installed (pip install '.[fleet]')")
     # The cpu profile is locked from this machine's pip sources (its CPU torch wheel).
-    machine.cpu_profile_offline()
+    machine.cpu_torch_wheel()
     env = machine.with_pip_config(dict(os.environ), tmp_path / "pip")
     env["PYTHONPATH"] = str(REPO)
     profile = tmp_path / "p" / "cpu.yaml"
     profile.parent.mkdir()
     shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
     # Locked from the local sources only: PyPI's CUDA torch build must not win.
-    locked = provision("lock", str(profile), env=dict(machine.offline(dict(env))))
+    locked = provision("lock", str(profile), env={**env, "UV_OFFLINE": "1"})
     assert locked.returncode == 0, locked.stderr
     out = tmp_path / "fleet"
-    exported = provision("export", "ansible", str(profile), "-o", str(out), env=env)
-    assert exported.returncode == 0, exported.stderr
+    export(profile, out, env)
+    reports = out / "reports"
+    homes = tmp_path / "hosts"
 
     with fleet(tmp_path / "net") as hosts:
         inv = inventory(tmp_path / "inventory.ini", hosts, tmp_path)
-        first = playbook(hosts, out / "site.yml", inv, tmp_path)
-        assert first.returncode == 0, first.stdout[-6000:] + first.stderr[-2000:]
+        site = out / "site.yml"
+        first = playbook(hosts, site, inv, tmp_path)
+        assert first.returncode == 0, output(first)
         counts = recap(first.stdout)
         assert sorted(counts) == ["host1", "host2", "host3"]
         assert all(c["failed"] == 0 and c["changed"] > 0 for c in counts.values())
+        run_ids = set()
         for h in hosts.hosts:
-            report = json.loads((out / "reports" / f"{h.name}.json").read_text())
+            report = json.loads((reports / f"{h.name}.json").read_text())
             assert report["verify"]["passed"] is True, report
-            assert (tmp_path / "hosts" / h.name / "envs" / "cpu" / "pyvenv.cfg").is_file()
+            assert report["host"]["name"] == h.name and report["bundle_id"]
+            run_ids.add(report["run_id"])
+            assert (homes / h.name / "envs" / "cpu" / "pyvenv.cfg").is_file()
+        assert len(run_ids) == 1 and "" not in run_ids  # one run, one id
 
-        second = playbook(hosts, out / "site.yml", inv, tmp_path)
-        assert second.returncode == 0, second.stdout[-6000:]
+        second = playbook(hosts, site, inv, tmp_path)
+        assert second.returncode == 0, output(second)
         assert {h: c["changed"] for h, c in recap(second.stdout).items()} == {
             "host1": 0,
             "host2": 0,
             "host3": 0,
         }
-        reports = sorted(p.name for p in (out / "reports").glob("*.json"))
-        assert reports == ["host1.json", "host2.json", "host3.json"]
-        for name in reports:
-            data = json.loads((out / "reports" / name).read_text())
+        assert sorted(p.name for p in reports.glob("*.json")) == [
+            "host1.json",
+            "host2.json",
+            "host3.json",
+        ]
+        for name in ("host1", "host2", "host3"):
+            data = json.loads((reports / f"{name}.json").read_text())
             assert data["result"] == "converged" and data["verify"]["passed"] is True
+            assert data["run_id"] not in run_ids  # a new run, a new id
 
-    summary = provision("report", str(out / "reports"), env=env)
-    if "invalid choice: 'report'" in summary.stderr:
-        return  # `provision report` is not on this branch yet: the reports were checked above
-    assert summary.returncode == 0, summary.stdout + summary.stderr
-    for name in ("host1", "host2", "host3"):
-        assert name in summary.stdout
+        # --check on converged hosts: provision plan, exit 0, changed=0, no report.
+        before = {p.name: p.read_bytes() for p in reports.glob("*.json")}
+        checked = playbook(hosts, site, inv, tmp_path, "--check")
+        assert checked.returncode == 0, output(checked)
+        assert {h: c["changed"] for h, c in recap(checked.stdout).items()} == {
+            "host1": 0,
+            "host2": 0,
+            "host3": 0,
+        }
+        assert {p.name: p.read_bytes() for p in reports.glob("*.json")} == before
+
+        # Drift on host2: --check --diff shows its package diff and repairs nothing.
+        site_packages = next((homes / "host2" / "envs" / "cpu").glob("lib/python3*/site-packages"))
+        functional = site_packages / "torch" / "nn" / "functional.py"
+        functional.unlink()
+        diffed = playbook(hosts, site, inv, tmp_path, "--check", "--diff")
+        assert diffed.returncode == 0, output(diffed)
+        assert recap(diffed.stdout)["host2"]["changed"] == 1, output(diffed)
+        assert recap(diffed.stdout)["host1"]["changed"] == 0
+        assert "-torch==2.13.0+cpu (drift: torch/nn/functional.py missing)" in diffed.stdout
+        assert "+torch==2.13.0+cpu" in diffed.stdout
+        assert not functional.exists()
+
+        # The next plain run repairs host2; host3 is unreachable on that run.
+        down = hosts.hosts[2]
+        stop_host(down)
+        repaired = playbook(hosts, site, inv, tmp_path)
+        assert repaired.returncode != 0, output(repaired)
+        counts = recap(repaired.stdout)
+        assert counts["host2"]["changed"] == 1 and counts["host2"]["failed"] == 0
+        assert counts["host1"]["changed"] == 0 and counts["host3"]["unreachable"] == 1
+        assert functional.is_file()
+        host2 = json.loads((reports / "host2.json").read_text())
+        assert host2["result"] == "changed" and host2["environment"]["action"] == "repair"
+        host3 = json.loads((reports / "host3.json").read_text())
+        assert host3["result"] == "unreachable" and host3["run_id"] == host2["run_id"]
+        assert host3["previous"]["result"] == "converged" and host3["previous"]["verified"]
+
+        summary = provision("report", str(reports), "--json", env=env)
+        assert summary.returncode == 1, summary.stdout + summary.stderr
+        rows = report_rows(summary.stdout)
+        assert rows["host1"]["verified"] is True
+        assert rows["host2"]["verified"] is True
+        assert rows["host2"]["repairs"] == [
+            "repaired 1 file of torch (torch/nn/functional.py missing)"
+        ]
+        assert rows["host3"]["verified"] is False and rows["host3"]["result"] == "unreachable"
+        assert "last report: converged (verified)" in " ".join(rows["host3"]["details"])
+
+        # serial and max_fail_percentage: two hosts at a time, stop when any fails.
+        # host1 fails before provision runs (no such host Python: the controller writes
+        # its report), so the run stops in the first batch (host1, host2) and never
+        # reaches host3; the hosts without a report of this run are stale.
+        # (Ansible counts failed hosts for max_fail_percentage, not unreachable ones.)
+        broken = tmp_path / "broken-first.ini"
+        lines = inv.read_text().splitlines()
+        hosts_at = [i for i, x in enumerate(lines) if x.startswith("host")]
+        lines[hosts_at[0]] += " provision_python=/nonexistent/python3"
+        broken.write_text("\n".join(lines) + "\n")
+        extra = ("-e", "provision_serial=2", "-e", "provision_max_fail_percentage=0")
+        limited = playbook(hosts, site, broken, tmp_path, *extra)
+        assert limited.returncode != 0, output(limited)
+        assert sorted(recap(limited.stdout)) == ["host1", "host2"], output(limited)
+
+    stale = provision("report", str(reports), "--json", env=env)
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    rows = report_rows(stale.stdout)
+    failed = rows["host1"]
+    assert failed["result"] == "failed" and failed["verified"] is False, failed
+    assert failed["problem"].startswith("failed: Install provision from the bundle"), failed
+    assert "no host Python" in failed["problem"], failed
+    # The run stopped at host1's failure, before host2 was converged (Ansible runs a
+    # batch task by task), and never reached host3: both are stale.
+    for name in ("host2", "host3"):
+        assert rows[name]["stale"] is True and rows[name]["verified"] is False, rows[name]
+        assert rows[name]["problem"].startswith("stale: no report from the newest run")
+
+
+def report_rows(text: str) -> dict[str, dict[str, Any]]:
+    return {h["host"]: h for p in json.loads(text)["profiles"] for h in p["hosts"]}
+
+
+def test_disk_use_after_bundle_updates_stays_bounded(tmp_path: Path) -> None:
+    """Two bundle updates of one host: after the first, the home grows by at most one
+    unpacked bundle (kept for a rollback; no package reinstalled, no second copy of
+    torch in uv's cache); after the second, the first bundle is gone."""
+    why = missing_requirement()
+    if why:
+        pytest.skip(why)
+    pytest.importorskip("ansible", reason="ansible-core is not installed (pip install '.[fleet]')")
+    machine.cpu_torch_wheel()
+    env = machine.with_pip_config(dict(os.environ), tmp_path / "pip")
+    env["PYTHONPATH"] = str(REPO)
+    profile = tmp_path / "p" / "cpu.yaml"
+    profile.parent.mkdir()
+    shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
+    locked = provision("lock", str(profile), env={**env, "UV_OFFLINE": "1"})
+    assert locked.returncode == 0, locked.stderr
+    out = tmp_path / "fleet"
+    export(profile, out, env)
+    home = tmp_path / "hosts" / "host1"
+    with fleet(tmp_path / "net", count=1) as hosts:
+        inv = inventory(tmp_path / "inventory.ini", hosts, tmp_path)
+        # The uv cache is the host's own here (under its home), so it is measured too.
+        text = inv.read_text().replace(f"{tmp_path}/uv-cache", f"{home}/cache/uv")
+        inv.write_text(text)
+        first = playbook(hosts, out / "site.yml", inv, tmp_path)
+        assert first.returncode == 0, output(first)
+        bundles = home / "bundles"
+        (old,) = [p for p in bundles.iterdir() if len(p.name) == 16]
+        unpacked = du(old)
+        used = du(home)
+        was = breakdown(home)
+
+        # Re-exporting the unchanged profile keeps the bundle as it is, without rebuilding it.
+        archive = next((out / "roles" / "provision" / "files").glob("*.tar.gz"))
+        stamp = archive.stat().st_mtime_ns
+        reexported = export(profile, out, env)
+        assert f"identical  {archive}" in reexported and archive.stat().st_mtime_ns == stamp
+
+        export(profile, out, env, description="update 1")
+        update = playbook(hosts, out / "site.yml", inv, tmp_path)
+        assert update.returncode == 0, output(update)
+        grown = du(home) - used
+        slack = 16 * 2**20  # a new work folder, state, reports, bytecode
+        assert grown <= unpacked + slack, (grown, unpacked, was, breakdown(home))
+        ids = sorted(p.name for p in bundles.iterdir() if len(p.name) == 16)
+        assert old.name in ids and len(ids) == 2  # the previous bundle is kept
+
+        export(profile, out, env, description="update 2")
+        again = playbook(hosts, out / "site.yml", inv, tmp_path)
+        assert again.returncode == 0, output(again)
+        ids = sorted(p.name for p in bundles.iterdir() if len(p.name) == 16)
+        assert old.name not in ids and len(ids) == 2
+        assert du(home) - used <= unpacked + slack
+        report = json.loads((out / "reports" / "host1.json").read_text())
+        assert report["verify"]["passed"] is True

@@ -7,6 +7,8 @@ Linux play for real."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -101,3 +103,85 @@ def test_exported_playbook_passes_syntax_check_and_ansible_lint(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 failure(s), 0 warning(s)" in done.stdout + done.stderr
+
+
+REPO = Path(__file__).resolve().parents[2]
+PLAY_LEVEL = {"provision_serial", "provision_max_fail_percentage"}
+
+
+def documented_variables() -> set[str]:
+    """The variables docs/imaging.md documents for the playbooks (its tables)."""
+    text = (REPO / "docs" / "imaging.md").read_text(encoding="utf-8")
+    return set(re.findall(r"^\| `(provision_[a-z_]+)` \|", text, re.MULTILINE))
+
+
+def code_of(path: Path) -> str:
+    """A YAML file without its comment lines."""
+    return "\n".join(
+        line for line in path.read_text().splitlines() if not line.lstrip().startswith("#")
+    )
+
+
+def test_every_documented_variable_is_used_by_both_plays(tmp_path: Path) -> None:
+    """The Windows play honours the same variables as the Linux one (issue: it ignored
+    provision_environment): each documented host variable has a default and is used
+    by the tasks (or their derived vars) of both plays; each play-level one by both
+    site.yml files."""
+    documented = documented_variables()
+    assert {
+        "provision_home",
+        "provision_verify",
+        "provision_python",
+        "provision_environment",
+        "provision_force_verify",
+        "provision_keep_bundles",
+        "provision_run_id",
+    } | PLAY_LEVEL <= documented
+    for platform in ("linux-64", "win-64"):
+        play = export(tmp_path, platform)
+        role = play / "roles" / "provision"
+        defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text())
+        used = code_of(role / "tasks" / "main.yml") + code_of(role / "vars" / "main.yml")
+        site = code_of(play / "site.yml")
+        for name in sorted(documented):
+            if name in PLAY_LEVEL:
+                assert re.search(rf"\b{name}\b", site), (platform, name)
+                continue
+            assert name in defaults, (platform, name)
+            assert re.search(rf"\b{name}\b", used), (platform, name)
+        undocumented = {k for k in defaults if not k.startswith("provision_bundle_")} - documented
+        assert not undocumented, (platform, undocumented)
+
+
+def test_the_windows_play_pins_the_collection_it_needs(tmp_path: Path) -> None:
+    play = export(tmp_path, "win-64")
+    wanted = yaml.safe_load((play / "collections" / "requirements.yml").read_text())
+    pinned = {c["name"]: c["version"] for c in wanted["collections"]}
+    assert list(pinned) == ["ansible.windows"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned["ansible.windows"])  # one exact version
+    tasks = (play / "roles" / "provision" / "tasks" / "main.yml").read_text()
+    used = set(re.findall(r"^\s*-?\s*(ansible\.windows\.\w+):", tasks, re.MULTILINE))
+    assert used == {
+        "ansible.windows.win_file",
+        "ansible.windows.win_copy",
+        "ansible.windows.win_powershell",
+        "ansible.windows.win_command",
+    }
+    env = ansible_env(tmp_path)
+    if not has_windows_collection(env):
+        pytest.skip("the ansible.windows collection is not installed (pip install ansible)")
+    listed = subprocess.run(
+        [str(BIN / "ansible-galaxy"), "collection", "list", "ansible.windows", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    versions = {
+        v["version"] for place in json.loads(listed.stdout).values() for v in place.values()
+    }
+    assert pinned["ansible.windows"] in versions  # the play is checked with the pinned one
+    linux = yaml.safe_load(
+        (export(tmp_path / "l", "linux-64") / "collections" / "requirements.yml").read_text()
+    )
+    assert linux["collections"] == []

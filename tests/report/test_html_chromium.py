@@ -1,7 +1,8 @@
 """``provision report --html``, opened in a real headless Chromium (Debian's
 ``chromium``, installed by ``.ci/run``): the rendered DOM names every host and the
-failing check, shows failures expanded, runs no script and loads nothing; a screenshot
-is kept as a test artifact under ``tests/artifacts/`` (git-ignored)."""
+failing check, shows failures expanded, runs only its own script (sort and filter, the
+view read from the address) and loads nothing; a screenshot is kept as a test artifact
+under ``tests/artifacts/`` (git-ignored)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ class Dom(HTMLParser):
         super().__init__()
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.text: list[str] = []
+        self.html = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
@@ -89,7 +91,7 @@ def test_html_report_in_headless_chromium(
     assert "fix: install the 535 driver: sudo apt install nvidia-driver-535" in text
     assert text.index("4 hosts") < text.index("profile cuda-torch (4 hosts, 2 verified)")
     tags = [t for t, _ in dom.tags]
-    assert "script" not in tags and "img" not in tags
+    assert tags.count("script") == 1 and "img" not in tags  # its own script, nothing else
     assert sum(t == "details" and "open" in a for t, a in dom.tags) == 2  # both failures open
     fetched = [v for _, a in dom.tags for k, v in a.items() if k in ("src", "href") and v]
     assert fetched == []  # self-contained: nothing to load from a CDN or elsewhere
@@ -103,3 +105,70 @@ def test_html_report_in_headless_chromium(
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
     with capsys.disabled():
         print(f"\nscreenshot of the HTML report: {shot}")
+
+
+def host_order(dom: Dom) -> list[str]:
+    """The first cell of each body row, in DOM order, with ``hidden`` rows marked."""
+    rows: list[str] = []
+    parser = _Rows(rows)
+    parser.feed(dom.html)
+    return rows
+
+
+class _Rows(HTMLParser):
+    def __init__(self, out: list[str]) -> None:
+        super().__init__()
+        self.out = out
+        self.in_body = False
+        self.hidden = False
+        self.cell = -1
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tbody":
+            self.in_body = True
+        elif tag == "tr" and self.in_body:
+            self.hidden = "hidden" in dict(attrs)
+            self.cell = -1
+        elif tag == "td" and self.in_body:
+            self.cell += 1
+            self.text = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tbody":
+            self.in_body = False
+        elif tag == "td" and self.in_body and self.cell == 0:
+            self.out.append(("(hidden) " if self.hidden else "") + self.text.strip())
+
+    def handle_data(self, data: str) -> None:
+        if self.in_body and self.cell == 0:
+            self.text += data
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_html_report_sorts_and_filters_by_column_in_headless_chromium(tmp_path: Path) -> None:
+    reports = fleet(tmp_path / "reports")
+    page = tmp_path / "fleet.html"
+    assert main(["report", str(reports), "--html", str(page)]) == 1
+
+    def view(fragment: str) -> list[str]:
+        dom = Dom()
+        dom.html = chromium(tmp_path / "chromium", "--dump-dom", page.as_uri() + fragment)
+        return host_order(dom)
+
+    plain = view("")
+    assert plain == ["lab-01 (ubuntu-clone)", "lab-02 (ubuntu-clone)", "lab-03"]
+    assert view("#sort=host:desc") == list(reversed(plain))
+    assert view("#sort=result") == ["lab-01 (ubuntu-clone)", "lab-02 (ubuntu-clone)", "lab-03"]
+    assert view("#sort=result:desc")[0] == "lab-03"  # not-ready first
+    assert view("#result=not-ready") == [
+        "(hidden) lab-01 (ubuntu-clone)",
+        "(hidden) lab-02 (ubuntu-clone)",
+        "lab-03",
+    ]
+    assert view("#host=LAB-02&sort=host") == [
+        "(hidden) lab-01 (ubuntu-clone)",
+        "lab-02 (ubuntu-clone)",
+        "(hidden) lab-03",
+    ]

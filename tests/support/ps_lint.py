@@ -475,3 +475,7 @@ def file_redirection(root: tree_sitter.Node) -> Iterator[Finding]:
             yield Finding(
                 "file-redirection-utf16", _line(command), f"{_text(command)!r} writes UTF-16 in 5.1"
             )
+
+
+# The rules on the files the scripts create (names, exclusive creation) live beside these.
+from tests.support import ps_lint_files  # noqa: E402, F401  (registers its rules in RULES)

@@ -485,6 +485,24 @@ function Read-Json([string]$Path) {
 
 $Utf8 = New-Object System.Text.UTF8Encoding $false  # no BOM: JSON readers refuse one
 
+# A name no other program can guess (16 hex digits of a random GUID): for the temporary
+# files and folders this script makes beside files other users may see.
+function Get-RandomPart { return [Guid]::NewGuid().ToString('N').Substring(0, 16) }
+
+# Write-FileAtomic FILE TEXT: FILE replaced by TEXT (UTF-8) through a hidden temporary
+# file beside it with an unpredictable name, created exclusively ('CreateNew': a file or
+# link planted at that name makes it fail, never written through), flushed to disk, then
+# renamed over FILE; as provisioner/target/journal.py writes the state.
+function Write-FileAtomic([string]$File, [string]$Text) {
+    $tmp = Join-Path (Split-Path -Parent $File) ('.' + (Split-Path -Leaf $File) + '.' + (Get-RandomPart) + '.tmp')
+    $bytes = $Utf8.GetBytes($Text)
+    $stream = [IO.File]::Open($tmp, 'CreateNew', 'Write', 'None')
+    try { $stream.Write($bytes, 0, $bytes.Length); $stream.Flush($true) }
+    finally { $stream.Dispose() }
+    try { Move-Item -Force -LiteralPath $tmp -Destination $File }
+    finally { Remove-Item -Force -LiteralPath $tmp -ErrorAction SilentlyContinue }
+}
+
 # Make the report this environment's latest, keep a copy in the history and prune it
 # to $env:PROVISION_REPORT_HISTORY (default 10) files, as provision does.
 function Save-Report([string]$Text) {
@@ -506,14 +524,12 @@ function Save-Report([string]$Text) {
     }
     if ($keep -gt 0) {
         $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMddTHHmmssffffff', $Invariant) + 'Z'
-        [IO.File]::WriteAllText((Join-Path $hist "$EnvName-$stamp-bootstrap.json"), $Text, $Utf8)
+        Write-FileAtomic (Join-Path $hist "$EnvName-$stamp-bootstrap.json") $Text
     }
     $old = @(Get-ChildItem -LiteralPath $hist -File | Where-Object { $_.Name -cmatch $pattern } | Sort-Object Name)
     if ($old.Count -gt $keep) { $old[0..($old.Count - $keep - 1)] | Remove-Item -Force }
     $latest = Join-Path $dir "$EnvName.json"
-    $tmp = "$latest.tmp-$PID"
-    [IO.File]::WriteAllText($tmp, $Text, $Utf8)
-    Move-Item -Force -LiteralPath $tmp -Destination $latest
+    Write-FileAtomic $latest $Text
     return $latest
 }
 
@@ -821,7 +837,7 @@ if ($Manager -eq 'conda') {
 # A rebuild moves the old environment aside first, so that a file in use stops the run
 # here, before any download, and says which file; a failed build puts it back (Finish).
 if ($EnvAction -eq 'rebuild') {
-    $Aside = "$Prefix.old-$PID"
+    $Aside = "$Prefix.old-" + (Get-RandomPart)  # Directory.Move fails on an existing name
     try { [IO.Directory]::Move($Prefix, $Aside) }
     catch {
         $why = $_.Exception.Message

@@ -1,0 +1,311 @@
+"""Drift: are the files of a verified environment still the files that were verified?
+
+When apply verifies an environment it records, per installed file, the hash its
+package's record gives (``conda-meta`` ``paths_data``, a wheel's ``RECORD``: the
+expectations of :mod:`provisioner.env.integrity`) and the file's stat at that moment
+(size, mtime, ctime, inode) in ``state/<env>.files`` and ``<env>.hashes``. Every later plain apply
+stats each recorded file: one whose stat is unchanged is trusted, any other is hashed
+against the recorded hash (a ``touch`` is not drift; an edit, a replacement or a
+deletion is). The hashes come from the ledger, not from the prefix, so a record edited
+along with its file is still found. The ``RECORD`` and ``conda-meta`` files themselves
+are recorded with the hash they had when verified.
+
+Found drift is named per package and repaired by apply (the package reinstalled past
+any cache entry, then the smoke test). ``apply --force`` and ``provision verify``
+re-hash every file instead (:mod:`provisioner.env.integrity`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from provisioner.atomic import write_atomic
+from provisioner.paths import state_dir
+
+if TYPE_CHECKING:
+    from provisioner.env.integrity import AlteredFile, Expected
+
+LEDGER_VERSION = 2
+Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+@dataclass(frozen=True)
+class Row:
+    """One recorded file: prefix-relative path, owner, expected digest and stat."""
+
+    path: str
+    package: str  # manager:name
+    recorded: str  # the path as its record names it (for messages)
+    digest: str  # hex sha256, or "b64:" + urlsafe base64 (a RECORD's form)
+    stat: Stat
+
+
+@dataclass(frozen=True, eq=False)
+class Ledger:
+    """The files recorded for one environment: their paths and stats (what every check
+    reads), and their owners and hashes (read only when a stat changed)."""
+
+    env: str
+    prefix: str
+    lock_sha256: str
+    paths: tuple[str, ...]
+    stats: tuple[int, ...]  # size, mtime_ns, ctime_ns, inode per path
+    hashes_sha256: str = ""
+
+    def stat_of(self, n: int) -> Stat:
+        size, mtime, ctime, inode = self.stats[4 * n : 4 * n + 4]
+        return (size, mtime, ctime, inode)
+
+    @cached_property
+    def rows(self) -> tuple[Row, ...]:
+        """Every recorded file with its owner and hash (``()`` when the hashes are gone
+        or are not the ones this ledger was written with)."""
+        try:
+            raw = hashes_path(self.env).read_bytes()
+            if hashlib.sha256(raw).hexdigest() != self.hashes_sha256:
+                return ()
+            data = json.loads(raw)
+            packages, meta = data["packages"], data["meta"]
+            return tuple(
+                Row(path, packages[k], r or path, d, self.stat_of(n))
+                for n, (path, (k, r, d)) in enumerate(zip(self.paths, meta, strict=True))
+            )
+        except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
+            return ()
+
+
+@dataclass(frozen=True)
+class Drift:
+    """What a drift check found: the altered files, how many files were checked, how
+    many had to be hashed, and the rows whose stat changed with the bytes intact (to be
+    recorded again)."""
+
+    altered: tuple[AlteredFile, ...] = ()
+    checked: int = 0
+    hashed: int = 0
+    refreshed: tuple[Row, ...] = field(default=())
+
+    @property
+    def packages(self) -> dict[str, list[AlteredFile]]:
+        """``manager:name`` -> its altered files, in order."""
+        out: dict[str, list[AlteredFile]] = {}
+        for a in self.altered:
+            out.setdefault(f"{a.manager}:{a.package}", []).append(a)
+        return out
+
+    def repairs(self) -> list[dict[str, object]]:
+        """Per package: what a report says was (or will be) repaired."""
+        return [
+            {
+                "manager": key.split(":", 1)[0],
+                "package": key.split(":", 1)[1],
+                "files": [{"path": a.path, "problem": a.problem} for a in items],
+            }
+            for key, items in self.packages.items()
+        ]
+
+    def summary(self) -> str:
+        """``1 file of torch (torch/nn/functional.py missing)``; several packages joined."""
+        from provisioner.report.model import Repair
+
+        return "; ".join(Repair.model_validate(r).text() for r in self.repairs())
+
+
+def ledger_path(env: str) -> Path:
+    """``state/<env>.files`` (not ``*.json``: those are the environments' states)."""
+    return state_dir() / f"{env}.files"
+
+
+def hashes_path(env: str) -> Path:
+    return state_dir() / f"{env}.hashes"
+
+
+def _stat(path: str) -> Stat | None:
+    try:
+        st = os.lstat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def read_ledger(env: str) -> Ledger | None:
+    """The recorded files of ``env``; ``None`` when there is none or it is unreadable."""
+    try:
+        data = json.loads(ledger_path(env).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("version") != LEDGER_VERSION:
+            return None
+        paths, stats = tuple(data["paths"]), tuple(data["stats"])
+        if len(stats) != 4 * len(paths):
+            return None
+        return Ledger(
+            env, str(data["prefix"]), str(data["lock_sha256"]), paths, stats, data["hashes"]
+        )
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None  # unreadable: the next check hashes every file again
+
+
+def write_ledger(env: str, prefix: str, lock_sha256: str, rows: Sequence[Row]) -> Ledger:
+    """Write the hashes, then the paths and stats naming them by their sha256 (a run
+    stopped in between leaves a ledger whose hashes do not match: it is not used)."""
+    packages = sorted({r.package for r in rows})
+    index = {k: i for i, k in enumerate(packages)}
+    meta = [[index[r.package], "" if r.recorded == r.path else r.recorded, r.digest] for r in rows]
+    raw = json.dumps({"packages": packages, "meta": meta}, separators=(",", ":")).encode()
+    write_atomic(hashes_path(env), raw)
+    ledger = Ledger(
+        env,
+        prefix,
+        lock_sha256,
+        tuple(r.path for r in rows),
+        tuple(n for r in rows for n in r.stat),
+        hashlib.sha256(raw).hexdigest(),
+    )
+    doc = {
+        "version": LEDGER_VERSION,
+        "prefix": prefix,
+        "lock_sha256": lock_sha256,
+        "hashes": ledger.hashes_sha256,
+        "paths": ledger.paths,
+        "stats": ledger.stats,
+    }
+    write_atomic(ledger_path(env), json.dumps(doc, separators=(",", ":")))
+    return ledger
+
+
+def _expected(row: Row, prefix: Path) -> Expected:
+    from provisioner.env.integrity import Expected
+
+    manager, name = row.package.split(":", 1)
+    b64 = row.digest.startswith("b64:")
+    digest = row.digest[4:] if b64 else row.digest
+    return Expected(manager, name, row.recorded, prefix / row.path, digest, row.stat[0], b64)
+
+
+def check(ledger: Ledger, prefix: Path) -> Drift:
+    """Stat every recorded file; hash those whose stat changed. Never writes."""
+    base = str(prefix) + os.sep
+    stats = ledger.stats
+    lstat = os.lstat
+    suspects: list[tuple[int, Stat | None]] = []
+    for n, path in enumerate(ledger.paths):  # the no-op's cost: keep this loop lean
+        try:
+            st = lstat(base + path)
+        except (OSError, ValueError):
+            suspects.append((n, None))
+            continue
+        j = 4 * n
+        if (
+            st.st_size != stats[j]
+            or st.st_mtime_ns != stats[j + 1]
+            or st.st_ctime_ns != stats[j + 2]
+            or st.st_ino != stats[j + 3]
+        ):
+            suspects.append((n, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)))
+    if not suspects:
+        return Drift(checked=len(ledger.paths))
+    from provisioner.env.integrity import AlteredFile, altered_files
+
+    rows = ledger.rows
+    if not rows:  # the hashes are gone: nothing to compare with, every suspect is drift
+        gone = tuple(
+            AlteredFile("pip", "?", ledger.paths[n], "changed" if now else "missing")
+            for n, now in suspects
+        )
+        return Drift(gone, len(ledger.paths), len(suspects))
+    _, altered = altered_files(_expected(rows[n], prefix) for n, _ in suspects)
+    bad = {(a.manager, a.package, a.path) for a in altered}
+    refreshed = tuple(
+        Row(rows[n].path, rows[n].package, rows[n].recorded, rows[n].digest, now)
+        for n, now in suspects
+        if now is not None and (*rows[n].package.split(":", 1), rows[n].recorded) not in bad
+    )
+    return Drift(altered, len(ledger.paths), len(suspects), refreshed)
+
+
+def _own_files(prefix: Path, infos: Iterable[tuple[str, Path]]) -> Iterator[Expected]:
+    """The records themselves (``conda-meta/*.json``, each ``RECORD``), expected to stay
+    the bytes they are now."""
+    from provisioner.env.integrity import Expected
+
+    records = [("conda", p.stem, p) for p in sorted((prefix / "conda-meta").glob("*.json"))]
+    records += [("pip", name, info / "RECORD") for name, info in infos]
+    for manager, name, path in records:
+        with contextlib.suppress(OSError):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            rel = path.relative_to(prefix).as_posix()
+            yield Expected(manager, name, rel, path, digest, None)
+
+
+def expectations(prefix: Path, site: Path | None, pip_names: Iterable[str]) -> list[Expected]:
+    """Every file the environment's records describe: the conda part's, the locked pip
+    distributions' (``pip_names``) and the records themselves."""
+    from packaging.utils import canonicalize_name
+
+    from provisioner.env.integrity import conda_expectations, pip_expectations
+
+    items = list(conda_expectations(prefix)) if (prefix / "conda-meta").is_dir() else []
+    infos: list[tuple[str, Path]] = []
+    if site is not None:
+        wanted = {canonicalize_name(n) for n in pip_names}
+        for info in sorted(site.glob("*.dist-info")):
+            stem = info.name[: -len(".dist-info")]
+            name = canonicalize_name(stem.split("-", 1)[0])
+            if name in wanted:
+                infos.append((name, info))
+        items += pip_expectations(site, infos)
+    items += _own_files(prefix, infos)
+    return items
+
+
+def record(
+    env: str,
+    prefix: Path,
+    lock_sha256: str,
+    items: Iterable[Expected],
+    old: Ledger | None = None,
+) -> Ledger:
+    """Write the ledger for a just-verified environment: each expected file's stat,
+    taken before it is hashed; files whose stat is the one ``old`` recorded for the
+    same digest are not hashed again. A file that does not match its record now is
+    left out (it is no drift of this environment's; verify passed with it)."""
+    from provisioner.env.integrity import altered_files
+
+    same = old is not None and old.prefix == str(prefix)
+    known = {r.path: r for r in old.rows} if old is not None and same else {}
+    rows: list[Row] = []
+    fresh: list[tuple[Expected, Row]] = []
+    for item in items:
+        rel = item.path.relative_to(prefix).as_posix()
+        digest = ("b64:" + item.digest) if item.b64 else item.digest
+        now = _stat(str(item.path))
+        if now is None:
+            continue
+        row = Row(rel, f"{item.manager}:{item.package}", item.recorded, digest, now)
+        was = known.get(rel)
+        if was is not None and was.stat == now and was.digest == digest:
+            rows.append(row)
+        else:
+            fresh.append((item, row))
+    _, altered = altered_files(e for e, _ in fresh)
+    bad = {(a.manager, a.package, a.path) for a in altered}
+    rows += [r for e, r in fresh if (e.manager, e.package, e.recorded) not in bad]
+    rows.sort(key=lambda r: r.path)
+    return write_ledger(env, str(prefix), lock_sha256, rows)
+
+
+def refresh(ledger: Ledger, drift: Drift) -> None:
+    """Record the new stat of files that were hashed and found intact (best effort)."""
+    if not drift.refreshed or not ledger.rows:
+        return
+    new = {r.path: r for r in drift.refreshed}
+    rows = [new.get(r.path, r) for r in ledger.rows]
+    with contextlib.suppress(OSError):
+        write_ledger(ledger.env, ledger.prefix, ledger.lock_sha256, rows)
