@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
 
+from provisioner.apply.envdiff import diff_json, diff_summary
 from provisioner.apply.lockstep import LockStep
 from provisioner.apply.run import (
     ChecksFinding,
@@ -350,30 +351,3 @@ def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:
 
 
 STEPS: tuple[Step[Any], ...] = (ChecksStep(), LockStep(), EnvironmentStep(), VerifyStep())
-
-
-def diff_summary(diff: EnvDiff) -> str:
-    """The diff in one line for messages: at most five packages per kind."""
-    parts = []
-    if diff.add:
-        parts.append("add " + ", ".join(p.spec() for p in diff.add[:5]))
-    if diff.change:
-        parts.append(
-            "change " + ", ".join(f"{old} -> {new.spec()}" for old, new in diff.change[:5])
-        )
-    if diff.remove:
-        parts.append("remove " + ", ".join(diff.remove[:5]))
-    if diff.strays:
-        parts.append("remove files no locked package installs: " + ", ".join(diff.strays[:5]))
-    return "; ".join(parts) or "no differences"
-
-
-def diff_json(diff: EnvDiff) -> dict[str, Any]:
-    return {
-        "exists": diff.exists,
-        "add": [p.spec() for p in diff.add],
-        "change": [{"from": old, "to": new.spec()} for old, new in diff.change],
-        "remove": list(diff.remove),
-        "notes": list(diff.notes),
-        "strays": list(diff.strays),
-    }
