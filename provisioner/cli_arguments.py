@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import ExitCode, ProvisionError
-from provisioner.outputs import unusable_folder
+from provisioner.outputs import output_target, unusable_folder
 
 __all__ = [
     "add_lock_mode",
@@ -75,8 +75,6 @@ def check_output_file(path: Path | None, option: str, *, stream: bool = True) ->
     (unless ``stream`` is False: the output must be a file), else a file whose folder
     exists (or can be made: its nearest existing ancestor is a writable folder); a
     folder, a disk device or a socket is refused (:mod:`provisioner.outputs`)."""
-    from provisioner.outputs import output_target
-
     if path is None:
         return
     if output_target(path, option, stream=stream) == "stream":

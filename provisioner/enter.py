@@ -22,7 +22,7 @@ from pathlib import Path
 
 from provisioner.errors import HostNotReady
 from provisioner.platforms import is_windows
-from provisioner.profile import ResolvedProfile
+from provisioner.profile import ResolvedProfile, default_profile_path, load_profile
 
 SHELLS = ("bash", "zsh", "fish", "powershell", "sh")
 
@@ -225,8 +225,6 @@ def entered(profile: Path | None) -> Ready:
     """The ready environment of ``profile`` (default: the embedded one); its note, if
     any, said on stderr."""
     import sys
-
-    from provisioner.profile import default_profile_path, load_profile
 
     resolved = load_profile(profile if profile is not None else default_profile_path())
     ready = ready_environment(resolved, str(profile) if profile is not None else "")

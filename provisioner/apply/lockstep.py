@@ -8,6 +8,7 @@ from pathlib import Path
 
 from provisioner.apply.run import Context, Findings, LockFinding, LockRef
 from provisioner.errors import ExternalFailure, HostNotReady, ProvisionError, relpath
+from provisioner.lock.inputs import inputs_hash
 from provisioner.lock.location import LockLocation, lock_location
 from provisioner.lock.staleness import Cause, Staleness, staleness
 from provisioner.platforms import target_platforms
@@ -122,8 +123,6 @@ class LockStep:
     def _recorded(ctx: Context, ref: LockRef) -> bool:
         """Same lock bytes as the recorded run, fresh then for the same lock inputs (or
         ``--frozen``): usable without parsing it (a no-op apply stays fast)."""
-        from provisioner.lock.inputs import inputs_hash
-
         state = ctx.state
         if (
             state is None

@@ -63,7 +63,7 @@ def _drift_diff(lock: Lock, platform: str, found: Drift) -> EnvDiff:
 def repair_finding(ctx: Context, checked: DriftCheck, fingerprint: str) -> EnvFinding:
     """A verified environment whose files drifted: reinstall the packages they belong
     to, then verify again."""
-    from provisioner.apply.steps import diff_json, diff_summary
+    from provisioner.apply.envdiff import diff_json, diff_summary
 
     diff = checked.repair
     assert diff is not None

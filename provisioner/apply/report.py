@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from provisioner import __version__
+from provisioner.apply.envdiff import diff_json
 from provisioner.apply.run import Context, Findings
-from provisioner.apply.steps import diff_json
 from provisioner.platforms import host_subdir
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import (

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
 
+from provisioner.apply.envdiff import diff_json, diff_summary
 from provisioner.apply.lockstep import LockStep
 from provisioner.apply.run import (
     ChecksFinding,
@@ -29,6 +30,8 @@ from provisioner.apply.run import (
 from provisioner.env import EnvDiff
 from provisioner.errors import ExternalFailure
 from provisioner.lock import Lock
+from provisioner.lock.inputs import inputs_hash
+from provisioner.paths import artifact_store
 from provisioner.state import PackageRecord, State, write_state
 from provisioner.target.fingerprint import env_fingerprint
 
@@ -182,7 +185,6 @@ def sources_here(ctx: Context, lock: Lock, found: EnvFinding) -> None:
     """Stop before the first change when a package to install names a local file this
     machine does not have (a lock made from another machine's folder: lock/travel.py)."""
     from provisioner.lock.travel import missing_here
-    from provisioner.paths import artifact_store
 
     diff = found.diff
     if diff is None or found.action in ("create", "rebuild"):
@@ -327,8 +329,6 @@ def rerun_reason(ctx: Context, done: Findings) -> str:
 
 def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:
     """The state of an environment that matches the lock step's lock, not verified yet."""
-    from provisioner.lock.inputs import inputs_hash
-
     found = done.lock
     ref = _lock_of(done)
     assert found is not None and ref is not None, "the lock step found a lock first"
@@ -351,30 +351,3 @@ def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:
 
 
 STEPS: tuple[Step[Any], ...] = (ChecksStep(), LockStep(), EnvironmentStep(), VerifyStep())
-
-
-def diff_summary(diff: EnvDiff) -> str:
-    """The diff in one line for messages: at most five packages per kind."""
-    parts = []
-    if diff.add:
-        parts.append("add " + ", ".join(p.spec() for p in diff.add[:5]))
-    if diff.change:
-        parts.append(
-            "change " + ", ".join(f"{old} -> {new.spec()}" for old, new in diff.change[:5])
-        )
-    if diff.remove:
-        parts.append("remove " + ", ".join(diff.remove[:5]))
-    if diff.strays:
-        parts.append("remove files no locked package installs: " + ", ".join(diff.strays[:5]))
-    return "; ".join(parts) or "no differences"
-
-
-def diff_json(diff: EnvDiff) -> dict[str, Any]:
-    return {
-        "exists": diff.exists,
-        "add": [p.spec() for p in diff.add],
-        "change": [{"from": old, "to": new.spec()} for old, new in diff.change],
-        "remove": list(diff.remove),
-        "notes": list(diff.notes),
-        "strays": list(diff.strays),
-    }

@@ -8,9 +8,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from provisioner.errors import HostNotReady
 from provisioner.lock import LockedPackage
+from provisioner.paths import state_dir
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import Report
+from provisioner.state import file_sha256, read_state, write_state
 from provisioner.verify.result import VerifyResult
 
 
@@ -35,7 +38,6 @@ class Reverified:
 def environment_python(resolved: ResolvedProfile, profile_path: Path) -> Path:
     """The provisioned environment's interpreter, or a one-line error saying to apply."""
     from provisioner.env import env_prefix, env_python
-    from provisioner.errors import HostNotReady
     from provisioner.platforms import is_windows
 
     env = resolved.profile.environment
@@ -46,7 +48,6 @@ def environment_python(resolved: ResolvedProfile, profile_path: Path) -> Path:
             f"environment {env.name} not found at {prefix}: run `provision apply {profile_path}`"
         )
     from provisioner.apply.ownership import check_owner
-    from provisioner.state import read_state
 
     check_owner(resolved, read_state(env.name))  # another profile's environment
     return python
@@ -93,7 +94,6 @@ def locked_pip(resolved: ResolvedProfile) -> tuple[LockedPackage, ...]:
     from provisioner.lock.location import lock_location
     from provisioner.lock.lockfile import read_lockfile
     from provisioner.platforms import host_subdir
-    from provisioner.state import file_sha256, read_state
 
     env = resolved.profile.environment
     state = read_state(env.name)
@@ -125,8 +125,6 @@ def unverify(env: str, prefix: Path) -> bool:
     from datetime import datetime, timezone
 
     from provisioner.apply.guard import ApplyBusy, exclusive
-    from provisioner.paths import state_dir
-    from provisioner.state import read_state, write_state
 
     try:
         with exclusive(state_dir() / f"{env}.lock", env):

@@ -8,7 +8,8 @@ import argparse
 import json
 from pathlib import Path
 
-from provisioner.cli_arguments import add_profile
+from provisioner.cli_arguments import add_profile, profile_or_default
+from provisioner.errors import HostNotReady
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,10 +33,8 @@ def list_packages(
 ) -> int:
     """Print the installed packages; exit 1 when the environment does not exist."""
     from provisioner.apply.ownership import check_owner
-    from provisioner.cli_arguments import profile_or_default
     from provisioner.env import env_prefix, env_python
     from provisioner.env.listing import installed_packages
-    from provisioner.errors import HostNotReady
     from provisioner.platforms import is_windows
     from provisioner.profile import load_profile
     from provisioner.state import read_state

@@ -10,7 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from provisioner.cli_arguments import HOST_NAME_HELP, add_profile
+from provisioner.cli_arguments import (
+    HOST_NAME_HELP,
+    add_profile,
+    check_output_file,
+    profile_or_default,
+)
+from provisioner.errors import ExitCode, ProvisionError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -51,8 +57,6 @@ def verify(
     """Run the verify stage for ``profile`` (``apply.verify.reverify``); print a summary
     (or the report as JSON); write JUnit if asked; 0 pass, 1 fail."""
     from provisioner.apply.verify import reverify
-    from provisioner.cli_arguments import check_output_file, profile_or_default
-    from provisioner.errors import ExitCode, ProvisionError
     from provisioner.profile import load_profile
 
     check_output_file(junit, "--junit")
@@ -109,8 +113,6 @@ def rerun_note(resolved: Any) -> str:
 def _altered(altered: list[str], checked: int, json_out: bool) -> int:
     """Report altered files (the smoke test is not run on them): exit 1."""
     import json
-
-    from provisioner.errors import ExitCode
 
     head = f"{len(altered)} of {checked} installed files differ from their packages' records"
     if json_out:

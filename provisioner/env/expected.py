@@ -39,7 +39,7 @@ from provisioner.env.dist_info import (
     site_packages,
 )
 from provisioner.env.integrity import Expected, conda_expectations, pip_expectations
-from provisioner.env.wheels import WheelContents, wheel_contents
+from provisioner.env.wheels import WheelContents, verified_wheels, wheel_contents
 from provisioner.lock import LockedPackage
 
 # What an installer writes into a *.dist-info beside the wheel's own files.
@@ -62,8 +62,6 @@ def expected_files(
     wheel of each locked pip package by locked name; by default they are fetched into the
     store and verified here (:func:`provisioner.env.wheels.verified_wheels`, which raises
     :class:`~provisioner.errors.ExternalFailure` when one cannot be had)."""
-    from provisioner.env.wheels import verified_wheels
-
     pip_packages = tuple(pip_packages)
     if wheels is None:
         wheels = verified_wheels(pip_packages)

@@ -43,7 +43,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from provisioner.env import EnvDiff
-from provisioner.env.artifacts import file_url
+from provisioner.env.artifacts import file_url, filename
 from provisioner.env.dist_info import (
     PIP_INSTALLERS,
     InstalledDist,
@@ -55,6 +55,7 @@ from provisioner.env.integrity import AlteredFile, altered_files, by_package
 from provisioner.env.pip_failures import explain_install_failure
 from provisioner.errors import ExternalFailure
 from provisioner.lock import LockedPackage
+from provisioner.paths import artifact_store
 from provisioner.process import CommandFailed, run
 from provisioner.uvbin import uv_executable
 
@@ -339,7 +340,5 @@ def diff_pip_part(
 
 def stored_url(pkg: LockedPackage) -> str:
     """The URL of ``pkg``'s verified wheel in the store, as installs record it."""
-    from provisioner.env.artifacts import filename
-    from provisioner.paths import artifact_store
 
     return file_url(artifact_store() / (pkg.sha256 or "") / filename(pkg.url))

@@ -13,6 +13,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import provisioner
 from provisioner.export.ansible import Playbook
 from provisioner.profile import ResolvedProfile
 
@@ -76,7 +77,6 @@ def bundle_inputs(
     import hashlib
     from importlib import metadata
 
-    import provisioner
     from provisioner.bundle.build import read_profile_lock
 
     lock_text, _ = read_profile_lock(resolved)

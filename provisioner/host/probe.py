@@ -20,7 +20,7 @@ from typing import Any
 
 from provisioner import process
 from provisioner.errors import Position, ProvisionError
-from provisioner.inputs import Kind, Unreadable, open_regular
+from provisioner.inputs import FACTS, Kind, Unreadable, open_regular, read_input
 from provisioner.process import Completed
 
 SNAPSHOT_FORMAT = 1
@@ -283,8 +283,6 @@ class Probe:
     @classmethod
     def replay(cls, source: Path) -> Probe:
         """A probe that answers only from a saved snapshot; anything not in it is absent."""
-        from provisioner.inputs import FACTS, read_input
-
         # A regular file of at most FACTS.cap bytes: a FIFO or /dev/zero is exit 2.
         raw = read_input(source, FACTS)
         try:

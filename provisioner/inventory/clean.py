@@ -27,7 +27,7 @@ from provisioner.inventory import (
     state_names,
     tree_size,
 )
-from provisioner.paths import artifact_store, bundles_dir, locks_dir, state_dir
+from provisioner.paths import artifact_store, bundles_dir, locks_dir, rattler_pkgs_dir, state_dir
 
 
 @dataclass(frozen=True)
@@ -142,8 +142,6 @@ class ForeignCache:
 
 def foreign_caches() -> list[ForeignCache]:
     """uv's and rattler's caches as provision uses them (their sizes; not touched)."""
-    from provisioner.paths import rattler_pkgs_dir
-
     out = []
     uv_dir = os.environ.get("UV_CACHE_DIR")
     uv = Path(uv_dir) if uv_dir else _xdg_cache() / "uv"

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from provisioner import yamlfast
+from provisioner.compatdata import releases
 from provisioner.errors import Diagnostic
 from provisioner.profile.compat_fields import LISTS, Check, Failure, find, get, loc, packages
 from provisioner.profile.compat_releases import CHECKS as RELEASE_CHECKS
@@ -69,8 +70,6 @@ def rules(path: Path = COMPAT_TABLE) -> tuple[Rule, ...]:
 
 def _pins_from(package: str, partner: str) -> dict[str, str]:
     """release -> the exact version of ``partner`` its Requires-Dist pins, per the data."""
-    from provisioner.compatdata import releases
-
     pins = {r.version: r.pins.get(partner) for r in releases.releases(package)}
     return {version: pin for version, pin in pins.items() if pin}
 

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from provisioner.errors import ExitCode, ProvisionError, ValidationFailed, relpath
 from provisioner.profile import ResolvedProfile, load_profile
 from provisioner.profile.extends import REMOVE_PREFIX, package_name
+from provisioner.profile.specs import check_conda_spec, check_pip_spec
 
 Kind = Literal["pip", "conda"]
 
@@ -119,8 +120,6 @@ def default_kind(resolved: ResolvedProfile) -> Kind:
 
 def add_packages(path: Path, specs: Sequence[str], kind: Kind | None = None) -> Edited:
     """Add (or re-pin) ``specs`` in ``path``'s ``environment.<kind>``."""
-    from provisioner.profile.specs import check_conda_spec, check_pip_spec
-
     before = load_profile(path)
     kind = kind or default_kind(before)
     if kind == "conda" and before.profile.environment.manager.value == "venv":

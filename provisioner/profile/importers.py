@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import ExitCode, ProvisionError, relpath
+from provisioner.profile.specs import check_conda_spec, check_pip_spec
 
 FRAMEWORKS = (  # package name -> smoke_test.framework, first match wins
     ("tensorflow-directml-plugin", "tensorflow-directml-plugin"),
@@ -144,7 +145,6 @@ def _conda_dep(out: Imported, dep: str) -> None:
     if name == "pip":
         out.skipped.append(f"{spec}: provision installs the pip part itself")
         return
-    from provisioner.profile.specs import check_conda_spec
 
     spec = re.sub(r"^([^=<>!~\s]+)=([^=].*)$", r"\1=\2", spec)
     try:
@@ -190,7 +190,6 @@ def _pip_line(out: Imported, raw: str, shown: str) -> None:
     if re.search(r"@\s*(git\+|hg\+|svn\+|bzr\+)", line):
         out.skipped.append(f"{line}: a VCS requirement has no hash to lock; use a release")
         return
-    from provisioner.profile.specs import check_pip_spec
 
     try:
         out.pip.append(check_pip_spec(line))

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provisioner.errors import ExitCode, ProvisionError, relpath
-from provisioner.profile.importers import Imported
+from provisioner.profile import load_profile
+from provisioner.profile.importers import Imported, read_source
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,6 @@ def init_profile(
     """Write a new profile at ``path`` (never over an existing file) and check that it
     validates; return what was written and what could not be carried over."""
     from provisioner.atomic import write_atomic
-    from provisioner.profile import load_profile
-    from provisioner.profile.importers import read_source
 
     if path.exists():
         raise ProvisionError(

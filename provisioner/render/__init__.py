@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.atomic import write_atomic
+from provisioner.errors import ProvisionError
 from provisioner.profile import ResolvedProfile
 
 
@@ -64,7 +65,6 @@ def _existing(target: Path, size: int) -> bytes | None:
     read (a pipe never ends) nor replaced."""
     import stat
 
-    from provisioner.errors import ProvisionError
     from provisioner.inputs import file_kind
 
     info = target.stat()

@@ -36,10 +36,12 @@ from typing import Any
 from provisioner.errors import ProvisionError
 from provisioner.host.patterns import PY_LAUNCHER_LINE
 from provisioner.lock import Lock
+from provisioner.paths import data_home
 from provisioner.platforms import target_subdir
 from provisioner.profile import ResolvedProfile
 from provisioner.render import Artifact, RenderContext
 from provisioner.state import PackageRecord, State, VerifySummary, state_path, verified_skeleton
+from provisioner.target import BOOTSTRAP_MODULES
 from provisioner.templating import render_template
 
 NO_LOCK_MESSAGE = "no conda-lock.yml here: run `provision lock PROFILE` before render"
@@ -169,7 +171,6 @@ def bootstrap_data(ctx: RenderContext, platform: str, lists: LockedLists | None)
 def helper_program() -> str:
     """The scripts' helper: apply's fingerprint, activation writer and state journal
     packed with ``target/bootstrap.py``, run with the environment's own Python."""
-    from provisioner.target import BOOTSTRAP_MODULES
     from provisioner.target.pack import pack
 
     return pack(BOOTSTRAP_MODULES).program(
@@ -200,8 +201,6 @@ def state_skeleton(ctx: RenderContext, platform: str, lists: LockedLists | None)
 
 def _state_relpath(env: str) -> PurePosixPath:
     """apply's state file relative to the data home (``state/<env>.json``)."""
-    from provisioner.paths import data_home
-
     return PurePosixPath(state_path(env).relative_to(data_home()).as_posix())
 
 
