@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from provisioner import __version__
 from provisioner.bundle.toolcheck import RUN_FROM_WHEEL
 from provisioner.errors import ExternalFailure
-from provisioner.host.patterns import PY_LAUNCHER_LINE
+from provisioner.host.patterns import PY_LAUNCHER_LINE, PYTHON_PROBE
 from provisioner.lock import LockedPackage
 from provisioner.profile import ResolvedProfile
 from provisioner.templating import render_template
@@ -57,6 +57,7 @@ def bundle_scripts(
         "n_conda": sum(1 for p in locked if p.manager == "conda"),
         "n_pip": sum(1 for p in locked if p.manager == "pip"),
         "py_launcher_line": PY_LAUNCHER_LINE,  # bootstrap.ps1's Find-Python (ps1/python.ps1.j2)
+        "python_probe": PYTHON_PROBE,  # ... and what it asks each candidate
         "toolcheck_code": RUN_FROM_WHEEL,  # both scripts' check of the installed tool
     }
     files: dict[str, tuple[str, bool]] = {

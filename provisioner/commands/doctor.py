@@ -98,8 +98,17 @@ def python_note(diagnosis: Any, resolved: Any) -> str:
     if not found:
         return ""
     first = found[0]
-    where = "on PATH" if first.source == "path" else f"from {first.source}"
+    where = {
+        "path": "on PATH",
+        "py": "the py launcher lists",
+        "folder": "in the python.org installer's folders",
+    }.get(first.source, f"from {first.source}")
+    order = (
+        "the py launcher, then PATH, then the python.org folders"
+        if diagnosis.facts.os_kind == "windows"
+        else "PATH comes before pyenv"
+    )
     return (
         f"note python.available: apply builds the venv with {first.path} (Python "
-        f"{first.version}, the first {version} {where}; PATH comes before pyenv)"
+        f"{first.version}, the first {version} {where}; {order})"
     )

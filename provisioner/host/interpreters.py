@@ -1,15 +1,22 @@
 """Python interpreters and conda-family tools a host offers, found through the probe.
 
 Sources: ``python``/``python3``/``python3.N`` in PATH folders (pyenv shim folders are
-skipped: the versions they front are read from ``$PYENV_ROOT/versions``), pyenv's
-version folders under the root, and the ``py -0p`` launcher list on Windows.
+skipped: the versions they front are read from ``$PYENV_ROOT/versions``), then pyenv's
+version folders under the root. On Windows, where the bootstrap scripts look and in
+their order (check.ps1 does the same, tests/checks/test_python_discovery_parity.py):
+the 64-bit CPythons the ``py -0p`` launcher list names, then ``python.exe`` on PATH
+(not the Microsoft Store's alias) and in the python.org installer's folders, each asked
+what it is (:data:`~provisioner.host.patterns.PYTHON_PROBE`: a 64-bit interpreter only),
+each interpreter once.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from provisioner.host import patterns
 from provisioner.host.parse_windows import py_launcher_interpreters
 from provisioner.host.probe import Probe
 from provisioner.platforms import is_windows
@@ -22,7 +29,9 @@ CONDA_TOOLS = ("conda", "mamba", "micromamba")
 
 @dataclass(frozen=True)
 class Interpreter:
-    """One Python: its version, where it lives, and how it was found (path|pyenv|py)."""
+    """One Python: its version, where it lives, and how it was found: ``path`` (PATH),
+    ``pyenv``, ``py`` (the launcher's list) or ``folder`` (the python.org installer's
+    folders on Windows)."""
 
     version: str
     path: str
@@ -35,10 +44,11 @@ def path_folders(path: str, windows: bool) -> list[str]:
 
 
 def find_interpreters(probe: Probe) -> list[Interpreter]:
-    """Every distinct Python interpreter version the host offers, PATH first."""
-    found: list[Interpreter] = []
-    seen: set[str] = set()
+    """Every Python interpreter the host offers: on Windows the launcher's list, PATH and
+    the python.org folders (:func:`windows_interpreters`), elsewhere PATH; then pyenv's."""
     windows = is_windows(probe.platform)
+    found: list[Interpreter] = windows_interpreters(probe) if windows else []
+    seen: set[str] = set()
     if not windows:
         candidates = [
             f"{folder.rstrip('/')}/{name}"
@@ -62,12 +72,71 @@ def find_interpreters(probe: Probe) -> list[Interpreter]:
         for name in probe.listdir(f"{pyenv_root.rstrip('/')}/versions") or []:
             if _PYENV_VERSION.match(name):
                 found.append(Interpreter(name, f"{pyenv_root}/versions/{name}", "pyenv"))
-    if windows:
-        out = probe.command("py", "-0p")
-        if out is not None and not out.timed_out and out.returncode == 0:
-            for version, where in py_launcher_interpreters(out.stdout.decode("utf-8", "replace")):
-                found.append(Interpreter(version, where, "py"))
     return found
+
+
+def _win_join(folder: str, name: str) -> str:
+    """``folder\\name`` (``folder/name`` for a POSIX-style folder: a stand-in host)."""
+    sep = "/" if "/" in folder and "\\" not in folder else "\\"
+    return folder.rstrip(sep) + sep + name.replace("\\", sep)
+
+
+def windows_interpreters(probe: Probe) -> list[Interpreter]:
+    """The 64-bit CPythons of a Windows host, in the bootstrap scripts' order."""
+    found: list[Interpreter] = []
+    seen: set[str] = set()  # paths, case-insensitive, as Windows compares them
+    out = probe.command("py", "-0p")
+    if out is not None and not out.timed_out and out.returncode == 0:
+        for version, where in py_launcher_interpreters(out.stdout.decode("utf-8", "replace")):
+            if where.lower() not in seen:
+                seen.add(where.lower())
+                found.append(Interpreter(version, where, "py"))
+    local = probe.env.get("LOCALAPPDATA", "")
+    store = _win_join(local, patterns.STORE_ALIAS_DIR) if local else ""
+    candidates: list[tuple[str, str]] = []
+    for folder in probe.path.split(";"):
+        folder = folder.rstrip("\\")
+        if not folder or (store and _under(folder, store)):
+            continue
+        if _names(probe, folder, _is_python_exe):
+            candidates.append((_win_join(folder, "python.exe"), "path"))
+    roots = [_win_join(local, patterns.PYTHON_ORG_USER_DIR)] if local else []
+    roots += [probe.env["PROGRAMFILES"].rstrip("\\")] if probe.env.get("PROGRAMFILES") else []
+    folder_name = re.compile(patterns.PYTHON_ORG_FOLDER)
+    for root in roots:
+        for name in _names(probe, root, folder_name.match):
+            exe = _win_join(_win_join(root, name), "python.exe")
+            if _names(probe, _win_join(root, name), _is_python_exe):
+                candidates.append((exe, "folder"))
+    todo = [(exe, how) for exe, how in candidates if exe.lower() not in seen]
+    probe.prefetch([(exe, "-c", patterns.PYTHON_PROBE) for exe, _ in todo])
+    for exe, how in todo:
+        if exe.lower() in seen:
+            continue
+        done = probe.command(exe, "-c", patterns.PYTHON_PROBE)
+        if done is None or done.timed_out or done.returncode != 0:
+            continue
+        parts = done.stdout.decode("utf-8", "replace").strip().split("|")
+        if len(parts) != 3 or parts[1] != "64" or parts[2].lower() in seen:
+            continue
+        seen.add(parts[2].lower())
+        found.append(Interpreter(parts[0], parts[2], how))
+    return found
+
+
+def _under(folder: str, top: str) -> bool:
+    """``folder`` is ``top`` or inside it (case-insensitive, as Windows compares paths)."""
+    folder, top = folder.lower().replace("/", "\\"), top.lower().replace("/", "\\")
+    return folder == top or folder.startswith(top + "\\")
+
+
+def _is_python_exe(name: str) -> bool:
+    return name.lower() == "python.exe"
+
+
+def _names(probe: Probe, folder: str, keep: Callable[[str], object]) -> list[str]:
+    """The names in ``folder`` that ``keep`` selects (a replayed listing may hold more)."""
+    return [n for n in probe.host_listdir(folder, keep=lambda n: bool(keep(n))) or [] if keep(n)]
 
 
 def conda_tools(probe: Probe) -> dict[str, str]:

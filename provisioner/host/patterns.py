@@ -43,7 +43,16 @@ NVIDIA_SMI_PATHS = ("/usr/lib/wsl/lib/nvidia-smi",)
 
 _SPACE = "[ \t]"  # a real tab: grep -E reads no \\t escapes
 # Values only check.ps1 reads (it alone runs on native Windows); check.sh does not get them.
-WINDOWS_ONLY = frozenset({"PY_LAUNCHER_LINE", "REASON_WSL_NOT_PROBED"})
+WINDOWS_ONLY = frozenset(
+    {
+        "PY_LAUNCHER_LINE",
+        "REASON_WSL_NOT_PROBED",
+        "STORE_ALIAS_DIR",
+        "PYTHON_ORG_USER_DIR",
+        "PYTHON_ORG_FOLDER",
+        "PYTHON_PROBE",
+    }
+)
 
 # -- the Python launcher --------------------------------------------------------------------
 # A ``py -0p`` line of a 64-bit CPython: the launcher of 3.7-3.10 prints ``-3.9-64`` and
@@ -53,6 +62,25 @@ WINDOWS_ONLY = frozenset({"PY_LAUNCHER_LINE", "REASON_WSL_NOT_PROBED"})
 # companies' tags are not matched: a win-64 lock needs an x64 CPython. Group 1 is the
 # version, group 2 the path. Case-sensitive (``-cmatch`` in check.ps1).
 PY_LAUNCHER_LINE = r"^\s*-(?:V:)?([0-9]+\.[0-9]+)(?:-64)?\s+(?:\*\s+)?(\S.*?)(?:\s+\*)?\s*$"
+
+# -- Python interpreters on Windows ---------------------------------------------------------
+# Where the bootstrap scripts (ps1/python.ps1.j2 Find-Python), check.ps1 and provision
+# doctor (provisioner/host/interpreters.py) look, in this order: the ``py -0p`` list, then
+# python.exe on PATH except the Microsoft Store's alias (it opens the Store), then the
+# python.org installer's folders, per user (%LOCALAPPDATA%\Programs\Python\Python311)
+# and for all users (%ProgramFiles%\Python311); 32-bit ones are Python311-32, ARM64 ones
+# Python311-arm64 (https://docs.python.org/3/using/windows.html#installation-steps).
+STORE_ALIAS_DIR = "Microsoft\\WindowsApps"  # under %LOCALAPPDATA%
+PYTHON_ORG_USER_DIR = "Programs\\Python"  # under %LOCALAPPDATA%
+PYTHON_ORG_FOLDER = r"^Python3[0-9]+$"  # case-sensitive (-cmatch); 64-bit only
+# What a candidate on PATH or in those folders is asked: "X.Y|pointer bits|sys.executable"
+# in UTF-8 whatever the console's code page (a user name outside it stays itself). No
+# space and no double quote, so Windows PowerShell 5.1 passes it intact and no PowerShell
+# version quotes it (tests/checks/test_ps1_native_calls.py).
+PYTHON_PROBE = (
+    "__import__('sys').stdout.buffer.write(('%d.%d|%d|%s'%(__import__('sys').version_info[:2]"
+    "+(__import__('struct').calcsize('P')*8,__import__('sys').executable))).encode())"
+)
 
 # -- nvidia-smi ---------------------------------------------------------------------------
 SMI_HEADER = "NVIDIA-SMI" + _SPACE + "+" + DOTTED

@@ -27,7 +27,15 @@ SNAPSHOT_FORMAT = 1
 COMMAND_TIMEOUT_S = 10.0  # per command; PROVISION_COMMAND_TIMEOUT overrides it
 MAX_FILE_BYTES = 64 << 20  # dpkg status is a few MB; never read a runaway file whole
 # The only environment variables that are host facts (WSL_DISTRO_NAME: WSL sets it).
-RECORDED_ENV = ("PYENV_ROOT", "WSL_UTF8", "WSL_DISTRO_NAME")
+# LOCALAPPDATA and PROGRAMFILES: where a Windows host keeps the python.org installs (and
+# the Store's python.exe alias); upper case, as os.environ names them on Windows.
+RECORDED_ENV = (
+    "PYENV_ROOT",
+    "WSL_UTF8",
+    "WSL_DISTRO_NAME",
+    "LOCALAPPDATA",
+    "PROGRAMFILES",
+)
 
 
 def command_timeout() -> float:
@@ -157,13 +165,20 @@ class Probe:
         return self._exists.get(key, False)
 
     # -- commands ------------------------------------------------------------------------
-    def host_listdir(self, folder: str) -> list[str] | None:
-        """Entry names of a PATH folder (a real host path, not under the root)."""
+    def host_listdir(
+        self, folder: str, keep: Callable[[str], bool] | None = None
+    ) -> list[str] | None:
+        """Sorted entry names of a PATH folder (a real host path, not under the root).
+
+        ``keep`` selects the names the caller reads (``python.exe`` of a Windows PATH
+        folder, not System32's thousands); only those are recorded."""
         if folder not in self._pathdirs and not self._replay:
             try:
-                self._pathdirs[folder] = sorted(os.listdir(folder))
+                names = sorted(os.listdir(folder))
             except OSError:
                 self._pathdirs[folder] = None
+            else:
+                self._pathdirs[folder] = [n for n in names if keep is None or keep(n)]
         return self._pathdirs.get(folder)
 
     def which(self, name: str) -> str | None:

@@ -34,7 +34,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from provisioner.errors import ProvisionError
-from provisioner.host.patterns import PY_LAUNCHER_LINE
+from provisioner.host.patterns import PY_LAUNCHER_LINE, PYTHON_PROBE
 from provisioner.lock import Lock
 from provisioner.paths import data_home
 from provisioner.platforms import target_subdir
@@ -152,6 +152,7 @@ def _context(ctx: RenderContext, script: str) -> dict[str, Any]:
         "state_relpath": _state_relpath(p.environment.name),
         "state_relpath_windows": str(PureWindowsPath(_state_relpath(p.environment.name))),
         "py_launcher_line": PY_LAUNCHER_LINE,  # bootstrap.ps1's Find-Python (ps1/python.ps1.j2)
+        "python_probe": PYTHON_PROBE,  # ... and what it asks each candidate
     }
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.host.patterns import PYTHON_PROBE
 from tests.support.powershell import parse
 from tests.support.ps1_scripts import rendered_scripts
 from tests.support.ps_calls import (
@@ -143,7 +144,7 @@ CHECK: dict[str, Sequence[Value]] = {
     "windowsqueryencoded": ("JABvAD0ARwBlAHQALQBDAGkAbQBJAG4AcwB0AGEAbgBjAGUA",),
     "rq": (["rpm", "-qa", "--qf", "%{NAME}\\n"],),
     "smi": ("/usr/lib/wsl/lib/nvidia-smi",),
-    "exe": ("/usr/bin/python3", "/home/zo\u00eb o'brien/.pyenv/bin/python3.11"),
+    "exe": ("/usr/bin/python3", "/home/zo\u00eb o'brien/.pyenv/bin/python3.11", *PYTHON),
 }
 # Expressions (by their source text) the evaluator does not compute: their values.
 EXTRA: dict[str, Value] = {
@@ -151,6 +152,7 @@ EXTRA: dict[str, Value] = {
     "(Get-HostPath $smi)": "/usr/lib/wsl/lib/nvidia-smi",
     "@($Py | Select-Object -Skip 1)": ["-3.11"],
     "$py.Source": "C:\\Windows\\py.exe",
+    "$P['PYTHON_PROBE']": PYTHON_PROBE,  # check.ps1's table of provisioner/host/patterns.py
 }
 
 

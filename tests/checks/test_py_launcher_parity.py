@@ -1,20 +1,16 @@
 """``py -0p`` read the same by provision doctor (Python) and check.ps1 (.NET regex, which
 cannot run here: the pattern the script carries is applied with Python's ``re``, which
-agrees with .NET on this subset), for the launchers of Python 3.7 to 3.13."""
+agrees with .NET on this subset, provisioner/host/patterns.py), for the launchers of
+Python 3.7 to 3.13."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from provisioner.host.parse_windows import py_launcher_interpreters
-from provisioner.profile import load_profile
-from provisioner.render import RenderContext
-from provisioner.render.artifacts_checks import render_check_ps1
-from tests.support.powershell import parse, walk
-from tests.support.ps_values import ps_expression_value
+from tests.checks.test_python_discovery_parity import Host, check_ps1_found, doctor_replayed
 
 REPO = Path(__file__).resolve().parents[2]
 USER = "C:\\Users\\Zo\u00eb O'Brien\\AppData\\Local\\Programs\\Python"
@@ -50,27 +46,14 @@ OUTPUTS = [
 ]
 
 
-def check_ps1_versions(script: str, output: str) -> list[str]:
-    """What check.ps1 collects: ``ConvertFrom-Bytes`` drops CRs, the text is split on
-    LF, and each line that ``-cmatch``es ``$P['PY_LAUNCHER_LINE']`` adds ``$Matches[1]``."""
-    assert "if ($line -cmatch $P['PY_LAUNCHER_LINE']) { $pythons += $Matches[1] }" in script
-    assignment = next(
-        n
-        for n in walk(parse(script).root_node)
-        if n.type == "assignment_expression"
-        and (n.text or b"").startswith(b"$P['PY_LAUNCHER_LINE']")
-    )
-    literal = next(n for n in walk(assignment.children[-1]) if n.type == "string_literal")
-    pattern = re.compile(ps_expression_value(literal))
-    return [
-        m.group(1) for line in output.replace("\r", "").split("\n") if (m := pattern.search(line))
-    ]
-
-
 @pytest.mark.parametrize(("launcher", "output", "versions"), OUTPUTS, ids=[o[0] for o in OUTPUTS])
 def test_doctor_and_check_ps1_read_the_same_versions(
-    launcher: str, output: str, versions: list[str]
+    launcher: str, output: str, versions: list[str], tmp_path: Path
 ) -> None:
-    script = render_check_ps1(RenderContext(load_profile(REPO / "profiles" / "cpu.yaml"), "t"))
-    assert [v for v, _ in py_launcher_interpreters(output)] == versions
-    assert check_ps1_versions(script, output) == versions
+    """check.ps1's own statements run by the interpreter (test_python_discovery_parity.py)
+    on a host whose only Python source is the launcher."""
+    host = Host([], {}, {}, {"py -0p": (0, output)})
+    pairs = py_launcher_interpreters(output)
+    assert [v for v, _ in pairs] == versions
+    assert doctor_replayed(host, tmp_path) == pairs
+    assert check_ps1_found(host) == pairs

@@ -318,7 +318,7 @@ class Interpreter:
         """A cmdlet the test stands in for: called with its elements (``-Name`` as text)."""
         elements = next((c for c in node.children if c.type == "command_elements"), None)
         args = [
-            _text(c) if c.type == "command_parameter" else self.eval(c)
+            _text(c) if c.type in ("command_parameter", "generic_token") else self.eval(c)
             for c in (elements.named_children if elements else [])
             if c.type not in ("command_argument_sep", "comment")
         ]

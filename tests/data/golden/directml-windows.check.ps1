@@ -41,6 +41,9 @@ $P['NVIDIA_LIB_DIRS'] = @('/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-g
 $P['NVIDIA_MODULES'] = @('kernel/drivers/video/nvidia.ko', 'updates/dkms/nvidia.ko', 'extra/nvidia.ko', 'extra/nvidia/nvidia.ko', 'extramodules/nvidia.ko')
 $P['NVIDIA_SMI_PATHS'] = @('/usr/lib/wsl/lib/nvidia-smi')
 $P['PACMAN_LOCAL'] = '/var/lib/pacman/local'
+$P['PYTHON_ORG_FOLDER'] = '^Python3[0-9]+$'
+$P['PYTHON_ORG_USER_DIR'] = 'Programs\Python'
+$P['PYTHON_PROBE'] = '__import__(''sys'').stdout.buffer.write((''%d.%d|%d|%s''%(__import__(''sys'').version_info[:2]+(__import__(''struct'').calcsize(''P'')*8,__import__(''sys'').executable))).encode())'
 $P['PY_LAUNCHER_LINE'] = '^\s*-(?:V:)?([0-9]+\.[0-9]+)(?:-64)?\s+(?:\*\s+)?(\S.*?)(?:\s+\*)?\s*$'
 $P['REASON_EXE_MISSING'] = '{name} not found on PATH or under {where}'
 $P['REASON_INTEROP_OFF'] = 'interop is disabled'
@@ -55,6 +58,7 @@ $P['SMI_CUDA_ERROR'] = 'CUDA Version:[ 	]*ERR!'
 $P['SMI_CUDA_ERROR_FAILURE'] = 'CUDA Version: ERR! (the driver cannot serve CUDA)'
 $P['SMI_DRIVER'] = 'Driver Version:[ 	]*[0-9]+(\.[0-9]+)+'
 $P['SMI_HEADER'] = 'NVIDIA-SMI[ 	]+[0-9]+(\.[0-9]+)+'
+$P['STORE_ALIAS_DIR'] = 'Microsoft\WindowsApps'
 $P['WSL1_KERNEL'] = '[0-9]+\.[0-9]+\.[0-9]+-[0-9]+-Microsoft\b'
 $P['WSL2_KERNEL'] = '-microsoft-|microsoft-standard|WSL2'
 $P['WSL_MARK_ENV'] = 'WSL_DISTRO_NAME'
@@ -420,12 +424,49 @@ if ($OS -eq 'linux') {
   Set-Fact 'gpu_adapters' $smiAdapters 'nvidia-smi'
 }
 
-# Python interpreters: the py launcher on Windows, PATH elsewhere, then pyenv versions
+# Python interpreters, then pyenv versions. On Windows where the bootstrap scripts look,
+# in their order, as provision doctor does (provisioner/host/interpreters.py): the 64-bit
+# CPythons `py -0p` lists, then python.exe on PATH (not the Microsoft Store's alias under
+# %LOCALAPPDATA%\Microsoft\WindowsApps) and in the python.org installer's folders
+# (%LOCALAPPDATA%\Programs\Python\Python3xx, %ProgramFiles%\Python3xx), each asked what it
+# is (a 64-bit interpreter only); each interpreter once, by path. Elsewhere PATH.
 $pythons = @()
+$pythonPaths = New-Object System.Collections.ArrayList  # -contains: case-insensitive
 if ($IsWin) {
   $r = Invoke-Probe 'py' @('-0p')
   if ($r.Ran -eq 'ran' -and $r.Rc -eq 0) {
-    foreach ($line in ((ConvertFrom-Bytes $r.Out) -split "`n")) { if ($line -cmatch $P['PY_LAUNCHER_LINE']) { $pythons += $Matches[1] } }
+    foreach ($line in ((ConvertFrom-Bytes $r.Out) -split "`n")) {
+      if ($line -cmatch $P['PY_LAUNCHER_LINE'] -and $pythonPaths -notcontains $Matches[2].Trim()) {
+        $pythons += $Matches[1]; [void]$pythonPaths.Add($Matches[2].Trim())
+      }
+    }
+  }
+  $local = [string]$env:LOCALAPPDATA
+  $store = ''
+  if ($local) { $store = $local.TrimEnd('\') + '\' + $P['STORE_ALIAS_DIR'] }
+  $candidates = New-Object System.Collections.ArrayList
+  foreach ($dir in ([string]$env:PATH -split ';')) {
+    $d = $dir.TrimEnd('\')
+    if (-not $d -or ($store -and ($d -eq $store -or $d.StartsWith($store + '\', [StringComparison]::OrdinalIgnoreCase)))) { continue }
+    if (Test-Path -LiteralPath ($d + '\python.exe') -PathType Leaf) { [void]$candidates.Add($d + '\python.exe') }
+  }
+  $roots = @()
+  if ($local) { $roots += $local.TrimEnd('\') + '\' + $P['PYTHON_ORG_USER_DIR'] }
+  if ($env:ProgramFiles) { $roots += ([string]$env:ProgramFiles).TrimEnd('\') }
+  foreach ($root in $roots) {
+    # names of one shape (Python3 and digits): the culture's order is the ordinal one
+    foreach ($f in @(Get-ChildItem -LiteralPath $root -Force -ErrorAction SilentlyContinue | Sort-Object Name)) {
+      $exe = $root + '\' + $f.Name + '\python.exe'
+      if ($f.Name -cmatch $P['PYTHON_ORG_FOLDER'] -and (Test-Path -LiteralPath $exe -PathType Leaf)) { [void]$candidates.Add($exe) }
+    }
+  }
+  foreach ($exe in $candidates) {
+    if ($pythonPaths -contains $exe) { continue }
+    $r = Invoke-Probe $exe @('-c', $P['PYTHON_PROBE'])
+    if ($r.Ran -ne 'ran' -or $r.Rc -ne 0) { continue }
+    $parts = (ConvertFrom-Bytes $r.Out).Trim().Split('|')
+    if ($parts.Count -ne 3 -or $parts[1] -ne '64' -or $pythonPaths -contains $parts[2]) { continue }
+    $pythons += $parts[0]; [void]$pythonPaths.Add($parts[2])
   }
 } else {
   $seen = @{}

@@ -627,9 +627,10 @@ function Invoke-Native([string]$Exe, [string[]]$Arguments) {
     return @{ Ran = $true; Rc = $proc.ExitCode; Out = $out.Result; Err = $err.Result }
 }
 
-# What an interpreter says of itself (version, pointer size, path): code with no space and
-# no double quote, which no caller quotes and Windows PowerShell 5.1 cannot mangle.
-$PythonProbe = "print('%d.%d|%d|%s'%(__import__('sys').version_info[:2]+(__import__('struct').calcsize('P')*8,__import__('sys').executable)))"
+# What an interpreter says of itself (version, pointer size, path, in UTF-8): code with no
+# space and no double quote, which no caller quotes and Windows PowerShell 5.1 cannot
+# mangle (provisioner/host/patterns.py PYTHON_PROBE, shared with check.ps1 and doctor).
+$PythonProbe = '__import__(''sys'').stdout.buffer.write((''%d.%d|%d|%s''%(__import__(''sys'').version_info[:2]+(__import__(''struct'').calcsize(''P'')*8,__import__(''sys'').executable))).encode())'
 # A `py -0p` line of a 64-bit CPython, old (" -3.9-64  C:\...") and 3.11+ (" -V:3.12 *  C:\...")
 # launcher: provisioner/host/patterns.py PY_LAUNCHER_LINE, shared with provision doctor.
 $PyLauncherLine = '^\s*-(?:V:)?([0-9]+\.[0-9]+)(?:-64)?\s+(?:\*\s+)?(\S.*?)(?:\s+\*)?\s*$'
