@@ -122,7 +122,9 @@ def test_a_verified_copy_in_the_store_is_installed_never_the_tampered_url(
         "pip", real.name, real.version, real.platform, wheel.as_uri(), real.sha256
     )
     install_pip_part(venv, (swapped,), quiet=True)
-    (init,) = [p for p in site_packages(venv).rglob("__init__.py") if p.parent.name == "iniconfig"]
+    site = site_packages(venv)
+    assert site is not None
+    init = site / "iniconfig" / "__init__.py"
     original = zipfile.ZipFile(Path(real.url.removeprefix("file://"))).read("iniconfig/__init__.py")
     assert init.read_bytes() == original
 
