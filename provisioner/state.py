@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from provisioner.inputs import Kind, MiB, Unreadable, read_bounded
 from provisioner.paths import state_dir
 from provisioner.target.journal import RUNTIME_FIELDS, write_state_file
 
@@ -34,6 +35,13 @@ Phase = Literal["building", "built", "verified"]
 VerifyKind = Literal["smoke", "import"]
 STATE_VERSION = 2  # 2: typed packages and the last verification (was verify_kind/verified_at)
 PHASES: tuple[Phase, ...] = ("building", "built", "verified")
+# A state lists the lock's packages: ~300 bytes each.
+STATE_FILE = Kind(
+    "state",
+    16 * MiB,
+    "remove it: the next apply checks the environment in full and records it again",
+    "a state file written by provision apply",
+)
 
 
 class LockedLike(Protocol):
@@ -120,6 +128,11 @@ class State:
     # The name of the profile that built this environment, its owner (apply/ownership.py);
     # "" in a state written before owners were recorded (the next apply takes it over).
     profile: str = ""
+    # The validation key (profile/validation_key.py) of the profile this lock was fresh for
+    # and whose compatibility rules found nothing: a later apply of a profile with this
+    # key knows both without computing them. "" when none is known (the lock installed
+    # stale with --frozen, a bootstrap script's state): both are computed.
+    validation_key: str = ""
 
     def good_for(self, *, lock_sha256: str, fingerprint: str, verify_kind: str) -> bool:
         """Whether this state marks the environment built *and* verified for this lock
@@ -148,11 +161,23 @@ def state_path(env: str) -> Path:
     return state_dir() / f"{env}.json"
 
 
+def recorded_validation_key(env: str) -> str:
+    """The validation key recorded for ``env`` at its last verified apply ("": none).
+
+    Read before apply takes the environment's lock (the profile names the environment
+    only once it is loaded): safe, because the key decides nothing about the
+    environment; it says only that a profile with this very key passed the
+    compatibility rules (profile/validation_key.py), whichever run recorded it."""
+    state = read_state(env)
+    return state.validation_key if state is not None and state.phase == "verified" else ""
+
+
 def read_state(env: str) -> State | None:
-    """The recorded state, or ``None`` when there is none or it cannot be read."""
+    """The recorded state, or ``None`` when there is none or it cannot be read (a
+    state that is not a regular file is not opened for reading: never a hang)."""
     try:
-        data = json.loads(state_path(env).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        data = json.loads(read_bounded(state_path(env), STATE_FILE))
+    except (Unreadable, ValueError, RecursionError):
         return None  # unreadable state is treated as "nothing known": a full check runs
     return parse_state(data)
 
@@ -192,6 +217,7 @@ def parse_state(data: object) -> State | None:
         fingerprint=strings["fingerprint"],
         updated_at=strings["updated_at"],
         profile=strings["profile"],
+        validation_key=strings["validation_key"],
         packages=packages,
         verification=verification,
     )

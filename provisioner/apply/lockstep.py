@@ -122,7 +122,9 @@ class LockStep:
     @staticmethod
     def _recorded(ctx: Context, ref: LockRef) -> bool:
         """Same lock bytes as the recorded run, fresh then for the same lock inputs (or
-        ``--frozen``): usable without parsing it (a no-op apply stays fast)."""
+        ``--frozen``): usable without parsing it (a no-op apply stays fast). The same
+        validation key as the recorded run says the inputs are the same without
+        computing them (profile/validation_key.py)."""
         state = ctx.state
         if (
             state is None
@@ -131,9 +133,14 @@ class LockStep:
             or state.platform != ctx.platform
         ):
             return False
-        return ctx.options.lock_mode == "frozen" or (
-            state.lock_inputs_hash != "" and state.lock_inputs_hash == inputs_hash(ctx.resolved)
-        )
+        if ctx.options.lock_mode == "frozen":
+            return True
+        if state.lock_inputs_hash == "":
+            return False
+        key = ctx.resolved.validation_key
+        if key and state.validation_key == key:
+            return True
+        return state.lock_inputs_hash == inputs_hash(ctx.resolved)
 
     def change(self, ctx: Context, done: Findings, found: LockFinding) -> LockFinding:
         from provisioner.lock.lockfile import lock_profile, write_lockfile

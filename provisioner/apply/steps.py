@@ -289,10 +289,12 @@ class VerifyStep:
         state = done.state(ctx)
         assert state is not None, "the environment step records the built state first"
         now = now_iso()
+        built = built_state(ctx, done, "")
         state = state.but(
             phase="verified",
             profile_hash=ctx.resolved.content_hash,
-            lock_inputs_hash=built_state(ctx, done, "").lock_inputs_hash,
+            lock_inputs_hash=built.lock_inputs_hash,
+            validation_key=built.validation_key,
             verification=result.summary_record(now),
             updated_at=now,
         )
@@ -344,6 +346,8 @@ def built_state(ctx: Context, done: Findings, fingerprint: str) -> State:
         lock_path=str(ref.path),
         lock_sha256=ref.sha256,
         lock_inputs_hash=inputs_hash(ctx.resolved) if found.fresh else "",
+        # the lock's freshness and the compatibility rules' verdict hold for this key
+        validation_key=ctx.resolved.validation_key if found.fresh else "",
         fingerprint=fingerprint,
         updated_at=now_iso(),
         packages=packages,

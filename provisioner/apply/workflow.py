@@ -20,6 +20,7 @@ from provisioner.errors import ExternalFailure, ProvisionError
 from provisioner.paths import data_home, state_dir
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import Report
+from provisioner.state import write_state
 
 
 def execute(
@@ -102,6 +103,29 @@ class Converged:
     error: ProvisionError | None = None
 
 
+def keep_validation_key(ctx: Context, done: Findings) -> None:
+    """After an apply that ends verified with a fresh lock: the profile's validation key
+    in the state, when it is not the one there already (provision upgraded, new
+    compatibility data, a state a bootstrap script wrote), so that the next apply knows
+    the compatibility rules' verdict and the lock's freshness without computing them
+    (:mod:`provisioner.profile.validation_key`)."""
+    state = done.state(ctx)
+    lock = done.lock
+    key = ctx.resolved.validation_key
+    if (
+        key
+        and done.ok
+        and state is not None
+        and state.phase == "verified"
+        and state.validation_key != key
+        and lock is not None
+        and lock.fresh
+        and lock.locked is not None
+        and lock.locked.sha256 == state.lock_sha256
+    ):
+        write_state(state.but(validation_key=key))
+
+
 def converge(
     resolved: ResolvedProfile,
     options: Options,
@@ -142,6 +166,7 @@ def converge(
             done = execute(ctx, change=change, progress=progress)
             if change:
                 keep_ledger(ctx, done)
+                keep_validation_key(ctx, done)
             error = done.error
             code = int(error.exit_code) if error is not None else (0 if done.ok else 1)
             report = build_report(

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from provisioner import yamlfast
+
+CHECKS_DATA = Path(__file__).resolve().parent.parent / "data" / "checks.yaml"
 
 SEVERITIES = ("fail", "warn")
 UNKNOWN_FIX = "Not observed ({reason}); resolve that, then run the checks again."
@@ -135,7 +137,7 @@ def _text(value: object) -> str:
 @cache
 def load_checks() -> tuple[CheckRecord, ...]:
     """Every check record, in report order (a check's ``needs`` come before it)."""
-    text = resources.files("provisioner").joinpath("data/checks.yaml").read_text("utf-8")
+    text = CHECKS_DATA.read_text(encoding="utf-8")
     records: list[CheckRecord] = []
     known: set[str] = set()
     for entry in yamlfast.safe_load(text):

@@ -98,9 +98,12 @@ def apply(
     from provisioner.apply.run import Options
     from provisioner.apply.workflow import converge
     from provisioner.profile import load_profile
+    from provisioner.state import recorded_validation_key
 
     check_output_file(junit, "--junit")  # before any work: a typo is exit 2 now
-    resolved = load_profile(profile_or_default(profile))
+    # The compatibility rules run unless the last verified apply recorded their verdict
+    # for this very profile, data and provision (profile/validation_key.py).
+    resolved = load_profile(profile_or_default(profile), recorded=recorded_validation_key)
     options = Options(
         dry_run=dry_run,
         skip_checks=skip_checks,

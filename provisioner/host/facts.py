@@ -331,10 +331,10 @@ def _gpu_compute(
     """Each GPU nvidia-smi lists, with its compute capability: asked of nvidia-smi
     (``--query-gpu=name,compute_cap``), else read from the GPU's name in NVIDIA's table
     (an older driver cannot answer compute_cap). None without a working nvidia-smi."""
-    from provisioner.compatdata.nvidia import capability_of
-
     if not isinstance(smi, NvidiaSmi) or smi.report is None:
         return (smi if isinstance(smi, Unknown) else None), ""
+    from provisioner.compatdata.nvidia import capability_of  # NVIDIA's table: with a GPU only
+
     on_path = probe.which("nvidia-smi") == smi.path
     out = (
         probe.command("nvidia-smi", *parse_nvidia.QUERY_COMPUTE)

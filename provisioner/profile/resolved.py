@@ -4,14 +4,18 @@ Loading is a short pipeline: read the ``extends`` chain with positions
 (:mod:`.extends`, :mod:`.yamlnodes`), validate the merge with the pydantic models
 (:mod:`.diagnostics` maps errors back to lines), then apply the compatibility
 table (:mod:`.compat`). Every problem found on the way is reported, not only the
-first.
+first. The compatibility table's verdict is known without running it when the
+profile's validation key (:mod:`.validation_key`) is the one recorded at the
+environment's last verified apply.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,9 @@ class ResolvedProfile:
     origins: dict[str, Position] = field(default_factory=dict)
     # what validate prints as warnings (a variable that redirects TLS trust, ...)
     warnings: tuple[Diagnostic, ...] = ()
+    # The validation key (validation_key.py) under which the compatibility rules found
+    # nothing; "" when they found something (a warning) or it cannot be computed.
+    validation_key: str = ""
 
     @property
     def name(self) -> str:
@@ -42,18 +49,32 @@ class ResolvedProfile:
         """The resolved profile as JSON-ready data (enums as strings)."""
         return self.profile.model_dump(mode="json")
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of the resolved profile: what locks and state key on."""
-        blob = json.dumps(self.as_data(), sort_keys=True, separators=(",", ":")).encode()
-        return "sha256:" + hashlib.sha256(blob).hexdigest()
+        return content_hash(self.as_data())
 
 
-def load_profile(path: str | Path) -> ResolvedProfile:
-    """Load, merge and validate a profile; raise :class:`ValidationFailed` with every error."""
-    from provisioner.profile.compat import check_partial, check_profile
+def content_hash(data: object) -> str:
+    """sha256 of the canonical JSON of a profile's data (``model_dump(mode="json")``)."""
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+# The validation key recorded for an environment (by its name), "" when none is.
+RecordedKey = Callable[[str], str]
+
+
+def load_profile(path: str | Path, *, recorded: RecordedKey | None = None) -> ResolvedProfile:
+    """Load, merge and validate a profile; raise :class:`ValidationFailed` with every error.
+
+    ``recorded``: the validation key recorded for an environment (apply passes the
+    state's): when it is this profile's key, the compatibility rules are known to find
+    nothing and do not run; any other key (another profile content, data file, rule
+    code or provision version) runs them."""
     from provisioner.profile.diagnostics import from_validation_error
     from provisioner.profile.extends import resolve
+    from provisioner.profile.validation_key import validation_key
     from provisioner.profile.values import bad_character, check_text, check_variables
 
     p = Path(path)
@@ -72,14 +93,25 @@ def load_profile(path: str | Path) -> ResolvedProfile:
     except ValidationError as e:
         diags += [d for d in from_validation_error(e, merged, Profile) if d.path not in refused]
         # The compatibility rules still run on what did validate, so one pass shows all.
+        from provisioner.profile.compat import check_partial
+
         bad = [tuple(err["loc"]) for err in e.errors()]
         diags += check_partial(merged, bad)
         raise _failed(diags) from None
-    diags += check_profile(profile.model_dump(mode="json"), merged)
+    data = profile.model_dump(mode="json")
+    key = validation_key(content_hash(data))
+    if not key or recorded is None or recorded(profile.environment.name) != key:
+        from provisioner.profile.compat import check_profile
+
+        found = check_profile(data, merged)
+        diags += found
+        key = "" if found else key
     if any(d.severity == "error" for d in diags):
         raise _failed(diags)
     warnings = tuple(_failed(diags).diagnostics)  # sorted, each on one line
-    return ResolvedProfile(profile, p, tuple(merged.sources), merged.origins(), warnings)
+    return ResolvedProfile(
+        profile, p, tuple(merged.sources), merged.origins(), warnings, validation_key=key
+    )
 
 
 def _failed(diags: list[Diagnostic]) -> ValidationFailed:

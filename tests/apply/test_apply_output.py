@@ -82,7 +82,9 @@ def test_provision_home_that_is_a_file_is_one_line_exit_1(
 
 def test_state_is_read_only_under_the_lock(provision: Provision, tmp_path: Path) -> None:
     """While another apply holds the environment, a second one is refused at once and
-    never reads the state: a FIFO as the state file would block any read of it."""
+    never reads the state: a FIFO as the state file would block any read of it (the
+    validation key, looked up before the lock, opens it without blocking and refuses
+    anything but a regular file: provisioner.state.read_state)."""
     state_dir = provision.home / "state"
     state_dir.mkdir(parents=True)
     os.mkfifo(state_dir / "cpu.json")

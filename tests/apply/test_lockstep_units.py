@@ -213,6 +213,36 @@ def test_a_record_that_does_not_match_is_not_trusted(
     assert check(context) == ("ok", f"fresh lock {path}", True)  # parsed and checked
 
 
+def test_the_recorded_validation_key_says_the_lock_inputs_are_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under the key recorded with the lock (profile/validation_key.py) the lock inputs
+    are not computed (the compatibility data and the lock-input code are not loaded);
+    under any other key, or with no inputs recorded (a stale install), they are."""
+    import provisioner.apply.lockstep as lockstep
+
+    resolved = profile(tmp_path)
+    path = beside(resolved)
+    key = resolved.validation_key
+    assert key
+    computed: list[str] = []
+    real = inputs_hash
+
+    def counted(r: ResolvedProfile) -> str:
+        computed.append(r.name)
+        return real(r)
+
+    monkeypatch.setattr(lockstep, "inputs_hash", counted)
+    same = recorded(resolved, path, validation_key=key, lock_inputs_hash="sha256:recorded")
+    assert check(ctx(resolved, "update", same)) == ("ok", f"fresh lock {path} (recorded)", True)
+    assert computed == []
+    other = recorded(resolved, path, validation_key="sha256:other")
+    assert check(ctx(resolved, "update", other)) == ("ok", f"fresh lock {path} (recorded)", True)
+    assert computed == ["lab"]
+    stale = recorded(resolved, path, validation_key=key, lock_inputs_hash="")
+    assert check(ctx(resolved, "update", stale)) == ("ok", f"fresh lock {path}", True)  # parsed
+
+
 def test_frozen_trusts_a_recorded_stale_install(tmp_path: Path) -> None:
     resolved = profile(tmp_path)
     path = beside(resolved)

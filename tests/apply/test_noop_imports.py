@@ -27,7 +27,10 @@ WRITERS = (
     "provisioner.smoke.runner",
     "provisioner.verify.run",
 )
-NOOP_NEVER = (*SOLVERS, *INSTALLERS, *WRITERS)
+# The compatibility rules and data, the lock inputs' solver side: known from the
+# validation key the verified apply recorded (profile/validation_key.py).
+VERDICTS = ("provisioner.profile.compat", "provisioner.compatdata", "provisioner.lock.conda")
+NOOP_NEVER = (*SOLVERS, *INSTALLERS, *WRITERS, *VERDICTS)
 # --help parses arguments and prints: no model, no YAML, nothing of the engine.
 HELP_NEVER = (
     *NOOP_NEVER,
