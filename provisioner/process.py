@@ -90,12 +90,26 @@ def run(
     A missing executable raises :class:`FileNotFoundError` so callers (the host probe)
     can tell "absent" from "failed".
     """
+    return start(argv, env=env, cwd=cwd, stdin=stdin is not None).finish(
+        timeout=timeout, check=check, stdin=stdin, hint=hint
+    )
+
+
+def start(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    stdin: bool = False,
+) -> Running:
+    """Start ``argv`` and return at once: :meth:`Running.finish` waits for it (with a
+    timeout) as :func:`run` does, :meth:`Running.stop` kills it. Work that runs beside
+    ours (the drift check's stat scan) starts here."""
     args = tuple(os.fspath(a) for a in argv)
-    log.debug("run: %s", shlex.join(args))
-    start = time.monotonic()
+    log.debug("start: %s", shlex.join(args))
     proc = subprocess.Popen(
         args,
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=dict(env) if env is not None else None,
@@ -105,27 +119,62 @@ def run(
     )
     with _running_guard:
         _running.add(proc)
-    timed_out = False
-    try:
-        out, err = proc.communicate(stdin, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc)
-        out, err = proc.communicate()
-    except BaseException:  # Ctrl-C or SystemExit while waiting: take the children along
-        _kill_group(proc)
-        _reap(proc)
-        raise
-    finally:
-        with _running_guard:
-            _running.discard(proc)
-    result = Completed(
-        args, proc.returncode, out, err, time.monotonic() - start, timed_out=timed_out
-    )
-    log.debug("exit %s after %.2fs: %s", result.returncode, result.duration_s, shlex.join(args))
-    if check and (timed_out or result.returncode != 0):
-        raise CommandFailed(result, hint=hint)
-    return result
+    return Running(args, proc, time.monotonic())
+
+
+@dataclass(frozen=True, eq=False)
+class Running:
+    """A command started by :func:`start` and not yet waited for."""
+
+    argv: tuple[str, ...]
+    proc: subprocess.Popen[bytes]
+    started: float
+
+    def finish(
+        self,
+        *,
+        timeout: float = 60.0,
+        check: bool = True,
+        stdin: bytes | None = None,
+        hint: str | None = None,
+    ) -> Completed:
+        """Wait for the command (killed, with its group, after ``timeout`` seconds from
+        now); ``check`` as :func:`run`."""
+        proc, args = self.proc, self.argv
+        timed_out = False
+        try:
+            out, err = proc.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+            out, err = proc.communicate()
+        except BaseException:  # Ctrl-C or SystemExit while waiting: take the children along
+            _kill_group(proc)
+            _reap(proc)
+            raise
+        finally:
+            with _running_guard:
+                _running.discard(proc)
+        result = Completed(
+            args, proc.returncode, out, err, time.monotonic() - self.started, timed_out=timed_out
+        )
+        log.debug("exit %s after %.2fs: %s", result.returncode, result.duration_s, shlex.join(args))
+        if check and (timed_out or result.returncode != 0):
+            raise CommandFailed(result, hint=hint)
+        return result
+
+    def stop(self) -> None:
+        """Kill the command and its group if it still runs, and reap it (bounded)."""
+        try:
+            if self.proc.poll() is None:
+                _kill_group(self.proc)
+            _reap(self.proc)
+            for pipe in (self.proc.stdout, self.proc.stderr, self.proc.stdin):
+                if pipe is not None:
+                    pipe.close()
+        finally:
+            with _running_guard:
+                _running.discard(self.proc)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -32,6 +32,7 @@ from provisioner.paths import state_dir
 
 if TYPE_CHECKING:
     from provisioner.env.integrity import AlteredFile, Expected
+    from provisioner.process import Running
 
 LEDGER_VERSION = 2
 Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
@@ -59,6 +60,7 @@ class Ledger:
     paths: tuple[str, ...]
     stats: tuple[int, ...]  # size, mtime_ns, ctime_ns, inode per path
     hashes_sha256: str = ""
+    file_sha256: str = ""  # of the ledger file's bytes, as read (a scan's answer must match)
 
     def stat_of(self, n: int) -> Stat:
         size, mtime, ctime, inode = self.stats[4 * n : 4 * n + 4]
@@ -139,14 +141,21 @@ def _stat(path: str) -> Stat | None:
 def read_ledger(env: str) -> Ledger | None:
     """The recorded files of ``env``; ``None`` when there is none or it is unreadable."""
     try:
-        data = json.loads(ledger_path(env).read_text(encoding="utf-8"))
+        raw = ledger_path(env).read_bytes()
+        data = json.loads(raw)
         if not isinstance(data, dict) or data.get("version") != LEDGER_VERSION:
             return None
         paths, stats = tuple(data["paths"]), tuple(data["stats"])
         if len(stats) != 4 * len(paths):
             return None
         return Ledger(
-            env, str(data["prefix"]), str(data["lock_sha256"]), paths, stats, data["hashes"]
+            env,
+            str(data["prefix"]),
+            str(data["lock_sha256"]),
+            paths,
+            stats,
+            data["hashes"],
+            hashlib.sha256(raw).hexdigest(),
         )
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None  # unreadable: the next check hashes every file again
@@ -189,26 +198,11 @@ def _expected(row: Row, prefix: Path) -> Expected:
     return Expected(manager, name, row.recorded, prefix / row.path, digest, row.stat[0], b64)
 
 
-def check(ledger: Ledger, prefix: Path) -> Drift:
-    """Stat every recorded file; hash those whose stat changed. Never writes."""
-    base = str(prefix) + os.sep
-    stats = ledger.stats
-    lstat = os.lstat
-    suspects: list[tuple[int, Stat | None]] = []
-    for n, path in enumerate(ledger.paths):  # the no-op's cost: keep this loop lean
-        try:
-            st = lstat(base + path)
-        except (OSError, ValueError):
-            suspects.append((n, None))
-            continue
-        j = 4 * n
-        if (
-            st.st_size != stats[j]
-            or st.st_mtime_ns != stats[j + 1]
-            or st.st_ctime_ns != stats[j + 2]
-            or st.st_ino != stats[j + 3]
-        ):
-            suspects.append((n, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)))
+def check(ledger: Ledger, prefix: Path, scan: Scan | None = None) -> Drift:
+    """Stat every recorded file (or take the stats ``scan`` took of this very ledger's
+    files); hash those whose stat changed. Never writes."""
+    found = scan.suspects(ledger) if scan is not None else None
+    suspects = found if found is not None else stat_suspects(ledger, prefix)
     if not suspects:
         return Drift(checked=len(ledger.paths))
     from provisioner.env.integrity import AlteredFile, altered_files
@@ -228,6 +222,80 @@ def check(ledger: Ledger, prefix: Path) -> Drift:
         if now is not None and (*rows[n].package.split(":", 1), rows[n].recorded) not in bad
     )
     return Drift(altered, len(ledger.paths), len(suspects), refreshed)
+
+
+def stat_suspects(ledger: Ledger, prefix: Path) -> list[tuple[int, Stat | None]]:
+    """The recorded files whose stat changed (``None``: gone), stat'ed here."""
+    from provisioner.apply.statscan import suspects
+
+    return suspects(ledger.paths, ledger.stats, str(prefix))
+
+
+SCAN_TIMEOUT_S = 120.0  # a stat per file: seconds on the slowest disk; then stat here
+
+
+@dataclass(frozen=True, eq=False)
+class Scan:
+    """The stat half of :func:`check` running in a child Python (started by
+    :func:`start_scan` before the host checks), and its answer once asked for."""
+
+    prefix: str
+    running: Running
+
+    @cached_property
+    def answer(self) -> tuple[str, list[tuple[int, Stat | None]]] | None:
+        """(sha256 of the ledger bytes it read, its suspects), or ``None`` when it did
+        not answer as it should (the caller then stats every file itself)."""
+        try:
+            done = self.running.finish(timeout=SCAN_TIMEOUT_S, check=False)
+            if done.timed_out or done.returncode != 0:
+                return None
+            data = json.loads(done.stdout)
+            found = [
+                (
+                    int(n),
+                    None if now is None else (int(now[0]), int(now[1]), int(now[2]), int(now[3])),
+                )
+                for n, now in data["suspects"]
+            ]
+            return str(data["sha256"]), found
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return None
+
+    def suspects(self, ledger: Ledger) -> list[tuple[int, Stat | None]] | None:
+        """The scan's suspects if it read exactly ``ledger`` under the same prefix."""
+        answer = self.answer
+        if answer is None or not ledger.file_sha256 or answer[0] != ledger.file_sha256:
+            return None
+        if ledger.prefix != self.prefix or any(
+            not 0 <= n < len(ledger.paths) for n, _ in answer[1]
+        ):
+            return None
+        return answer[1]
+
+    def close(self) -> None:
+        """Stop the child if nobody asked for its answer (a run that ended early)."""
+        if "answer" not in self.__dict__:
+            self.running.stop()
+
+
+def start_scan(env: str, prefix: Path) -> Scan | None:
+    """Start the stat scan of ``env``'s recorded files in a child Python (isolated, no
+    site: stdlib only), or ``None`` when there is no ledger for ``prefix`` or no child
+    can be started. Its answer is used only for the ledger the check reads itself."""
+    import sys
+
+    from provisioner import process
+
+    path = ledger_path(env)
+    if not sys.executable or not path.is_file():
+        return None
+    script = Path(__file__).with_name("statscan.py")
+    try:
+        running = process.start([sys.executable, "-I", "-S", script, path, str(prefix)])
+    except OSError:
+        return None
+    return Scan(str(prefix), running)
 
 
 def _own_files(prefix: Path, infos: Iterable[tuple[str, Path]]) -> Iterator[Expected]:

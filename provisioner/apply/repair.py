@@ -6,6 +6,7 @@ cache entry), and record the ledger after an apply that ends verified."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from provisioner.apply.run import Context, DriftCheck, EnvFinding, Findings, LockRef
@@ -30,12 +31,43 @@ def check_drift(ctx: Context, ref: LockRef) -> DriftCheck:
         and state is not None
         and ledger.lock_sha256 == state.lock_sha256  # recorded for this very environment
     ):
-        found = drift.check(ledger, ctx.prefix)
+        found = drift.check(ledger, ctx.prefix, ctx.scan)
         if not found.altered:
             return DriftCheck(ledger, found)
         return DriftCheck(ledger, found, repair=_drift_diff(ref.lock, ctx.platform, found))
     diff = ctx.backend().diff(ctx.prefix, ref.lock, ctx.platform, files=True)
     return DriftCheck(None, None, repair=None if diff.matches else diff)
+
+
+def start_drift_scan(ctx: Context) -> Context:
+    """``ctx`` with the drift check's stat scan started (:func:`drift.start_scan`) when
+    the environment step will check drift: a verified environment at this prefix, no
+    ``--force``, a core to spare. It runs beside the host checks; :func:`check_drift`
+    takes its answer."""
+    from provisioner.apply import drift
+
+    state = ctx.state
+    if (
+        ctx.options.force
+        or state is None
+        or state.phase != "verified"
+        or state.prefix != str(ctx.prefix)
+        or not idle_core()
+    ):
+        return ctx
+    return replace(ctx, scan=drift.start_scan(ctx.env, ctx.prefix))
+
+
+def idle_core() -> bool:
+    """Whether a core is free for the scan (the 1-minute load average leaves one): on a
+    busy machine the child only adds its start-up to the run, so the check stats the
+    files itself."""
+    import os
+
+    try:
+        return (os.cpu_count() or 1) - os.getloadavg()[0] >= 1.0
+    except (AttributeError, OSError):  # no load average (Windows): one core is assumed
+        return False
 
 
 def _drift_diff(lock: Lock, platform: str, found: Drift) -> EnvDiff:

@@ -21,7 +21,7 @@ from provisioner.profile import ResolvedProfile
 from provisioner.state import State, read_state
 
 if TYPE_CHECKING:
-    from provisioner.apply.drift import Drift, Ledger
+    from provisioner.apply.drift import Drift, Ledger, Scan
     from provisioner.checks.doctor import Diagnosis
     from provisioner.errors import ProvisionError
     from provisioner.lock.staleness import Staleness
@@ -206,6 +206,8 @@ class Context:
     prefix: Path
     state: State | None
     started: float
+    # The drift check's stat scan, started beside the host checks (apply/repair.py).
+    scan: Scan | None = None
 
     @classmethod
     def of(cls, resolved: ResolvedProfile, options: Options) -> Context:

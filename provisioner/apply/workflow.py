@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.apply.progress import Progress, want_quiet
-from provisioner.apply.repair import keep_ledger
+from provisioner.apply.repair import keep_ledger, start_drift_scan
 from provisioner.apply.run import Context, Findings, Options, Outcome, StepRecord
 from provisioner.apply.steps import STEPS, Step
 from provisioner.errors import ExternalFailure, ProvisionError
@@ -154,6 +154,7 @@ def converge(
     progress = Progress(quiet=options.quiet)
     mode = "apply" if change else ("dry-run" if options.dry_run else "plan")
     env = resolved.profile.environment.name
+    ctx: Context | None = None
     try:
         guard: AbstractContextManager[None] = (
             exclusive(state_dir() / f"{env}.lock", env) if change else nullcontext()
@@ -163,6 +164,7 @@ def converge(
             check_owner(resolved, ctx.state)  # before the lock step writes locks/<env>
             if change:
                 ctx = replace(ctx, state=claim(resolved, ctx.state))
+            ctx = start_drift_scan(ctx)
             done = execute(ctx, change=change, progress=progress)
             if change:
                 keep_ledger(ctx, done)
@@ -181,4 +183,7 @@ def converge(
             path = write_report(report) if change else None
     except OSError as e:
         raise os_failure(e) from e
+    finally:
+        if ctx is not None and ctx.scan is not None:
+            ctx.scan.close()
     return Converged(code, report, path, error)

@@ -94,7 +94,7 @@ def context(
     **options: object,
 ) -> FakeContext:
     opts = Options(**options)  # type: ignore[arg-type]
-    return FakeContext(resolved, opts, "linux-64", prefix, state, 0.0, FakeBackend(answer))
+    return FakeContext(resolved, opts, "linux-64", prefix, state, 0.0, fake=FakeBackend(answer))
 
 
 IMPORTED = VerifySummary("import", "import torch ok (2.3.1+cpu)", "2026-11-29T10:00:00Z")
