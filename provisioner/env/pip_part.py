@@ -285,7 +285,9 @@ def diff_pip_part(
     """Compare the pip-installed distributions with the locked pip entries.
 
     Names and versions are compared; where ``direct_url.json`` records the artifact
-    URL or its sha256 (uv records the URL, pip both), those are compared too, and a
+    URL or its sha256 (uv records the URL, pip both), those are compared too (a
+    recorded sha256 equal to the lock's settles it, wherever the file was read from: a
+    bootstrap installs from a verified copy in a temporary folder), and a
     distribution with a file of its ``RECORD`` missing is a change (reinstall it).
     Unlocked distributions are removed when pip or uv installed them, or, with
     ``owns_all`` (a venv, where everything is the pip part), whatever installed them.
@@ -306,7 +308,7 @@ def diff_pip_part(
             change.append((f"{name}=={have.version}", pkg))
         elif have.sha256 and pkg.sha256 and have.sha256 != pkg.sha256:
             change.append((f"{name}=={have.version} (sha256 {have.sha256[:12]})", pkg))
-        elif have.url and pkg.url and have.url not in (pkg.url, stored_url(pkg)):
+        elif _read_elsewhere(have, pkg):
             change.append((f"{name}=={have.version} (from {have.url})", pkg))
         elif have.missing:
             change.append((f"{name}=={have.version} (missing {have.missing})", pkg))
@@ -336,6 +338,17 @@ def diff_pip_part(
     return EnvDiff(
         add=tuple(add), remove=remove, change=tuple(change), altered=altered, strays=strays
     )
+
+
+def _read_elsewhere(have: InstalledDist, pkg: LockedPackage) -> bool:
+    """Whether ``have`` came from another artifact than ``pkg``'s, as far as it records.
+
+    A recorded sha256 equal to the lock's settles it (the same bytes, wherever they were
+    read from); otherwise the recorded URL must be the lock's or the store's.
+    """
+    if have.sha256 and have.sha256 == pkg.sha256:
+        return False
+    return bool(have.url and pkg.url and have.url not in (pkg.url, stored_url(pkg)))
 
 
 def stored_url(pkg: LockedPackage) -> str:

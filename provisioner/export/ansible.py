@@ -27,10 +27,12 @@ when apply changed something.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from provisioner import __version__
-from provisioner.templating import render_template
+from provisioner.templating import comment_safe, render_template
 
 ROLE = "provision"
 CALLBACK = "provision_fleet"
@@ -77,8 +79,30 @@ def playbook_files(book: Playbook) -> dict[str, str]:
         f"{role}/tasks/main.yml": render_template(f"ansible/{kind}-tasks.yml.j2", **context),
         "inventory.example.ini": render_template("ansible/inventory.ini.j2", **context),
         "collections/requirements.yml": render_template("ansible/requirements.yml.j2", **context),
-        f"callback_plugins/{CALLBACK}.py": render_template("ansible/callback.py.j2", **context),
+        f"callback_plugins/{CALLBACK}.py": plugin_source(
+            "callback",
+            PROFILE=book.profile_name,
+            ENVIRONMENT=book.env_name,
+            TOOL=f"ansible-playbook (provision {__version__})",
+        ),
     }
     if not book.windows:  # Windows modules are PowerShell: bootstrap.ps1 does the work there
-        files[f"{role}/library/provision.py"] = render_template("ansible/module.py.j2", **context)
+        files[f"{role}/library/provision.py"] = plugin_source("module")
     return files
+
+
+def plugin_source(name: str, **values: str) -> str:
+    """The source of ``ansible_plugins/<name>.py`` as an export writes it: provision's
+    version in a header line (after a ``#!`` line, which Ansible reads) and each of
+    ``values`` in place of its ``NAME = ""  # set by export`` line."""
+    text = (Path(__file__).parent / "ansible_plugins" / f"{name}.py").read_text("utf-8")
+    for key, value in values.items():
+        marked = f'{key} = ""  # set by export\n'
+        if marked not in text:
+            raise AssertionError(f"ansible_plugins/{name}.py has no line {marked!r}")
+        text = text.replace(marked, f"{key} = {json.dumps(value)}\n", 1)
+    header = f"# Exported by provision {comment_safe(__version__)}; do not edit, export again.\n"
+    if text.startswith("#!"):
+        first, _, rest = text.partition("\n")
+        return f"{first}\n{header}{rest}"
+    return header + text

@@ -257,16 +257,44 @@ def test_runs_the_check_script_first(
     assert (done.returncode == 0) == (ran.returncode == 0) == expected["ready"]
 
 
-STAND_IN_MICROMAMBA = """#!/bin/sh
+STAND_IN_MICROMAMBA = """#!{python}
 # STAND-IN micromamba (micromamba cannot be obtained here): records its arguments and
-# the explicit file, then makes a prefix whose python is the host's interpreter.
-printf '%s\\n' "$@" > "$MICROMAMBA_ARGS"
-while [ $# -gt 0 ]; do
-  case "$1" in -p) prefix=$2; shift ;; --file) file=$2; shift ;; esac; shift
-done
-cp "$file" "$MICROMAMBA_ARGS.explicit"
-mkdir -p "$prefix/conda-meta" "$prefix/bin"
-ln -s "{python}" "$prefix/bin/python"
+# the explicit file, then does what `micromamba create -p PREFIX --file EXPLICIT` does
+# with py-rattler (the library pixi installs with): each archive's own info/index.json
+# becomes its record, one transaction links them all (conda-meta with paths_data), and
+# the prefix's python is the host's interpreter (the demo channel has no python).
+import asyncio, hashlib, json, os, shutil, sys, tarfile, tempfile
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+import rattler
+
+args = sys.argv[1:]
+Path(os.environ["MICROMAMBA_ARGS"]).write_text("".join(a + "\\n" for a in args))
+prefix = Path(args[args.index("-p") + 1])
+explicit = Path(args[args.index("--file") + 1])
+shutil.copy(explicit, os.environ["MICROMAMBA_ARGS"] + ".explicit")
+records = []
+for line in explicit.read_text().splitlines():
+    if not line or line.startswith(("@", "#")):
+        continue
+    url = line.split("#", 1)[0]
+    archive = Path(unquote(urlparse(url).path))
+    with tarfile.open(archive) as tar:
+        index = json.load(tar.extractfile("info/index.json"))
+    data = archive.read_bytes()
+    record = rattler.PackageRecord(
+        name=index["name"], version=index["version"], build=rattler.BuildString(index["build"]),
+        build_number=index.get("build_number", 0), subdir=index["subdir"],
+        noarch=index.get("noarch"), depends=index.get("depends", []),
+        sha256=hashlib.sha256(data).digest(), md5=hashlib.md5(data).digest(), size=len(data),
+    )
+    records.append(rattler.RepoDataRecord(record, archive.name, url, url.rsplit("/", 1)[0] + "/"))
+with tempfile.TemporaryDirectory() as cache:
+    asyncio.run(rattler.install(records, target_prefix=prefix, cache_dir=Path(cache),
+                                execute_link_scripts=False, show_progress=False))
+(prefix / "bin").mkdir(exist_ok=True)
+if not (prefix / "bin" / "python").exists():
+    os.symlink(sys.executable, prefix / "bin" / "python")
 """
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.env.dist_info import site_packages
 from provisioner.env.pip_failures import explain_install_failure
 from provisioner.env.pip_part import (
     diff_pip_part,
@@ -79,7 +80,12 @@ def test_changed_pin_and_extra_package_show_in_diff_and_converge(venv: Path) -> 
     assert not six_info.exists()
 
 
-def test_tampered_artifact_is_refused_and_not_installed(venv: Path, tmp_path: Path) -> None:
+def test_tampered_artifact_is_refused_and_not_installed(
+    venv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A store of its own: a verified copy of the real wheel (another test's) is installed
+    # in place of the URL's bytes, which is the next test's case.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     real = small_package("iniconfig", "2.3.0")
     wheel = tmp_path / Path(real.url).name
     # A well-formed wheel whose bytes changed after locking: one file rewritten.
@@ -100,6 +106,27 @@ def test_tampered_artifact_is_refused_and_not_installed(venv: Path, tmp_path: Pa
     assert e.value.message.startswith("hash mismatch for pip package iniconfig==2.3.0")
     assert e.value.message.endswith("refused, nothing installed")
     assert "iniconfig" not in installed_distributions(venv)
+
+
+def test_a_verified_copy_in_the_store_is_installed_never_the_tampered_url(
+    venv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    real = small_package("iniconfig", "2.3.0")
+    install_pip_part(venv, (real,), quiet=True)  # the lock's bytes, stored by their sha256
+    install_pip_part(venv, (), quiet=True)  # removed again; the store keeps its copy
+    assert "iniconfig" not in installed_distributions(venv)
+    wheel = tmp_path / Path(real.url).name
+    wheel.write_bytes(b"not the wheel the lock names")
+    swapped = LockedPackage(
+        "pip", real.name, real.version, real.platform, wheel.as_uri(), real.sha256
+    )
+    install_pip_part(venv, (swapped,), quiet=True)
+    site = site_packages(venv)
+    assert site is not None
+    init = site / "iniconfig" / "__init__.py"
+    original = zipfile.ZipFile(Path(real.url.removeprefix("file://"))).read("iniconfig/__init__.py")
+    assert init.read_bytes() == original
 
 
 def test_missing_hash_in_lock_is_refused() -> None:

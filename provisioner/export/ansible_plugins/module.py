@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# Exported by provision {{ tool_version|comment }}; do not edit, export again.
 """Ansible module ``provision``: converge this host from its unpacked bundle with
 provision's engine. Run with the Python of the bundle's tool venv (``bootstrap.sh
 --tool-only`` prints it), which imports ``provisioner``."""
@@ -36,7 +35,7 @@ from pathlib import Path
 from ansible.module_utils.basic import AnsibleModule
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             bundle=dict(type="path", required=True),
@@ -54,7 +53,7 @@ def main():
         supports_check_mode=True,
     )
     try:
-        from provisioner.bundle.host import HostRun, run_on_host
+        from provisioner.bundle.host import HostRun, Mode, run_on_host
     except ImportError as e:
         module.fail_json(
             msg=f"cannot import provisioner ({e}): run this module with the bundle's tool "
@@ -62,7 +61,8 @@ def main():
         )
     p = module.params
     state = p["state"]
-    mode = "check" if state == "check" else ("plan" if module.check_mode else state)
+    modes: dict[str, Mode] = {"apply": "apply", "check": "check", "verify": "verify"}
+    mode: Mode = "check" if state == "check" else ("plan" if module.check_mode else modes[state])
     run = HostRun(
         bundle=Path(p["bundle"]),
         home=Path(p["home"]),

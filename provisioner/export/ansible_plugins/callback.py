@@ -1,4 +1,3 @@
-# Exported by provision {{ tool_version|comment }}; do not edit, export again.
 """Callback ``provision_fleet``: gives every run of this playbook a run id and makes
 sure every host ends the run with a report of that run.
 
@@ -22,16 +21,16 @@ from pathlib import Path
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 
-PROFILE = {{ profile_name|json }}
-ENVIRONMENT = {{ env_name|json }}
-TOOL = {{ ('ansible-playbook (provision ' ~ tool_version ~ ')')|json }}
+PROFILE = ""  # set by export
+ENVIRONMENT = ""  # set by export
+TOOL = ""  # set by export
 
 
 def _now(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-class CallbackModule(CallbackBase):
+class CallbackModule(CallbackBase):  # type: ignore[misc]  # ansible-core ships no types
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "notification"
     CALLBACK_NAME = "provision_fleet"
@@ -41,9 +40,7 @@ class CallbackModule(CallbackBase):
         super().__init__()
         self.started = time.time()
         self.run_id = os.environ.get("PROVISION_RUN_ID") or (
-            time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.started))
-            + "-"
-            + secrets.token_hex(3)
+            time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.started)) + "-" + secrets.token_hex(3)
         )
         os.environ["PROVISION_RUN_ID"] = self.run_id
         self.reports: Path | None = None
@@ -88,7 +85,8 @@ class CallbackModule(CallbackBase):
 
     def _write(self, path: Path, host: str, kind: str, cause: str, previous: dict) -> None:  # type: ignore[type-arg]
         finished = time.time()
-        verify = previous.get("verify") if isinstance(previous.get("verify"), dict) else {}
+        raw = previous.get("verify")
+        verify = raw if isinstance(raw, dict) else {}
         last = {
             "result": str(previous.get("result") or ""),
             "finished_at": str(previous.get("finished_at") or ""),
