@@ -79,6 +79,7 @@ class Interpreter:
         self.scopes: list[dict[str, Value]] = [{k.lower(): v for k, v in variables.items()}]
         self.dotnet = dict(dotnet)
         self.commands = {k.lower(): v for k, v in (commands or {}).items()}
+        self.caught: list[DotNetError] = []  # the errors of the catch blocks running
 
     # -- variables -----------------------------------------------------------------------
     def get(self, name: str) -> Value:
@@ -93,6 +94,10 @@ class Interpreter:
         raise Unsupported(f"${name} is not set")
 
     def assign(self, name: str, value: Value) -> None:
+        if "." in name:  # $Ansible.Changed = ...: a property of the object the test gave
+            head, member = name.rsplit(".", 1)
+            setattr(self.get(head), member, value)
+            return
         self.scopes[-1][name.lower()] = value
 
     # -- running -----------------------------------------------------------------------------
@@ -149,6 +154,8 @@ class Interpreter:
             self._try(node)
         elif kind == "flow_control_statement":
             words = _text(node).split(None, 1)
+            if words == ["throw"] and self.caught:  # a bare throw in catch: rethrow
+                raise self.caught[-1]
             if words[0].lower() != "return":
                 raise Unsupported(_text(node))
             pipeline = next((c for c in node.named_children if c.type == "pipeline"), None)
@@ -202,7 +209,11 @@ class Interpreter:
                 types = next((c for c in clause.children if c.type == "catch_type_list"), None)
                 names = [_text(t) for t in types.named_children] if types else []
                 if not names or any(error.caught_by(n) for n in names):
-                    self.block(next(c for c in clause.children if c.type == "statement_block"))
+                    self.caught.append(error)
+                    try:
+                        self.block(next(c for c in clause.children if c.type == "statement_block"))
+                    finally:
+                        self.caught.pop()
                     return
             raise
 
@@ -341,8 +352,11 @@ class Interpreter:
                 raise Unsupported(f"{_text(named[0])}::{member}")
             return static[key](*args)
         target = self.eval(named[0])
-        if not isinstance(target, str):
-            raise Unsupported(f"method {member} on {target!r}")
+        if not isinstance(target, str):  # a .NET object the test stands in for
+            names = [a for a in dir(target) if a.lower() == member and not a.startswith("_")]
+            if not names or not callable(getattr(target, names[0])):
+                raise Unsupported(f"method {member} on {target!r}")
+            return getattr(target, names[0])(*args)
         ignore_case = any(isinstance(a, str) and a.endswith("::OrdinalIgnoreCase") for a in args)
         text_args = [a for a in args if not (isinstance(a, str) and "::" in a)]
         if member == "trimend":
