@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from provisioner.process import run
-from tests.support.processes import gone_within
+from tests.support.processes import as_foreground_job, gone_within
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,6 +63,7 @@ def start_program(body: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=as_foreground_job,
     )
     STARTED.append(prog)
     return prog

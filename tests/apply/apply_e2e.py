@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.channels import PackageSpec
+from tests.support.processes import as_foreground_job
 from tests.support.profiles import profile_document, write_profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,6 +99,7 @@ class Provision:
             text=True,
             cwd=REPO,
             start_new_session=True,
+            preexec_fn=as_foreground_job,  # Ctrl-C tests: SIGINT at its default
         )
         self.started.append(child)
         return child

@@ -52,3 +52,12 @@ def kill_tree(proc: subprocess.Popen[str]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     proc.wait(timeout=30)
+
+
+def as_foreground_job() -> None:
+    """``preexec_fn``: SIGINT and SIGQUIT at their defaults in the child, as in a terminal's
+    foreground job (what a Ctrl-C test stands for). A shell without job control starts
+    background commands (``cmd &``, nohup, some CI wrappers) with both ignored, the child
+    inherits that, and a Python started so never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
