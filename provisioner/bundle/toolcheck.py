@@ -68,7 +68,11 @@ def problems(venv: Path, tool: Path, requirements: Path, host_python: Path) -> l
     if not python.exists():
         return [f"{python} is missing"]
     found = []
-    if not windows and os.path.realpath(python) != os.path.realpath(host_python):
+    # The host Python as named (a path) and as it runs: the check is run by that Python,
+    # and a launcher such as a pyenv shim (a script that execs the interpreter) names it
+    # by another path than the one the venv it made links to.
+    host = {os.path.realpath(host_python), os.path.realpath(sys.executable)}
+    if not windows and os.path.realpath(python) not in host:
         found.append(f"{python} runs {os.path.realpath(python)}, not {host_python}")
     try:
         config = (venv / "pyvenv.cfg").read_text(encoding="utf-8")

@@ -76,9 +76,9 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def bootstrap(top: Path, target: Path) -> subprocess.Popen[str]:
+def bootstrap(top: Path, target: Path, python: Path = HOST_PYTHON) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [str(top / "bootstrap.sh"), "--home", str(target / "home"), "--python", str(HOST_PYTHON)],
+        [str(top / "bootstrap.sh"), "--home", str(target / "home"), "--python", str(python)],
         env=bootstrap_env(target),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -167,6 +167,23 @@ def test_toolcheck_passes_an_intact_tool_and_names_a_missing_file(
     (site(venv) / "six.py").unlink()
     assert toolcheck(args) == 1
     assert capsys.readouterr().out.strip() == "pip:six: six.py (missing)"
+
+
+def test_a_host_python_named_through_a_launcher_script_passes_the_check(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """A pyenv shim (a script that execs the interpreter) names the host Python by
+    another path than the one the tool venv links to; the check ran the shim's path
+    through realpath and refused every bootstrap on a pyenv machine."""
+    shim = tmp_path / "shims" / f"python{PY}"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec "{HOST_PYTHON}" "$@"\n')
+    shim.chmod(0o755)
+    code, err = finish(bootstrap(bundle, tmp_path / "t", python=shim))
+    assert code == 0, err
+    assert "does not match the bundle's wheels" not in err
+    code, err = finish(bootstrap(bundle, tmp_path / "t", python=shim))  # checked, kept
+    assert code == 0 and "installing provision from the bundle" not in err, err
 
 
 def test_a_lock_file_that_is_a_link_is_refused(bundle: Path, tmp_path: Path) -> None:
