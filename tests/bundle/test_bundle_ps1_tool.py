@@ -20,6 +20,7 @@ script itself:
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,6 +34,7 @@ from tests.bundle.conftest import HOST_PYTHON, PY, REPO, bootstrap_env
 from tests.bundle.test_bundle_tool_venv import bootstrap, finish, site, stand_in_bundle, tool_venv
 from tests.support.ps_calls import argument_values, native_calls, script_constants
 from tests.support.ps_eval import DotNetError, Interpreter
+from tests.support.ps_eval_script import ScriptInterpreter
 from tests.support.ps_native import command_line, crt_argv, ps51_arguments
 
 BEFORE = REPO / "tests" / "data" / "ps1_before_issue20"
@@ -256,3 +258,52 @@ def test_the_second_bootstrap_stops_busy_after_ten_minutes() -> None:
     ((code, message),) = failed
     assert code == 1 and message.startswith("busy: another bootstrap of this bundle")
     assert "C:\\pd\\tool\\a for 600s (fix: wait for it to finish, then run this again)" in message
+
+
+# -- the manifest ---------------------------------------------------------------------------
+def read_manifest(text: str) -> tuple[object, list[tuple[object, ...]]]:
+    """The script's own manifest-reading statement, run by the interpreter with STAND-INS
+    for ``Get-Content`` (the file's text) and ``ConvertFrom-Json`` (PowerShell throws an
+    ArgumentException on text that is not JSON; a missing property read under
+    ``Set-StrictMode -Version 3`` throws too): ``$ManifestFiles`` and the ``Fail`` calls."""
+
+    def convert(*args: object) -> object:
+        data = json.loads(str(args[-1]))
+        if not isinstance(data, dict) or "files" not in data:
+            raise DotNetError("System.Management.Automation.PropertyNotFoundException")
+        return SimpleNamespace(files=data["files"])
+
+    def from_json(*args: object) -> object:
+        assert args[0] == "-InputObject"
+        try:
+            return convert(args[1])
+        except json.JSONDecodeError:
+            raise DotNetError("System.ArgumentException") from None
+
+    failed: list[tuple[object, ...]] = []
+    run = ScriptInterpreter(
+        bundle_script_for_order(),
+        env={},
+        variables={"ManifestFile": "C:\\b\\t\\manifest.json"},
+        dotnet={},
+        commands={
+            "Get-Content": lambda *a, input=None: text,
+            "ConvertFrom-Json": from_json,
+            "Fail": lambda *a: failed.append(a),
+        },
+    )
+    run.run_top_level({"manifestfiles"})
+    files = run.scopes[-1].get("manifestfiles")
+    return files, failed
+
+
+@pytest.mark.parametrize("text", ["{not json", "null", '{"other": []}'])
+def test_a_manifest_that_is_not_one_is_a_damaged_bundle_not_an_internal_error(text: str) -> None:
+    _, failed = read_manifest(text)
+    damaged = "the bundle is damaged: manifest.json is not a bundle manifest"
+    assert failed == [(1, f"{damaged} (fix: copy the bundle again)")]
+
+
+def test_a_manifest_gives_its_files() -> None:
+    files, failed = read_manifest('{"files": [{"path": "a", "sha256": "0"}]}')
+    assert failed == [] and files == [{"path": "a", "sha256": "0"}]

@@ -128,8 +128,13 @@ $ManifestFile = Join-Path $Here 'manifest.json'
 if (-not (Test-Path -LiteralPath $ManifestFile -PathType Leaf)) {
     Fail 1 'the bundle is damaged: manifest.json is missing (fix: copy the bundle again)'
 }
-$Manifest = Get-Content -LiteralPath $ManifestFile -Raw -Encoding UTF8 | ConvertFrom-Json
-foreach ($File in $Manifest.files) {
+# A manifest that is not JSON, or has no list of files, is a damaged bundle too (exit 1,
+# not the trap's internal error).
+try {
+    $ManifestText = [string](Get-Content -LiteralPath $ManifestFile -Raw -Encoding UTF8)  # '' when empty
+    $ManifestFiles = @((ConvertFrom-Json -InputObject $ManifestText).files)
+} catch { Fail 1 'the bundle is damaged: manifest.json is not a bundle manifest (fix: copy the bundle again)' }
+foreach ($File in $ManifestFiles) {
     $Path = Join-Path $Here ($File.path -replace '/', '\')
     if (-not (Test-Path -LiteralPath $Path)) {
         Fail 1 "the bundle is damaged: $($File.path) is missing (fix: copy the bundle again)"
