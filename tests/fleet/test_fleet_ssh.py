@@ -145,23 +145,29 @@ def export(profile: Path, out: Path, env: dict[str, str], description: str | Non
     return done.stdout
 
 
-def test_a_fleet_of_three_ssh_hosts_never_lies(tmp_path: Path) -> None:
+def locked_export(tmp_path: Path) -> tuple[dict[str, str], Path, Path]:
+    """Skip without sshd, namespaces or ansible-core; else the cpu profile locked from this
+    machine's pip sources (its CPU torch wheel: PyPI's CUDA build must not win) and
+    exported to ``tmp_path/fleet``: the environment, the profile and the export."""
     why = missing_requirement()
     if why:
         pytest.skip(why)
     pytest.importorskip("ansible", reason="ansible-core is not installed (pip install '.[fleet]')")
-    # The cpu profile is locked from this machine's pip sources (its CPU torch wheel).
     machine.cpu_torch_wheel()
     env = machine.with_pip_config(dict(os.environ), tmp_path / "pip")
     env["PYTHONPATH"] = str(REPO)
     profile = tmp_path / "p" / "cpu.yaml"
     profile.parent.mkdir()
     shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
-    # Locked from the local sources only: PyPI's CUDA torch build must not win.
     locked = provision("lock", str(profile), env={**env, "UV_OFFLINE": "1"})
     assert locked.returncode == 0, locked.stderr
     out = tmp_path / "fleet"
     export(profile, out, env)
+    return env, profile, out
+
+
+def test_a_fleet_of_three_ssh_hosts_never_lies(tmp_path: Path) -> None:
+    env, _, out = locked_export(tmp_path)
     reports = out / "reports"
     homes = tmp_path / "hosts"
 
@@ -285,20 +291,7 @@ def test_disk_use_after_bundle_updates_stays_bounded(tmp_path: Path) -> None:
     """Two bundle updates of one host: after the first, the home grows by at most one
     unpacked bundle (kept for a rollback; no package reinstalled, no second copy of
     torch in uv's cache); after the second, the first bundle is gone."""
-    why = missing_requirement()
-    if why:
-        pytest.skip(why)
-    pytest.importorskip("ansible", reason="ansible-core is not installed (pip install '.[fleet]')")
-    machine.cpu_torch_wheel()
-    env = machine.with_pip_config(dict(os.environ), tmp_path / "pip")
-    env["PYTHONPATH"] = str(REPO)
-    profile = tmp_path / "p" / "cpu.yaml"
-    profile.parent.mkdir()
-    shutil.copy(REPO / "profiles" / "cpu.yaml", profile)
-    locked = provision("lock", str(profile), env={**env, "UV_OFFLINE": "1"})
-    assert locked.returncode == 0, locked.stderr
-    out = tmp_path / "fleet"
-    export(profile, out, env)
+    env, profile, out = locked_export(tmp_path)
     home = tmp_path / "hosts" / "host1"
     with fleet(tmp_path / "net", count=1) as hosts:
         inv = inventory(tmp_path / "inventory.ini", hosts, tmp_path)
