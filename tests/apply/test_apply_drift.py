@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def cpu(tmp_path_factory: pytest.TempPathFactory) -> tuple[Provision, Path]:
-    """The cpu profile applied once (locked from this machine's pip sources, offline)."""
+def cpu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Provision, Path]]:
+    """The cpu profile applied once (locked from this machine's pip sources, offline).
+
+    Removed when the module ends: the environment is a gigabyte, and the whole run must
+    fit a CI disk with little free space.
+    """
     machine.cpu_profile_offline()
     tmp = tmp_path_factory.mktemp("drift")
     provision = make_provision(tmp)
@@ -40,7 +45,8 @@ def cpu(tmp_path_factory: pytest.TempPathFactory) -> tuple[Provision, Path]:
     done = provision("apply", "--json", str(profile))
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout)["verify"]["passed"] is True
-    return provision, profile
+    yield provision, profile
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def apply_json(provision: Provision, profile: Path) -> dict[str, Any]:
