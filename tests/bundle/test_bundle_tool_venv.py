@@ -16,6 +16,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -76,9 +77,15 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def bootstrap(top: Path, target: Path, python: Path = HOST_PYTHON) -> subprocess.Popen[str]:
+def bootstrap(
+    top: Path, target: Path, python: Path = HOST_PYTHON, *extra: str
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [str(top / "bootstrap.sh"), "--home", str(target / "home"), "--python", str(python)],
+        [
+            str(top / "bootstrap.sh"),
+            *("--home", str(target / "home"), "--python", str(python)),
+            *extra,
+        ],
         env=bootstrap_env(target),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -198,3 +205,106 @@ def test_a_lock_file_that_is_a_link_is_refused(bundle: Path, tmp_path: Path) -> 
     assert code == 1 and "is a link or not a regular file: refusing to open it" in err
     assert victim.read_text() == "precious\n"
     assert os.path.islink(tool_dir / f"{hashlib.sha256(text).hexdigest()[:16]}.lock")
+
+
+def stamps(target: Path) -> tuple[Path, Path]:
+    """Where a passed check of the bundle and of the tool is remembered."""
+    home = target / "home"
+    (bundle_stamp,) = (home / "checked").glob("bundle-*")
+    (tool_stamp,) = (home / "tool").glob("*/checked")
+    return bundle_stamp, tool_stamp
+
+
+def converged(bundle: Path, target: Path) -> tuple[Path, Path]:
+    """Bootstrap until both checks are remembered: a file changed in the clock tick the
+    tool check starts in, or less than 2 s before the bundle check, is racy (the bundle
+    was just built, the tool just installed), and nothing is remembered that run."""
+    for _ in range(8):
+        code, err = finish(bootstrap(bundle, target))
+        assert code == 0 and "step 4" in err, err
+        try:
+            return stamps(target)
+        except ValueError:
+            time.sleep(1)  # let the racy window pass; bounded by the loop
+    checked = sorted(p.name for p in (target / "home").rglob("checked*"))
+    raise AssertionError(f"nothing remembered after eight runs (found: {checked})")
+
+
+def same_size_same_mtime_edit(path: Path) -> None:
+    """Change one byte, keep the size and the modification time (``touch -r``): only the
+    change time (ctime), which no program sets back, says the file was written."""
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+
+
+def test_a_bundle_file_edited_behind_the_remembered_stat_is_found(
+    bundle: Path, tmp_path: Path
+) -> None:
+    bundle_stamp, _ = converged(bundle, tmp_path / "t")
+    assert (
+        bundle_stamp.read_text().count("\n")
+        == len((bundle / "SHA256SUMS").read_text().splitlines()) + 1
+    )
+    (wheel,) = (bundle / "tool").glob("six-*.whl")
+    same_size_same_mtime_edit(wheel)
+    code, err = finish(bootstrap(bundle, tmp_path / "t"))
+    assert code == 1, err
+    assert f"the bundle is damaged: tool/{wheel.name}: FAILED" in err
+    assert not bundle_stamp.exists()  # nothing remembered of a damaged bundle
+
+
+def test_a_tool_file_edited_behind_the_remembered_stat_is_found(
+    bundle: Path, tmp_path: Path
+) -> None:
+    converged(bundle, tmp_path / "t")
+    module = site(tool_venv(tmp_path / "t")) / "provisioner" / "bundle" / "install.py"
+    original = module.read_bytes()
+    same_size_same_mtime_edit(module)
+    code, err = finish(bootstrap(bundle, tmp_path / "t"))
+    assert code == 0, err
+    assert "was altered (pip:provisioner-gpu: provisioner/bundle/install.py (changed))" in err
+    assert module.read_bytes() == original
+
+
+def test_a_file_planted_deep_in_the_tool_venv_is_found_after_a_remembered_check(
+    bundle: Path, tmp_path: Path
+) -> None:
+    converged(bundle, tmp_path / "t")
+    planted = site(tool_venv(tmp_path / "t")) / "provisioner" / "env" / "sitecustomize.py"
+    planted.write_text("import os\n")
+    code, err = finish(bootstrap(bundle, tmp_path / "t"))
+    assert code == 0, err
+    assert "provisioner/env/sitecustomize.py (added)" in err
+    assert not planted.exists()
+
+
+def test_force_hashes_everything_whatever_the_stamps_say(bundle: Path, tmp_path: Path) -> None:
+    """A stamp rewritten to match an edited tool (what only someone who can write
+    $PROVISION_HOME can do) is trusted by a plain run; --force (the playbook's verify tag,
+    provision_force_verify) reads every hash and finds the edit."""
+    target = tmp_path / "t"
+    _, tool_stamp = converged(bundle, target)
+    venv = tool_venv(target)
+    module = site(venv) / "provisioner" / "bundle" / "install.py"
+    module.write_bytes(module.read_bytes() + b"# edited\n")
+    requirements = bundle / "tool" / f"requirements-{PY}.txt"
+    # The record as the bootstrap's check makes it: run by the host Python.
+    forge = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path as P;"
+        "from provisioner.bundle.toolcheck import STAMP_FORMAT, tree_stat;"
+        "d, _ = tree_stat(*map(P, sys.argv[2:])); print(STAMP_FORMAT, d)"
+    )
+    args = [str(REPO), str(venv), str(bundle / "tool"), str(requirements), str(HOST_PYTHON)]
+    done = subprocess.run(
+        [str(HOST_PYTHON), "-I", "-c", forge, *args], capture_output=True, text=True, check=True
+    )
+    tool_stamp.write_text(done.stdout)
+    code, err = finish(bootstrap(bundle, target))
+    assert code == 0 and "was altered" not in err, err  # the forged stamp is believed
+    code, err = finish(bootstrap(bundle, target, HOST_PYTHON, "--force"))
+    assert code == 0, err
+    assert "was altered (pip:provisioner-gpu: provisioner/bundle/install.py (changed))" in err

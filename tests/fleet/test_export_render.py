@@ -144,6 +144,13 @@ def test_the_linux_tool_command_line_is_an_argv_of_the_host_values(tmp_path: Pat
     chosen = role_vars(out, provision_home=home, provision_python="/usr/bin/python3.11")
     argv = evaluate("{{ provision_tool_argv }}", chosen)
     assert argv[-2:] == ["--python", "/usr/bin/python3.11"]
+    # Hashed in full, not trusted by stat: asked for, or under the verify tag.
+    forced = role_vars(out, provision_home=home, provision_force_verify=True)
+    assert evaluate("{{ provision_tool_argv }}", forced) == [*expected, "--force"]
+    tagged = role_vars(out, provision_home=home, ansible_run_tags=["verify"])
+    assert evaluate("{{ provision_tool_argv }}", tagged) == [*expected, "--force"]
+    installing = role_vars(out, provision_home=home, ansible_run_tags=["install"])
+    assert evaluate("{{ provision_tool_argv }}", installing) == expected
 
 
 def test_the_module_gets_the_host_values_and_runs_with_the_tools_python(tmp_path: Path) -> None:
