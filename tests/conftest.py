@@ -55,6 +55,17 @@ def _no_home_writes(
     monkeypatch.setenv("NO_COLOR", "1")
 
 
+@pytest.fixture(autouse=True)
+def _same_working_folder() -> Iterator[None]:
+    """Every test ends in the folder it started in. A passing test's tmp_path is removed
+    when it ends (pyproject.toml): a test that stayed in it would leave every later test
+    in a deleted folder (bash: "getcwd: cannot access parent directories", Python's
+    ``os.getcwd()`` raising), as one ``os.chdir(tmp_path)`` once did to 126 tests."""
+    before = os.getcwd()
+    yield
+    os.chdir(before)
+
+
 class NetworkBlocked(RuntimeError):
     pass
 

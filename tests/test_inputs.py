@@ -121,8 +121,10 @@ def test_stdin_is_read_through_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
         read_input("-", SMALL, stdin=True)
 
 
-def test_stdin_only_where_the_command_takes_it(tmp_path: Path) -> None:
-    os.chdir(tmp_path)
+def test_stdin_only_where_the_command_takes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a file named "-" is looked for here
     with pytest.raises(InputError, match="No such file"):
         read_input("-", SMALL)
 
