@@ -184,13 +184,18 @@ def test_a_host_python_named_through_a_launcher_script_passes_the_check(
     through realpath and refused every bootstrap on a pyenv machine."""
     shim = tmp_path / "shims" / f"python{PY}"
     shim.parent.mkdir()
-    shim.write_text(f'#!/bin/sh\nexec "{HOST_PYTHON}" "$@"\n')
+    calls = tmp_path / "calls"
+    shim.write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexec "{HOST_PYTHON}" "$@"\n')
     shim.chmod(0o755)
     code, err = finish(bootstrap(bundle, tmp_path / "t", python=shim))
     assert code == 0, err
     assert "does not match the bundle's wheels" not in err
+    calls.unlink()
     code, err = finish(bootstrap(bundle, tmp_path / "t", python=shim))  # checked, kept
     assert code == 0 and "installing provision from the bundle" not in err, err
+    # The launcher is asked once (version and interpreter); every later call of the run
+    # (the lock, the tool check) runs the interpreter: a pyenv shim costs ~0.15 s a call.
+    assert len(calls.read_text().splitlines()) == 1, calls.read_text()
 
 
 def test_a_lock_file_that_is_a_link_is_refused(bundle: Path, tmp_path: Path) -> None:
