@@ -313,3 +313,39 @@ def test_the_example_inventory_matches_the_platform(tmp_path: Path) -> None:
     assert f"provision_home={LINUX_HOME}" in linux and "ansible_connection" not in linux
     assert f"provision_home={WINDOWS_HOME}" in windows
     assert "ansible_connection=psrp" in windows
+
+
+@pytest.mark.parametrize(
+    ("check_mode", "unarchived", "stat", "looks", "unpacked"),
+    [
+        # A plain run: the unpack ran for real, so the bundle is there; no stat task.
+        (False, {"changed": False}, None, False, True),
+        # Check mode: the unpack only said what it would do; the stat decides.
+        (True, {"changed": True}, {"exists": False}, True, False),
+        (True, {"changed": False}, {"exists": True}, True, True),
+        # --tags check or verify: no unpack ran in this run; the stat decides.
+        (False, None, {"exists": True}, True, True),
+        (False, None, {"exists": False}, True, False),
+    ],
+)
+def test_the_bundle_is_looked_for_only_where_no_unpack_ran_for_real(
+    tmp_path: Path,
+    check_mode: bool,
+    unarchived: dict[str, Any] | None,
+    stat: dict[str, Any] | None,
+    looks: bool,
+    unpacked: bool,
+) -> None:
+    """Every task costs each host a round trip (about 1.3 s for three hosts here): the
+    stat runs only where the play cannot know the bundle is unpacked."""
+    out = export(tmp_path, book("linux-64"))
+    variables = {**role_vars(out), "ansible_check_mode": check_mode}
+    if unarchived is not None:
+        variables["provision_unarchived"] = unarchived
+    look = _task(out, "Look for the unpacked bundle")
+    assert evaluate("{{ " + look["when"] + " }}", variables) is looks
+    # What Ansible registers for the stat: its result, or a skipped task's.
+    variables["provision_unpacked"] = {"stat": stat} if looks else {"skipped": True}
+    assert evaluate("{{ provision_bundle_unpacked | bool }}", variables) is unpacked
+    converge = _task(out, "Install the tool, converge")["block"][1]
+    assert evaluate("{{ " + converge["when"] + " }}", variables) is unpacked
