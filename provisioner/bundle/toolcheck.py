@@ -161,38 +161,37 @@ def checked(
 ) -> list[str]:
     """:func:`problems`, skipped while the stat record equals the stamp's; a check that
     passes (with nothing racy, and nothing changed while it ran) writes the stamp."""
-    use_stamp = stamp is not None and os.name != "nt"
-    if stamp is not None and use_stamp:
-        try:
-            before, _ = tree_stat(venv, tool, requirements, host_python)
-        except OSError:
-            before = ""
-        if before and not full and _stamped(stamp, before):
-            return []
-        import tempfile  # here: the remembered path above needs none of it
+    if stamp is None or os.name == "nt":
+        return problems(venv, tool, requirements, host_python)
+    try:
+        before, _ = tree_stat(venv, tool, requirements, host_python)
+    except OSError:
+        before = ""  # something to stat is gone: the full check names it
+    if before and not full and _stamped(stamp, before):
+        return []
+    import tempfile  # here: the remembered path above needs none of it
 
-        # The clock tick the check starts in, by the file system's own clock: the change
-        # time of a file made now. An entry changed in that tick or later is racy.
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=stamp.parent, prefix=".stamp.")
-        try:
-            started = os.fstat(fd).st_ctime_ns
-            found = problems(venv, tool, requirements, host_python)
-            after, newest = tree_stat(venv, tool, requirements, host_python)
-            if not found and before == after and newest < started:
-                os.write(fd, f"{STAMP_FORMAT} {after}\n".encode())
-                os.close(fd)
-                fd = -1
-                os.replace(tmp, stamp)
+    # The clock tick the check starts in, by the file system's own clock: the change
+    # time of a file made now. An entry changed in that tick or later is racy.
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=stamp.parent, prefix=".stamp.")
+    try:
+        started = os.fstat(fd).st_ctime_ns
+        found = problems(venv, tool, requirements, host_python)
+        if found or not before:
             return found
-        finally:
-            if fd >= 0:
-                os.close(fd)
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    if stamp is not None:
-        stamp.unlink(missing_ok=True)
-    return problems(venv, tool, requirements, host_python)
+        after, newest = tree_stat(venv, tool, requirements, host_python)
+        if before == after and newest < started:
+            os.write(fd, f"{STAMP_FORMAT} {after}\n".encode())
+            os.close(fd)
+            fd = -1
+            os.replace(tmp, stamp)
+        return found
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

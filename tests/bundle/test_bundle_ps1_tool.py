@@ -261,22 +261,61 @@ def test_the_second_bootstrap_stops_busy_after_ten_minutes() -> None:
 
 
 # -- the manifest ---------------------------------------------------------------------------
-def read_manifest(text: str) -> tuple[object, list[tuple[object, ...]]]:
-    """The script's own manifest-reading statement, run by the interpreter with STAND-INS
-    for ``Get-Content`` (the file's text) and ``ConvertFrom-Json`` (PowerShell throws an
-    ArgumentException on text that is not JSON; a missing property read under
-    ``Set-StrictMode -Version 3`` throws too): ``$ManifestFiles`` and the ``Fail`` calls."""
+class PSObject:
+    """STAND-IN for what ConvertFrom-Json makes of a JSON object: its names read without
+    case; under ``Set-StrictMode -Version 3`` (the script sets it) a name it lacks throws
+    PropertyNotFoundException."""
 
-    def convert(*args: object) -> object:
-        data = json.loads(str(args[-1]))
-        if not isinstance(data, dict) or "files" not in data:
+    def __init__(self, data: dict[str, object]) -> None:
+        self._data = {k.lower(): v for k, v in data.items()}
+
+    def __getattr__(self, name: str) -> object:
+        if name.lower() not in self.__dict__.get("_data", {}):
             raise DotNetError("System.Management.Automation.PropertyNotFoundException")
-        return SimpleNamespace(files=data["files"])
+        return self._data[name.lower()]
+
+
+class PSScalar:
+    """STAND-IN for a JSON string or number where the script reads a member of it: under
+    strict mode a string has no ``path``, ``files`` or ``sha256`` and reading one throws."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __getattr__(self, name: str) -> object:
+        raise DotNetError("System.Management.Automation.PropertyNotFoundException")
+
+
+def ps_json(value: object, *, member: bool = True) -> object:
+    """A JSON value as ConvertFrom-Json gives it (``member``: the script reads members of it)."""
+    if isinstance(value, dict):
+        return PSObject({k: ps_json(v, member=k in ("files",)) for k, v in value.items()})
+    if isinstance(value, list):
+        return [ps_json(v) for v in value]
+    if value is None or not member:
+        return value
+    return PSScalar(value)
+
+
+def read_manifest(
+    text: str, empty_is_null: bool = False
+) -> tuple[object, list[tuple[object, ...]]]:
+    """The script's own manifest-reading statements (the read, the check of every entry,
+    the stop), run by the interpreter with STAND-INS for ``Get-Content`` (the file's text)
+    and ``ConvertFrom-Json``: text that is not JSON throws an ArgumentException; an empty
+    text throws a ParameterBindingException in Windows PowerShell 5.1 (an empty string
+    does not bind to ``-InputObject``) and gives $null with ``empty_is_null`` (PowerShell
+    7); JSON objects and scalars are :class:`PSObject` and :class:`PSScalar`. Returns
+    ``$ManifestFiles`` and the ``Fail`` calls."""
 
     def from_json(*args: object) -> object:
         assert args[0] == "-InputObject"
+        if args[1] == "":
+            if empty_is_null:
+                return None
+            raise DotNetError("System.Management.Automation.ParameterBindingException")
         try:
-            return convert(args[1])
+            return ps_json(json.loads(str(args[1])))
         except json.JSONDecodeError:
             raise DotNetError("System.ArgumentException") from None
 
@@ -292,18 +331,48 @@ def read_manifest(text: str) -> tuple[object, list[tuple[object, ...]]]:
             "Fail": lambda *a: failed.append(a),
         },
     )
-    run.run_top_level({"manifestfiles"})
+    run.run_top_level({"manifestvalid"})
+    statements = next(c for c in run.root.children if c.type == "statement_list")
+    (stop,) = [
+        c
+        for c in statements.named_children
+        if (c.text or b"").startswith(b"if (-not $ManifestValid)")
+    ]
+    run.statement(stop)
     files = run.scopes[-1].get("manifestfiles")
     return files, failed
 
 
-@pytest.mark.parametrize("text", ["{not json", "null", '{"other": []}'])
-def test_a_manifest_that_is_not_one_is_a_damaged_bundle_not_an_internal_error(text: str) -> None:
-    _, failed = read_manifest(text)
-    damaged = "the bundle is damaged: manifest.json is not a bundle manifest"
-    assert failed == [(1, f"{damaged} (fix: copy the bundle again)")]
+DAMAGED = "the bundle is damaged: manifest.json is not a bundle manifest"
+
+
+@pytest.mark.parametrize(
+    ("text", "empty_is_null"),
+    [
+        ("{not json", False),
+        ("", False),  # Windows PowerShell 5.1: '' does not bind to -InputObject
+        ("", True),  # PowerShell 7: $null, whose members are never read
+        ("null", False),
+        ('"a manifest"', False),
+        ('{"other": []}', False),
+        ('{"files": []}', False),
+        ('{"files": ["a.whl"]}', False),
+        ('{"files": [null]}', False),
+        ('{"files": [{"path": "a"}]}', False),
+        ('{"files": [{"path": null, "sha256": "0"}]}', False),
+        ('{"files": [{"path": "", "sha256": "0"}]}', False),  # Join-Path refuses an empty path
+        ('{"files": [{"path": "a", "sha256": "0"}, 7]}', False),
+    ],
+)
+def test_a_manifest_that_is_not_one_is_a_damaged_bundle_not_an_internal_error(
+    text: str, empty_is_null: bool
+) -> None:
+    _, failed = read_manifest(text, empty_is_null)
+    assert failed == [(1, f"{DAMAGED} (fix: copy the bundle again)")]
 
 
 def test_a_manifest_gives_its_files() -> None:
     files, failed = read_manifest('{"files": [{"path": "a", "sha256": "0"}]}')
-    assert failed == [] and files == [{"path": "a", "sha256": "0"}]
+    assert failed == []
+    assert isinstance(files, list) and len(files) == 1
+    assert (files[0].path, files[0].sha256) == ("a", "0")

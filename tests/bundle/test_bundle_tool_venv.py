@@ -313,3 +313,19 @@ def test_force_hashes_everything_whatever_the_stamps_say(bundle: Path, tmp_path:
     code, err = finish(bootstrap(bundle, target, HOST_PYTHON, "--force"))
     assert code == 0, err
     assert "was altered (pip:provisioner-gpu: provisioner/bundle/install.py (changed))" in err
+
+
+def test_a_tool_check_with_a_stamp_names_a_missing_interpreter(
+    bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stat record cannot be taken of a venv without its python; the check still
+    names what is missing (not 'cannot check it: [Errno 2] ...')."""
+    converged(bundle, tmp_path / "t")
+    venv = tool_venv(tmp_path / "t")
+    (tool_stamp,) = (tmp_path / "t" / "home" / "tool").glob("*/checked")
+    (venv / "bin" / "python").unlink()
+    args = ["--venv", str(venv), "--tool", str(bundle / "tool")]
+    args += ["--requirements", str(bundle / "tool" / f"requirements-{PY}.txt")]
+    args += ["--python", str(HOST_PYTHON), "--stamp", str(tool_stamp)]
+    assert toolcheck(args) == 1
+    assert capsys.readouterr().out.strip() == f"{venv / 'bin' / 'python'} is missing"

@@ -128,12 +128,24 @@ $ManifestFile = Join-Path $Here 'manifest.json'
 if (-not (Test-Path -LiteralPath $ManifestFile -PathType Leaf)) {
     Fail 1 'the bundle is damaged: manifest.json is missing (fix: copy the bundle again)'
 }
-# A manifest that is not JSON, or has no list of files, is a damaged bundle too (exit 1,
-# not the trap's internal error).
+# A manifest that is not JSON, has no list of files, or lists an entry that is not an
+# object with a non-empty path and a sha256 is a damaged bundle too (exit 1, not the
+# trap's internal error). Under Set-StrictMode a name an object or a string lacks throws;
+# a null (an empty file, a null entry or value) is checked before any member of it is read.
+$ManifestValid = $false
 try {
     $ManifestText = [string](Get-Content -LiteralPath $ManifestFile -Raw -Encoding UTF8)  # '' when empty
-    $ManifestFiles = @((ConvertFrom-Json -InputObject $ManifestText).files)
-} catch { Fail 1 'the bundle is damaged: manifest.json is not a bundle manifest (fix: copy the bundle again)' }
+    $Manifest = ConvertFrom-Json -InputObject $ManifestText
+    $ManifestFiles = @()
+    if ($null -ne $Manifest) { $ManifestFiles = @($Manifest.files) }
+    $ManifestValid = $ManifestFiles.Count -gt 0
+    foreach ($File in $ManifestFiles) {
+        if ($null -eq $File -or -not $File.path -or $null -eq $File.sha256) { $ManifestValid = $false }
+    }
+} catch { $ManifestValid = $false }
+if (-not $ManifestValid) {
+    Fail 1 'the bundle is damaged: manifest.json is not a bundle manifest (fix: copy the bundle again)'
+}
 foreach ($File in $ManifestFiles) {
     $Path = Join-Path $Here ($File.path -replace '/', '\')
     if (-not (Test-Path -LiteralPath $Path)) {
