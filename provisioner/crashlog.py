@@ -5,11 +5,8 @@ one-line message names."""
 from __future__ import annotations
 
 import os
-import platform
 import sys
-import tempfile
 import time
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +16,11 @@ from provisioner.paths import log_dir
 
 def write_crash_log(argv: Sequence[str] | None) -> Path:
     """Write version, platform, argv and the traceback to a log file; return its path."""
+    # Imported here: every run imports this module, only a crash needs these (~8 ms).
+    import platform
+    import tempfile
+    import traceback
+
     text = (
         f"provision {__version__}\n"
         f"python {sys.version.split()[0]} on {platform.platform()}\n"

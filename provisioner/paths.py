@@ -137,6 +137,12 @@ def rattler_pkgs_dir() -> Path:
     return Path.home() / ".cache" / "rattler" / "cache" / "pkgs"
 
 
+def default_profile_path() -> Path:
+    """The embedded default profile shipped inside the package (a copy of profiles/cpu.yaml;
+    every shipped profile is embedded: provisioner.profile.shipped)."""
+    return Path(__file__).resolve().parent / "data" / "profiles" / "cpu.yaml"
+
+
 def log_dir() -> Path:
     """Crash logs: ``$XDG_STATE_HOME/provision/logs``."""
     return _xdg("XDG_STATE_HOME", ".local", "state") / "provision" / "logs"

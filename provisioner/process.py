@@ -13,7 +13,6 @@ writing into a prefix that the next apply removes.
 from __future__ import annotations
 
 import atexit
-import logging
 import os
 import shlex
 import signal
@@ -27,7 +26,15 @@ from pathlib import Path
 
 from provisioner.errors import ExitCode, ProvisionError
 
-log = logging.getLogger("provisioner.process")
+
+def _debug(message: str, *args: object) -> None:
+    """Log at debug level when logging is in use (``--verbose`` configures it): a run
+    that never imported logging has no handler that would show it, so importing it here
+    (~5 ms a run) would buy nothing."""
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger("provisioner.process").debug(message, *args)
+
 
 TAIL_CHARS = 2000
 REAP_WAIT_S = 5.0  # how long an interrupted run waits for its killed children to go
@@ -106,7 +113,7 @@ def start(
     timeout) as :func:`run` does, :meth:`Running.stop` kills it. Work that runs beside
     ours (the drift check's stat scan) starts here."""
     args = tuple(os.fspath(a) for a in argv)
-    log.debug("start: %s", shlex.join(args))
+    _debug("start: %s", shlex.join(args))
     proc = subprocess.Popen(
         args,
         stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
@@ -158,7 +165,7 @@ class Running:
         result = Completed(
             args, proc.returncode, out, err, time.monotonic() - self.started, timed_out=timed_out
         )
-        log.debug("exit %s after %.2fs: %s", result.returncode, result.duration_s, shlex.join(args))
+        _debug("exit %s after %.2fs: %s", result.returncode, result.duration_s, shlex.join(args))
         if check and (timed_out or result.returncode != 0):
             raise CommandFailed(result, hint=hint)
         return result

@@ -28,13 +28,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provisioner.atomic import write_atomic
+from provisioner.errors import ProvisionError
 from provisioner.paths import state_dir
 
 if TYPE_CHECKING:
     from provisioner.env.integrity import AlteredFile, Expected
     from provisioner.process import Running
 
-LEDGER_VERSION = 2
+LEDGER_VERSION = 3
 Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
 
@@ -52,15 +53,39 @@ class Row:
 @dataclass(frozen=True, eq=False)
 class Ledger:
     """The files recorded for one environment: their paths and stats (what every check
-    reads), and their owners and hashes (read only when a stat changed)."""
+    reads), and their owners and hashes (read only when a stat changed).
+
+    On disk (``state/<env>.files``) a header line (version, prefix, lock, the hashes'
+    sha256, the number of files) and a body line (paths and stats): a check that the
+    stat scan answered reads the header only (the scan parsed the body, these very
+    bytes); the body is parsed on first use."""
 
     env: str
     prefix: str
     lock_sha256: str
-    paths: tuple[str, ...]
-    stats: tuple[int, ...]  # size, mtime_ns, ctime_ns, inode per path
+    count: int  # recorded files
     hashes_sha256: str = ""
     file_sha256: str = ""  # of the ledger file's bytes, as read (a scan's answer must match)
+    table: tuple[tuple[str, ...], tuple[int, ...]] | None = None  # paths, stats
+    body: bytes = b""  # the body line as read, when ``table`` is not given
+
+    @cached_property
+    def _table(self) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        if self.table is not None:
+            return self.table
+        table = _parse_body(self.body, self.count)
+        if table is None:  # read_ledger parsed it, or a scan parsed these very bytes
+            raise ValueError(f"the ledger of {self.env} changed under its reader")
+        return table
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return self._table[0]
+
+    @property
+    def stats(self) -> tuple[int, ...]:
+        """size, mtime_ns, ctime_ns, inode per path."""
+        return self._table[1]
 
     def stat_of(self, n: int) -> Stat:
         size, mtime, ctime, inode = self.stats[4 * n : 4 * n + 4]
@@ -82,6 +107,18 @@ class Ledger:
             )
         except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
             return ()
+
+
+def _parse_body(body: bytes, count: int) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+    """The paths and stats of a ledger's body line; ``None`` when it is not one."""
+    try:
+        data = json.loads(body)
+        paths, stats = tuple(data["paths"]), tuple(data["stats"])
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None
+    if len(paths) != count or len(stats) != 4 * count:
+        return None
+    return paths, stats
 
 
 @dataclass(frozen=True)
@@ -138,24 +175,33 @@ def _stat(path: str) -> Stat | None:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-def read_ledger(env: str) -> Ledger | None:
-    """The recorded files of ``env``; ``None`` when there is none or it is unreadable."""
+def read_ledger(env: str, scan: Scan | None = None) -> Ledger | None:
+    """The recorded files of ``env``; ``None`` when there is none or it is unreadable.
+    When ``scan`` read these very bytes (it parsed them), the body is left for first use."""
     try:
         raw = ledger_path(env).read_bytes()
-        data = json.loads(raw)
-        if not isinstance(data, dict) or data.get("version") != LEDGER_VERSION:
+        head, sep, body = raw.partition(b"\n")
+        data = json.loads(head)
+        if not sep or not isinstance(data, dict) or data.get("version") != LEDGER_VERSION:
             return None
-        paths, stats = tuple(data["paths"]), tuple(data["stats"])
-        if len(stats) != 4 * len(paths):
+        count = data["count"]
+        if not isinstance(count, int) or count < 0:
             return None
+        file_sha256 = hashlib.sha256(raw).hexdigest()
+        table = None
+        if scan is None or scan.read_sha256 != file_sha256:
+            table = _parse_body(body, count)
+            if table is None:
+                return None
         return Ledger(
             env,
             str(data["prefix"]),
             str(data["lock_sha256"]),
-            paths,
-            stats,
-            data["hashes"],
-            hashlib.sha256(raw).hexdigest(),
+            count,
+            str(data["hashes"]),
+            file_sha256,
+            table,
+            body if table is None else b"",
         )
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None  # unreadable: the next check hashes every file again
@@ -169,24 +215,23 @@ def write_ledger(env: str, prefix: str, lock_sha256: str, rows: Sequence[Row]) -
     meta = [[index[r.package], "" if r.recorded == r.path else r.recorded, r.digest] for r in rows]
     raw = json.dumps({"packages": packages, "meta": meta}, separators=(",", ":")).encode()
     write_atomic(hashes_path(env), raw)
-    ledger = Ledger(
-        env,
-        prefix,
-        lock_sha256,
-        tuple(r.path for r in rows),
-        tuple(n for r in rows for n in r.stat),
-        hashlib.sha256(raw).hexdigest(),
-    )
-    doc = {
+    paths = tuple(r.path for r in rows)
+    stats = tuple(n for r in rows for n in r.stat)
+    hashes = hashlib.sha256(raw).hexdigest()
+    head = {
         "version": LEDGER_VERSION,
         "prefix": prefix,
         "lock_sha256": lock_sha256,
-        "hashes": ledger.hashes_sha256,
-        "paths": ledger.paths,
-        "stats": ledger.stats,
+        "hashes": hashes,
+        "count": len(paths),
     }
-    write_atomic(ledger_path(env), json.dumps(doc, separators=(",", ":")))
-    return ledger
+    text = (
+        json.dumps(head, separators=(",", ":"))
+        + "\n"
+        + json.dumps({"paths": paths, "stats": stats}, separators=(",", ":"))
+    )
+    write_atomic(ledger_path(env), text)
+    return Ledger(env, prefix, lock_sha256, len(paths), hashes, table=(paths, stats))
 
 
 def _expected(row: Row, prefix: Path) -> Expected:
@@ -204,7 +249,7 @@ def check(ledger: Ledger, prefix: Path, scan: Scan | None = None) -> Drift:
     found = scan.suspects(ledger) if scan is not None else None
     suspects = found if found is not None else stat_suspects(ledger, prefix)
     if not suspects:
-        return Drift(checked=len(ledger.paths))
+        return Drift(checked=ledger.count)
     from provisioner.env.integrity import AlteredFile, altered_files
 
     rows = ledger.rows
@@ -237,15 +282,16 @@ SCAN_TIMEOUT_S = 120.0  # a stat per file: seconds on the slowest disk; then sta
 @dataclass(frozen=True, eq=False)
 class Scan:
     """The stat half of :func:`check` running in a child Python (started by
-    :func:`start_scan` before the host checks), and its answer once asked for."""
+    :func:`start_scan`, or by :func:`start_early_scan` before provision's own imports),
+    and its answer once asked for."""
 
-    prefix: str
+    env: str
     running: Running
 
     @cached_property
-    def answer(self) -> tuple[str, list[tuple[int, Stat | None]]] | None:
-        """(sha256 of the ledger bytes it read, its suspects), or ``None`` when it did
-        not answer as it should (the caller then stats every file itself)."""
+    def answer(self) -> tuple[str, str, list[tuple[int, Stat | None]]] | None:
+        """(sha256 of the ledger bytes it read, the prefix they name, its suspects), or
+        ``None`` when it did not answer as it should (the check then stats every file)."""
         try:
             done = self.running.finish(timeout=SCAN_TIMEOUT_S, check=False)
             if done.timed_out or done.returncode != 0:
@@ -258,20 +304,28 @@ class Scan:
                 )
                 for n, now in data["suspects"]
             ]
-            return str(data["sha256"]), found
+            return str(data["sha256"]), str(data["prefix"]), found
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             return None
 
-    def suspects(self, ledger: Ledger) -> list[tuple[int, Stat | None]] | None:
-        """The scan's suspects if it read exactly ``ledger`` under the same prefix."""
+    @property
+    def read_sha256(self) -> str | None:
+        """The sha256 of the ledger bytes the child read and parsed (``None``: no answer)."""
         answer = self.answer
-        if answer is None or not ledger.file_sha256 or answer[0] != ledger.file_sha256:
+        return answer[0] if answer is not None else None
+
+    def suspects(self, ledger: Ledger) -> list[tuple[int, Stat | None]] | None:
+        """The scan's suspects if it read exactly ``ledger`` (the same bytes: the same
+        prefix, paths and stats)."""
+        answer = self.answer
+        if answer is None or ledger.env != self.env or not ledger.file_sha256:
             return None
-        if ledger.prefix != self.prefix or any(
-            not 0 <= n < len(ledger.paths) for n, _ in answer[1]
-        ):
+        sha256, prefix, found = answer
+        if sha256 != ledger.file_sha256 or prefix != ledger.prefix:
             return None
-        return answer[1]
+        if any(not 0 <= n < ledger.count for n, _ in found):
+            return None
+        return found
 
     def close(self) -> None:
         """Stop the child if nobody asked for its answer (a run that ended early)."""
@@ -279,10 +333,11 @@ class Scan:
             self.running.stop()
 
 
-def start_scan(env: str, prefix: Path) -> Scan | None:
-    """Start the stat scan of ``env``'s recorded files in a child Python (isolated, no
-    site: stdlib only), or ``None`` when there is no ledger for ``prefix`` or no child
-    can be started. Its answer is used only for the ledger the check reads itself."""
+def start_scan(env: str) -> Scan | None:
+    """Start the stat scan of ``env``'s recorded files (under the prefix its ledger
+    names) in a child Python (isolated, no site: stdlib only), or ``None`` when there
+    is no ledger or no child can be started. Its answer is used only for the ledger
+    the check reads itself (:meth:`Scan.suspects`)."""
     import sys
 
     from provisioner import process
@@ -292,10 +347,60 @@ def start_scan(env: str, prefix: Path) -> Scan | None:
         return None
     script = Path(__file__).with_name("statscan.py")
     try:
-        running = process.start([sys.executable, "-I", "-S", script, path, str(prefix)])
+        running = process.start([sys.executable, "-I", "-S", script, path])
     except OSError:
         return None
-    return Scan(str(prefix), running)
+    return Scan(env, running)
+
+
+def idle_core() -> bool:
+    """Whether a core is free for the scan (the 1-minute load average leaves one): on a
+    busy machine the child only adds its start-up to the run, so the check stats the
+    files itself."""
+    try:
+        return (os.cpu_count() or 1) - os.getloadavg()[0] >= 1.0
+    except (AttributeError, OSError):  # no load average (Windows): one core is assumed
+        return False
+
+
+# Which environment a profile file converged last: apply names the environment only
+# once the profile is loaded (provision's heaviest imports), so the stat scan of a
+# no-op starts from this hint before them. A wrong or stale hint costs only that scan:
+# its answer is used only for the ledger the check itself reads, of the profile's env.
+def hint_path(profile: Path) -> Path:
+    """``state/hints/<sha256 of the profile's real path>``: that profile's env name."""
+    key = hashlib.sha256(os.path.realpath(profile).encode("utf-8", "surrogateescape"))
+    return state_dir() / "hints" / key.hexdigest()
+
+
+def read_hint(profile: Path) -> str | None:
+    try:
+        with open(hint_path(profile), "rb") as f:
+            name = f.read(256).decode("utf-8").strip()
+    except (OSError, ValueError):
+        return None
+    return name if name and "/" not in name and name not in (".", "..") else None
+
+
+def keep_hint(profile: Path, env: str) -> None:
+    """Record that ``profile`` converged ``env`` (when the hint says otherwise)."""
+    if read_hint(profile) != env:
+        path = hint_path(profile)
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, env + "\n")
+
+
+def start_early_scan(profile: Path) -> Scan | None:
+    """The stat scan of the environment ``profile`` converged last (its hint), started
+    before the profile is read, when a core is free; ``None`` otherwise."""
+    try:
+        env = read_hint(profile)
+        if env is None or not idle_core():
+            return None
+        return start_scan(env)
+    except (ProvisionError, OSError, ValueError):  # an unsafe home: apply itself says so
+        return None
 
 
 def _own_files(prefix: Path, infos: Iterable[tuple[str, Path]]) -> Iterator[Expected]:

@@ -14,7 +14,7 @@ from provisioner.env import EnvDiff
 from provisioner.lock import Lock, LockedPackage
 
 if TYPE_CHECKING:
-    from provisioner.apply.drift import Drift
+    from provisioner.apply.drift import Drift, Scan
 
 
 def check_drift(ctx: Context, ref: LockRef) -> DriftCheck:
@@ -23,7 +23,7 @@ def check_drift(ctx: Context, ref: LockRef) -> DriftCheck:
     prefix and lock, every file is hashed against its package's record once."""
     from provisioner.apply import drift
 
-    ledger = drift.read_ledger(ctx.env)
+    ledger = drift.read_ledger(ctx.env, ctx.scan)
     state = ctx.state
     if (
         ledger is not None
@@ -39,11 +39,12 @@ def check_drift(ctx: Context, ref: LockRef) -> DriftCheck:
     return DriftCheck(None, None, repair=None if diff.matches else diff)
 
 
-def start_drift_scan(ctx: Context) -> Context:
-    """``ctx`` with the drift check's stat scan started (:func:`drift.start_scan`) when
-    the environment step will check drift: a verified environment at this prefix, no
-    ``--force``, a core to spare. It runs beside the host checks; :func:`check_drift`
-    takes its answer."""
+def start_drift_scan(ctx: Context, early: Scan | None = None) -> Context:
+    """``ctx`` with the drift check's stat scan (:func:`drift.start_scan`) when the
+    environment step will check drift: a verified environment at this prefix, no
+    ``--force``, a core to spare. ``early`` is a scan started before the profile was
+    read (:func:`drift.start_early_scan`): taken when it scans this environment, else
+    stopped. The scan runs beside the host checks; :func:`check_drift` takes its answer."""
     from provisioner.apply import drift
 
     state = ctx.state
@@ -52,22 +53,17 @@ def start_drift_scan(ctx: Context) -> Context:
         or state is None
         or state.phase != "verified"
         or state.prefix != str(ctx.prefix)
-        or not idle_core()
     ):
+        if early is not None:
+            early.close()
         return ctx
-    return replace(ctx, scan=drift.start_scan(ctx.env, ctx.prefix))
-
-
-def idle_core() -> bool:
-    """Whether a core is free for the scan (the 1-minute load average leaves one): on a
-    busy machine the child only adds its start-up to the run, so the check stats the
-    files itself."""
-    import os
-
-    try:
-        return (os.cpu_count() or 1) - os.getloadavg()[0] >= 1.0
-    except (AttributeError, OSError):  # no load average (Windows): one core is assumed
-        return False
+    if early is not None:
+        if early.env == ctx.env:
+            return replace(ctx, scan=early)
+        early.close()
+    if not drift.idle_core():
+        return ctx
+    return replace(ctx, scan=drift.start_scan(ctx.env))
 
 
 def _drift_diff(lock: Lock, platform: str, found: Drift) -> EnvDiff:
@@ -110,7 +106,8 @@ def repair_finding(ctx: Context, checked: DriftCheck, fingerprint: str) -> EnvFi
 
 
 def keep_ledger(ctx: Context, done: Findings) -> None:
-    """After an apply that ends verified: record the environment's files (the drift
+    """After an apply that ends verified: record which environment the profile
+    converged (:func:`drift.keep_hint`) and the environment's files (the drift
     ledger, :mod:`provisioner.apply.drift`) unless the drift check just used a ledger
     for this very lock and prefix, whose re-stat'ed intact files are then updated.
     Best effort: an unwritable ledger means a full hash on the next apply."""
@@ -119,6 +116,7 @@ def keep_ledger(ctx: Context, done: Findings) -> None:
     state = done.state(ctx)
     if state is None or state.phase != "verified" or state.prefix != str(ctx.prefix):
         return
+    drift.keep_hint(ctx.resolved.path, ctx.env)  # the next apply's scan starts early
     found = done.environment
     checked = found.drift if found is not None else None
     if (

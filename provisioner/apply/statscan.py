@@ -2,10 +2,11 @@
 files no longer have the stat the ledger holds for them.
 
 Stdlib only, so that a no-op apply can run it as a script beside its host checks
-(``python -I -S statscan.py LEDGER PREFIX``, :func:`provisioner.apply.drift.start_scan`):
+(``python -I -S statscan.py LEDGER``, :func:`provisioner.apply.drift.start_scan`):
 the stat of every file of a torch environment (~16,000) then costs the run no wall
 time on a machine with a second core. It prints the sha256 of the ledger bytes it read
-(the caller uses the answer only for the very ledger it read itself) and the suspects.
+(the caller uses the answer only for the very ledger it read itself), the prefix they
+name and the suspects.
 The in-process check calls :func:`suspects` itself.
 """
 
@@ -46,16 +47,20 @@ def suspects(
 
 
 def main(argv: Sequence[str]) -> int:
-    """``LEDGER PREFIX``: print ``{"sha256": ..., "suspects": [[n, stat|null], ...]}``."""
-    ledger, prefix = argv
+    """``LEDGER``: print ``{"sha256": ..., "prefix": ..., "suspects": [[n, stat|null], ...]}``
+    for the files under the prefix the ledger names; exit 1 for a ledger that is not one."""
+    (ledger,) = argv
     with open(ledger, "rb") as f:
         raw = f.read()
-    data = json.loads(raw)
+    head, _, body = raw.partition(b"\n")
+    header, data = json.loads(head), json.loads(body)
+    prefix, count = header["prefix"], header["count"]
     paths, stats = data["paths"], data["stats"]
-    if len(stats) != 4 * len(paths):
+    if not isinstance(prefix, str) or len(paths) != count or len(stats) != 4 * count:
         return 1
     found = suspects(paths, stats, prefix)
-    sys.stdout.write(json.dumps({"sha256": hashlib.sha256(raw).hexdigest(), "suspects": found}))
+    answer = {"sha256": hashlib.sha256(raw).hexdigest(), "prefix": prefix, "suspects": found}
+    sys.stdout.write(json.dumps(answer))
     return 0
 
 

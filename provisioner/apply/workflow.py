@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner.apply.progress import Progress, want_quiet
 from provisioner.apply.repair import keep_ledger, start_drift_scan
@@ -21,6 +21,9 @@ from provisioner.paths import data_home, state_dir
 from provisioner.profile import ResolvedProfile
 from provisioner.report.model import Report
 from provisioner.state import write_state
+
+if TYPE_CHECKING:
+    from provisioner.apply.drift import Scan
 
 
 def execute(
@@ -134,6 +137,7 @@ def converge(
     host_name: str | None = None,
     run_id: str | None = None,
     bundle_id: str | None = None,
+    scan: Scan | None = None,
 ) -> Converged:
     """Plan (``change=False``) or apply a profile; apply holds the environment's lock,
     reads the state under it, records state through the steps, and writes the report.
@@ -144,7 +148,8 @@ def converge(
     (the lock, the state) or while writing the report is raised as :func:`os_failure`.
     ``host_name`` names this host in the report (else ``$PROVISION_HOST_NAME``, else the
     hostname); ``run_id`` the fleet run (else ``$PROVISION_RUN_ID``); ``bundle_id`` the
-    bundle the environment comes from.
+    bundle the environment comes from; ``scan`` a drift scan started before the profile
+    was read (:func:`provisioner.apply.drift.start_early_scan`), used or stopped here.
     """
     from provisioner.apply.guard import exclusive
     from provisioner.apply.ownership import check_owner, claim
@@ -164,7 +169,8 @@ def converge(
             check_owner(resolved, ctx.state)  # before the lock step writes locks/<env>
             if change:
                 ctx = replace(ctx, state=claim(resolved, ctx.state))
-            ctx = start_drift_scan(ctx)
+            ctx = start_drift_scan(ctx, scan)
+            scan = None  # ctx.scan now, or stopped
             done = execute(ctx, change=change, progress=progress)
             if change:
                 keep_ledger(ctx, done)
@@ -184,6 +190,8 @@ def converge(
     except OSError as e:
         raise os_failure(e) from e
     finally:
+        if scan is not None:  # the run stopped before it reached the drift check
+            scan.close()
         if ctx is not None and ctx.scan is not None:
             ctx.scan.close()
     return Converged(code, report, path, error)

@@ -54,8 +54,8 @@ def tool_wheels(
     """The locked tool packages (``name==version --hash=sha256:H`` lines) and the wheel
     in ``tool`` each names (by the name and version in the wheel's file name)."""
     from provisioner.env.artifacts import file_url
-    from provisioner.env.dist_info import canonicalize_name
     from provisioner.lock import LockedPackage
+    from provisioner.names import canonicalize_name
 
     by_spec: dict[tuple[str, str], Path] = {}
     for wheel in tool.glob("*.whl"):

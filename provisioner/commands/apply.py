@@ -95,24 +95,35 @@ def apply(
 ) -> int:
     """Converge, print the outcome (or the report as JSON), write JUnit if asked; when a
     step raised, print and write those first, then raise its error."""
-    from provisioner.apply.run import Options
-    from provisioner.apply.workflow import converge
-    from provisioner.profile import load_profile
-    from provisioner.state import recorded_validation_key
+    from provisioner.apply import drift
+    from provisioner.paths import default_profile_path
 
     check_output_file(junit, "--junit")  # before any work: a typo is exit 2 now
-    # The compatibility rules run unless the last verified apply recorded their verdict
-    # for this very profile, data and provision (profile/validation_key.py).
-    resolved = load_profile(profile_or_default(profile), recorded=recorded_validation_key)
-    options = Options(
-        dry_run=dry_run,
-        skip_checks=skip_checks,
-        quiet=quiet or json_out,
-        verify=verify,
-        force=force,
-        lock_mode=lock_mode(locked=locked, frozen=frozen),
-    )
-    result = converge(resolved, options, change=not dry_run, host_name=host_name)
+    # The stat scan of the drift check, started before provision's heaviest imports
+    # from the hint of the environment this profile converged last (apply/drift.py).
+    scan = None if force else drift.start_early_scan(profile or default_profile_path())
+    try:
+        from provisioner.apply.run import Options
+        from provisioner.apply.workflow import converge
+        from provisioner.profile import load_profile
+        from provisioner.state import recorded_validation_key
+
+        # The compatibility rules run unless the last verified apply recorded their
+        # verdict for this very profile, data and provision (profile/validation_key.py).
+        resolved = load_profile(profile_or_default(profile), recorded=recorded_validation_key)
+        options = Options(
+            dry_run=dry_run,
+            skip_checks=skip_checks,
+            quiet=quiet or json_out,
+            verify=verify,
+            force=force,
+            lock_mode=lock_mode(locked=locked, frozen=frozen),
+        )
+        early, scan = scan, None  # converge uses it or stops it
+        result = converge(resolved, options, change=not dry_run, host_name=host_name, scan=early)
+    finally:
+        if scan is not None:  # the profile did not load
+            scan.close()
     if junit is not None:  # JUnit only when asked: a no-op apply does not load it
         from provisioner.apply.junit import write_junit
 

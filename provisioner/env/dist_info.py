@@ -11,17 +11,12 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from provisioner.names import canonicalize_name
+
 PIP_INSTALLERS = frozenset({"pip", "uv"})
-_SEPARATORS = re.compile(r"[-_.]+")
-
-
-def canonicalize_name(name: str) -> str:
-    """A distribution name as PEP 503 normalizes it (what packaging's function does)."""
-    return _SEPARATORS.sub("-", name).lower()
 
 
 @dataclass(frozen=True)

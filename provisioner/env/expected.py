@@ -32,15 +32,11 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from provisioner.env.dist_info import (
-    PIP_INSTALLERS,
-    canonicalize_name,
-    installed_distributions,
-    site_packages,
-)
+from provisioner.env.dist_info import PIP_INSTALLERS, installed_distributions, site_packages
 from provisioner.env.integrity import Expected, conda_expectations, pip_expectations
 from provisioner.env.wheels import WheelContents, verified_wheels, wheel_contents
 from provisioner.lock import LockedPackage
+from provisioner.names import canonicalize_name
 
 # What an installer writes into a *.dist-info beside the wheel's own files.
 INSTALLER_FILES = frozenset(

@@ -56,12 +56,14 @@ def find_interpreters(probe: Probe) -> list[Interpreter]:
             for name in probe.host_listdir(folder) or []
             if _PY_NAME.match(name)
         ]
-        probe.prefetch([(exe, "-V") for exe in candidates])
+        # An interpreter's version is a property of its file: answers are kept between
+        # runs per file (host/program_cache.py), so a no-op apply runs none of them.
+        probe.prefetch([(exe, "-V") for exe in candidates], stable=True)
         for exe in candidates:
             if exe in seen:
                 continue
             seen.add(exe)
-            out = probe.command(exe, "-V")
+            out = probe.command(exe, "-V", stable=True)
             if out is None or out.timed_out or out.returncode != 0:
                 continue
             m = _PY_VERSION.search((out.stdout + out.stderr).decode("utf-8", "replace"))

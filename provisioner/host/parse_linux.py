@@ -89,6 +89,10 @@ def nvidia_dpkg_stanzas(dpkg_status: str) -> str:
     This is what ``facts --save`` keeps instead of the whole database."""
     kept = []
     for stanza in re.split(r"\n\s*\n", dpkg_status):
+        # Every name the pattern takes has "nvidia" or "cuda" in it: a stanza without
+        # either is skipped unparsed (a 700 KB database in ~1 ms instead of ~5).
+        if "nvidia" not in stanza and "cuda" not in stanza:
+            continue
         lines = [ln for ln in stanza.splitlines() if ln.startswith(("Package:", "Status:"))]
         name = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("Package:")), "")
         if LINUX_NVIDIA_DRIVER_PACKAGES.match(name):

@@ -20,6 +20,7 @@ from typing import Any
 
 from provisioner import process
 from provisioner.errors import Position, ProvisionError
+from provisioner.host.program_cache import ProgramCache, program_key
 from provisioner.inputs import FACTS, Kind, Unreadable, open_regular, read_input
 from provisioner.process import Completed
 
@@ -115,6 +116,7 @@ class Probe:
         self._pathdirs: dict[str, list[str] | None] = {}
         self._commands: dict[str, Completed | None] = {}
         self._replay = False
+        self._programs: ProgramCache | None = None  # loaded on the first stable command
 
     # -- files ---------------------------------------------------------------------------
     def _host(self, rel: str) -> Path:
@@ -192,24 +194,71 @@ class Probe:
         *argv: str,
         env: dict[str, str] | None = None,
         keep: Callable[[bytes], bytes] | None = None,
+        stable: bool = False,
     ) -> Completed | None:
         """Run ``argv`` (its first word looked up on PATH) with the probe's timeout.
 
         None means the command is not on PATH. A hung command comes back with
         ``timed_out=True`` rather than hanging the diagnosis. ``keep`` reduces stdout to
-        what the checks read before it is recorded.
+        what the checks read before it is recorded. ``stable``: the answer depends only
+        on the program file (``python -V``), so an answer kept from an earlier run for
+        that very file is used (:mod:`provisioner.host.program_cache`).
         """
         key = " ".join(argv)
         if key not in self._commands and not self._replay:
-            self._commands[key] = self._run(self.which(argv[0]), argv, env, keep)
+            exe = self.which(argv[0])
+            known = self._remembered(exe, argv) if stable and keep is None and not env else None
+            if known is not None:
+                self._commands[key] = known[1]
+            else:
+                done = self._run(exe, argv, env, keep)
+                self._commands[key] = done
+                if stable and keep is None and not env:
+                    self._remember(exe, argv, done)
+                    self._programs_save()
         return self._commands.get(key)
 
-    def prefetch(self, argvs: list[tuple[str, ...]]) -> None:
+    def _program_cache(self) -> ProgramCache:
+        if self._programs is None:
+            self._programs = ProgramCache()
+        return self._programs
+
+    def _remembered(self, exe: str | None, argv: tuple[str, ...]) -> tuple[str, Completed] | None:
+        """(key, answer) kept for ``argv`` run as ``exe``, or None (not kept, not ELF)."""
+        if exe is None or self.root != Path("/"):
+            return None
+        key = program_key(exe, argv)
+        if key is None:
+            return None
+        done = self._program_cache().get(key, argv)
+        return (key, done) if done is not None else None
+
+    def _remember(self, exe: str | None, argv: tuple[str, ...], done: Completed | None) -> None:
+        if exe is None or done is None or self.root != Path("/"):
+            return
+        key = program_key(exe, argv)
+        if key is not None:
+            self._program_cache().put(key, done)
+
+    def _programs_save(self) -> None:
+        if self._programs is not None:
+            self._programs.save()
+
+    def prefetch(self, argvs: list[tuple[str, ...]], *, stable: bool = False) -> None:
         """Run the commands not asked yet side by side (each interpreter's ``-V`` is
         mostly its start-up), recording them in the given order so a snapshot does not
-        depend on which finished first. :meth:`command` then answers from the record."""
+        depend on which finished first. :meth:`command` then answers from the record.
+        ``stable`` as for :meth:`command`: kept answers are used, new ones kept."""
         todo = list(dict.fromkeys(a for a in argvs if " ".join(a) not in self._commands))
-        if self._replay or len(todo) < 2:
+        if self._replay:
+            return
+        if stable:
+            for argv in todo:
+                known = self._remembered(self.which(argv[0]), argv)
+                if known is not None:
+                    self._commands[" ".join(argv)] = known[1]
+            todo = [a for a in todo if " ".join(a) not in self._commands]
+        if len(todo) < 2:
             return
         from concurrent.futures import ThreadPoolExecutor
         from dataclasses import replace
@@ -240,6 +289,9 @@ class Probe:
             result = done[same.get(argv, argv)]
             answer = replace(result, argv=tuple(argv)) if result is not None else None
             self._commands.setdefault(" ".join(argv), answer)
+            if stable:
+                self._remember(self.which(argv[0]), argv, answer)
+        self._programs_save()
 
     def host_command(
         self, *argv: str, keep: Callable[[bytes], bytes] | None = None

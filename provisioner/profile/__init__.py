@@ -10,8 +10,7 @@ Public API (other modules import only these names):
 - :func:`default_profile_path`: the embedded default profile (``cpu.yaml``).
 """
 
-from pathlib import Path
-
+from provisioner.paths import default_profile_path
 from provisioner.profile.model import (
     Device,
     Environment,
@@ -23,13 +22,6 @@ from provisioner.profile.model import (
     TargetOS,
 )
 from provisioner.profile.resolved import ResolvedProfile, load_profile
-
-
-def default_profile_path() -> Path:
-    """The embedded default profile shipped inside the package (a copy of profiles/cpu.yaml;
-    every shipped profile is embedded: provisioner.profile.shipped)."""
-    return Path(__file__).resolve().parent.parent / "data" / "profiles" / "cpu.yaml"
-
 
 __all__ = [
     "Device",

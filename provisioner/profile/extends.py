@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from provisioner.errors import Diagnostic, Position, relpath
+from provisioner.names import canonicalize_name
 from provisioner.profile.reading import Unreadable, read_profile_text
 from provisioner.profile.yamlnodes import Loc, YamlFile, dotted, parse_yaml
 

@@ -3,7 +3,11 @@
 Conda specs are checked against a strict grammar of our own (a subset of what
 conda and rattler accept; a test cross-checks it with rattler's ``MatchSpec``),
 because importing rattler costs ~50 ms on the ``validate`` path. pip
-requirements are parsed by ``packaging.requirements`` (PEP 508).
+requirements are parsed by ``packaging.requirements`` (PEP 508), except the plain
+forms every shipped profile uses (``torch``, ``torch==2.13.0``, ``numpy>=1.20,<2``):
+a strict subset of PEP 508 of our own accepts those without the ~20 ms that importing
+``packaging.requirements`` costs every apply (a property test checks that packaging
+accepts all it does); anything else goes to packaging.
 """
 
 from __future__ import annotations
@@ -27,6 +31,17 @@ CONDA_SPEC_RE = re.compile(
     rf"|\s+(?P<version>{_VERSION})(?:\s+(?P<build>{_BUILD}))?)?"
     rf"\s*(?:{_BRACKET})?$"
 )
+_RELEASE = r"[0-9]+(?:\.[0-9]+)*"
+_PUBLIC = rf"{_RELEASE}(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
+_LOCAL = r"\+[a-z0-9]+(?:\.[a-z0-9]+)*"
+_PLAIN_CLAUSE = (
+    rf"(?:(?:==|!=){_RELEASE}\.\*|==(?:{_PUBLIC})(?:{_LOCAL})?|(?:>=|<=|>|<|!=){_PUBLIC})"
+)
+# A strict subset of PEP 508 (whole string: fullmatch): a name, and version clauses
+# without spaces, extras or markers.
+PLAIN_PIP_RE = re.compile(
+    rf"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:{_PLAIN_CLAUSE}(?:,{_PLAIN_CLAUSE})*)?"
+)
 _PIP_EXACT_RE = re.compile(r"^\s*[A-Za-z0-9._-]+\s*(?:\[[^\]]*\])?\s*===?\s*([^\s,;]+)\s*(?:;.*)?$")
 _CONDA_EXACT_RE = re.compile(
     rf"^{_CHANNEL}{_NAME}\s*(?:==?\s*|\s+)([0-9][0-9A-Za-z_.+!*]*)(?:\s+{_BUILD})?\s*$"
@@ -45,6 +60,8 @@ def check_conda_spec(spec: str) -> str:
 
 def check_pip_spec(spec: str) -> str:
     """Return ``spec`` if it is a PEP 508 requirement, else raise ValueError."""
+    if PLAIN_PIP_RE.fullmatch(spec):
+        return spec
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:

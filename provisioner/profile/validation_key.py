@@ -41,6 +41,7 @@ FILES = (
     "lock/__init__.py",
     "lock/conda.py",
     "lock/inputs.py",
+    "names.py",
     "platforms.py",
     "profile/compat.py",
     "profile/compat_fields.py",

@@ -280,7 +280,9 @@ def test_a_touched_file_is_hashed_once_and_is_not_drift(cpu: tuple[Provision, Pa
     os.utime(target)  # new mtime and ctime, same bytes
     report = apply_json(provision, profile)
     assert report["result"] == "converged" and report["verify"]["cached"] is True
-    ledger = json.loads((provision.home / "state" / "cpu.files").read_text())
+    header, body = (provision.home / "state" / "cpu.files").read_text().split("\n", 1)
+    ledger = json.loads(body)  # the paths and stats, after the header line
+    assert json.loads(header)["count"] == len(ledger["paths"])
     n = next(i for i, p in enumerate(ledger["paths"]) if p.endswith("/torch/version.py"))
     assert ledger["stats"][4 * n + 1] == target.stat().st_mtime_ns  # the next apply trusts it
 

@@ -1,6 +1,8 @@
 """The drift check's stat scan in a child Python (apply/statscan.py, started by
-drift.start_scan beside the host checks): it finds what the in-process check finds,
-and its answer is used only for the very ledger the check reads."""
+drift.start_scan beside the host checks, or by drift.start_early_scan from the hint of
+the environment a profile converged last, before apply's imports): it finds what the
+in-process check finds, and its answer is used only for the very ledger the check
+reads, of the environment being applied."""
 
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dri
 
 
 def scanned(prefix: Path) -> drift.Scan:
-    scan = drift.start_scan("demo", prefix)
+    scan = drift.start_scan("demo")  # under the prefix the ledger names
     assert scan is not None
     return scan
 
@@ -97,3 +99,55 @@ def test_a_scan_nobody_asked_is_stopped(recorded: tuple[Path, drift.Ledger]) -> 
     scan = scanned(prefix)
     scan.close()
     assert scan.running.proc.returncode is not None
+
+
+def test_a_ledger_the_scan_read_is_parsed_only_when_its_paths_are_needed(
+    recorded: tuple[Path, drift.Ledger],
+) -> None:
+    prefix, _ = recorded
+    scan = scanned(prefix)
+    ledger = drift.read_ledger("demo", scan)
+    assert ledger is not None and ledger.table is None  # the header only: the child parsed it
+    assert drift.check(ledger, prefix, scan).checked == 5
+    assert "_table" not in ledger.__dict__  # a clean check never parsed the body
+    assert ledger.paths == tuple(f"pkg/m{i}.py" for i in range(5))  # on first use
+
+
+def test_a_damaged_body_is_no_ledger_and_the_scan_does_not_answer(
+    recorded: tuple[Path, drift.Ledger],
+) -> None:
+    prefix, _ = recorded
+    path = drift.ledger_path("demo")
+    header, body = path.read_bytes().split(b"\n", 1)
+    path.write_bytes(header + b"\n" + body.replace(b'"paths":["pkg/m0.py",', b'"paths":['))
+    scan = scanned(prefix)
+    assert scan.answer is None  # four paths for five stats: it exits 1
+    assert drift.read_ledger("demo", scan) is None  # so the check hashes every file again
+
+
+def test_an_early_scan_of_another_environment_is_never_used(
+    recorded: tuple[Path, drift.Ledger], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stale hint (the profile now names another environment) starts a scan of the
+    old one: its answer is never used for this environment's ledger."""
+    prefix, ledger = recorded
+    profile = tmp_path / "p.yaml"
+    drift.keep_hint(profile, "demo")
+    assert drift.read_hint(profile) == "demo"
+    # Whether a core is free is this machine's load average at this moment: taken as free.
+    monkeypatch.setattr(drift, "idle_core", lambda: True)
+    early = drift.start_early_scan(profile)
+    assert early is not None and early.env == "demo"
+    drift.write_ledger("other", str(prefix), "e" * 64, ledger.rows)
+    other = drift.read_ledger("other", early)
+    assert other is not None and early.suspects(other) is None
+    assert other.table is not None  # not the bytes the scan read: parsed here
+    early.close()
+
+
+def test_a_hint_that_is_not_an_environment_name_is_ignored(tmp_path: Path) -> None:
+    profile = tmp_path / "p.yaml"
+    drift.keep_hint(profile, "demo")
+    drift.hint_path(profile).write_text("../../etc/passwd\n")
+    assert drift.read_hint(profile) is None
+    assert drift.start_early_scan(profile) is None

@@ -30,7 +30,11 @@ WRITERS = (
 # The compatibility rules and data, the lock inputs' solver side: known from the
 # validation key the verified apply recorded (profile/validation_key.py).
 VERDICTS = ("provisioner.profile.compat", "provisioner.compatdata", "provisioner.lock.conda")
-NOOP_NEVER = (*SOLVERS, *INSTALLERS, *WRITERS, *VERDICTS)
+# Start-up weight with a lighter way: plain pip specs (profile/specs.py), PEP 503 names
+# (names.py), debug logging only under --verbose (process.py), interpreter versions
+# remembered per file (host/program_cache.py) instead of a thread pool of ``python -V``.
+STARTUP = ("packaging.requirements", "packaging.utils", "logging", "concurrent.futures")
+NOOP_NEVER = (*SOLVERS, *INSTALLERS, *WRITERS, *VERDICTS, *STARTUP)
 # --help parses arguments and prints: no model, no YAML, nothing of the engine.
 HELP_NEVER = (
     *NOOP_NEVER,
@@ -78,6 +82,9 @@ def test_a_noop_apply_loads_no_solver_installer_or_writer_it_does_not_need(
     profile = conda_profile(tmp_path / "p", channel)
     first = provision("apply", str(profile), "--verify", "import", "--quiet")
     assert first.returncode == 0, first.stdout + first.stderr
+    # the hint from which the next apply starts its drift scan before these imports
+    hints = list((provision.home / "state" / "hints").iterdir())
+    assert [h.read_text() for h in hints] == ["e2e-env\n"]
     modules = modules_after(provision, "apply", str(profile), "--verify", "import", "--quiet")
     report = json.loads((provision.home / "reports" / "e2e-env.json").read_text())
     assert report["result"] == "converged"  # it was a no-op, and it wrote its report

@@ -189,3 +189,24 @@ def test_wsl_conf_is_read_leniently() -> None:
         "# c\n[GPU]\n enabled = False # off\n[interop]\nenabled='true'\nstray\n"
     )
     assert conf == {"gpu": {"enabled": "false"}, "interop": {"enabled": "true"}}
+
+
+def test_the_dpkg_cut_skips_only_stanzas_no_driver_name_could_match() -> None:
+    """nvidia_dpkg_stanzas parses only stanzas with "nvidia" or "cuda" in them: every
+    name the driver pattern takes must contain one of the two."""
+    from provisioner.host import parse_linux, patterns
+
+    body = patterns.LINUX_NVIDIA_PACKAGES.removeprefix("^(").removesuffix(")$")
+    alternatives = body.split("|")
+    assert len(alternatives) > 10
+    for alternative in alternatives:
+        assert "nvidia" in alternative or "cuda" in alternative, alternative
+    status = (
+        "Package: libc6\nStatus: install ok installed\nDescription: not nvidia's\n\n"
+        "Package: nvidia-driver-550\nStatus: install ok installed\n\n"
+        "Package: libcuda1\nStatus: install ok installed\n"
+    )
+    assert parse_linux.linux_nvidia_driver_packages(parse_linux.nvidia_dpkg_stanzas(status)) == [
+        "libcuda1",
+        "nvidia-driver-550",
+    ]

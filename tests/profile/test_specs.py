@@ -92,3 +92,61 @@ def test_invalid_pip_requirements(spec: str) -> None:
 )
 def test_pinned_version(spec: str, kind: str, version: str | None) -> None:
     assert pinned_version(spec, kind) == version
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "torch==2.13.0",
+        "torch==2.4.1+cpu",
+        "torch-directml==0.2.5.dev240914",
+        "tensorflow-cpu==2.10.*",
+        "numpy>=1.20,<2",
+        "numpy!=2.0.0rc1",
+        "numpy",
+    ],
+)
+def test_plain_requirements_take_the_fast_path(spec: str) -> None:
+    from provisioner.profile.specs import PLAIN_PIP_RE
+
+    assert PLAIN_PIP_RE.fullmatch(spec)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["torch 2.0", "torch>=1.0,,", "torch<1.0+cpu", "torch==1.*.0", "Foo[extra]>=1", "torch\n"],
+)
+def test_what_the_fast_path_leaves_to_packaging(spec: str) -> None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from provisioner.profile.specs import PLAIN_PIP_RE
+
+    assert not PLAIN_PIP_RE.fullmatch(spec)
+    try:  # and packaging's verdict is check_pip_spec's
+        Requirement(spec)
+    except InvalidRequirement:
+        with pytest.raises(ValueError, match="is not a pip requirement"):
+            check_pip_spec(spec)
+    else:
+        assert check_pip_spec(spec) == spec
+
+
+def test_every_plain_requirement_is_one_packaging_accepts() -> None:
+    """The fast path is a subset of PEP 508: anything it takes, packaging parses to the
+    same name and specifiers (hypothesis draws strings from its regex)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    from provisioner.profile.specs import PLAIN_PIP_RE
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.from_regex(PLAIN_PIP_RE, fullmatch=True))
+    def accepted(spec: str) -> None:
+        parsed = Requirement(spec)  # raises InvalidRequirement if the subset were wrong
+        cut = min((spec.index(c) for c in "=!<>" if c in spec), default=len(spec))
+        assert parsed.name == spec[:cut]
+        assert parsed.specifier == SpecifierSet(spec[cut:])
+
+    accepted()
