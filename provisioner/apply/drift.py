@@ -354,12 +354,23 @@ def start_scan(env: str) -> Scan | None:
 
 
 def idle_core() -> bool:
-    """Whether a core is free for the scan (the 1-minute load average leaves one): on a
-    busy machine the child only adds its start-up to the run, so the check stats the
-    files itself."""
+    """Whether a core is free for the scan now: on a busy machine the child only adds
+    its start-up to the run, so the check stats the files itself.
+
+    On Linux, the processes running at this moment (``/proc/loadavg``'s fourth field,
+    this one included) leave a core; the 1-minute load average would still count the
+    apply that just ended (or the previous run of a loop of applies) for a minute.
+    Elsewhere, the load average; none at all (Windows): no core is assumed free."""
+    cores = os.cpu_count() or 1
     try:
-        return (os.cpu_count() or 1) - os.getloadavg()[0] >= 1.0
-    except (AttributeError, OSError):  # no load average (Windows): one core is assumed
+        with open("/proc/loadavg", "rb") as f:
+            running = int(f.read().split()[3].split(b"/")[0])
+        return cores - running >= 1
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return cores - os.getloadavg()[0] >= 1.0
+    except (AttributeError, OSError):
         return False
 
 

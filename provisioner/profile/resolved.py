@@ -72,7 +72,6 @@ def load_profile(path: str | Path, *, recorded: RecordedKey | None = None) -> Re
     state's): when it is this profile's key, the compatibility rules are known to find
     nothing and do not run; any other key (another profile content, data file, rule
     code or provision version) runs them."""
-    from provisioner.profile.diagnostics import from_validation_error
     from provisioner.profile.extends import resolve
     from provisioner.profile.validation_key import validation_key
     from provisioner.profile.values import bad_character, check_text, check_variables
@@ -91,6 +90,8 @@ def load_profile(path: str | Path, *, recorded: RecordedKey | None = None) -> Re
     try:
         profile = Profile.model_validate(merged.data)
     except ValidationError as e:
+        from provisioner.profile.diagnostics import from_validation_error  # errors only
+
         diags += [d for d in from_validation_error(e, merged, Profile) if d.path not in refused]
         # The compatibility rules still run on what did validate, so one pass shows all.
         from provisioner.profile.compat import check_partial
