@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from provisioner.host import parse_linux, parse_nvidia, parse_windows, parse_wsl, patterns
+from provisioner.host import parse_linux, parse_wsl, patterns
 from provisioner.host.interpreters import Interpreter, conda_tools, find_interpreters
 from provisioner.host.linux_driver import gather_linux_driver
-from provisioner.host.parse_windows import Adapter
 from provisioner.host.probe import Probe
 from provisioner.platforms import is_windows
 from provisioner.process import Completed
+
+if TYPE_CHECKING:  # imported where used: a Linux host without nvidia-smi needs neither
+    from provisioner.host import parse_nvidia
+    from provisioner.host.parse_windows import Adapter
 
 WSL_KINDS = ("wsl1", "wsl2")
 
@@ -260,6 +263,8 @@ def gather(probe: Probe) -> HostFacts:
 
 
 def _windows_build(probe: Probe, tools: WindowsTools) -> tuple[int | Unknown, int | Unknown]:
+    from provisioner.host import parse_windows
+
     out = tools.run(probe, "cmd.exe", "/c", "ver")
     if isinstance(out, Unknown):
         return out, out
@@ -273,6 +278,8 @@ def _windows_build(probe: Probe, tools: WindowsTools) -> tuple[int | Unknown, in
 def _inventory(
     probe: Probe, tools: WindowsTools
 ) -> tuple[str | Unknown, bool | Unknown, tuple[Adapter, ...] | Unknown]:
+    from provisioner.host import parse_windows
+
     out = tools.run(probe, "powershell.exe", *parse_windows.POWERSHELL_ARGS)
     if isinstance(out, Unknown):
         return out, out, out
@@ -317,6 +324,8 @@ def _nvidia_smi(probe: Probe) -> NvidiaSmi | Unknown | None:
         return None
     if out.timed_out:
         return Unknown("nvidia-smi timed out")
+    from provisioner.host import parse_nvidia
+
     text = (out.stdout + b"\n" + out.stderr).decode("utf-8", "replace")
     if parse_nvidia.cuda_error(text):
         return NvidiaSmi(where, None, patterns.SMI_CUDA_ERROR_FAILURE)
@@ -334,6 +343,7 @@ def _gpu_compute(
     if not isinstance(smi, NvidiaSmi) or smi.report is None:
         return (smi if isinstance(smi, Unknown) else None), ""
     from provisioner.compatdata.nvidia import capability_of  # NVIDIA's table: with a GPU only
+    from provisioner.host import parse_nvidia
 
     on_path = probe.which("nvidia-smi") == smi.path
     out = (
@@ -358,6 +368,8 @@ def _adapters_from_smi(smi: NvidiaSmi | Unknown | None) -> tuple[Adapter, ...] |
         return Unknown("nvidia-smi not found")
     if smi.report is None:
         return Unknown(f"nvidia-smi failed: {smi.failure}")
+    from provisioner.host.parse_windows import Adapter
+
     r = smi.report
     return tuple(Adapter("nvidia", name, r.driver, r.driver) for name in r.gpus)
 

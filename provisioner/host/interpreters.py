@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from provisioner.host import patterns
-from provisioner.host.parse_windows import py_launcher_interpreters
 from provisioner.host.probe import Probe
 from provisioner.platforms import is_windows
 
@@ -85,6 +84,8 @@ def _win_join(folder: str, name: str) -> str:
 
 def windows_interpreters(probe: Probe) -> list[Interpreter]:
     """The 64-bit CPythons of a Windows host, in the bootstrap scripts' order."""
+    from provisioner.host.parse_windows import py_launcher_interpreters  # Windows only
+
     found: list[Interpreter] = []
     seen: set[str] = set()  # paths, case-insensitive, as Windows compares them
     out = probe.command("py", "-0p")

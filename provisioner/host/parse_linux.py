@@ -14,7 +14,13 @@ _VERSION_IN_PROC = re.compile(f"({patterns.DOTTED})")
 _WSL1 = re.compile(patterns.WSL1_KERNEL)
 _WSL2 = re.compile(patterns.WSL2_KERNEL, re.IGNORECASE)
 
-LINUX_NVIDIA_DRIVER_PACKAGES = re.compile(patterns.LINUX_NVIDIA_PACKAGES)
+
+def _driver_package(name: str) -> bool:
+    """Whether ``name`` is a Linux NVIDIA driver package. The pattern is compiled (~1 ms)
+    on first use, by ``re``'s own cache: a host without NVIDIA packages never needs it."""
+    return re.match(patterns.LINUX_NVIDIA_PACKAGES, name) is not None
+
+
 _NVIDIA_LIB = re.compile(patterns.NVIDIA_LIB)
 
 
@@ -80,7 +86,7 @@ def linux_nvidia_driver_packages(dpkg_status: str) -> list[str]:
 
 def nvidia_driver_names(names: list[str]) -> list[str]:
     """The names (from dpkg, rpm or pacman) that are a Linux NVIDIA driver, sorted."""
-    return sorted({n for n in names if LINUX_NVIDIA_DRIVER_PACKAGES.match(n)})
+    return sorted({n for n in names if _driver_package(n)})
 
 
 def nvidia_dpkg_stanzas(dpkg_status: str) -> str:
@@ -95,7 +101,7 @@ def nvidia_dpkg_stanzas(dpkg_status: str) -> str:
             continue
         lines = [ln for ln in stanza.splitlines() if ln.startswith(("Package:", "Status:"))]
         name = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("Package:")), "")
-        if LINUX_NVIDIA_DRIVER_PACKAGES.match(name):
+        if _driver_package(name):
             kept.append("\n".join(lines))
     return "\n\n".join(kept) + ("\n" if kept else "")
 
@@ -112,7 +118,7 @@ def pacman_name(entry: str) -> str:
 
 
 def is_nvidia_pacman_entry(entry: str) -> bool:
-    return bool(LINUX_NVIDIA_DRIVER_PACKAGES.match(pacman_name(entry)))
+    return _driver_package(pacman_name(entry))
 
 
 def is_nvidia_library(name: str) -> bool:
