@@ -78,6 +78,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
+YOUNG_GC_THRESHOLD = 50_000  # allocations between young collections (entry())
 
 
 class Parser(argparse.ArgumentParser):
@@ -123,9 +124,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         if whole or c.name == command:
             import_module(c.module).add_arguments(p)
     return parser
-
-
-YOUNG_GC_THRESHOLD = 50_000
 
 
 def command_word(argv: Sequence[str]) -> str:

@@ -74,8 +74,8 @@ class Ledger:
         if self.table is not None:
             return self.table
         table = _parse_body(self.body, self.count)
-        if table is None:  # read_ledger parsed it, or a scan parsed these very bytes
-            raise ValueError(f"the ledger of {self.env} changed under its reader")
+        if table is None:  # unreachable: read_ledger or the scan parsed these very bytes
+            raise ValueError(f"the ledger body of {self.env} did not parse again")
         return table
 
     @property

@@ -207,15 +207,14 @@ class Probe:
         key = " ".join(argv)
         if key not in self._commands and not self._replay:
             exe = self.which(argv[0])
-            known = self._remembered(exe, argv) if stable and keep is None and not env else None
-            if known is not None:
-                self._commands[key] = known[1]
-            else:
+            program = self._program_key(exe, argv) if stable and keep is None and not env else None
+            done = self._program_cache().get(program, argv) if program is not None else None
+            if done is None:
                 done = self._run(exe, argv, env, keep)
-                self._commands[key] = done
-                if stable and keep is None and not env:
-                    self._remember(exe, argv, done)
-                    self._programs_save()
+                if program is not None and done is not None:
+                    self._program_cache().put(program, done)
+                    self._program_cache().save()
+            self._commands[key] = done
         return self._commands.get(key)
 
     def _program_cache(self) -> ProgramCache:
@@ -223,26 +222,13 @@ class Probe:
             self._programs = ProgramCache()
         return self._programs
 
-    def _remembered(self, exe: str | None, argv: tuple[str, ...]) -> tuple[str, Completed] | None:
-        """(key, answer) kept for ``argv`` run as ``exe``, or None (not kept, not ELF)."""
+    def _program_key(self, exe: str | None, argv: tuple[str, ...]) -> str | None:
+        """The program cache's key for ``argv`` run as ``exe``, taken before it runs (a
+        file replaced while it runs is never remembered under the new file's stat);
+        None for a replayed or re-rooted host, or a program it does not remember."""
         if exe is None or self.root != Path("/"):
             return None
-        key = program_key(exe, argv)
-        if key is None:
-            return None
-        done = self._program_cache().get(key, argv)
-        return (key, done) if done is not None else None
-
-    def _remember(self, exe: str | None, argv: tuple[str, ...], done: Completed | None) -> None:
-        if exe is None or done is None or self.root != Path("/"):
-            return
-        key = program_key(exe, argv)
-        if key is not None:
-            self._program_cache().put(key, done)
-
-    def _programs_save(self) -> None:
-        if self._programs is not None:
-            self._programs.save()
+        return program_key(exe, argv)
 
     def prefetch(self, argvs: list[tuple[str, ...]], *, stable: bool = False) -> None:
         """Run the commands not asked yet side by side (each interpreter's ``-V`` is
@@ -252,11 +238,15 @@ class Probe:
         todo = list(dict.fromkeys(a for a in argvs if " ".join(a) not in self._commands))
         if self._replay:
             return
+        programs: dict[tuple[str, ...], str] = {}
         if stable:
             for argv in todo:
-                known = self._remembered(self.which(argv[0]), argv)
+                program = self._program_key(self.which(argv[0]), argv)
+                known = self._program_cache().get(program, argv) if program is not None else None
                 if known is not None:
-                    self._commands[" ".join(argv)] = known[1]
+                    self._commands[" ".join(argv)] = known
+                elif program is not None:
+                    programs[argv] = program
             todo = [a for a in todo if " ".join(a) not in self._commands]
         if len(todo) < 2:
             return
@@ -289,9 +279,10 @@ class Probe:
             result = done[same.get(argv, argv)]
             answer = replace(result, argv=tuple(argv)) if result is not None else None
             self._commands.setdefault(" ".join(argv), answer)
-            if stable:
-                self._remember(self.which(argv[0]), argv, answer)
-        self._programs_save()
+            if argv in programs and answer is not None:
+                self._program_cache().put(programs[argv], answer)
+        if programs:
+            self._program_cache().save()
 
     def host_command(
         self, *argv: str, keep: Callable[[bytes], bytes] | None = None
